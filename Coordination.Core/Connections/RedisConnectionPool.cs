@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Coordination;
+
+/// <summary>
+/// A pool of multiplexers. Each call goes to the connected multiplexer with the fewest operations in flight; the
+/// pool grows under load and shrinks when idle, probes every connection with heartbeats and replaces a connection
+/// that stays silent while claiming to be connected. Reconnection after a loss is the client's own, paced by
+/// <see cref="DecorrelatedJitterReconnectPolicy"/>; callers never trigger reconnects, so failures cannot storm.
+/// </summary>
+internal sealed partial class RedisConnectionPool : IAsyncDisposable
+{
+    private readonly ConfigurationOptions _template;
+    private readonly ConnectionPoolOptions _options;
+    private readonly TimeSpan _attemptTimeout;
+    private readonly CoordinationEvents _events;
+    private readonly ILogger _logger;
+    private readonly Action<IConnectionMultiplexer>? _onCreated;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _membershipGate = new();
+    private PooledConnection[] _connections = [];
+    private int _nextId;
+    private long _lightLoadSince = Stopwatch.GetTimestamp();
+    private Task _maintenance = Task.CompletedTask;
+    private int _disposed;
+
+    public RedisConnectionPool(
+        string connectionString,
+        ConnectionPoolOptions options,
+        ResilienceOptions resilience,
+        CoordinationEvents events,
+        ILogger<RedisConnectionPool> logger,
+        Action<IConnectionMultiplexer>? onCreated = null)
+    {
+        _template = ConfigurationOptions.Parse(connectionString);
+        _options = options;
+        _attemptTimeout = resilience.AttemptTimeout;
+        _events = events;
+        _logger = logger;
+        _onCreated = onCreated;
+    }
+
+    public ConnectionPoolOptions Options => _options;
+
+    public int Size => Volatile.Read(ref _connections).Length;
+
+    /// <summary>
+    /// Opens the minimum number of connections, waiting at most the connect timeout: a Redis that is late or down
+    /// does not fail the host, the connections keep trying in the background.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var opening = Task.WhenAll(Enumerable.Range(0, _options.MinConnections).Select(_ => AddConnectionAsync()));
+        try
+        {
+            await opening.WaitAsync(_options.ConnectTimeout + TimeSpan.FromSeconds(1), cancellationToken);
+        }
+        catch (TimeoutException ex)
+        {
+            CoordinationLog.ConnectDeferred(_logger, ex);
+        }
+
+        _maintenance = Task.WhenAll(
+            Task.Run(() => RunHeartbeatsAsync(_stopping.Token), CancellationToken.None),
+            Task.Run(() => RunScalingAsync(_stopping.Token), CancellationToken.None));
+    }
+
+    /// <summary>Runs <paramref name="operation"/> on the least-loaded connection.</summary>
+    /// <exception cref="CoordinationUnavailableException">The pool has no connection yet.</exception>
+    public async ValueTask<TResult> RunAsync<TState, TResult>(
+        Func<IDatabase, TState, Task<TResult>> operation,
+        TState state,
+        CancellationToken cancellationToken)
+    {
+        var connection = Rent();
+        connection.Enter();
+        var failed = true;
+        try
+        {
+            var result = await operation(connection.Multiplexer.GetDatabase(), state).WaitAsync(cancellationToken);
+            failed = false;
+            return result;
+        }
+        finally
+        {
+            connection.Exit(failed);
+        }
+    }
+
+    /// <summary>The multiplexer a caller that needs one directly (pub/sub, server commands) should use.</summary>
+    public IConnectionMultiplexer RentMultiplexer() => Rent().Multiplexer;
+
+    public ConnectionPoolStatus GetStatus()
+    {
+        var connections = Volatile.Read(ref _connections);
+        var statuses = connections.Select(c => c.ToStatus()).ToArray();
+        return new ConnectionPoolStatus(
+            statuses.Length,
+            statuses.Count(s => s.Connected),
+            statuses.Sum(s => s.Outstanding),
+            _options.MinConnections,
+            _options.MaxConnections,
+            statuses);
+    }
+
+    /// <summary>Round trip of a PING on the least-loaded connection, bypassing the resilience pipeline.</summary>
+    public async Task<TimeSpan> PingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var connection = Rent();
+        return await connection.Multiplexer.GetDatabase().PingAsync().WaitAsync(timeout, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        try
+        {
+            await _maintenance;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        PooledConnection[] connections;
+        lock (_membershipGate)
+        {
+            connections = _connections;
+            _connections = [];
+        }
+
+        await Task.WhenAll(connections.Select(c => CloseAsync(c.Multiplexer)));
+        _stopping.Dispose();
+    }
+
+    private PooledConnection Rent()
+    {
+        var connections = Volatile.Read(ref _connections);
+        if (connections.Length == 0)
+        {
+            throw ExceptionFactory.NoConnection("rent");
+        }
+
+        var index = PoolScaler.PickLeastLoaded<PooledConnection>(connections);
+
+        // With nothing connected, the first connection fails the call at once (fail-fast backlog policy).
+        return connections[index < 0 ? 0 : index];
+    }
+
+    private async Task AddConnectionAsync()
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var multiplexer = await ConnectAsync(id);
+        lock (_membershipGate)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                _ = CloseAsync(multiplexer);
+                return;
+            }
+
+            _connections = [.. _connections, new PooledConnection(id, multiplexer)];
+        }
+    }
+
+    private async Task<IConnectionMultiplexer> ConnectAsync(int id)
+    {
+        var configuration = _template.Clone();
+        configuration.AbortOnConnectFail = false;
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ConnectTimeout = (int)_options.ConnectTimeout.TotalMilliseconds;
+        configuration.AsyncTimeout = (int)Math.Max(_attemptTimeout.TotalMilliseconds * 2, 1000);
+        configuration.SyncTimeout = configuration.AsyncTimeout;
+        configuration.ReconnectRetryPolicy = new DecorrelatedJitterReconnectPolicy(_options.ReconnectBaseDelay, _options.ReconnectMaxDelay);
+        configuration.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Min(1000, Math.Max(100, _options.ReconnectBaseDelay.TotalMilliseconds * 2)));
+        configuration.ClientName ??= $"coordination-{Environment.ProcessId}-{id}";
+
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
+        multiplexer.ConnectionFailed += (_, args) =>
+        {
+            if (args.ConnectionType == ConnectionType.Interactive && Volatile.Read(ref _disposed) == 0)
+            {
+                _events.OnConnectionLost(new ConnectionEventArgs(id, args.EndPoint?.ToString(), args.FailureType.ToString(), args.Exception));
+            }
+        };
+        multiplexer.ConnectionRestored += (_, args) =>
+        {
+            if (args.ConnectionType == ConnectionType.Interactive && Volatile.Read(ref _disposed) == 0)
+            {
+                _events.OnConnectionRestored(new ConnectionEventArgs(id, args.EndPoint?.ToString(), "None", null));
+            }
+        };
+        _onCreated?.Invoke(multiplexer);
+        return multiplexer;
+    }
+
+    private static async Task CloseAsync(IConnectionMultiplexer multiplexer)
+    {
+        try
+        {
+            await multiplexer.CloseAsync(allowCommandsToComplete: false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            await multiplexer.DisposeAsync();
+        }
+    }
+}

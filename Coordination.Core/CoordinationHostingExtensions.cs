@@ -1,0 +1,120 @@
+using Aspire.StackExchange.Redis;
+using Coordination;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry.Instrumentation.StackExchangeRedis;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Registers the coordination platform in a host.</summary>
+public static class CoordinationHostingExtensions
+{
+    /// <summary>
+    /// Adds the coordinator, the connection pool, resilience, the PostgreSQL fallback (when
+    /// <c>ConnectionStrings:{Coordination:Fallback:ConnectionName}</c> is set), health checks and telemetry.
+    /// </summary>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="connectionName">
+    /// The name of the Redis connection string (<c>ConnectionStrings:{name}</c>, or
+    /// <c>Aspire:StackExchange:Redis:ConnectionString</c>). Settings under <c>Aspire:StackExchange:Redis</c>
+    /// (<c>DisableHealthChecks</c>, <c>DisableTracing</c>) apply as for Aspire's Redis client.
+    /// </param>
+    /// <param name="configure">Changes the options after they are bound from the <c>Coordination</c> section.</param>
+    /// <returns>A builder to add capabilities to.</returns>
+    /// <remarks>Invalid options, or a missing connection string, fail the host's start with a message that names the setting.</remarks>
+    public static ICoordinationBuilder AddCoordination(
+        this IHostApplicationBuilder builder,
+        string connectionName = "redis",
+        Action<CoordinationOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionName);
+
+        var redisSettings = new StackExchangeRedisSettings();
+        builder.Configuration.GetSection("Aspire:StackExchange:Redis").Bind(redisSettings);
+        if (builder.Configuration.GetConnectionString(connectionName) is { Length: > 0 } connectionString)
+        {
+            redisSettings.ConnectionString = connectionString;
+        }
+
+        // Registration-time view of the options, to decide what to register; the container gets its own copy.
+        var registrationOptions = new CoordinationOptions();
+        builder.Configuration.GetSection(CoordinationOptions.SectionName).Bind(registrationOptions);
+        configure?.Invoke(registrationOptions);
+
+        var services = builder.Services;
+        var optionsBuilder = services.AddOptions<CoordinationOptions>().BindConfiguration(CoordinationOptions.SectionName);
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        optionsBuilder.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, CoordinationOptionsValidator>());
+        services.AddSingleton<IValidateOptions<CoordinationOptions>>(new CoordinationOptionsRules(connectionName, () => redisSettings.ConnectionString));
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ICoordinationSerializer, SystemTextJsonCoordinationSerializer>();
+        services.TryAddSingleton<CoordinationMetrics>();
+        services.TryAddSingleton<CoordinationEvents>();
+        services.TryAddSingleton<ICoordinationEvents>(sp => sp.GetRequiredService<CoordinationEvents>());
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<CoordinationOptions>>().Value;
+            var instrumentation = redisSettings.DisableTracing ? null : sp.GetService<StackExchangeRedisInstrumentation>();
+            return new RedisConnectionPool(
+                redisSettings.ConnectionString!,
+                options.Pool,
+                options.Resilience,
+                sp.GetRequiredService<CoordinationEvents>(),
+                sp.GetRequiredService<ILogger<RedisConnectionPool>>(),
+                instrumentation is null ? null : multiplexer => instrumentation.AddConnection(multiplexer));
+        });
+        services.TryAddSingleton(sp => new RedisExecutor(
+            sp.GetRequiredService<RedisConnectionPool>(),
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Resilience,
+            sp.GetRequiredService<CoordinationEvents>(),
+            sp.GetRequiredService<CoordinationMetrics>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+
+        var fallback = registrationOptions.Fallback;
+        var fallbackConfigured = fallback.Enabled && !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(fallback.ConnectionName));
+        if (fallbackConfigured)
+        {
+            builder.AddNpgsqlDataSource(fallback.ConnectionName);
+        }
+
+        services.TryAddSingleton(sp => new KeyValueFallback(
+            fallbackConfigured ? sp.GetRequiredService<NpgsqlDataSource>() : null,
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Fallback,
+            sp.GetRequiredService<RedisExecutor>(),
+            sp.GetRequiredService<CoordinationEvents>(),
+            sp.GetRequiredService<CoordinationMetrics>(),
+            sp.GetRequiredService<ILogger<KeyValueFallback>>()));
+        services.TryAddSingleton<CoordinatorFactory>();
+        services.TryAddSingleton<ICoordinatorFactory>(sp => sp.GetRequiredService<CoordinatorFactory>());
+        services.TryAddSingleton<IRedisCoordinator>(sp => sp.GetRequiredService<CoordinatorFactory>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
+        services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
+        services.AddHostedService<CoordinationLifetime>();
+
+        if (!redisSettings.DisableHealthChecks)
+        {
+            services.AddHealthChecks().AddCheck<CoordinationHealthCheck>("coordination", tags: ["ready"]);
+        }
+
+        var telemetry = services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter(CoordinationDiagnostics.MeterName));
+        if (!redisSettings.DisableTracing)
+        {
+            telemetry.WithTracing(tracing => tracing.AddSource(CoordinationDiagnostics.ActivitySourceName).AddRedisInstrumentation());
+        }
+
+        return new CoordinationBuilder(builder, connectionName);
+    }
+}

@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Coordination;
+
+/// <summary>Settings shared by every capability, bound from the <c>Coordination</c> configuration section.</summary>
+public sealed class CoordinationOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Coordination";
+
+    /// <summary>The first segment of every Redis key the library writes (<c>{prefix}:{tenant}:{capability}:{name}</c>).</summary>
+    /// <value>The default value is <c>coord</c>.</value>
+    [Required]
+    [RegularExpression(CoordinationKey.SegmentPattern, ErrorMessage = "Coordination:KeyPrefix must be 1..64 characters of letters, digits, '.', '_' or '-'.")]
+    public string KeyPrefix { get; set; } = "coord";
+
+    /// <summary>The tenant of the coordinator resolved from dependency injection.</summary>
+    /// <value>The default value is <c>default</c>.</value>
+    [Required]
+    [RegularExpression(CoordinationKey.SegmentPattern, ErrorMessage = "Coordination:Tenant must be 1..64 characters of letters, digits, '.', '_' or '-'.")]
+    public string Tenant { get; set; } = "default";
+
+    /// <summary>The largest serialized value accepted by a write; larger values are rejected with an <see cref="ArgumentException"/>.</summary>
+    /// <value>The default value is 1 MiB.</value>
+    [Range(1, 512 * 1024 * 1024)]
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long a lock taken through <see cref="IRedisCoordinator.LockAsync"/> is held at most when its holder never unlocks it.</summary>
+    /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "30.00:00:00")]
+    public TimeSpan DefaultLockTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Connection pool settings.</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public ConnectionPoolOptions Pool { get; set; } = new();
+
+    /// <summary>Timeout, retry and circuit breaker settings.</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public ResilienceOptions Resilience { get; set; } = new();
+
+    /// <summary>PostgreSQL fallback settings.</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public FallbackOptions Fallback { get; set; } = new();
+
+    /// <summary>Health check settings.</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public HealthOptions Health { get; set; } = new();
+}

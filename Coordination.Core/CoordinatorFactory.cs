@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace Coordination;
+
+/// <summary>Creates one coordinator per tenant and keeps it for the life of the process.</summary>
+internal sealed class CoordinatorFactory : ICoordinatorFactory
+{
+    private readonly ConcurrentDictionary<string, RedisCoordinator> _coordinators = new(StringComparer.Ordinal);
+    private readonly Func<string, RedisCoordinator> _create;
+
+    public CoordinatorFactory(IOptions<CoordinationOptions> options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback)
+    {
+        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, fallback);
+    }
+
+    public IRedisCoordinator ForTenant(string tenant) => Get(tenant);
+
+    public RedisCoordinator Get(string tenant)
+    {
+        CoordinationKey.ValidateSegment(tenant, nameof(tenant));
+        return _coordinators.GetOrAdd(tenant, _create);
+    }
+
+    public ICollection<RedisCoordinator> All => _coordinators.Values;
+}

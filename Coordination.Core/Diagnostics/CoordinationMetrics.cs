@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Coordination;
+
+/// <summary>The instruments of the <c>Coordination</c> meter. Tags never carry keys, names or tenants.</summary>
+internal sealed class CoordinationMetrics
+{
+    public static readonly ActivitySource ActivitySource = new(CoordinationDiagnostics.ActivitySourceName);
+
+    private readonly Counter<long> _operations;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _events;
+    private readonly Counter<long> _fallbackOperations;
+
+    public CoordinationMetrics(IMeterFactory meterFactory)
+    {
+        Meter = meterFactory.Create(CoordinationDiagnostics.MeterName);
+        _operations = Meter.CreateCounter<long>("coordination.redis.operations", "{operation}", "Redis operations by outcome.");
+        _duration = Meter.CreateHistogram<double>("coordination.redis.operation.duration", "s", "Duration of Redis operations, retries included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _events = Meter.CreateCounter<long>("coordination.events", "{event}", "Connection, circuit and fallback state changes.");
+        _fallbackOperations = Meter.CreateCounter<long>("coordination.fallback.operations", "{operation}", "Key/value operations served by the PostgreSQL fallback store.");
+    }
+
+    public Meter Meter { get; }
+
+    public void RecordOperation(string operation, string outcome, long startTimestamp)
+    {
+        var operationTag = new KeyValuePair<string, object?>("coordination.operation", operation);
+        _operations.Add(1, operationTag, new KeyValuePair<string, object?>("coordination.outcome", outcome));
+        _duration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, operationTag, new KeyValuePair<string, object?>("coordination.outcome", outcome));
+    }
+
+    public void RecordEvent(string name) => _events.Add(1, new KeyValuePair<string, object?>("coordination.event", name));
+
+    public void RecordFallback(string operation) => _fallbackOperations.Add(1, new KeyValuePair<string, object?>("coordination.operation", operation));
+}

@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Coordination;
+
+/// <summary>PostgreSQL fallback settings (section <c>Coordination:Fallback</c>).</summary>
+public sealed class FallbackOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Coordination:Fallback";
+
+    /// <summary>
+    /// Whether key/value calls fall back to PostgreSQL while Redis is unavailable. Only takes effect when the
+    /// connection string named <see cref="ConnectionName"/> is configured.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The name of the PostgreSQL connection string (<c>ConnectionStrings:{name}</c>).</summary>
+    /// <value>The default value is <c>coordinationdb</c>.</value>
+    [Required]
+    public string ConnectionName { get; set; } = "coordinationdb";
+
+    /// <summary>The PostgreSQL schema that holds the fallback tables.</summary>
+    /// <value>The default value is <c>coordination</c>.</value>
+    [Required]
+    [RegularExpression("^[a-z_][a-z0-9_]{0,62}$", ErrorMessage = "Coordination:Fallback:Schema must be a lowercase PostgreSQL identifier.")]
+    public string Schema { get; set; } = "coordination";
+
+    /// <summary>Writes that may wait to be mirrored to PostgreSQL; a full queue makes writers wait.</summary>
+    /// <value>The default value is 10000.</value>
+    [Range(1, 10_000_000)]
+    public int MirrorQueueCapacity { get; set; } = 10_000;
+
+    /// <summary>The most writes mirrored to PostgreSQL in one batch.</summary>
+    /// <value>The default value is 256.</value>
+    [Range(1, 100_000)]
+    public int MirrorBatchSize { get; set; } = 256;
+
+    /// <summary>How often a node in fallback mode checks whether Redis is back.</summary>
+    /// <value>The default value is 500 milliseconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan RecoveryProbeInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}

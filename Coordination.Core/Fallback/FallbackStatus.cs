@@ -1,0 +1,8 @@
+namespace Coordination;
+
+/// <summary>The state of the PostgreSQL fallback.</summary>
+/// <param name="Configured">Whether a fallback store is configured.</param>
+/// <param name="Ready">Whether its schema is in place and it can serve.</param>
+/// <param name="Active">Whether key/value calls are being served by it now.</param>
+/// <param name="MirrorBacklog">Writes made in Redis still waiting to be copied to PostgreSQL.</param>
+public sealed record FallbackStatus(bool Configured, bool Ready, bool Active, int MirrorBacklog);

@@ -1,0 +1,7 @@
+namespace Coordination;
+
+/// <summary>A write already made in Redis, to be copied to PostgreSQL.</summary>
+/// <param name="Key">The full Redis key.</param>
+/// <param name="Value">The value, or <see langword="null"/> for a delete.</param>
+/// <param name="TimeToLive">The TTL it was written with.</param>
+internal sealed record MirrorWrite(string Key, byte[]? Value, TimeSpan? TimeToLive);

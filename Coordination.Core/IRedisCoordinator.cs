@@ -1,0 +1,64 @@
+namespace Coordination;
+
+/// <summary>
+/// Key/value storage and simple exclusive locks on Redis for one tenant. Thread-safe; resolve it from dependency
+/// injection (<see cref="ICoordinatorFactory"/> gives one per tenant).
+/// </summary>
+/// <remarks>
+/// Keys are 1..512 UTF-8 bytes without control characters and are stored as <c>{prefix}:{tenant}:kv:{key}</c>
+/// (locks as <c>{prefix}:{tenant}:lock:{key}</c>). While Redis is unavailable and the PostgreSQL fallback is
+/// configured, <see cref="GetAsync{T}"/>, <see cref="SetAsync{T}"/> and <see cref="DeleteAsync"/> are served
+/// from PostgreSQL and replayed to Redis when it returns; lock calls fail closed with
+/// <see cref="CoordinationUnavailableException"/>.
+/// </remarks>
+public interface IRedisCoordinator
+{
+    /// <summary>The tenant whose namespace this coordinator reads and writes.</summary>
+    string Tenant { get; }
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any value it had.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value; serialized with the configured <see cref="ICoordinationSerializer"/>.</param>
+    /// <param name="timeToLive">When the key expires; <see langword="null"/> keeps it until deleted. 1 ms to 30 days.</param>
+    /// <param name="cancellationToken">Cancels the wait for the answer (the write may still happen).</param>
+    /// <exception cref="ArgumentException">The key or TTL is invalid, or the serialized value is larger than <see cref="CoordinationOptions.MaxValueBytes"/>.</exception>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable and no fallback is configured.</exception>
+    ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the value under <paramref name="key"/>.</summary>
+    /// <exception cref="ArgumentException">The key is invalid.</exception>
+    /// <exception cref="CoordinationSerializationException">The stored value is not a <typeparamref name="T"/>.</exception>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable and no fallback is configured.</exception>
+    ValueTask<CoordinationValue<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the value under <paramref name="key"/> together with its remaining time to live, atomically.</summary>
+    /// <exception cref="ArgumentException">The key is invalid.</exception>
+    /// <exception cref="CoordinationSerializationException">The stored value is not a <typeparamref name="T"/>.</exception>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable and no fallback is configured.</exception>
+    ValueTask<CoordinationValue<T>> GetWithTimeToLiveAsync<T>(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes <paramref name="key"/>. Returns whether it existed (always <see langword="true"/> when served by the fallback).</summary>
+    /// <exception cref="ArgumentException">The key is invalid.</exception>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable and no fallback is configured.</exception>
+    ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the exclusive lock <paramref name="key"/> for <paramref name="timeToLive"/> without waiting.
+    /// Returns <see langword="false"/> when another holder has it. Taking a lock this coordinator already holds
+    /// succeeds and restarts its TTL.
+    /// </summary>
+    /// <param name="key">The lock name.</param>
+    /// <param name="timeToLive">How long the lock is held unless unlocked first; <see langword="null"/> uses <see cref="CoordinationOptions.DefaultLockTtl"/>. 1 ms to 30 days.</param>
+    /// <param name="cancellationToken">Cancels the wait for the answer.</param>
+    /// <exception cref="ArgumentException">The key or TTL is invalid.</exception>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable: locks fail closed, never from the fallback.</exception>
+    ValueTask<bool> LockAsync(string key, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Releases the lock <paramref name="key"/> if this coordinator holds it. Returns <see langword="false"/> and
+    /// changes nothing when it does not (never taken here, expired, or taken by someone else since).
+    /// </summary>
+    /// <exception cref="ArgumentException">The key is invalid.</exception>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable; the lock expires with its TTL.</exception>
+    ValueTask<bool> UnlockAsync(string key, CancellationToken cancellationToken = default);
+}

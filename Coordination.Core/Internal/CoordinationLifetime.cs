@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Coordination;
+
+/// <summary>
+/// Opens the pool and the fallback at start; at stop releases the locks this process holds, flushes writes
+/// queued for PostgreSQL and closes the connections, in that order.
+/// </summary>
+internal sealed class CoordinationLifetime(
+    RedisConnectionPool pool,
+    KeyValueFallback fallback,
+    CoordinatorFactory coordinators,
+    ILogger<CoordinationLifetime> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await pool.StartAsync(cancellationToken);
+        await fallback.StartAsync();
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var notReleased = 0;
+        foreach (var coordinator in coordinators.All)
+        {
+            notReleased += await coordinator.ReleaseAllAsync(cancellationToken);
+        }
+
+        if (notReleased > 0)
+        {
+            CoordinationLog.LocksNotReleasedAtShutdown(logger, notReleased, null);
+        }
+
+        await fallback.DisposeAsync();
+        await pool.DisposeAsync();
+    }
+}

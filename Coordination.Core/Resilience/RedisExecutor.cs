@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+using StackExchange.Redis;
+
+namespace Coordination;
+
+/// <summary>
+/// Runs Redis calls through the resilience pipelines and the pool. Idempotent calls: retry with exponential
+/// backoff and jitter, then the shared circuit breaker, then the per-attempt timeout. Other calls skip the retry.
+/// Every failure leaves as <see cref="CoordinationUnavailableException"/>; an open circuit fails at once.
+/// </summary>
+internal sealed class RedisExecutor
+{
+    public const string IdempotentPipelineName = "coordination.redis.idempotent";
+    public const string NonIdempotentPipelineName = "coordination.redis.non-idempotent";
+    public const string CircuitPipelineName = "coordination.redis.circuit";
+
+    private readonly RedisConnectionPool _pool;
+    private readonly CoordinationMetrics _metrics;
+    private readonly ResiliencePipeline _idempotent;
+    private readonly ResiliencePipeline _nonIdempotent;
+    private readonly CircuitBreakerStateProvider _circuitState = new();
+
+    public RedisExecutor(
+        RedisConnectionPool pool,
+        ResilienceOptions options,
+        CoordinationEvents events,
+        CoordinationMetrics metrics,
+        ILoggerFactory loggerFactory)
+    {
+        _pool = pool;
+        _metrics = metrics;
+        CircuitControl = new CircuitBreakerManualControl();
+
+        var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = options.FailureRatio,
+                MinimumThroughput = options.MinimumThroughput,
+                SamplingDuration = options.SamplingDuration,
+                BreakDuration = options.BreakDuration,
+                StateProvider = _circuitState,
+                ManualControl = CircuitControl,
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ExceptionFactory.IsTransient),
+                OnOpened = args =>
+                {
+                    events.OnCircuitOpened(new CircuitEventArgs(CircuitState.Open, args.BreakDuration, args.Outcome.Exception));
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    events.OnCircuitClosed(new CircuitEventArgs(CircuitState.Closed, null, null));
+                    return default;
+                },
+                OnHalfOpened = _ =>
+                {
+                    events.OnCircuitHalfOpened();
+                    return default;
+                },
+            })
+            .AddTimeout(options.AttemptTimeout)
+            .ConfigureTelemetry(loggerFactory)
+            .Build();
+
+        _idempotent = new ResiliencePipelineBuilder { Name = IdempotentPipelineName }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = Math.Max(1, options.MaxRetryAttempts),
+                Delay = options.RetryBaseDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = args => ValueTask.FromResult(
+                    options.MaxRetryAttempts > 0 && args.Outcome.Exception is { } ex && ExceptionFactory.IsTransient(ex)),
+            })
+            .AddPipeline(circuit)
+            .ConfigureTelemetry(loggerFactory)
+            .Build();
+
+        _nonIdempotent = new ResiliencePipelineBuilder { Name = NonIdempotentPipelineName }
+            .AddPipeline(circuit)
+            .ConfigureTelemetry(loggerFactory)
+            .Build();
+    }
+
+    /// <summary>Opens or closes the circuit by hand (operations, tests).</summary>
+    public CircuitBreakerManualControl CircuitControl { get; }
+
+    public CircuitState CircuitState => _circuitState.CircuitState switch
+    {
+        Polly.CircuitBreaker.CircuitState.Open => CircuitState.Open,
+        Polly.CircuitBreaker.CircuitState.HalfOpen => CircuitState.HalfOpen,
+        Polly.CircuitBreaker.CircuitState.Isolated => CircuitState.Isolated,
+        _ => CircuitState.Closed,
+    };
+
+    public RedisConnectionPool Pool => _pool;
+
+    public async ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        string operation,
+        bool idempotent,
+        Func<IDatabase, TState, Task<TResult>> call,
+        TState state,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var pipeline = idempotent ? _idempotent : _nonIdempotent;
+        try
+        {
+            var result = await pipeline.ExecuteAsync(
+                static (context, token) => context.Pool.RunAsync(context.Call, context.State, token),
+                (Pool: _pool, Call: call, State: state),
+                cancellationToken);
+            _metrics.RecordOperation(operation, "success", started);
+            return result;
+        }
+        catch (Exception ex) when (ex is BrokenCircuitException or CoordinationUnavailableException || ExceptionFactory.IsTransient(ex))
+        {
+            if (cancellationToken.IsCancellationRequested && ex is TimeoutRejectedException)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            _metrics.RecordOperation(operation, ex is BrokenCircuitException ? "rejected" : "failure", started);
+            throw ExceptionFactory.Unavailable(operation, ex);
+        }
+    }
+}

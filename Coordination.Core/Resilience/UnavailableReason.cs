@@ -1,0 +1,17 @@
+namespace Coordination;
+
+/// <summary>Why Redis could not serve a call.</summary>
+public enum UnavailableReason
+{
+    /// <summary>No connection to Redis could carry the call.</summary>
+    ConnectionFailed,
+
+    /// <summary>Redis did not answer in time.</summary>
+    Timeout,
+
+    /// <summary>The circuit breaker is open: the call was refused without reaching Redis.</summary>
+    CircuitOpen,
+
+    /// <summary>Redis answered with an error that means it cannot serve now (loading, read-only replica, busy script).</summary>
+    ServerUnavailable,
+}

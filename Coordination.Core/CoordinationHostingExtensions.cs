@@ -101,6 +101,7 @@ public static class CoordinationHostingExtensions
         services.TryAddSingleton<ICoordinatorFactory>(sp => sp.GetRequiredService<CoordinatorFactory>());
         services.TryAddSingleton<IRedisCoordinator>(sp => sp.GetRequiredService<CoordinatorFactory>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
+        services.TryAddSingleton<CoordinationGauges>();
         services.AddHostedService<CoordinationLifetime>();
 
         if (!redisSettings.DisableHealthChecks)

@@ -46,6 +46,10 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
 
     public int Size => Volatile.Read(ref _connections).Length;
 
+    public int ConnectedCount => Volatile.Read(ref _connections).Count(c => c.IsConnected);
+
+    public int Outstanding => Volatile.Read(ref _connections).Sum(c => c.Outstanding);
+
     /// <summary>
     /// Opens the minimum number of connections, waiting at most the connect timeout: a Redis that is late or down
     /// does not fail the host, the connections keep trying in the background.

@@ -11,10 +11,13 @@ internal sealed class CoordinationLifetime(
     RedisConnectionPool pool,
     KeyValueFallback fallback,
     CoordinatorFactory coordinators,
+    CoordinationGauges gauges,
     ILogger<CoordinationLifetime> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Taking the gauges as a dependency is what creates them; nothing else asks for them.
+        GC.KeepAlive(gauges);
         await pool.StartAsync(cancellationToken);
         await fallback.StartAsync();
     }

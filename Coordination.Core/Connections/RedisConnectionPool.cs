@@ -177,6 +177,9 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
     {
         var configuration = _template.Clone();
         configuration.AbortOnConnectFail = false;
+
+        // Client exception messages otherwise carry the command and its key into logs.
+        configuration.IncludeDetailInExceptions = false;
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         configuration.ConnectTimeout = (int)_options.ConnectTimeout.TotalMilliseconds;
         configuration.AsyncTimeout = (int)Math.Max(_attemptTimeout.TotalMilliseconds * 2, 1000);

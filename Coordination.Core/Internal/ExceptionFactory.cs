@@ -19,12 +19,20 @@ internal static class ExceptionFactory
         CoordinationUnavailableException unavailable => unavailable,
         BrokenCircuitException => new($"Redis is unavailable: the circuit is open, so '{operation}' was not attempted.", UnavailableReason.CircuitOpen, exception),
         TimeoutRejectedException or RedisTimeoutException or TimeoutException => new($"Redis did not answer '{operation}' in time.", UnavailableReason.Timeout, exception),
-        RedisServerException => new($"Redis cannot serve '{operation}' now: {exception.Message}", UnavailableReason.ServerUnavailable, exception),
-        _ => new($"Redis is unavailable for '{operation}': {exception.Message}", UnavailableReason.ConnectionFailed, exception),
+        RedisServerException => new($"Redis cannot serve '{operation}' now ({FirstWord(exception.Message)}).", UnavailableReason.ServerUnavailable, exception),
+        _ => new($"Redis is unavailable for '{operation}' ({exception.GetType().Name}).", UnavailableReason.ConnectionFailed, exception),
     };
 
     public static CoordinationUnavailableException NoConnection(string operation) =>
         new($"No Redis connection is available for '{operation}'.", UnavailableReason.ConnectionFailed);
+
+    // Messages of our exceptions may reach Warning logs, where keys must not appear: the client's message can
+    // name the command and its key, so only the error code is kept (the original stays the inner exception).
+    private static string FirstWord(string message)
+    {
+        var space = message.IndexOf(' ', StringComparison.Ordinal);
+        return space < 0 ? message : message[..space];
+    }
 
     private static bool IsUnavailableServerError(RedisServerException exception)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
+using Polly.Telemetry;
 using Polly.Timeout;
 using StackExchange.Redis;
 
@@ -63,7 +64,7 @@ internal sealed class RedisExecutor
                 },
             })
             .AddTimeout(options.AttemptTimeout)
-            .ConfigureTelemetry(loggerFactory)
+            .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
 
         _idempotent = new ResiliencePipelineBuilder { Name = IdempotentPipelineName }
@@ -77,14 +78,21 @@ internal sealed class RedisExecutor
                     options.MaxRetryAttempts > 0 && args.Outcome.Exception is { } ex && ExceptionFactory.IsTransient(ex)),
             })
             .AddPipeline(circuit)
-            .ConfigureTelemetry(loggerFactory)
+            .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
 
         _nonIdempotent = new ResiliencePipelineBuilder { Name = NonIdempotentPipelineName }
             .AddPipeline(circuit)
-            .ConfigureTelemetry(loggerFactory)
+            .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
     }
+
+    // Retries and failed attempts are routine under load; the circuit's own events carry the Warning level.
+    private static TelemetryOptions Telemetry(ILoggerFactory loggerFactory) => new()
+    {
+        LoggerFactory = loggerFactory,
+        SeverityProvider = args => args.Event.EventName is "OnRetry" or "ExecutionAttempt" ? ResilienceEventSeverity.Debug : args.Event.Severity,
+    };
 
     /// <summary>Opens or closes the circuit by hand (operations, tests).</summary>
     public CircuitBreakerManualControl CircuitControl { get; }

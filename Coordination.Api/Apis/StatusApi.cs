@@ -1,0 +1,83 @@
+using System.Reflection;
+using Coordination.Api.Authentication;
+using Coordination.Api.Models;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Coordination.Api.Apis;
+
+/// <summary>
+/// <c>GET /v1/status</c> (JSON) and <c>GET /status</c> (a self-refreshing HTML page): the state of the link to
+/// Redis, the circuit and the fallback. Open to anyone unless <c>Coordination:Status:RequireAdminKey</c> is set.
+/// </summary>
+public static class StatusApi
+{
+    private static readonly string Version =
+        typeof(StatusApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(StatusApi).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
+
+    /// <summary>Maps the status endpoints.</summary>
+    public static RouteGroupBuilder MapStatusApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("").WithTags("Operations");
+        if (app.ServiceProvider.GetRequiredService<IOptions<StatusOptions>>().Value.RequireAdminKey)
+        {
+            api.RequireAuthorization(ApiKeyDefaults.AdminPolicy)
+                .ProducesProblem(StatusCodes.Status401Unauthorized)
+                .ProducesProblem(StatusCodes.Status403Forbidden);
+        }
+        else
+        {
+            api.AllowAnonymous();
+        }
+
+        api.MapGet("/v1/status", GetStatus)
+            .WithName("GetStatus")
+            .WithSummary("Reports the link to Redis, the circuit breaker and the fallback. Holds no keys, tenants or data.");
+
+        api.MapGet("/status", GetStatusPage)
+            .WithName("GetStatusPage")
+            .WithSummary("The same as /v1/status as an HTML page that refreshes itself.")
+            .ExcludeFromDescription();
+
+        return api;
+    }
+
+    /// <summary>200 with the status snapshot.</summary>
+    public static async Task<Ok<StatusResponse>> GetStatus(ICoordinationMonitor monitor, CancellationToken cancellationToken) =>
+        TypedResults.Ok(ToResponse(await monitor.GetStatusAsync(cancellationToken)));
+
+    /// <summary>200 with an HTML page rendering the status snapshot; it reloads itself every few seconds.</summary>
+    public static async Task<ContentHttpResult> GetStatusPage(ICoordinationMonitor monitor, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var status = ToResponse(await monitor.GetStatusAsync(cancellationToken));
+        response.Headers.CacheControl = "no-store";
+        response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+        response.Headers.XContentTypeOptions = "nosniff";
+        return TypedResults.Content(StatusPage.Render(status), "text/html; charset=utf-8");
+    }
+
+    internal static StatusResponse ToResponse(CoordinationStatus status) => new(
+        new RedisStatusResponse(
+            status.Connected,
+            status.LatencyMilliseconds,
+            new PoolStatusResponse(
+                status.Pool.Size,
+                status.Pool.Connected,
+                status.Pool.Outstanding,
+                status.Pool.MinConnections,
+                status.Pool.MaxConnections,
+                [.. status.Pool.Connections.Select(c => new PoolConnectionResponse(
+                    c.Id, c.Connected, c.Outstanding, c.Operations, c.Failures, c.LastPingMilliseconds, c.ForcedReconnects))])),
+        status.Circuit switch
+        {
+            CircuitState.Closed => "closed",
+            CircuitState.Open => "open",
+            CircuitState.HalfOpen => "half-open",
+            CircuitState.Isolated => "isolated",
+            _ => "unknown",
+        },
+        new FallbackStatusResponse(status.Fallback.Configured, status.Fallback.Ready, status.Fallback.Active, status.Fallback.MirrorBacklog),
+        Version);
+}

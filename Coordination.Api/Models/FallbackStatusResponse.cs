@@ -1,0 +1,8 @@
+namespace Coordination.Api.Models;
+
+/// <summary>The PostgreSQL fallback.</summary>
+/// <param name="Configured">Whether a fallback store is configured.</param>
+/// <param name="Ready">Whether it can serve.</param>
+/// <param name="Active">Whether key/value calls are served by it now.</param>
+/// <param name="MirrorBacklog">Writes still waiting to be copied to PostgreSQL.</param>
+public sealed record FallbackStatusResponse(bool Configured, bool Ready, bool Active, int MirrorBacklog);

@@ -1,0 +1,96 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Coordination.Api.Problems;
+
+/// <summary>
+/// Maps the library's documented exceptions to problem details, once for every endpoint:
+/// <see cref="ArgumentException"/> to 400 (the field named) and <see cref="CoordinationUnavailableException"/> to 503
+/// with <c>Retry-After</c>. Anything else is left to the default 500 answer.
+/// </summary>
+internal sealed partial class CoordinationExceptionHandler(
+    IProblemDetailsService problemDetails,
+    IOptions<CoordinationOptions> options,
+    ILogger<CoordinationExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ProblemDetails problem;
+        switch (exception)
+        {
+            case ArgumentException argument:
+                var field = FieldOf(argument.ParamName);
+                LogRejected(logger, field);
+                problem = new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [MessageOf(argument)] })
+                {
+                    Type = ProblemTypes.Validation,
+                    Status = StatusCodes.Status400BadRequest,
+                };
+                break;
+
+            case CoordinationUnavailableException unavailable:
+                // The client's message can name the Redis key: the exception goes to Debug only.
+                LogUnavailable(logger, unavailable.Reason);
+                LogUnavailableDetail(logger, unavailable);
+                var retryAfter = Math.Max(1, (int)Math.Ceiling(options.Value.Resilience.BreakDuration.TotalSeconds));
+                httpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                problem = new ProblemDetails
+                {
+                    Type = ProblemTypes.Unavailable,
+                    Title = "Coordination is unavailable",
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Detail = "Redis cannot serve the call now and it has no fallback. Retry later.",
+                    Extensions = { ["reason"] = ReasonOf(unavailable.Reason) },
+                };
+                break;
+
+            default:
+                return false;
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    // The library names its parameters after the .NET API; the errors map names the JSON field.
+    private static string FieldOf(string? parameterName) => parameterName switch
+    {
+        "timeToLive" => "ttlMs",
+        null or "" => "body",
+        _ => parameterName,
+    };
+
+    private static string MessageOf(ArgumentException exception)
+    {
+        var message = exception is ArgumentOutOfRangeException { ActualValue: not null } outOfRange
+            ? outOfRange.Message.Split(Environment.NewLine)[0]
+            : exception.Message;
+        var suffix = $" (Parameter '{exception.ParamName}')";
+        return message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
+    }
+
+    private static string ReasonOf(UnavailableReason reason) => reason switch
+    {
+        UnavailableReason.ConnectionFailed => "connection-failed",
+        UnavailableReason.Timeout => "timeout",
+        UnavailableReason.CircuitOpen => "circuit-open",
+        UnavailableReason.ServerUnavailable => "server-unavailable",
+        _ => "unknown",
+    };
+
+    [LoggerMessage(EventId = 100, EventName = "RequestRejected", Level = LogLevel.Debug, Message = "The library rejected the request's {Field}.")]
+    private static partial void LogRejected(ILogger logger, string field);
+
+    [LoggerMessage(EventId = 101, EventName = "CoordinationUnavailable", Level = LogLevel.Warning, Message = "Answered 503: coordination is unavailable ({Reason}).")]
+    private static partial void LogUnavailable(ILogger logger, UnavailableReason reason);
+
+    [LoggerMessage(EventId = 102, EventName = "CoordinationUnavailableDetail", Level = LogLevel.Debug, Message = "The failure behind the 503.")]
+    private static partial void LogUnavailableDetail(ILogger logger, Exception exception);
+}

@@ -1,0 +1,49 @@
+namespace Coordination.Worker.Duties;
+
+/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts; names are frozen once shipped.</summary>
+internal static partial class WorkerLog
+{
+    [LoggerMessage(EventId = 1000, EventName = "HeartbeatStarted", Level = LogLevel.Information,
+        Message = "Writing the heartbeat of {Machine} every {Interval}.")]
+    public static partial void HeartbeatStarted(ILogger logger, string machine, TimeSpan interval);
+
+    [LoggerMessage(EventId = 1001, EventName = "HeartbeatUnavailable", Level = LogLevel.Warning,
+        Message = "The heartbeat could not be written: coordination is unavailable ({Reason}). Retrying on schedule.")]
+    public static partial void HeartbeatUnavailable(ILogger logger, UnavailableReason reason, Exception exception);
+
+    [LoggerMessage(EventId = 1002, EventName = "HeartbeatStillUnavailable", Level = LogLevel.Debug,
+        Message = "The heartbeat still cannot be written ({Reason}).")]
+    public static partial void HeartbeatStillUnavailable(ILogger logger, UnavailableReason reason);
+
+    [LoggerMessage(EventId = 1003, EventName = "HeartbeatRecovered", Level = LogLevel.Information,
+        Message = "The heartbeat is written again.")]
+    public static partial void HeartbeatRecovered(ILogger logger);
+
+    [LoggerMessage(EventId = 1004, EventName = "HeartbeatFailed", Level = LogLevel.Error,
+        Message = "The heartbeat failed unexpectedly. Retrying on schedule.")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1100, EventName = "AlertConnectionLost", Level = LogLevel.Warning,
+        Message = "Alert: Redis connection #{ConnectionId} lost ({FailureType}).")]
+    public static partial void AlertConnectionLost(ILogger logger, int connectionId, string failureType);
+
+    [LoggerMessage(EventId = 1101, EventName = "AlertConnectionRestored", Level = LogLevel.Information,
+        Message = "Alert resolved: Redis connection #{ConnectionId} restored.")]
+    public static partial void AlertConnectionRestored(ILogger logger, int connectionId);
+
+    [LoggerMessage(EventId = 1102, EventName = "AlertCircuitOpened", Level = LogLevel.Error,
+        Message = "Alert: the circuit to Redis opened for {BreakDuration}; calls fail fast.")]
+    public static partial void AlertCircuitOpened(ILogger logger, TimeSpan breakDuration);
+
+    [LoggerMessage(EventId = 1103, EventName = "AlertCircuitClosed", Level = LogLevel.Information,
+        Message = "Alert resolved: the circuit to Redis closed.")]
+    public static partial void AlertCircuitClosed(ILogger logger);
+
+    [LoggerMessage(EventId = 1104, EventName = "AlertFallbackEngaged", Level = LogLevel.Error,
+        Message = "Alert: key/value calls are served by the PostgreSQL fallback (first: {Operation}).")]
+    public static partial void AlertFallbackEngaged(ILogger logger, string operation);
+
+    [LoggerMessage(EventId = 1105, EventName = "AlertFallbackRecovered", Level = LogLevel.Information,
+        Message = "Alert resolved: Redis serves again; {ReplayedWrites} fallback writes replayed.")]
+    public static partial void AlertFallbackRecovered(ILogger logger, int replayedWrites);
+}

@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Coordination.Worker;
+
+/// <summary>Settings of the worker's duties, bound from the <c>Worker</c> configuration section.</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Worker";
+
+    /// <summary>How often the worker writes its heartbeat; the heartbeat key lives three intervals.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Worker:HeartbeatInterval must be between 1 second and 1 hour.")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The name this worker writes its heartbeat under (<c>worker:heartbeat:{InstanceName}</c>).</summary>
+    /// <value>The default value is the machine name.</value>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Worker:InstanceName must not be empty.")]
+    [RegularExpression("^[A-Za-z0-9._-]{1,128}$", ErrorMessage = "Worker:InstanceName must be 1..128 characters of letters, digits, '.', '_' or '-'.")]
+    public string InstanceName { get; set; } = Environment.MachineName;
+}

@@ -42,9 +42,8 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         var bytes = Serialize(value, nameof(value));
         using var activity = StartActivity("kv.set", key);
 
-        if (_fallback.IsActive)
+        if (_fallback.IsActive && await _fallback.TrySetAsync(fullKey, bytes, timeToLive, "kv.set", cancellationToken))
         {
-            await _fallback.SetAsync(fullKey, bytes, timeToLive, "kv.set", null, cancellationToken);
             return;
         }
 
@@ -127,9 +126,8 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     {
         var fullKey = BuildKey(KeyValueCapability, key);
         using var activity = StartActivity("kv.delete", key);
-        if (_fallback.IsActive)
+        if (_fallback.IsActive && await _fallback.TrySetAsync(fullKey, null, null, "kv.delete", cancellationToken))
         {
-            await _fallback.SetAsync(fullKey, null, null, "kv.delete", null, cancellationToken);
             return true;
         }
 

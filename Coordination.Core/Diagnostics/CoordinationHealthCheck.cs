@@ -5,7 +5,7 @@ namespace Coordination;
 
 /// <summary>
 /// Healthy when Redis answers quickly; Degraded when it answers slowly, the circuit is not closed, or calls are
-/// served by the fallback; Unhealthy when Redis does not answer.
+/// served by the fallback (even though Redis does not answer then); otherwise Unhealthy when Redis does not answer.
 /// </summary>
 internal sealed class CoordinationHealthCheck(ICoordinationMonitor monitor, IOptions<CoordinationOptions> options) : IHealthCheck
 {
@@ -22,6 +22,13 @@ internal sealed class CoordinationHealthCheck(ICoordinationMonitor monitor, IOpt
             ["fallbackActive"] = status.Fallback.Active,
         };
 
+        // Checked first: while the fallback serves, Redis is down by definition, yet the service still works, and
+        // an Unhealthy report would take every replica out of rotation exactly when the fallback is meant to carry it.
+        if (status.Fallback.Active)
+        {
+            return HealthCheckResult.Degraded("Key/value calls are served by the PostgreSQL fallback.", data: data);
+        }
+
         if (!status.Connected)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, "Redis does not answer.", data: data);
@@ -30,11 +37,6 @@ internal sealed class CoordinationHealthCheck(ICoordinationMonitor monitor, IOpt
         if (status.Circuit != CircuitState.Closed)
         {
             return HealthCheckResult.Degraded($"The circuit to Redis is {status.Circuit}.", data: data);
-        }
-
-        if (status.Fallback.Active)
-        {
-            return HealthCheckResult.Degraded("Key/value calls are served by the PostgreSQL fallback.", data: data);
         }
 
         if (status.LatencyMilliseconds > options.Value.Health.DegradedLatency.TotalMilliseconds)

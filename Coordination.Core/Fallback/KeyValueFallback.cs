@@ -29,6 +29,8 @@ internal sealed class KeyValueFallback : IAsyncDisposable
     private volatile bool _ready;
     private volatile bool _active;
     private int _fallbackWritesInFlight;
+    private TaskCompletionSource? _switching;
+    private int _disposed;
     private Exception? _lastStoreFailure;
 
     public KeyValueFallback(
@@ -100,35 +102,71 @@ internal sealed class KeyValueFallback : IAsyncDisposable
         }
     }
 
-    public async ValueTask SetAsync(string key, byte[]? value, TimeSpan? timeToLive, string operation, Exception? cause, CancellationToken cancellationToken)
+    /// <summary>Writes to PostgreSQL, pending replay, after Redis failed with <paramref name="cause"/> (engages the fallback).</summary>
+    public async ValueTask SetAsync(string key, byte[]? value, TimeSpan? timeToLive, string operation, Exception cause, CancellationToken cancellationToken) =>
+        await WriteAsync(key, value, timeToLive, operation, cause, cancellationToken);
+
+    /// <summary>
+    /// Writes to PostgreSQL, pending replay, while the fallback is active. Returns <see langword="false"/>, having
+    /// written nothing, when the node is served by Redis again: the caller then writes to Redis.
+    /// </summary>
+    public ValueTask<bool> TrySetAsync(string key, byte[]? value, TimeSpan? timeToLive, string operation, CancellationToken cancellationToken) =>
+        WriteAsync(key, value, timeToLive, operation, null, cancellationToken);
+
+    private async ValueTask<bool> WriteAsync(string key, byte[]? value, TimeSpan? timeToLive, string operation, Exception? cause, CancellationToken cancellationToken)
     {
-        var store = Engage(operation, cause);
-        _metrics.RecordFallback(operation);
-        Interlocked.Increment(ref _fallbackWritesInFlight);
-        try
+        while (true)
         {
-            if (value is null)
+            // Counted before looking at the mode (both sides use full fences): the switch back to Redis either sees
+            // this write and waits for it, or this write sees the switch and waits for it to end.
+            Interlocked.Increment(ref _fallbackWritesInFlight);
+            var switching = Volatile.Read(ref _switching);
+            if (switching is null && (cause is not null || _active))
             {
-                await store.DeletePendingAsync(key, cancellationToken);
+                try
+                {
+                    var store = Engage(operation, cause);
+                    _metrics.RecordFallback(operation);
+                    if (value is null)
+                    {
+                        await store.DeletePendingAsync(key, cancellationToken);
+                    }
+                    else
+                    {
+                        await store.SetPendingAsync(key, value, timeToLive, cancellationToken);
+                    }
+
+                    return true;
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+                {
+                    throw StoreFailed(operation, cause, ex);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _fallbackWritesInFlight);
+                }
             }
-            else
-            {
-                await store.SetPendingAsync(key, value, timeToLive, cancellationToken);
-            }
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            throw StoreFailed(operation, cause, ex);
-        }
-        finally
-        {
+
             Interlocked.Decrement(ref _fallbackWritesInFlight);
+            if (switching is null)
+            {
+                return false;
+            }
+
+            await switching.Task.WaitAsync(cancellationToken);
         }
     }
 
     /// <summary>Writes what is queued for PostgreSQL and stops the background work. Nothing queued is dropped while PostgreSQL answers.</summary>
     public async ValueTask DisposeAsync()
     {
+        // Called by the lifetime at stop and again by the container when the host is disposed.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _mirror.Writer.TryComplete();
         try
         {
@@ -255,16 +293,11 @@ internal sealed class KeyValueFallback : IAsyncDisposable
             try
             {
                 await _executor.ExecuteAsync("fallback.probe", idempotent: false, static (db, _) => db.PingAsync(), 0, stopping);
-                var replayed = await ReplayAsync(stopping);
-                _active = false;
 
-                // Writes that started on the fallback before the switch are replayed too.
-                while (Volatile.Read(ref _fallbackWritesInFlight) > 0 && !stopping.IsCancellationRequested)
-                {
-                    await Task.Delay(5, stopping);
-                }
-
-                replayed += await ReplayAsync(stopping);
+                // Catch up while writes still go to PostgreSQL: one sweep, so that keys written over and over cannot
+                // keep the node on the fallback forever.
+                var replayed = await ReplayAsync(catchUp: true, stopping);
+                replayed += await SwitchToRedisAsync(stopping);
                 _events.OnFallbackRecovered(new FallbackEventArgs("recovery", null, replayed));
                 await _store!.PurgeExpiredAsync(stopping);
                 return;
@@ -281,9 +314,41 @@ internal sealed class KeyValueFallback : IAsyncDisposable
         }
     }
 
-    private async Task<int> ReplayAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Replays what is left pending while fallback writes wait at a gate, then switches the node to Redis. Without
+    /// the gate, a write made in Redis right after the switch could be overwritten by the replay of an older
+    /// pending write of the same key. The gate is held only for what was written during the catch-up.
+    /// </summary>
+    private async Task<int> SwitchToRedisAsync(CancellationToken stopping)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _switching, gate);
+        try
+        {
+            while (Volatile.Read(ref _fallbackWritesInFlight) > 0)
+            {
+                await Task.Delay(1, stopping);
+            }
+
+            var replayed = await ReplayAsync(catchUp: false, stopping);
+            _active = false;
+            return replayed;
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _switching, null);
+            gate.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Replays pending writes, oldest first, until none is left; with <paramref name="catchUp"/>, stops instead at the
+    /// first key that was written again after it was replayed in this sweep.
+    /// </summary>
+    private async Task<int> ReplayAsync(bool catchUp, CancellationToken cancellationToken)
     {
         var replayed = 0;
+        var seen = catchUp ? new HashSet<string>(StringComparer.Ordinal) : null;
         while (true)
         {
             var pending = await _store!.ReadPendingAsync(_options.MirrorBatchSize, cancellationToken);
@@ -294,6 +359,11 @@ internal sealed class KeyValueFallback : IAsyncDisposable
 
             foreach (var write in pending)
             {
+                if (seen is not null && !seen.Add(write.Key))
+                {
+                    return replayed;
+                }
+
                 if (write.Value is null || write.Expired)
                 {
                     await _executor.ExecuteAsync("fallback.replay", idempotent: true, static (db, key) => db.KeyDeleteAsync(key), (RedisKey)write.Key, cancellationToken);

@@ -1,0 +1,139 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Coordination.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real host with <c>AddCoordination</c>, configured in memory like an application would be
+/// (<c>ConnectionStrings:redis</c>, <c>Coordination:*</c>), started and resolved. Each instance has its own
+/// connections, so two of them behave like two processes. Disposing stops the host (bounded) and disposes it.
+/// </summary>
+public sealed class CoordinationTestHost : IAsyncDisposable
+{
+    private static int _count;
+    private readonly IHost _host;
+    private bool _stopped;
+
+    private CoordinationTestHost(IHost host, string keyPrefix)
+    {
+        _host = host;
+        KeyPrefix = keyPrefix;
+    }
+
+    public string KeyPrefix { get; }
+
+    public IServiceProvider Services => _host.Services;
+
+    public IRedisCoordinator Coordinator => Services.GetRequiredService<IRedisCoordinator>();
+
+    public ICoordinatorFactory Factory => Services.GetRequiredService<ICoordinatorFactory>();
+
+    public ICoordinationMonitor Monitor => Services.GetRequiredService<ICoordinationMonitor>();
+
+    public ICoordinationEvents Events => Services.GetRequiredService<ICoordinationEvents>();
+
+    public CoordinationOptions Options => Services.GetRequiredService<IOptions<CoordinationOptions>>().Value;
+
+    internal RedisExecutor Executor => Services.GetRequiredService<RedisExecutor>();
+
+    /// <summary>The Redis key the coordinator stores <paramref name="key"/> under (<c>{prefix}:{tenant}:{capability}:{key}</c>).</summary>
+    public string RedisKey(string key, string capability = "kv", string tenant = "default") => $"{KeyPrefix}:{tenant}:{capability}:{key}";
+
+    /// <summary>Builds (without starting) a host from the given configuration.</summary>
+    public static IHost Build(IEnumerable<KeyValuePair<string, string?>> configuration, string? hostName = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            EnvironmentName = "Testing",
+            ApplicationName = "Coordination.IntegrationTests",
+        });
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(TestContext.Current.TestOutputHelper, hostName ?? $"host{Interlocked.Increment(ref _count)}"));
+        builder.AddCoordination();
+        return builder.Build();
+    }
+
+    /// <summary>Starts a host on <paramref name="redisConnectionString"/> with its own key prefix.</summary>
+    /// <param name="redisConnectionString">ConnectionStrings:redis.</param>
+    /// <param name="keyPrefix">Coordination:KeyPrefix; a fresh one when null.</param>
+    /// <param name="settings">More configuration (<c>Coordination:Resilience:AttemptTimeout</c>, ...), applied last.</param>
+    /// <param name="postgresConnectionString">ConnectionStrings:coordinationdb, which turns the fallback on.</param>
+    /// <param name="hostName">A name for the host's log lines.</param>
+    public static async Task<CoordinationTestHost> StartAsync(
+        string redisConnectionString,
+        string? keyPrefix = null,
+        IEnumerable<KeyValuePair<string, string?>>? settings = null,
+        string? postgresConnectionString = null,
+        string? hostName = null)
+    {
+        keyPrefix ??= TestKeys.NewPrefix();
+        var configuration = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:redis"] = redisConnectionString,
+            ["Coordination:KeyPrefix"] = keyPrefix,
+        };
+        if (postgresConnectionString is not null)
+        {
+            configuration["ConnectionStrings:coordinationdb"] = postgresConnectionString;
+        }
+
+        foreach (var (key, value) in settings ?? [])
+        {
+            configuration[key] = value;
+        }
+
+        var host = Build(configuration, hostName);
+        var testHost = new CoordinationTestHost(host, keyPrefix);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await host.StartAsync(timeout.Token);
+        }
+        catch
+        {
+            await testHost.DisposeAsync();
+            throw;
+        }
+
+        return testHost;
+    }
+
+    /// <summary>Stops the host as an orderly shutdown would (locks released, writes flushed, connections closed).</summary>
+    public async Task StopAsync()
+    {
+        _stopped = true;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _host.StopAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopped)
+        {
+            try
+            {
+                await StopAsync();
+            }
+#pragma warning disable CA1031 // Cleanup after a failed test must go on to dispose the host.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+
+        if (_host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else
+        {
+            _host.Dispose();
+        }
+    }
+}

@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Coordination.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real <c>redis-server</c> on a free loopback port, without persistence. Supports the faults the tests inject:
+/// <see cref="KillAsync"/> (SIGKILL, a crash), <see cref="RestartAsync"/> (same port, empty data),
+/// <see cref="PauseAsync"/> (SIGSTOP, a hang: sockets stay open and nothing answers) and <see cref="ResumeAsync"/>.
+/// Disposing kills the process whatever state it is in.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
+    private readonly string _directory;
+    private Process? _process;
+    private ConnectionMultiplexer? _admin;
+
+    private RedisServer(int port, string directory)
+    {
+        Port = port;
+        _directory = directory;
+    }
+
+    public int Port { get; private set; }
+
+    /// <summary>The connection string for StackExchange.Redis and <c>ConnectionStrings:redis</c>.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
+    public static async Task<RedisServer> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var directory = Directory.CreateTempSubdirectory("coord-it-redis-").FullName;
+        Exception? last = null;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var server = new RedisServer(ProcessUtil.GetFreePort(), directory);
+            try
+            {
+                await server.LaunchAsync(cancellationToken);
+                return server;
+            }
+            catch (InvalidOperationException ex)
+            {
+                // Most likely the port was taken between probing and binding: try another one.
+                last = ex;
+                await server.StopProcessAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
+
+        Directory.Delete(directory, recursive: true);
+        throw new InvalidOperationException("redis-server could not be started.", last);
+    }
+
+    /// <summary>A connection with admin commands allowed (CLIENT KILL, DEBUG, ...), separate from the ones under test.</summary>
+    public async Task<ConnectionMultiplexer> GetAdminAsync()
+    {
+        if (_admin is { IsConnected: true })
+        {
+            return _admin;
+        }
+
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+        }
+
+        var options = ConfigurationOptions.Parse(ConnectionString);
+        options.AllowAdmin = true;
+        options.AbortOnConnectFail = true;
+        options.ConnectTimeout = 5000;
+        options.ClientName = "coordination-it-admin";
+        _admin = await ConnectionMultiplexer.ConnectAsync(options);
+        return _admin;
+    }
+
+    /// <summary>Crashes the server with SIGKILL and waits for the process to be gone.</summary>
+    public async Task KillAsync()
+    {
+        await StopProcessAsync();
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+            _admin = null;
+        }
+    }
+
+    /// <summary>Starts a fresh (empty) server on the same port and waits until it answers PING.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await StopProcessAsync();
+        Exception? last = null;
+        var deadline = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(deadline) < StartTimeout)
+        {
+            try
+            {
+                await LaunchAsync(cancellationToken);
+                return;
+            }
+            catch (InvalidOperationException ex)
+            {
+                // The port can need a moment after the crash; same port is the point of a restart.
+                last = ex;
+                await StopProcessAsync();
+                await Task.Delay(100, cancellationToken);
+            }
+            catch
+            {
+                await StopProcessAsync();
+                throw;
+            }
+        }
+
+        throw new InvalidOperationException($"redis-server could not be restarted on port {Port}.", last);
+    }
+
+    /// <summary>SIGSTOP: the process keeps its sockets but answers nothing.</summary>
+    public Task PauseAsync() => ProcessUtil.SignalAsync(RequireProcess().Id, "STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync() => ProcessUtil.SignalAsync(RequireProcess().Id, "CONT");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+            _admin = null;
+        }
+
+        await StopProcessAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private Process RequireProcess() =>
+        _process is { HasExited: false } process ? process : throw new InvalidOperationException("redis-server is not running.");
+
+    private async Task LaunchAsync(CancellationToken cancellationToken)
+    {
+        var startInfo = new ProcessStartInfo("redis-server")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = false,
+            RedirectStandardError = false,
+            WorkingDirectory = _directory,
+        };
+        foreach (var argument in new[]
+        {
+            "--port", Port.ToString(CultureInfo.InvariantCulture),
+            "--bind", "127.0.0.1",
+            "--save", string.Empty,
+            "--appendonly", "no",
+            "--daemonize", "no",
+            "--dir", _directory,
+            "--logfile", Path.Combine(_directory, "redis.log"),
+        })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(startInfo) ?? throw new InvalidOperationException("redis-server did not start.");
+        _process = process;
+        ChildProcesses.Track(process);
+
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server exited with {process.ExitCode} on port {Port}: {ReadLogTail()}");
+            }
+
+            if (await PingAsync(cancellationToken))
+            {
+                return;
+            }
+
+            if (Stopwatch.GetElapsedTime(started) > StartTimeout)
+            {
+                throw new InvalidOperationException($"redis-server did not answer PING on port {Port} within {StartTimeout}: {ReadLogTail()}");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    private async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromMilliseconds(500));
+            await client.ConnectAsync("127.0.0.1", Port, timeout.Token);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
+            var buffer = new byte[64];
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return false;
+        }
+    }
+
+    private async Task StopProcessAsync()
+    {
+        var process = _process;
+        _process = null;
+        if (process is null)
+        {
+            return;
+        }
+
+        ProcessUtil.TryKill(process);
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        ChildProcesses.Untrack(process);
+        process.Dispose();
+    }
+
+    private string ReadLogTail()
+    {
+        try
+        {
+            var lines = File.ReadAllLines(Path.Combine(_directory, "redis.log"));
+            return string.Join(Environment.NewLine, lines.TakeLast(10));
+        }
+        catch (IOException)
+        {
+            return "(no log)";
+        }
+    }
+}

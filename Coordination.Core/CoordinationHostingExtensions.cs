@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using OpenTelemetry.Instrumentation.StackExchangeRedis;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -67,14 +66,14 @@ public static class CoordinationHostingExtensions
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<CoordinationOptions>>().Value;
-            var instrumentation = redisSettings.DisableTracing ? null : sp.GetService<StackExchangeRedisInstrumentation>();
+            var tracing = redisSettings.DisableTracing ? null : sp.GetRequiredService<RedisTracingRegistry>();
             return new RedisConnectionPool(
                 redisSettings.ConnectionString!,
                 options.Pool,
                 options.Resilience,
                 sp.GetRequiredService<CoordinationEvents>(),
                 sp.GetRequiredService<ILogger<RedisConnectionPool>>(),
-                instrumentation is null ? null : multiplexer => instrumentation.AddConnection(multiplexer));
+                tracing is null ? null : tracing.Add);
         });
         services.TryAddSingleton(sp => new RedisExecutor(
             sp.GetRequiredService<RedisConnectionPool>(),
@@ -113,7 +112,11 @@ public static class CoordinationHostingExtensions
             .WithMetrics(metrics => metrics.AddMeter(CoordinationDiagnostics.MeterName));
         if (!redisSettings.DisableTracing)
         {
-            telemetry.WithTracing(tracing => tracing.AddSource(CoordinationDiagnostics.ActivitySourceName).AddRedisInstrumentation());
+            services.TryAddSingleton<RedisTracingRegistry>();
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(CoordinationDiagnostics.ActivitySourceName)
+                .AddRedisInstrumentation()
+                .ConfigureRedisInstrumentation((sp, instrumentation) => sp.GetRequiredService<RedisTracingRegistry>().Attach(instrumentation)));
         }
 
         return new CoordinationBuilder(builder, connectionName);

@@ -1,0 +1,26 @@
+namespace Coordination.AppHost.LocalResources;
+
+/// <summary>Configuration keys of the local hosting mode (all optional).</summary>
+internal static class LocalHostingSettings
+{
+    /// <summary>Loopback port of the local redis-server; a free port is chosen when unset.</summary>
+    public const string RedisPortKey = "Coordination:Local:RedisPort";
+
+    /// <summary>Loopback port of the local PostgreSQL server; a free port is chosen when unset.</summary>
+    public const string PostgresPortKey = "Coordination:Local:PostgresPort";
+
+    /// <summary>
+    /// Folder holding <c>initdb</c> and <c>postgres</c>; when unset the newest
+    /// <c>/usr/lib/postgresql/*/bin</c>, then <c>pg_config --bindir</c>, then PATH are tried.
+    /// </summary>
+    public const string PostgresBinDirectoryKey = "Coordination:Local:PostgresBinDirectory";
+
+    /// <summary>
+    /// Root folder of the local servers' data; by default a folder per checkout under the
+    /// system temporary folder, kept between runs so PostgreSQL is initialised only once.
+    /// </summary>
+    public const string DataDirectoryKey = "Coordination:Local:DataDirectory";
+
+    /// <summary>The address the local servers listen on and the connection strings name.</summary>
+    public const string LoopbackAddress = "127.0.0.1";
+}

@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+
+namespace Coordination.AppHost.Tests;
+
+/// <summary>
+/// Starts the whole AppHost once per test class in local hosting mode (redis-server and
+/// PostgreSQL executables, no container runtime), with an admin API key and a PostgreSQL
+/// password chosen by the test, so nothing is generated into user secrets.
+/// </summary>
+public sealed class LocalModeAppFixture : IAsyncLifetime
+{
+    /// <summary>The resources the AppHost defines, by their fixed names.</summary>
+    public static readonly IReadOnlyList<string> ResourceNames = ["redis", "postgres", "coordinationdb", "api", "worker"];
+
+    // Building the model and starting DCP takes seconds; initdb on a fresh machine a few more.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+
+    // Shutting down stops five processes (three .NET, two servers).
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
+
+    // A data folder of its own (created by the AppHost, removed afterwards), so the tests never
+    // share PostgreSQL's folder with an AppHost a developer runs from the same checkout.
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"apphost-tests-{Guid.NewGuid():N}");
+
+    private DistributedApplication? _app;
+
+    /// <summary>The admin API key the api accepts (header <c>X-Api-Key</c>).</summary>
+    public string AdminApiKey { get; } = NewSecret();
+
+    /// <summary>The running application.</summary>
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The application has not started.");
+
+    /// <inheritdoc/>
+    public async ValueTask InitializeAsync()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(StartTimeout);
+
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [
+                "--Coordination:HostingMode=local",
+                $"--Coordination:Local:DataDirectory={_dataDirectory}",
+                $"--Parameters:admin-api-key={AdminApiKey}",
+                $"--Parameters:postgres-password={NewSecret()}",
+            ],
+            timeout.Token);
+
+        _app = await appHost.BuildAsync(timeout.Token);
+        await _app.StartAsync(timeout.Token);
+    }
+
+    /// <summary>Waits, bounded, until the named resource is Running and its health checks pass.</summary>
+    /// <param name="resourceName">The resource's name.</param>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <param name="cancellationToken">The test's cancellation token.</param>
+    /// <returns>The resource's state once healthy (of one of its replicas, if it has several).</returns>
+    public async Task<ResourceEvent> WaitForHealthyAsync(string resourceName, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cancellation.CancelAfter(timeout);
+        return await App.ResourceNotifications.WaitForResourceHealthyAsync(resourceName, cancellation.Token);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_app is not null)
+            {
+                using var timeout = new CancellationTokenSource(StopTimeout);
+                try
+                {
+                    await _app.StopAsync(timeout.Token);
+                }
+                finally
+                {
+                    await _app.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(_dataDirectory))
+            {
+                Directory.Delete(_dataDirectory, recursive: true);
+            }
+        }
+    }
+
+    private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+}

@@ -56,10 +56,10 @@ public sealed class ConnectionPoolOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan ReconnectBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The longest delay between reconnect attempts.</summary>
-    /// <value>The default value is 5 seconds.</value>
+    /// <summary>The longest delay between reconnect attempts; it bounds how long a restarted Redis waits to be noticed.</summary>
+    /// <value>The default value is 2 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
-    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long establishing one connection may take.</summary>
     /// <value>The default value is 5 seconds.</value>

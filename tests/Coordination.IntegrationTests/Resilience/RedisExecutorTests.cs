@@ -25,7 +25,7 @@ public sealed class RedisExecutorTests
         await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
         var coordinator = host.Coordinator;
 
-        // The client retries the connection with decorrelated jitter capped at ReconnectMaxDelay (default 5 s), on
+        // The client retries the connection with decorrelated jitter capped at ReconnectMaxDelay (default 2 s), on
         // its heartbeat: after a restart the next attempt can be up to that cap away. Allow 1 s on top of it for
         // the heartbeat tick, the handshake and a loaded machine.
         var maxRecovery = host.Options.Pool.ReconnectMaxDelay + TimeSpan.FromSeconds(1);

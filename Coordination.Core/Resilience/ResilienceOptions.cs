@@ -10,7 +10,7 @@ public sealed class ResilienceOptions
 
     /// <summary>How long one attempt of a Redis call may take before it counts as failed.</summary>
     /// <value>The default value is 1 second.</value>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Retries of an idempotent call (reads, deletes, unconditional sets) after a transient failure. Lock calls are never retried.</summary>
@@ -40,6 +40,6 @@ public sealed class ResilienceOptions
 
     /// <summary>How long an open circuit fails calls at once before letting a probe through.</summary>
     /// <value>The default value is 2 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace Coordination.Benchmarks;
+
+/// <summary>Command-line settings. Every option has a default that keeps a full run under about two minutes.</summary>
+internal sealed record BenchmarkSettings
+{
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
+
+    public IReadOnlyList<int> Concurrency { get; init; } = [1, 64];
+
+    public string? Redis { get; init; }
+
+    public int ValueBytes { get; init; } = 100;
+
+    public int Keys { get; init; } = 1_000;
+
+    public TimeSpan FailFastDuration { get; init; } = TimeSpan.FromSeconds(2);
+
+    public int ReconnectRuns { get; init; } = 3;
+
+    public TimeSpan Downtime { get; init; } = TimeSpan.FromSeconds(1);
+
+    public string? Output { get; init; }
+
+    public bool Write { get; init; } = true;
+
+    public bool DisableTracing { get; init; }
+
+    public bool Breakdown { get; init; }
+
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    public const string Usage = """
+        Coordination.Benchmarks: raw StackExchange.Redis vs IRedisCoordinator, fail-fast and reconnect times.
+
+          dotnet run -c Release --project bench/Coordination.Benchmarks -- [options]
+
+          --duration <s>         measured seconds per client and cell (default 5; split in two halves, ABBA order)
+          --warmup <s>           warm-up seconds per client and cell (default 1)
+          --concurrency <list>   concurrent callers, comma-separated (default 1,64)
+          --value-bytes <n>      payload size on the wire (default 100)
+          --keys <n>             distinct keys (default 1000)
+          --failfast <s>         seconds per fail-fast measurement (default 2)
+          --reconnect-runs <n>   kill -9 + restart repetitions (default 3; 0 skips; needs our own server)
+          --downtime <ms>        how long the server stays dead before the restart (default 1000)
+          --redis <host:port>    use this server instead of starting redis-server (skips the reconnect test)
+          --output <path>        markdown report path (default docs/benchmarks.md in the repository)
+          --disable-tracing      run the coordinator with Aspire:StackExchange:Redis:DisableTracing=true
+          --breakdown            also time GET through each layer of the coordinator (adds about 20 s)
+          --no-write             print only
+        """;
+
+    public static BenchmarkSettings Parse(string[] args)
+    {
+        var settings = new BenchmarkSettings { Arguments = args };
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--help" or "-h")
+            {
+                throw new ArgumentException("Options:");
+            }
+
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            settings = args[i] switch
+            {
+                "--duration" => settings with { Duration = Seconds(Next()) },
+                "--warmup" => settings with { Warmup = Seconds(Next()) },
+                "--concurrency" => settings with { Concurrency = [.. Next().Split(',').Select(c => Positive(c))] },
+                "--value-bytes" => settings with { ValueBytes = Positive(Next()) },
+                "--keys" => settings with { Keys = Positive(Next()) },
+                "--failfast" => settings with { FailFastDuration = Seconds(Next()) },
+                "--reconnect-runs" => settings with { ReconnectRuns = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--downtime" => settings with { Downtime = TimeSpan.FromMilliseconds(Positive(Next())) },
+                "--redis" => settings with { Redis = Next() },
+                "--output" => settings with { Output = Next() },
+                "--no-write" => settings with { Write = false },
+                "--disable-tracing" => settings with { DisableTracing = true },
+                "--breakdown" => settings with { Breakdown = true },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
+            };
+        }
+
+        return settings;
+    }
+
+    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+
+    private static int Positive(string value)
+    {
+        var number = int.Parse(value, CultureInfo.InvariantCulture);
+        return number > 0 ? number : throw new ArgumentException($"'{value}' must be positive.");
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Coordination.Benchmarks;
+
+/// <summary>A redis-server this benchmark started on a free loopback port, without persistence. Killed on dispose.</summary>
+internal sealed class RedisServerProcess : IDisposable
+{
+    private readonly string _directory;
+    private Process? _process;
+
+    private RedisServerProcess(int port, string directory)
+    {
+        Port = port;
+        _directory = directory;
+    }
+
+    public int Port { get; }
+
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    public static async Task<RedisServerProcess> StartAsync(CancellationToken cancellationToken)
+    {
+        var directory = Directory.CreateTempSubdirectory("coordination-bench-").FullName;
+        var server = new RedisServerProcess(FreeLoopbackPort(), directory);
+        await server.RestartAsync(cancellationToken);
+        return server;
+    }
+
+    /// <summary>Starts the server (again) on the same port and returns once it answers PING.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo("redis-server")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _directory,
+        };
+        foreach (var argument in new[]
+        {
+            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--save", string.Empty, "--appendonly", "no", "--dir", _directory, "--loglevel", "warning",
+        })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(10), cancellationToken);
+    }
+
+    /// <summary>Returns once a raw PING on a fresh socket gets PONG.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            if (await PingAsync(cancellationToken))
+            {
+                return;
+            }
+
+            await Task.Delay(1, cancellationToken);
+        }
+
+        throw new TimeoutException($"redis-server on port {Port} did not answer within {timeout}.");
+    }
+
+    /// <summary>SIGKILL: the server dies at once, its sockets are reset, nothing is flushed.</summary>
+    public void Kill()
+    {
+        var process = _process;
+        if (process is { HasExited: false })
+        {
+            process.Kill();
+            process.WaitForExit();
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Port, cancellationToken);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken);
+            var buffer = new byte[16];
+            var read = await stream.ReadAsync(buffer, cancellationToken);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

@@ -1,0 +1,261 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Coordination.Benchmarks;
+
+internal sealed record ThroughputRow(string Operation, int Concurrency, LoadResult Raw, LoadResult Coordinator, int PoolSize);
+
+internal sealed record FailFastRow(int Concurrency, LoadResult Result);
+
+internal sealed record BreakdownRow(string Layer, int Concurrency, LoadResult Result);
+
+/// <summary>Collects the results and renders docs/benchmarks.md.</summary>
+internal sealed class Report(BenchmarkSettings settings, string endpoint, bool ownServer, string serverVersion)
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+    private readonly List<ThroughputRow> _throughput = [];
+    private readonly List<FailFastRow> _failFast = [];
+    private readonly List<BreakdownRow> _breakdown = [];
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+    private readonly string _loadAtStart = LoadAverage();
+    private List<ReconnectRun>? _reconnect;
+
+    public void AddThroughput(ThroughputRow row) => _throughput.Add(row);
+
+    public void AddFailFast(FailFastRow row) => _failFast.Add(row);
+
+    public void AddBreakdown(BreakdownRow row) => _breakdown.Add(row);
+
+    public void SetReconnect(List<ReconnectRun> runs) => _reconnect = runs;
+
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# Benchmarks");
+        md.AppendLine();
+        md.AppendLine("Written by `bench/Coordination.Benchmarks`; the numbers below are from one run of the command shown. Absolute");
+        md.AppendLine("numbers drift between runs and machines: read the ratios, which compare both clients in the same run.");
+        md.AppendLine();
+        md.AppendLine(Invariant, $"- Command: `{Command()}`");
+        md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC");
+        md.AppendLine(Invariant, $"- Machine: {Machine()}");
+        md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {LoadAverage()} (the machine is shared; a load near or above the core count inflates tails and the spread between runs)");
+        md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
+        md.AppendLine(Invariant, $"- Tracing: {(settings.DisableTracing ? "disabled (`Aspire:StackExchange:Redis:DisableTracing=true`)" : "as `AddCoordination` sets it up by default (spans and Redis instrumentation on, no exporter)")}");
+        md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and cell, in two halves run in ABBA order (BAAB in every other cell), each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; values of {settings.ValueBytes} bytes over {settings.Keys} keys.");
+        md.AppendLine();
+
+        md.AppendLine("## Throughput and latency: raw StackExchange.Redis vs `IRedisCoordinator`");
+        md.AppendLine();
+        md.AppendLine("| Operation | Callers | Raw ops/s | Raw p50 µs | Raw p99 µs | Coordinator ops/s | Coordinator p50 µs | Coordinator p99 µs | Throughput vs raw | p50 vs raw |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var row in _throughput)
+        {
+            var (rawP50, rawP99) = row.Raw.Percentiles();
+            var (p50, p99) = row.Coordinator.Percentiles();
+            md.AppendLine(Invariant, $"| {row.Operation} | {row.Concurrency} | {row.Raw.OperationsPerSecond:N0} | {rawP50:N0} | {rawP99:N0} | {row.Coordinator.OperationsPerSecond:N0} | {p50:N0} | {p99:N0} | {row.Coordinator.OperationsPerSecond / row.Raw.OperationsPerSecond:P0} | {p50 / rawP50:0.00}x |");
+        }
+
+        var errors = _throughput.Sum(r => r.Raw.Errors + r.Coordinator.Errors);
+        md.AppendLine();
+        md.AppendLine(Invariant, $"Failed calls during these runs: {errors}. Coordinator pool size at the end of each cell: {string.Join(", ", _throughput.Select(r => r.PoolSize).Distinct())} connection(s); the raw side uses one multiplexer.");
+        md.AppendLine();
+
+        if (_breakdown.Count > 0)
+        {
+            md.AppendLine("## Where the coordinator's time goes (GET through each layer)");
+            md.AppendLine();
+            md.AppendLine(Invariant, $"Each layer adds to the one above it. Each runs {settings.Duration.TotalSeconds / 2:0.#} s in two quarters, in the order ABCD DCBA; compare within one concurrency.");
+            md.AppendLine();
+            md.AppendLine("| Callers | Layer | ops/s | p50 µs | p99 µs | Throughput vs raw |");
+            md.AppendLine("|---:|---|---:|---:|---:|---:|");
+            foreach (var row in _breakdown)
+            {
+                var (p50, p99) = row.Result.Percentiles();
+                var baseline = _breakdown.First(b => b.Concurrency == row.Concurrency).Result.OperationsPerSecond;
+                md.AppendLine(Invariant, $"| {row.Concurrency} | {row.Layer} | {row.Result.OperationsPerSecond:N0} | {p50:N0} | {p99:N0} | {row.Result.OperationsPerSecond / baseline:P0} |");
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Fail-fast with the circuit open");
+        md.AppendLine();
+        md.AppendLine("The circuit is isolated by hand (`CircuitControl.IsolateAsync`), so every `GetAsync` is refused with");
+        md.AppendLine("`CoordinationUnavailableException` (`Reason = CircuitOpen`) without touching Redis. The time includes throwing and catching the exception.");
+        md.AppendLine();
+        md.AppendLine("| Callers | Refusals/s | p50 µs | p99 µs |");
+        md.AppendLine("|---:|---:|---:|---:|");
+        foreach (var row in _failFast)
+        {
+            var (p50, p99) = row.Result.Percentiles();
+            md.AppendLine(Invariant, $"| {row.Concurrency} | {row.Result.OperationsPerSecond:N0} | {p50:N1} | {p99:N1} |");
+        }
+
+        md.AppendLine();
+        AppendReconnect(md);
+        AppendInterpretation(md);
+        return md.ToString();
+    }
+
+    private void AppendReconnect(StringBuilder md)
+    {
+        md.AppendLine("## Reconnect after `kill -9` and restart");
+        md.AppendLine();
+        if (_reconnect is not { Count: > 0 } runs)
+        {
+            md.AppendLine(ownServer ? "Skipped (`--reconnect-runs 0`)." : "Skipped: the server was not started by the benchmark (`--redis`).");
+            md.AppendLine();
+            return;
+        }
+
+        md.AppendLine(Invariant, $"The server is killed with SIGKILL, stays down {settings.Downtime.TotalMilliseconds:0} ms, and is started again on the same port. Both clients");
+        md.AppendLine("make one call per millisecond throughout. Each run starts from a closed circuit with empty failure statistics, so the");
+        md.AppendLine("outage's failures open the coordinator's circuit (the worst case for its recovery; with a long history of successes");
+        md.AppendLine("in the sampling window a short outage may not open it). Times are in milliseconds from the restart (the moment");
+        md.AppendLine("redis-server is launched again).");
+        md.AppendLine();
+        md.Append("| Measure |");
+        for (var i = 1; i <= runs.Count; i++)
+        {
+            md.Append(Invariant, $" Run {i} |");
+        }
+
+        md.AppendLine(" Median |");
+        md.Append("|---|");
+        md.Append(string.Concat(Enumerable.Repeat("---:|", runs.Count + 1)));
+        md.AppendLine();
+        Row("redis-server answers PING", r => r.ServerReadyMs);
+        Row("raw multiplexer `IsConnected` again", r => r.RawConnectedMs);
+        Row("raw: first successful GET", r => r.RawFirstSuccessMs);
+        Row("coordinator pool connected again", r => r.PoolConnectedMs);
+        Row("coordinator: first successful `GetAsync`", r => r.CoordinatorFirstSuccessMs);
+        md.AppendLine();
+        md.AppendLine(Invariant, $"Circuit state when the server restarted: {string.Join(", ", runs.Select(r => r.CircuitAtRestart))}; circuit openings per run: {string.Join(", ", runs.Select(r => r.CircuitOpenings))}. Loss noticed by both clients within {runs.Max(r => r.LossNoticedMs):N0} ms of the kill.");
+        md.AppendLine();
+
+        void Row(string name, Func<ReconnectRun, double> value)
+        {
+            md.Append(Invariant, $"| {name} |");
+            foreach (var run in runs)
+            {
+                md.Append(Invariant, $" {value(run):N0} |");
+            }
+
+            md.AppendLine(Invariant, $" {Median(runs.Select(value)):N0} |");
+        }
+    }
+
+    private void AppendInterpretation(StringBuilder md)
+    {
+        md.AppendLine("## Interpretation");
+        md.AppendLine();
+        foreach (var row in _throughput)
+        {
+            var (rawP50, _) = row.Raw.Percentiles();
+            var (p50, _) = row.Coordinator.Percentiles();
+            var ratio = row.Coordinator.OperationsPerSecond / row.Raw.OperationsPerSecond;
+            var verdict = Math.Abs(ratio - 1) <= 0.2 ? " (on par: within the run-to-run noise of about ±20 % seen for one caller on this shared machine)" : string.Empty;
+            md.AppendLine(Invariant, $"- {row.Operation} with {row.Concurrency} caller(s): the coordinator does {ratio:P0} of the raw client's operations per second{verdict}; its median call takes {p50 - rawP50:+#,0;-#,0;0} µs ({p50 / rawP50:0.00}x) compared with raw.");
+        }
+
+        foreach (var group in _breakdown.GroupBy(r => r.Concurrency))
+        {
+            var rows = group.ToArray();
+            var largest = Enumerable.Range(1, rows.Length - 1)
+                .Select(i => (Layer: rows[i].Layer, Drop: rows[i - 1].Result.OperationsPerSecond - rows[i].Result.OperationsPerSecond))
+                .MaxBy(step => step.Drop);
+            // Below a tenth of raw throughput a step is within the run-to-run noise of a shared two-core machine.
+            if (largest.Drop > rows[0].Result.OperationsPerSecond / 10)
+            {
+                md.AppendLine(Invariant, $"- Layers at {group.Key} caller(s): the largest loss of throughput comes with the {largest.Layer} step ({largest.Drop / rows[0].Result.OperationsPerSecond:P0} of raw throughput).");
+            }
+        }
+
+        if (_failFast.Count > 0)
+        {
+            var worst = _failFast.Max(r => r.Result.Percentiles().P99);
+            md.AppendLine(Invariant, $"- With the circuit open a call is refused in microseconds (p99 at most {worst:N0} µs here), not after the {new ResilienceOptions().AttemptTimeout.TotalSeconds:0.#} s attempt timeout or the client's connect/sync timeouts.");
+        }
+
+        if (_reconnect is { Count: > 0 } runs)
+        {
+            var served = Median(runs.Select(r => r.CoordinatorFirstSuccessMs));
+            var connected = Median(runs.Select(r => r.PoolConnectedMs));
+            md.AppendLine(Invariant, $"- After a crash and restart the coordinator served again {served:N0} ms (median) after the restart; its pool was connected after {connected:N0} ms and the raw multiplexer served after {Median(runs.Select(r => r.RawFirstSuccessMs)):N0} ms.");
+            if (runs.Any(r => r.CircuitOpenings > 0) && served - connected > 50)
+            {
+                md.AppendLine(Invariant, $"  The gap between \"pool connected\" and \"served\" is the circuit breaker: the traffic during the outage opened it, and it lets a probe through only when its break ({new ResilienceOptions().BreakDuration.TotalSeconds:0.#} s by default) has run out. Recovery is therefore bounded by the reconnect *and* the remaining break, whichever ends later.");
+            }
+
+            var reopened = runs.Count(r => r.CircuitOpenings > 1);
+            if (reopened > 0)
+            {
+                md.AppendLine(Invariant, $"  In {reopened} run(s) the half-open probe came before the pool had reconnected (its reconnect delay grows with jitter during an outage), so the circuit opened again for a whole new break.");
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("What each side does per call:");
+        md.AppendLine();
+        md.AppendLine("- Raw: `IDatabase.StringSetAsync` / `StringGetAsync` on one `ConnectionMultiplexer` with default settings, bytes in and out.");
+        md.AppendLine("- Coordinator: `IRedisCoordinator.SetAsync` / `GetAsync<string>` resolved from a host built with `AddCoordination()` and default");
+        md.AppendLine("  options (no PostgreSQL fallback): key validation, System.Text.Json (de)serialization of the value, the Polly pipeline");
+        md.AppendLine("  (retry, circuit breaker, per-attempt timeout), routing to the least-loaded pooled connection, a metric and an `Activity`");
+        md.AppendLine("  per call, and the OpenTelemetry Redis instrumentation that `AddCoordination` enables (no exporter is configured here).");
+        md.AppendLine("  Both sides send the same bytes under the same keys.");
+        md.AppendLine();
+        md.AppendLine("The spans and the Redis instrumentation are part of the default cost measured here; `--disable-tracing` runs the same");
+        md.AppendLine("benchmark with `Aspire:StackExchange:Redis:DisableTracing=true` to show the coordinator without them.");
+    }
+
+    private string Command() =>
+        "dotnet run -c Release --project bench/Coordination.Benchmarks" + (settings.Arguments.Count > 0 ? " -- " + string.Join(' ', settings.Arguments) : string.Empty);
+
+    private static string Machine()
+    {
+        var cpu = "unknown CPU";
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+        catch (IOException)
+        {
+        }
+
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+        return string.Create(Invariant, $"{Environment.ProcessorCount} cores ({cpu}), {memory:0} GiB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join('/', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    public static string? FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return null;
+    }
+}

@@ -16,7 +16,7 @@ dotnet tool restore >/dev/null
 dotnet build Aspire.sln -c Release
 
 set +e
-dotnet test --solution Aspire.sln -c Release --no-build --no-progress \
+dotnet test --solution Aspire.sln -c Release --no-build --no-progress --no-ansi \
   --results-directory "$PWD/$results" \
   --max-parallel-test-modules 1 \
   --coverlet --coverlet-include "[Coordination.Core]*" --coverlet-output-format cobertura \
@@ -24,15 +24,13 @@ dotnet test --solution Aspire.sln -c Release --no-build --no-progress \
 status=${PIPESTATUS[0]}
 set -e
 
-# One closing line a CI can read, summed over the test modules.
+# One closing line a CI can read, from the summary dotnet test prints for the whole solution.
 awk '
-  /total: [0-9]+, failed: [0-9]+, succeeded: [0-9]+, skipped: [0-9]+/ {
-    match($0, /failed: [0-9]+/); f += substr($0, RSTART + 8, RLENGTH - 8)
-    match($0, /succeeded: [0-9]+/); p += substr($0, RSTART + 11, RLENGTH - 11)
-    match($0, /skipped: [0-9]+/); s += substr($0, RSTART + 9, RLENGTH - 9)
-    n++
-  }
-  END { if (n > 0) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }
+  /Test run summary:/ { in_summary = 1 }
+  in_summary && /^[[:space:]]*failed: [0-9]+/ { f = $2 }
+  in_summary && /^[[:space:]]*succeeded: [0-9]+/ { p = $2 }
+  in_summary && /^[[:space:]]*skipped: [0-9]+/ { s = $2 }
+  END { if (in_summary) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }
 ' "$results/test-output.log" > "$results/summary.txt"
 cat "$results/summary.txt"
 

@@ -96,6 +96,25 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
     /// <summary>The multiplexer a caller that needs one directly (pub/sub, server commands) should use.</summary>
     public IConnectionMultiplexer RentMultiplexer() => Rent().Multiplexer;
 
+    /// <summary>
+    /// Raised (on a client thread; handlers must be quick) when a connection came back, the client saw the
+    /// configuration change (a new primary, a failover broadcast) or a stalled connection was replaced: what the
+    /// connections point at may not be what it was.
+    /// </summary>
+    public event Action? TopologyChanged;
+
+    /// <summary>Whether <paramref name="multiplexer"/> is still one of the pool's connections (not replaced or closed).</summary>
+    public bool Contains(IConnectionMultiplexer multiplexer) =>
+        Array.Exists(Volatile.Read(ref _connections), c => ReferenceEquals(c.Multiplexer, multiplexer));
+
+    private void RaiseTopologyChanged()
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            TopologyChanged?.Invoke();
+        }
+    }
+
     public ConnectionPoolStatus GetStatus()
     {
         var connections = Volatile.Read(ref _connections);
@@ -182,10 +201,12 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
         configuration.IncludeDetailInExceptions = false;
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         configuration.ConnectTimeout = (int)_options.ConnectTimeout.TotalMilliseconds;
-        configuration.AsyncTimeout = (int)Math.Max(_attemptTimeout.TotalMilliseconds * 2, 1000);
+        configuration.AsyncTimeout = (int)Math.Ceiling(_attemptTimeout.TotalMilliseconds);
         configuration.SyncTimeout = configuration.AsyncTimeout;
         configuration.ReconnectRetryPolicy = new DecorrelatedJitterReconnectPolicy(_options.ReconnectBaseDelay, _options.ReconnectMaxDelay);
-        configuration.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Min(1000, Math.Max(100, _options.ReconnectBaseDelay.TotalMilliseconds * 2)));
+        // The heartbeat both polls the reconnect policy and expires timed-out commands, so it bounds how late either happens.
+        var heartbeat = Math.Min(_attemptTimeout.TotalMilliseconds / 4, _options.ReconnectBaseDelay.TotalMilliseconds * 2);
+        configuration.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Clamp(heartbeat, 50, 1000));
         configuration.ClientName ??= $"coordination-{Environment.ProcessId}-{id}";
 
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
@@ -201,8 +222,11 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
             if (args.ConnectionType == ConnectionType.Interactive && Volatile.Read(ref _disposed) == 0)
             {
                 _events.OnConnectionRestored(new ConnectionEventArgs(id, args.EndPoint?.ToString(), "None", null));
+                RaiseTopologyChanged();
             }
         };
+        multiplexer.ConfigurationChanged += (_, _) => RaiseTopologyChanged();
+        multiplexer.ConfigurationChangedBroadcast += (_, _) => RaiseTopologyChanged();
         _onCreated?.Invoke(multiplexer);
         return multiplexer;
     }

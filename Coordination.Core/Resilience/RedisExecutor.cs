@@ -11,7 +11,9 @@ namespace Coordination;
 
 /// <summary>
 /// Runs Redis calls through the resilience pipelines and the pool. Idempotent calls: retry with exponential
-/// backoff and jitter, then the shared circuit breaker, then the per-attempt timeout. Other calls skip the retry.
+/// backoff and jitter, then the shared circuit breaker. Other calls skip the retry. The per-attempt timeout is the
+/// client's own (<c>AsyncTimeout</c>, set from <see cref="ResilienceOptions.AttemptTimeout"/>): it is checked by
+/// the client's heartbeat, whereas a timeout strategy would cost a timer and a cancellation source per call.
 /// Every failure leaves as <see cref="CoordinationUnavailableException"/>; an open circuit fails at once.
 /// </summary>
 internal sealed class RedisExecutor
@@ -35,6 +37,7 @@ internal sealed class RedisExecutor
     {
         _pool = pool;
         _metrics = metrics;
+        Events = events;
         CircuitControl = new CircuitBreakerManualControl();
 
         var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName }
@@ -63,7 +66,6 @@ internal sealed class RedisExecutor
                     return default;
                 },
             })
-            .AddTimeout(options.AttemptTimeout)
             .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
 
@@ -107,6 +109,12 @@ internal sealed class RedisExecutor
 
     public RedisConnectionPool Pool => _pool;
 
+    /// <summary>The events of the platform, for the capabilities built on this executor.</summary>
+    public CoordinationEvents Events { get; }
+
+    /// <summary>The instruments of the platform, for the capabilities built on this executor.</summary>
+    public CoordinationMetrics Metrics => _metrics;
+
     public async ValueTask<TResult> ExecuteAsync<TState, TResult>(
         string operation,
         bool idempotent,
@@ -127,11 +135,6 @@ internal sealed class RedisExecutor
         }
         catch (Exception ex) when (ex is BrokenCircuitException or CoordinationUnavailableException || ExceptionFactory.IsTransient(ex))
         {
-            if (cancellationToken.IsCancellationRequested && ex is TimeoutRejectedException)
-            {
-                throw new OperationCanceledException(cancellationToken);
-            }
-
             _metrics.RecordOperation(operation, ex is BrokenCircuitException ? "rejected" : "failure", started);
             throw ExceptionFactory.Unavailable(operation, ex);
         }

@@ -182,17 +182,11 @@ public class RedisExecutorTests
     }
 
     // Polly validates its own options when the executor is built, outside of options validation: a value the
-    // validator lets through but Polly refuses fails at first resolution with a message that names Polly's option.
-    [Theory]
-    [InlineData(0.009, 60)]
-    [InlineData(1, 0.499)]
-    public async Task Validator_RejectsWhatPollyRejects(double attemptTimeoutSeconds, double breakSeconds)
+    // validator lets through but Polly refuses would fail at first resolution with a message that names Polly's option.
+    [Fact]
+    public async Task Validator_RejectsBreakDurationPollyRejects()
     {
-        var resilience = new ResilienceOptions
-        {
-            AttemptTimeout = TimeSpan.FromSeconds(attemptTimeoutSeconds),
-            BreakDuration = TimeSpan.FromSeconds(breakSeconds),
-        };
+        var resilience = new ResilienceOptions { BreakDuration = TimeSpan.FromMilliseconds(499) };
         var pollyAccepts = true;
         try
         {
@@ -206,6 +200,24 @@ public class RedisExecutorTests
         var validatorAccepts = new CoordinationOptionsValidator().Validate(null, new CoordinationOptions { Resilience = resilience }).Succeeded;
 
         Assert.False(pollyAccepts);
-        Assert.Equal(pollyAccepts, validatorAccepts);
+        Assert.False(validatorAccepts);
+    }
+
+    // The attempt timeout is the client's AsyncTimeout, expired by a heartbeat of at least 50 ms: a few
+    // milliseconds cannot be honoured, so the validator refuses them.
+    [Theory]
+    [InlineData(9, false)]
+    [InlineData(10, true)]
+    public void Validator_AttemptTimeoutBelowTenMilliseconds_Rejected(int milliseconds, bool accepted)
+    {
+        var options = new CoordinationOptions { Resilience = { AttemptTimeout = TimeSpan.FromMilliseconds(milliseconds) } };
+
+        var result = new CoordinationOptionsValidator().Validate(null, options);
+
+        Assert.Equal(accepted, result.Succeeded);
+        if (!accepted)
+        {
+            Assert.Contains("AttemptTimeout", result.FailureMessage, StringComparison.Ordinal);
+        }
     }
 }

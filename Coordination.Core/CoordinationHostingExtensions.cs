@@ -1,5 +1,6 @@
 using Aspire.StackExchange.Redis;
 using Coordination;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -96,9 +97,30 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<CoordinationEvents>(),
             sp.GetRequiredService<CoordinationMetrics>(),
             sp.GetRequiredService<ILogger<KeyValueFallback>>()));
-        services.TryAddSingleton<CoordinatorFactory>();
+        services.TryAddSingleton(sp => LockRuntime.Register(new LockRuntime(
+            sp.GetRequiredService<RedisExecutor>(),
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>())));
+        services.TryAddSingleton(sp => new CoordinatorFactory(
+            sp.GetRequiredService<IOptions<CoordinationOptions>>(),
+            sp.GetRequiredService<ICoordinationSerializer>(),
+            sp.GetRequiredService<RedisExecutor>(),
+            sp.GetRequiredService<KeyValueFallback>(),
+            sp.GetRequiredService<LockRuntime>()));
         services.TryAddSingleton<ICoordinatorFactory>(sp => sp.GetRequiredService<CoordinatorFactory>());
         services.TryAddSingleton<IRedisCoordinator>(sp => sp.GetRequiredService<CoordinatorFactory>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
+        services.TryAddSingleton<IDistributedLockManager>(sp => sp.GetRequiredService<IRedisCoordinator>().Locks);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, CacheOptionsRules>());
+        services.TryAddSingleton(sp => CacheRuntime.Register(sp.GetRequiredService<RedisExecutor>(), () => new CacheRuntime(
+            sp.GetRequiredService<RedisExecutor>(),
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
+            sp.GetRequiredService<ICoordinationSerializer>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>())));
+        services.TryAddSingleton(sp => sp.GetRequiredService<CacheRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
+        services.TryAddSingleton<ICacheManager>(sp => sp.GetRequiredService<RedisCacheManager>());
+        services.AddHostedService<CacheLifetime>();
         services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
         services.TryAddSingleton<CoordinationGauges>();
         services.AddHostedService<CoordinationLifetime>();
@@ -120,5 +142,43 @@ public static class CoordinationHostingExtensions
         }
 
         return new CoordinationBuilder(builder, connectionName);
+    }
+
+    /// <summary>
+    /// Configures the two-level cache and registers <see cref="IDistributedCache"/> over it (for ASP.NET Core sessions,
+    /// HybridCache and other consumers; an <see cref="IDistributedCache"/> registered before is kept).
+    /// <see cref="ICacheManager"/> itself is registered by <c>AddCoordination</c> for the default tenant, and is
+    /// <see cref="IRedisCoordinator.Cache"/> for every tenant. Applied after the <c>Coordination:Cache</c> section is
+    /// bound; validated at start like the other options.
+    /// </summary>
+    /// <param name="builder">The builder <c>AddCoordination</c> returned.</param>
+    /// <param name="configure">Changes the cache options; <see langword="null"/> keeps them as bound.</param>
+    /// <returns>The same builder.</returns>
+    public static ICoordinationBuilder WithCaching(this ICoordinationBuilder builder, Action<CacheOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (configure is not null)
+        {
+            builder.Services.Configure<CoordinationOptions>(options => configure(options.Cache));
+        }
+
+        builder.Services.TryAddSingleton<IDistributedCache>(sp => new CoordinationDistributedCache(sp.GetRequiredService<RedisCacheManager>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// Configures the distributed locks (<see cref="IDistributedLockManager"/>, resolvable from dependency injection
+    /// for the default tenant and as <see cref="IRedisCoordinator.Locks"/> for every tenant). Applied after the
+    /// <c>Coordination:Locks</c> section is bound; the result is validated at start like the other options.
+    /// </summary>
+    /// <param name="builder">The builder <c>AddCoordination</c> returned.</param>
+    /// <param name="configure">Changes the lock options.</param>
+    /// <returns>The same builder.</returns>
+    public static ICoordinationBuilder WithLocks(this ICoordinationBuilder builder, Action<LocksOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure<CoordinationOptions>(options => configure(options.Locks));
+        return builder;
     }
 }

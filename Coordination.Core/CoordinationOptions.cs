@@ -46,6 +46,16 @@ public sealed class CoordinationOptions
     [ValidateObjectMembers]
     public FallbackOptions Fallback { get; set; } = new();
 
+    /// <summary>Distributed lock settings.</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public LocksOptions Locks { get; set; } = new();
+
+    /// <summary>Two-level cache settings (section <c>Coordination:Cache</c>).</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public CacheOptions Cache { get; set; } = new();
+
     /// <summary>Health check settings.</summary>
     [Required]
     [ValidateObjectMembers]

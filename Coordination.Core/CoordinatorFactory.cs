@@ -10,8 +10,13 @@ internal sealed class CoordinatorFactory : ICoordinatorFactory
     private readonly Func<string, RedisCoordinator> _create;
 
     public CoordinatorFactory(IOptions<CoordinationOptions> options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback)
+        : this(options, serializer, executor, fallback, LockRuntime.For(executor, options.Value))
     {
-        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, fallback);
+    }
+
+    public CoordinatorFactory(IOptions<CoordinationOptions> options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback, LockRuntime locks)
+    {
+        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, fallback, locks);
     }
 
     public IRedisCoordinator ForTenant(string tenant) => Get(tenant);

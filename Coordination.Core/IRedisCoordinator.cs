@@ -6,7 +6,7 @@ namespace Coordination;
 /// </summary>
 /// <remarks>
 /// Keys are 1..512 UTF-8 bytes without control characters and are stored as <c>{prefix}:{tenant}:kv:{key}</c>
-/// (locks as <c>{prefix}:{tenant}:lock:{key}</c>). While Redis is unavailable and the PostgreSQL fallback is
+/// (locks as <c>{prefix}:{tenant}:lock:{{key}}</c> and companion keys in the same hash slot). While Redis is unavailable and the PostgreSQL fallback is
 /// configured, <see cref="GetAsync{T}"/>, <see cref="SetAsync{T}"/> and <see cref="DeleteAsync"/> are served
 /// from PostgreSQL and replayed to Redis when it returns; lock calls fail closed with
 /// <see cref="CoordinationUnavailableException"/>.
@@ -15,6 +15,19 @@ public interface IRedisCoordinator
 {
     /// <summary>The tenant whose namespace this coordinator reads and writes.</summary>
     string Tenant { get; }
+
+    /// <summary>
+    /// The tenant's distributed locks: exclusive, read/write and semaphores, with handles, waiting, renewal,
+    /// fencing, re-entrancy, deadlock detection and hierarchy. <see cref="LockAsync"/> and <see cref="UnlockAsync"/>
+    /// are a simple front to the same locks (this coordinator is their owner).
+    /// </summary>
+    IDistributedLockManager Locks { get; }
+
+    /// <summary>
+    /// The tenant's two-level cache (memory, then Redis under <c>{prefix}:{tenant}:cache:{key}</c>) with backplane
+    /// invalidation, tags, single-flight, fail-safe and compression; settings from <see cref="CoordinationOptions.Cache"/>.
+    /// </summary>
+    ICacheManager Cache { get; }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any value it had.</summary>
     /// <param name="key">The key.</param>

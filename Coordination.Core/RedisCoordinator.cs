@@ -1,8 +1,6 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using StackExchange.Redis;
 
 namespace Coordination;
@@ -11,16 +9,25 @@ namespace Coordination;
 internal sealed class RedisCoordinator : IRedisCoordinator
 {
     private const string KeyValueCapability = "kv";
-    private const string LockCapability = "lock";
     private static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(30);
 
     private readonly CoordinationOptions _options;
     private readonly ICoordinationSerializer _serializer;
     private readonly RedisExecutor _executor;
     private readonly KeyValueFallback _fallback;
+    private readonly RedisLockManager _locks;
+    private ICacheManager? _cache;
+
+    // LockAsync/UnlockAsync: this coordinator is one owner; name -> the token of its hold.
     private readonly ConcurrentDictionary<string, string> _heldLocks = new(StringComparer.Ordinal);
+    private readonly string _lockOwner = "coordinator:" + LockRuntime.NewOwner();
 
     public RedisCoordinator(string tenant, CoordinationOptions options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback)
+        : this(tenant, options, serializer, executor, fallback, LockRuntime.For(executor, options))
+    {
+    }
+
+    public RedisCoordinator(string tenant, CoordinationOptions options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback, LockRuntime locks)
     {
         CoordinationKey.ValidateSegment(tenant, nameof(tenant));
         Tenant = tenant;
@@ -28,11 +35,16 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         _serializer = serializer;
         _executor = executor;
         _fallback = fallback;
+        _locks = new RedisLockManager(tenant, locks);
     }
 
     public string Tenant { get; }
 
-    /// <summary>The locks this coordinator holds (full keys), for release at shutdown.</summary>
+    public IDistributedLockManager Locks => _locks;
+
+    public ICacheManager Cache => _cache ??= CacheRuntime.For(_executor, _options, _serializer).ForTenant(Tenant);
+
+    /// <summary>The locks this coordinator holds through <see cref="LockAsync"/>, for release at shutdown.</summary>
     public int HeldLockCount => _heldLocks.Count;
 
     public async ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
@@ -148,59 +160,60 @@ internal sealed class RedisCoordinator : IRedisCoordinator
 
     public async ValueTask<bool> LockAsync(string key, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
-        var fullKey = BuildKey(LockCapability, key);
+        CoordinationKey.ValidateName(key, nameof(key));
         ValidateTimeToLive(timeToLive, nameof(timeToLive));
         var ttl = timeToLive ?? _options.DefaultLockTtl;
         using var activity = StartActivity("lock.acquire", key);
 
-        var held = _heldLocks.TryGetValue(fullKey, out var token);
-        token ??= NewToken();
-        var acquired = await _executor.ExecuteAsync(
-            "lock.acquire",
-            idempotent: false,
-            static (db, s) => RedisScript.LockAcquire.EvaluateAsync(db, [s.Key], [s.Token, (long)Math.Ceiling(s.Ttl.TotalMilliseconds)]),
-            (Key: (RedisKey)fullKey, Token: token, Ttl: ttl),
-            cancellationToken);
-
-        if ((long)acquired == 1)
+        if (_heldLocks.TryGetValue(key, out var held))
         {
-            _heldLocks[fullKey] = token;
-            return true;
+            // Taken again by this coordinator: the same hold, its time to live restarted (not counted).
+            if (await _locks.TryRestartAsync(key, held, ttl, cancellationToken))
+            {
+                return true;
+            }
+
+            // Our hold expired (and maybe someone else took the lock since).
+            _heldLocks.TryRemove(new KeyValuePair<string, string>(key, held));
         }
 
-        if (held)
-        {
-            // Our hold expired and someone else took the lock since.
-            _heldLocks.TryRemove(new KeyValuePair<string, string>(fullKey, token));
-        }
-
-        return false;
-    }
-
-    public async ValueTask<bool> UnlockAsync(string key, CancellationToken cancellationToken = default)
-    {
-        var fullKey = BuildKey(LockCapability, key);
-        using var activity = StartActivity("lock.release", key);
-        if (!_heldLocks.TryGetValue(fullKey, out var token))
+        var token = await _locks.TryTakeAsync(key, ttl, _lockOwner, cancellationToken);
+        if (token is null)
         {
             return false;
         }
 
-        var released = await ReleaseAsync(fullKey, token, cancellationToken);
-        _heldLocks.TryRemove(new KeyValuePair<string, string>(fullKey, token));
+        _heldLocks[key] = token;
+        return true;
+    }
+
+    public async ValueTask<bool> UnlockAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CoordinationKey.ValidateName(key, nameof(key));
+        using var activity = StartActivity("lock.release", key);
+        if (!_heldLocks.TryGetValue(key, out var token))
+        {
+            return false;
+        }
+
+        var released = await _locks.TryReleaseAsync(key, token, cancellationToken);
+        _heldLocks.TryRemove(new KeyValuePair<string, string>(key, token));
         return released;
     }
 
-    /// <summary>Releases every lock this coordinator holds; returns how many could not be released.</summary>
+    /// <summary>
+    /// Releases every lock this coordinator holds, through <see cref="LockAsync"/> and through the handles of its
+    /// lock manager; returns how many could not be released.
+    /// </summary>
     public async Task<int> ReleaseAllAsync(CancellationToken cancellationToken)
     {
         var failures = 0;
-        foreach (var (fullKey, token) in _heldLocks.ToArray())
+        foreach (var (key, token) in _heldLocks.ToArray())
         {
             try
             {
-                await ReleaseAsync(fullKey, token, cancellationToken);
-                _heldLocks.TryRemove(new KeyValuePair<string, string>(fullKey, token));
+                await _locks.TryReleaseAsync(key, token, cancellationToken);
+                _heldLocks.TryRemove(new KeyValuePair<string, string>(key, token));
             }
             catch (Exception ex) when (ex is CoordinationUnavailableException or OperationCanceledException)
             {
@@ -208,18 +221,12 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             }
         }
 
-        return failures;
-    }
+        if (_locks.HeldCount > 0)
+        {
+            failures += await _locks.ReleaseAllAsync(cancellationToken);
+        }
 
-    private async Task<bool> ReleaseAsync(string fullKey, string token, CancellationToken cancellationToken)
-    {
-        var released = await _executor.ExecuteAsync(
-            "lock.release",
-            idempotent: false,
-            static (db, s) => RedisScript.LockRelease.EvaluateAsync(db, [s.Key], [s.Token]),
-            (Key: (RedisKey)fullKey, Token: token),
-            cancellationToken);
-        return (long)released == 1;
+        return failures;
     }
 
     private async ValueTask<CoordinationValue<T>> GetFromFallbackAsync<T>(string fullKey, string operation, Exception? cause, CancellationToken cancellationToken)
@@ -263,6 +270,4 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             throw new ArgumentOutOfRangeException(parameterName, ttl, "The time to live must be between 1 millisecond and 30 days.");
         }
     }
-
-    private static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 }

@@ -77,6 +77,7 @@ internal sealed partial class RedisConnectionPool
             CoordinationLog.ConnectionReplaced(_logger, connection.Id);
             _events.RecordForcedReconnect();
             await CloseAsync(old);
+            RaiseTopologyChanged();
         }
     }
 

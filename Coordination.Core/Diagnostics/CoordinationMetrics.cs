@@ -12,6 +12,8 @@ internal sealed class CoordinationMetrics
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _events;
     private readonly Counter<long> _fallbackOperations;
+    private readonly Histogram<double> _lockAcquireDuration;
+    private readonly UpDownCounter<long> _locksHeld;
 
     public CoordinationMetrics(IMeterFactory meterFactory)
     {
@@ -21,6 +23,9 @@ internal sealed class CoordinationMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _events = Meter.CreateCounter<long>("coordination.events", "{event}", "Connection, circuit and fallback state changes.");
         _fallbackOperations = Meter.CreateCounter<long>("coordination.fallback.operations", "{operation}", "Key/value operations served by the PostgreSQL fallback store.");
+        _lockAcquireDuration = Meter.CreateHistogram<double>("coordination.lock.acquire.duration", "s", "Time to acquire a lock, waiting included, by kind and result.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        _locksHeld = Meter.CreateUpDownCounter<long>("coordination.lock.held", "{lock}", "Locks this process holds through handles.");
     }
 
     public Meter Meter { get; }
@@ -33,6 +38,15 @@ internal sealed class CoordinationMetrics
     }
 
     public void RecordEvent(string name) => _events.Add(1, new KeyValuePair<string, object?>("coordination.event", name));
+
+    /// <summary>Records one acquisition attempt: <paramref name="kind"/> exclusive|read|semaphore|multi; <paramref name="result"/> acquired|busy|timeout|deadlock|hierarchy|unavailable|canceled.</summary>
+    public void RecordLockAcquire(string kind, string result, long startTimestamp) =>
+        _lockAcquireDuration.Record(
+            Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
+            new KeyValuePair<string, object?>("coordination.lock.kind", kind),
+            new KeyValuePair<string, object?>("coordination.lock.result", result));
+
+    public void RecordLockHeld(int delta) => _locksHeld.Add(delta);
 
     public void RecordFallback(string operation) => _fallbackOperations.Add(1, new KeyValuePair<string, object?>("coordination.operation", operation));
 }

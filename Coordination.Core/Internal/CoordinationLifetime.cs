@@ -4,13 +4,15 @@ using Microsoft.Extensions.Logging;
 namespace Coordination;
 
 /// <summary>
-/// Opens the pool and the fallback at start; at stop releases the locks this process holds, flushes writes
-/// queued for PostgreSQL and closes the connections, in that order.
+/// Opens the pool and the fallback at start; at stop releases the locks this process holds (stopping their
+/// renewal), drops the lock release subscription, flushes writes queued for PostgreSQL and closes the connections,
+/// in that order.
 /// </summary>
 internal sealed class CoordinationLifetime(
     RedisConnectionPool pool,
     KeyValueFallback fallback,
     CoordinatorFactory coordinators,
+    LockRuntime locks,
     CoordinationGauges gauges,
     ILogger<CoordinationLifetime> logger) : IHostedService
 {
@@ -35,6 +37,7 @@ internal sealed class CoordinationLifetime(
             CoordinationLog.LocksNotReleasedAtShutdown(logger, notReleased, null);
         }
 
+        await locks.DisposeAsync();
         await fallback.DisposeAsync();
         await pool.DisposeAsync();
     }

@@ -26,6 +26,21 @@ internal static class ExceptionFactory
     public static CoordinationUnavailableException NoConnection(string operation) =>
         new($"No Redis connection is available for '{operation}'.", UnavailableReason.ConnectionFailed);
 
+    public static LockTimeoutException LockTimeout(string name, TimeSpan waitTimeout) =>
+        new($"The lock was not acquired within {waitTimeout}.", name, waitTimeout);
+
+    public static DeadlockDetectedException Deadlock(IReadOnlyList<LockWait> cycle) =>
+        new($"Waiting for the lock would close a cycle of {cycle.Count} owners waiting for each other (a deadlock); see Cycle.", cycle);
+
+    public static LockHierarchyViolationException HierarchyViolation(string name, int level, string heldName, int heldLevel) =>
+        new($"A lock of level {level} cannot be taken while its owner holds a lock of level {heldLevel}: levels must rise.", name, level, heldName, heldLevel);
+
+    public static LockNotHeldException LockNotHeld(string name) =>
+        new("The token does not hold the lock (it expired, was released, or belongs to another holder).", name);
+
+    public static CoordinationUnavailableException ReplicasNotAcknowledged(int asked, long acknowledged) =>
+        new($"Only {acknowledged} of {asked} replicas acknowledged the lock in time; it was released again.", UnavailableReason.ReplicasNotAcknowledged);
+
     // Messages of our exceptions may reach Warning logs, where keys must not appear: the client's message can
     // name the command and its key, so only the error code is kept (the original stays the inner exception).
     private static string FirstWord(string message)

@@ -1,30 +1,59 @@
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
 using StackExchange.Redis;
 
 namespace Coordination;
 
 /// <summary>
-/// A Lua script embedded in the assembly. The client sends it as EVALSHA once the server knows it and
-/// re-sends the source when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+/// A Lua script embedded in the assembly, sent as EVALSHA by its precomputed SHA-1; when the server answers
+/// NOSCRIPT (first use, restart, SCRIPT FLUSH, another node of a cluster) the source is sent once with EVAL,
+/// which also caches it on that server.
 /// </summary>
 internal sealed class RedisScript
 {
     public static readonly RedisScript LockAcquire = Load("lock_acquire");
     public static readonly RedisScript LockRelease = Load("lock_release");
+    public static readonly RedisScript LockExtend = Load("lock_extend");
+    public static readonly RedisScript LockInspect = Load("lock_inspect");
+    public static readonly RedisScript LockDequeue = Load("lock_dequeue");
+    public static readonly RedisScript LockGraphWait = Load("lock_graph_wait");
+    public static readonly RedisScript LockGraphLeave = Load("lock_graph_leave");
+    public static readonly RedisScript LockServerIdentity = Load("lock_server_identity");
     public static readonly RedisScript GetWithTtl = Load("get_with_ttl");
+    public static readonly RedisScript CacheSet = Load("cache_set");
+    public static readonly RedisScript CacheTouch = Load("cache_touch");
+    public static readonly RedisScript CacheStamp = Load("cache_stamp");
+    public static readonly RedisScript CacheStamps = Load("cache_stamps");
+    public static readonly RedisScript CacheLogAppend = Load("cache_log_append");
+    public static readonly RedisScript CacheLogRead = Load("cache_log_read");
+
+    private readonly byte[] _sha1;
 
     private RedisScript(string name, string source)
     {
         Name = name;
         Source = source;
+#pragma warning disable CA5350 // SHA-1 is how Redis names scripts, not a security measure.
+        _sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(source));
+#pragma warning restore CA5350
     }
 
     public string Name { get; }
 
     public string Source { get; }
 
-    public Task<RedisResult> EvaluateAsync(IDatabase database, RedisKey[] keys, RedisValue[] arguments) =>
-        database.ScriptEvaluateAsync(Source, keys, arguments);
+    public async Task<RedisResult> EvaluateAsync(IDatabase database, RedisKey[] keys, RedisValue[] arguments)
+    {
+        try
+        {
+            return await database.ScriptEvaluateAsync(_sha1, keys, arguments);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await database.ScriptEvaluateAsync(Source, keys, arguments);
+        }
+    }
 
     private static RedisScript Load(string name)
     {

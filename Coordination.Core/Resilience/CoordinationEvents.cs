@@ -17,6 +17,8 @@ internal sealed class CoordinationEvents(CoordinationMetrics metrics, ILogger<Co
 
     public event EventHandler<FallbackEventArgs>? FallbackRecovered;
 
+    public event EventHandler<LockLostEventArgs>? LockLost;
+
     public void OnConnectionLost(ConnectionEventArgs args)
     {
         CoordinationLog.ConnectionLost(logger, args.ConnectionId, args.Endpoint, args.FailureType, args.Exception);
@@ -57,6 +59,13 @@ internal sealed class CoordinationEvents(CoordinationMetrics metrics, ILogger<Co
     {
         CoordinationLog.FallbackRecovered(logger, args.ReplayedWrites);
         Raise(FallbackRecovered, args, "fallback_recovered");
+    }
+
+    public void OnLockLost(LockLostEventArgs args)
+    {
+        LocksLog.LockLost(logger, args.Reason, args.FencingToken);
+        LocksLog.LockLostDetail(logger, args.Tenant, args.Name, args.Reason);
+        Raise(LockLost, args, "lock_lost");
     }
 
     public void RecordForcedReconnect() => metrics.RecordEvent("connection_replaced");

@@ -24,4 +24,12 @@ public interface ICoordinationEvents
 
     /// <summary>Writes made during the fallback were replayed to Redis and calls are served by Redis again.</summary>
     event EventHandler<FallbackEventArgs>? FallbackRecovered;
+
+    /// <summary>
+    /// A lock this process held through a handle is known to be lost before its holder released it: a renewal was
+    /// refused, the local validity ran out without a renewal reaching Redis, or the Redis primary changed. The
+    /// handle's <see cref="ILockHandle.HandleLost"/> is cancelled at the same moment. A lock that simply reached the
+    /// time to live it was taken for (without renewal) is not reported here.
+    /// </summary>
+    event EventHandler<LockLostEventArgs>? LockLost;
 }

@@ -14,4 +14,7 @@ public enum UnavailableReason
 
     /// <summary>Redis answered with an error that means it cannot serve now (loading, read-only replica, busy script).</summary>
     ServerUnavailable,
+
+    /// <summary>A write was applied on the primary but fewer replicas than asked for acknowledged it in time; it was undone.</summary>
+    ReplicasNotAcknowledged,
 }

@@ -1,14 +1,192 @@
--- Takes an exclusive lock, or restarts its TTL when the caller already holds it.
--- KEYS[1]: the lock key.
--- ARGV[1]: the caller's owner token. ARGV[2]: the TTL in milliseconds.
--- Returns 1 when the caller holds the lock afterwards, 0 when someone else holds it.
-local holder = redis.call('GET', KEYS[1])
-if holder == false then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-    return 1
+-- Takes a hold on a lock (exclusive 'w', shared 'r', or one of N semaphore permits 's'), re-enters a hold the
+-- caller already has, or records the caller as a waiter. Every hold has its own expiry and the keys expire with
+-- the last one (PEXPIREAT), so nothing can keep a lock once its holders stop renewing it.
+-- KEYS[1]: the holds (hash): field <token> = "mode|count|fence|owner", '#w' = the writer's token,
+--          '#o|<mode>|<owner>' = the token an explicitly named owner re-enters.
+-- KEYS[2]: the holds by expiry (sorted set, ms of server time). KEYS[3]: the fencing counter (never expires).
+-- KEYS[4]: the FIFO queue of fair waiters (sorted set, token -> arrival number).
+-- KEYS[5]: every waiter by lease deadline (sorted set). KEYS[6]: the fair waiters' modes (hash) and '#seq'.
+-- ARGV[1]: the caller's token. ARGV[2]: the owner. ARGV[3]: the time to live in ms. ARGV[4]: the mode.
+-- ARGV[5]: the permits of a semaphore. ARGV[6]: re-entry: '0' none, '1' by token, '2' by owner.
+-- ARGV[7]: the waiter lease in ms (0: the caller does not wait and is not recorded). ARGV[8]: '1' for FIFO.
+-- Returns {1, token, fencing token, expires at (ms), count} when the caller holds the lock afterwards;
+-- {0, ms until the blocking holds expire (-1: only the fair queue blocks), arrival number (0 unless fair),
+-- blocking owner...} when it does not;
+-- {2} when an owner holding the lock shared asks for it exclusively (an upgrade, refused);
+-- {3} when re-entry by token finds the hold gone (expired or released).
+local holds, expiries, counter = KEYS[1], KEYS[2], KEYS[3]
+local queue, waiters, queued = KEYS[4], KEYS[5], KEYS[6]
+local token, owner, ttl, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local permits, reentry, lease, fair = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1'
+
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+
+local function parse(value)
+    local m, count, fence, who = string.match(value, '^(%a)|(%d+)|(%d+)|(.*)$')
+    return m, tonumber(count), fence, who
 end
-if holder == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return 1
+
+local function drop(tok)
+    local value = redis.call('HGET', holds, tok)
+    if value then
+        local m, _, _, who = parse(value)
+        if redis.call('HGET', holds, '#w') == tok then
+            redis.call('HDEL', holds, '#w')
+        end
+        local index = '#o|' .. m .. '|' .. who
+        if redis.call('HGET', holds, index) == tok then
+            redis.call('HDEL', holds, index)
+        end
+        redis.call('HDEL', holds, tok)
+    end
+    redis.call('ZREM', expiries, tok)
 end
-return 0
+
+local function leave_queue(tok)
+    redis.call('ZREM', queue, tok)
+    redis.call('ZREM', waiters, tok)
+    redis.call('HDEL', queued, tok)
+end
+
+local function expire_with_last_hold()
+    local last = redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')
+    redis.call('PEXPIREAT', holds, last[2])
+    redis.call('PEXPIREAT', expiries, last[2])
+end
+
+-- Expired holds and waiters whose lease ran out are gone before anything is decided.
+for _, tok in ipairs(redis.call('ZRANGEBYSCORE', expiries, '-inf', now)) do
+    drop(tok)
+end
+for _, tok in ipairs(redis.call('ZRANGEBYSCORE', waiters, '-inf', now)) do
+    leave_queue(tok)
+end
+
+-- Re-entry: the same hold, counted; its expiry only ever moves later.
+local current = nil
+if reentry == '1' then
+    if redis.call('HEXISTS', holds, token) == 0 then
+        return {3}
+    end
+    current = token
+elseif reentry == '2' then
+    current = redis.call('HGET', holds, '#o|' .. mode .. '|' .. owner)
+    if not current and mode == 'r' then
+        -- Writing includes reading: an owner holding the lock exclusively re-enters that hold.
+        local writer = redis.call('HGET', holds, '#w')
+        if writer and redis.call('HGET', holds, '#o|w|' .. owner) == writer then
+            current = writer
+        end
+    end
+    if not current and mode == 'w' and redis.call('HEXISTS', holds, '#o|r|' .. owner) == 1 then
+        return {2}
+    end
+end
+if current then
+    local m, count, fence, who = parse(redis.call('HGET', holds, current))
+    count = count + 1
+    redis.call('HSET', holds, current, m .. '|' .. count .. '|' .. fence .. '|' .. who)
+    local expires = math.max(tonumber(redis.call('ZSCORE', expiries, current)), now + ttl)
+    redis.call('ZADD', expiries, expires, current)
+    expire_with_last_hold()
+    leave_queue(token)
+    return {1, current, tonumber(fence), expires, count}
+end
+
+local held = redis.call('ZCARD', expiries)
+local admitted
+if mode == 'w' then
+    admitted = held == 0
+elseif mode == 'r' then
+    admitted = redis.call('HEXISTS', holds, '#w') == 0
+else
+    admitted = held < permits
+end
+
+-- Fair callers let the fair waiters that came first go first (readers may pass queued readers).
+if admitted and fair then
+    local rank = redis.call('ZRANK', queue, token)
+    local ahead = rank or redis.call('ZCARD', queue)
+    if ahead > 0 then
+        if mode == 'w' then
+            admitted = false
+        elseif mode == 'r' then
+            for _, tok in ipairs(redis.call('ZRANGE', queue, 0, ahead - 1)) do
+                if redis.call('HGET', queued, tok) ~= 'r' then
+                    admitted = false
+                    break
+                end
+            end
+        else
+            admitted = held + ahead < permits
+        end
+    end
+end
+
+if admitted then
+    local fence = redis.call('INCR', counter)
+    local expires = now + ttl
+    redis.call('HSET', holds, token, mode .. '|1|' .. fence .. '|' .. owner)
+    if mode == 'w' then
+        redis.call('HSET', holds, '#w', token)
+    end
+    if reentry == '2' then
+        redis.call('HSET', holds, '#o|' .. mode .. '|' .. owner, token)
+    end
+    redis.call('ZADD', expiries, expires, token)
+    expire_with_last_hold()
+    leave_queue(token)
+    return {1, token, fence, expires, 1}
+end
+
+-- Refused: say when the blocking holds expire and whose they are (the wait-for graph needs the owners).
+local result = {0, -1, 0}
+if held > 0 then
+    local blocking = {}
+    if mode == 'r' then
+        -- Without a writer, a fair reader was refused for a writer queued ahead: it waits for the queue.
+        local writer = redis.call('HGET', holds, '#w')
+        if writer then
+            blocking = {writer}
+            result[2] = tonumber(redis.call('ZSCORE', expiries, writer)) - now
+        end
+    elseif mode == 'w' then
+        blocking = redis.call('ZRANGE', expiries, 0, -1)
+        result[2] = tonumber(redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')[2]) - now
+    else
+        result[2] = tonumber(redis.call('ZRANGE', expiries, 0, 0, 'WITHSCORES')[2]) - now
+    end
+    if lease > 0 then
+        local seen = {}
+        for _, tok in ipairs(blocking) do
+            local value = redis.call('HGET', holds, tok)
+            if value then
+                local _, _, _, who = parse(value)
+                if not seen[who] then
+                    seen[who] = true
+                    result[#result + 1] = who
+                end
+            end
+        end
+    end
+end
+
+if lease > 0 then
+    redis.call('ZADD', waiters, now + lease, token)
+    if fair then
+        local seq = redis.call('ZSCORE', queue, token)
+        if not seq then
+            seq = redis.call('HINCRBY', queued, '#seq', 1)
+            redis.call('ZADD', queue, seq, token)
+            redis.call('HSET', queued, token, mode)
+        end
+        result[3] = tonumber(seq)
+    end
+    for _, key in ipairs({queue, waiters, queued}) do
+        if redis.call('PTTL', key) < lease then
+            redis.call('PEXPIRE', key, lease)
+        end
+    end
+end
+return result

@@ -8,6 +8,9 @@ namespace Coordination.IntegrationTests;
 /// </summary>
 public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsyncLifetime
 {
+    // The lock's holds are a hash; the exclusive holder's token is under this field (lock_acquire.lua).
+    private const string WriterField = "#w";
+
     private CoordinationTestHost _first = null!;
     private CoordinationTestHost _second = null!;
 
@@ -41,7 +44,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
         Assert.True(await _first.Coordinator.LockAsync("job", TimeSpan.FromSeconds(30), Token));
         var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
         var lockKey = _first.RedisKey("job", "lock");
-        var holderToken = (string?)await admin.StringGetAsync(lockKey);
+        var holderToken = (string?)await admin.HashGetAsync(lockKey, WriterField);
         Assert.False(string.IsNullOrEmpty(holderToken));
 
         // A coordinator that never took the lock (another process), and the same process's other tenant.
@@ -49,7 +52,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
         Assert.False(await _first.Factory.ForTenant("other").UnlockAsync("job", Token));
         Assert.False(await _second.Factory.ForTenant("other").UnlockAsync("job", Token));
 
-        Assert.Equal(holderToken, (string?)await admin.StringGetAsync(lockKey));
+        Assert.Equal(holderToken, (string?)await admin.HashGetAsync(lockKey, WriterField));
         Assert.False(await _second.Coordinator.LockAsync("job", TimeSpan.FromSeconds(30), Token));
     }
 
@@ -91,7 +94,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
         var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
         var lockKey = _first.RedisKey("job", "lock");
         Assert.True(await _first.Coordinator.LockAsync("job", TimeSpan.FromMilliseconds(800), Token));
-        var token = (string?)await admin.StringGetAsync(lockKey);
+        var token = (string?)await admin.HashGetAsync(lockKey, WriterField);
 
         await Task.Delay(TimeSpan.FromMilliseconds(500), Token);
         Assert.True(await _first.Coordinator.LockAsync("job", TimeSpan.FromMilliseconds(800), Token));
@@ -99,7 +102,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
         var ttl = await admin.KeyTimeToLiveAsync(lockKey);
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(800));
-        Assert.Equal(token, (string?)await admin.StringGetAsync(lockKey));
+        Assert.Equal(token, (string?)await admin.HashGetAsync(lockKey, WriterField));
 
         // Past the first TTL the lock is still held, thanks to the refresh.
         await Task.Delay(TimeSpan.FromMilliseconds(450), Token);

@@ -39,8 +39,12 @@ public sealed class CoordinationTestHost : IAsyncDisposable
 
     internal RedisExecutor Executor => Services.GetRequiredService<RedisExecutor>();
 
-    /// <summary>The Redis key the coordinator stores <paramref name="key"/> under (<c>{prefix}:{tenant}:{capability}:{key}</c>).</summary>
-    public string RedisKey(string key, string capability = "kv", string tenant = "default") => $"{KeyPrefix}:{tenant}:{capability}:{key}";
+    /// <summary>
+    /// The Redis key the coordinator stores <paramref name="key"/> under (<c>{prefix}:{tenant}:{capability}:{key}</c>).
+    /// A lock's name is its hash tag (<c>{prefix}:{tenant}:lock:{{key}}</c>, the hash of its holds).
+    /// </summary>
+    public string RedisKey(string key, string capability = "kv", string tenant = "default") =>
+        capability is "lock" or "semaphore" ? $"{KeyPrefix}:{tenant}:{capability}:{{{key}}}" : $"{KeyPrefix}:{tenant}:{capability}:{key}";
 
     /// <summary>Builds (without starting) a host from the given configuration.</summary>
     public static IHost Build(IEnumerable<KeyValuePair<string, string?>> configuration, string? hostName = null)

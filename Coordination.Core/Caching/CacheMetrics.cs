@@ -1,0 +1,51 @@
+using System.Diagnostics.Metrics;
+
+namespace Coordination;
+
+/// <summary>The cache instruments of the <c>Coordination</c> meter. Tags never carry keys, tags or tenants.</summary>
+internal sealed class CacheMetrics
+{
+    private static readonly KeyValuePair<string, object?> L1 = new("coordination.cache.level", "l1");
+    private static readonly KeyValuePair<string, object?> L2 = new("coordination.cache.level", "l2");
+    private static readonly KeyValuePair<string, object?> Hit = new("coordination.cache.result", "hit");
+    private static readonly KeyValuePair<string, object?> Miss = new("coordination.cache.result", "miss");
+    private readonly Counter<long> _requests;
+    private readonly Counter<long> _factoryCalls;
+    private readonly Counter<long> _stampedes;
+    private readonly Counter<long> _invalidations;
+    private readonly Counter<long> _compressionSaved;
+    private readonly Counter<long> _staleServed;
+    private readonly Counter<long> _memoryEvictions;
+
+    public CacheMetrics(Meter meter)
+    {
+        _requests = meter.CreateCounter<long>("coordination.cache.requests", "{request}", "Cache lookups by level (l1|l2) and result (hit|miss).");
+        _factoryCalls = meter.CreateCounter<long>("coordination.cache.factory.calls", "{call}", "Factory calls by result (success|failure|timeout).");
+        _stampedes = meter.CreateCounter<long>("coordination.cache.stampedes.suppressed", "{request}", "Requests that joined another request's factory call instead of starting their own.");
+        _invalidations = meter.CreateCounter<long>("coordination.cache.invalidations", "{invalidation}", "Invalidations by kind (key|tag|prefix|clear) and origin (local|remote|log).");
+        _compressionSaved = meter.CreateCounter<long>("coordination.cache.compression.saved", "By", "Bytes compression saved on values written to Redis.");
+        _staleServed = meter.CreateCounter<long>("coordination.cache.failsafe.served", "{request}", "Stale values served by fail-safe.");
+        _memoryEvictions = meter.CreateCounter<long>("coordination.cache.memory.evictions", "{entry}", "Entries evicted from the memory level to stay under its size limit.");
+    }
+
+    public void MemoryHit() => _requests.Add(1, L1, Hit);
+
+    public void MemoryMiss() => _requests.Add(1, L1, Miss);
+
+    public void RedisHit() => _requests.Add(1, L2, Hit);
+
+    public void RedisMiss() => _requests.Add(1, L2, Miss);
+
+    public void FactoryCall(string result) => _factoryCalls.Add(1, new KeyValuePair<string, object?>("coordination.cache.result", result));
+
+    public void StampedeSuppressed() => _stampedes.Add(1);
+
+    public void Invalidation(string kind, string origin) =>
+        _invalidations.Add(1, new KeyValuePair<string, object?>("coordination.cache.kind", kind), new KeyValuePair<string, object?>("coordination.cache.origin", origin));
+
+    public void CompressionSaved(long bytes) => _compressionSaved.Add(bytes);
+
+    public void StaleServed() => _staleServed.Add(1);
+
+    public void MemoryEvicted(long count) => _memoryEvictions.Add(count);
+}

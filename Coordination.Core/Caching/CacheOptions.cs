@@ -1,0 +1,124 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Coordination;
+
+/// <summary>
+/// Options of the two-level cache (<see cref="ICacheManager"/>), bound from <see cref="SectionName"/> and changed with
+/// <c>WithCaching(...)</c>. Per-entry settings in <see cref="CacheEntryOptions"/> override the defaults here.
+/// </summary>
+public sealed class CacheOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Coordination:Cache";
+
+    /// <summary>Gets or sets how long an entry is fresh when its options name no time to live.</summary>
+    /// <value>The default value is 5 minutes.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "30.00:00:00")]
+    public TimeSpan DefaultTimeToLive { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Gets or sets the largest random extra time added to an entry's time to live, so that entries written together
+    /// do not expire together. The extra time is uniform in [0, jitter].
+    /// </summary>
+    /// <value>The default value is <see cref="TimeSpan.Zero"/> (no jitter).</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan DefaultJitter { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Gets or sets the longest time a value stays in the memory level (L1) before it is read from Redis again; capped
+    /// by the entry's own time to live. Invalidations evict L1 entries sooner, through the backplane.
+    /// </summary>
+    /// <value>The default value is 1 minute.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan MemoryTimeToLive { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Gets or sets the approximate size limit of the memory level in bytes (serialized sizes of its values). Above
+    /// it, the least recently used entries are evicted down to 90 % of the limit. 0 disables the memory level.
+    /// </summary>
+    /// <value>The default value is 64 MiB.</value>
+    [Range(0L, long.MaxValue)]
+    public long MemorySizeLimitBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Gets or sets the codec for values at or above <see cref="CompressionThresholdBytes"/>.</summary>
+    /// <value>The default value is <see cref="CacheCompression.Brotli"/>.</value>
+    public CacheCompression Compression { get; set; } = CacheCompression.Brotli;
+
+    /// <summary>
+    /// Gets or sets the serialized size from which values are compressed. A compressed value that is not smaller than
+    /// the original is stored uncompressed.
+    /// </summary>
+    /// <value>The default value is 1024 bytes.</value>
+    [Range(1, int.MaxValue)]
+    public int CompressionThresholdBytes { get; set; } = 1024;
+
+    /// <summary>
+    /// Gets or sets how long after its time to live an entry may still be served, marked stale, when the factory or
+    /// Redis fails. Redis keeps entries for their time to live plus this window. <see cref="TimeSpan.Zero"/> disables
+    /// fail-safe.
+    /// </summary>
+    /// <value>The default value is <see cref="TimeSpan.Zero"/> (off).</value>
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan FailSafeWindow { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Gets or sets the fraction of an entry's time to live after which <see cref="ICacheManager.GetOrCreateAsync{T}"/>
+    /// refreshes it in the background while still serving it. <see langword="null"/> disables eager refresh.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    [Range(0.01, 0.99)]
+    public double? EagerRefreshThreshold { get; set; }
+
+    /// <summary>
+    /// Gets or sets the β of probabilistic early refresh (XFetch): a hit refreshes in the background when
+    /// <c>now - computeTime * β * ln(random) ≥ expiry</c>, so hot keys whose factory is slow are refreshed before they
+    /// expire, and rarely more than once. 0 disables it.
+    /// </summary>
+    /// <value>The default value is 1.</value>
+    [Range(0.0, 100.0)]
+    public double EarlyRefreshBeta { get; set; } = 1.0;
+
+    /// <summary>
+    /// Gets or sets how long a caller waits for the factory when a stale value exists; after it the stale value is
+    /// returned and the factory completes in the background. <see langword="null"/>: no soft timeout.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan? FactorySoftTimeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a caller waits for the factory at most; after it a stale value is returned if there is
+    /// one, otherwise <see cref="CacheFactoryTimeoutException"/> is thrown. <see langword="null"/>: no hard timeout.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan? FactoryHardTimeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether a cache miss takes a distributed lock (<see cref="IDistributedLockManager"/>) on the key
+    /// before calling the factory, so that one node computes a cold key and the others read its result.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/> (single-flight within each process only).</value>
+    public bool DistributedSingleFlight { get; set; }
+
+    /// <summary>Gets or sets how long a node waits for another node's factory under distributed single-flight before computing itself.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan DistributedSingleFlightWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how many invalidations the log keeps (exactly trimmed). A node that was cut off for longer than
+    /// the log reaches back clears its whole memory level instead of replaying.
+    /// </summary>
+    /// <value>The default value is 10000.</value>
+    [Range(1, 10_000_000)]
+    public int InvalidationLogLength { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets how often a node reads the invalidation log for entries pub/sub did not deliver. Reconnection
+    /// triggers a read at once as well.
+    /// </summary>
+    /// <value>The default value is 5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan InvalidationLogPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Options;
+
+namespace Coordination;
+
+/// <summary>The cross-field rules of <see cref="CacheOptions"/> that data annotations cannot express.</summary>
+internal sealed class CacheOptionsRules : IValidateOptions<CoordinationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CoordinationOptions options)
+    {
+        var cache = options.Cache;
+        if (cache.FactorySoftTimeout is { } soft && cache.FactoryHardTimeout is { } hard && soft > hard)
+        {
+            return ValidateOptionsResult.Fail("Coordination:Cache:FactorySoftTimeout must not be greater than Coordination:Cache:FactoryHardTimeout.");
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}

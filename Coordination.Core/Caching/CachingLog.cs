@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Coordination;
+
+/// <summary>Log events of the cache (EventId 1500-1599; names are frozen once shipped).</summary>
+internal static partial class CachingLog
+{
+    [LoggerMessage(1500, LogLevel.Warning, "The cache serves a stale value (fail-safe) because {Reason}.", EventName = "CacheFailSafe")]
+    public static partial void FailSafe(ILogger logger, string reason, Exception? exception);
+
+    [LoggerMessage(1501, LogLevel.Warning, "The cache could not write to Redis; the value is kept in this node's memory only.", EventName = "CacheWriteFailed")]
+    public static partial void WriteFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1502, LogLevel.Warning, "The invalidation log no longer reaches back to this node's offset {Offset}; the memory level was cleared.", EventName = "CacheMemoryCleared")]
+    public static partial void MemoryCleared(ILogger logger, string offset);
+
+    [LoggerMessage(1503, LogLevel.Information, "The cache replayed {Count} invalidations from the log after offset {Offset}.", EventName = "CacheLogReplayed")]
+    public static partial void Replayed(ILogger logger, int count, string offset);
+
+    [LoggerMessage(1504, LogLevel.Debug, "The cache backplane could not be read or subscribed; it retries at the next poll.", EventName = "CacheBackplaneFailed")]
+    public static partial void BackplaneFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1505, LogLevel.Debug, "A background cache refresh failed.", EventName = "CacheRefreshFailed")]
+    public static partial void RefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1506, LogLevel.Debug, "Cache key '{Key}' of tenant {Tenant} is computed by this node's factory.", EventName = "CacheFactoryCall")]
+    public static partial void FactoryCall(ILogger logger, string key, string tenant);
+}

@@ -1,0 +1,39 @@
+using StackExchange.Redis;
+
+namespace Coordination;
+
+/// <summary>What lock_acquire.lua answered.</summary>
+internal readonly record struct AcquireOutcome(
+    AcquireStatus Status,
+    string Token,
+    long FencingToken,
+    long ExpiresAtMilliseconds,
+    int Count,
+    long RetryAfterMilliseconds,
+    long ArrivalNumber,
+    string[] Owners)
+{
+    /// <summary>When the attempt that produced this outcome was sent (local monotonic clock): validity counts from here.</summary>
+    public long SentTimestamp { get; init; }
+
+    public static AcquireOutcome Parse(RedisResult result)
+    {
+        var parts = (RedisResult[])result!;
+        return (long)parts[0] switch
+        {
+            1 => new AcquireOutcome(AcquireStatus.Acquired, (string)parts[1]!, (long)parts[2], (long)parts[3], (int)parts[4], 0, 0, []),
+            0 => new AcquireOutcome(
+                AcquireStatus.Refused, string.Empty, 0, 0, 0, (long)parts[1], (long)parts[2], [.. parts.Skip(3).Select(p => (string)p!)]),
+            2 => new AcquireOutcome(AcquireStatus.UpgradeRefused, string.Empty, 0, 0, 0, -1, 0, []),
+            _ => new AcquireOutcome(AcquireStatus.ReentryGone, string.Empty, 0, 0, 0, -1, 0, []),
+        };
+    }
+}
+
+internal enum AcquireStatus
+{
+    Acquired,
+    Refused,
+    UpgradeRefused,
+    ReentryGone,
+}

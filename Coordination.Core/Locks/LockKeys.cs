@@ -1,0 +1,37 @@
+using StackExchange.Redis;
+
+namespace Coordination;
+
+/// <summary>
+/// The Redis keys of one lock. They all start with <c>{prefix}:{tenant}:{capability}:{name}</c>, whose braces are
+/// the hash tag: a lock's keys (holds, expiries, fencing counter, queue) always share one hash slot, so every
+/// script on them runs on one node of a cluster. The wait-for graph spans locks; it lives in one hash per tenant
+/// under a tenant-level tag (<see cref="Graph"/>).
+/// </summary>
+internal sealed class LockKeys
+{
+    // A name starting with '}' would make the tag empty (Redis then hashes whole keys, splitting the lock across
+    // slots). Names cannot contain control characters, so prefixing U+0001 keeps every name's keys distinct.
+    private const char TagGuard = '\u0001';
+
+    public LockKeys(string prefix, string tenant, string capability, string name)
+    {
+        Name = name;
+        Base = string.Concat(prefix, ":", tenant, ":", capability, ":{", name.StartsWith('}') ? TagGuard + name : name, "}");
+        All = [Base, Base + ":exp", Base + ":fence", Base + ":q", Base + ":qt", Base + ":qm"];
+    }
+
+    public string Name { get; }
+
+    /// <summary>The hash of holds; also what release messages name.</summary>
+    public string Base { get; }
+
+    /// <summary>KEYS[1..6] of every lock script.</summary>
+    public RedisKey[] All { get; }
+
+    /// <summary>The tenant's wait-for graph: <c>{prefix}:{tenant}:lockgraph:{prefix:tenant}</c>.</summary>
+    public static RedisKey Graph(string prefix, string tenant) => string.Concat(prefix, ":", tenant, ":lockgraph:{", prefix, ":", tenant, "}");
+
+    /// <summary>The channel releases are published on (one per key prefix, shared by the tenants).</summary>
+    public static string Channel(string prefix) => prefix + ":lock-released";
+}

@@ -1,0 +1,547 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace Coordination;
+
+internal sealed partial class RedisLockManager
+{
+    /// <summary>
+    /// Validates a handle acquisition and settles its owner and re-entry, synchronously in the caller's frame (see
+    /// <see cref="LockFlow"/>). Checks the hierarchy before anything reaches Redis.
+    /// </summary>
+    private LockRequest Prepare(LockKind kind, string name, LockOptions? options, int permits, TimeSpan defaultWait, bool checkHierarchy = true)
+    {
+        CoordinationKey.ValidateName(name, nameof(name));
+        if (kind == LockKind.Semaphore)
+        {
+            LockRules.ValidatePermits(permits);
+        }
+
+        var settings = LockRules.Resolve(options, _options, defaultWait);
+        var keys = new LockKeys(_prefix, Tenant, kind == LockKind.Semaphore ? SemaphoreCapability : LockCapability, name);
+        var request = new LockRequest(kind, keys, settings, permits, tracked: true);
+        if (settings.Owner is { } owner)
+        {
+            request.Owner = owner;
+            request.Reentry = kind == LockKind.Semaphore ? Reentry.None : Reentry.ByOwner;
+            if (checkHierarchy && settings.Level is { } level && !HoldsByOwner(keys.Base, owner))
+            {
+                CheckHierarchy(owner, name, level);
+            }
+
+            return request;
+        }
+
+        if (kind != LockKind.Semaphore && FindFlowReentry(kind, keys) is { } entry)
+        {
+            // Re-entering a hold of this flow: same owner, same token, counted; no hierarchy question.
+            request.Owner = entry.Owner;
+            request.Reentry = Reentry.ByToken;
+            request.ReenterHold = entry.Hold;
+            request.Token = entry.Hold!.Token;
+            request.Flow = entry;
+            return request;
+        }
+
+        if (checkHierarchy && settings.Level is { } requested && LockFlow.LiveOwner() is { } liveOwner)
+        {
+            CheckHierarchy(liveOwner, name, requested);
+        }
+
+        request.Flow = LockFlow.Enter(this, keys.Base, LockRuntime.NewOwner);
+        request.Owner = request.Flow.Owner;
+        return request;
+    }
+
+    private FlowEntry? FindFlowReentry(LockKind kind, LockKeys keys)
+    {
+        FlowEntry? read = null;
+        foreach (var entry in LockFlow.HeldBy(this, keys.Base))
+        {
+            if (entry.Hold!.Kind == LockKind.Exclusive)
+            {
+                // Writing includes reading: a read inside the flow's write lock re-enters the write hold.
+                return entry;
+            }
+
+            read ??= entry;
+        }
+
+        if (read is not null && kind == LockKind.Exclusive)
+        {
+            throw new LockRecursionException("The read lock is held by this flow: upgrading to the write lock is not supported (release the read lock first).");
+        }
+
+        return read;
+    }
+
+    private LockRequest PrepareLease(string name, LockOptions? options)
+    {
+        var keys = LockKeysOf(name);
+        var settings = LockRules.Resolve(options, _options, TimeSpan.Zero);
+        if (settings.AutoRenew || settings.Level is not null)
+        {
+            throw new ArgumentException("AutoRenew and Level do not apply to leases: the holder extends a lease by token and no process tracks its levels.", nameof(options));
+        }
+
+        return new LockRequest(LockKind.Exclusive, keys, settings, 1, tracked: false)
+        {
+            Owner = settings.Owner ?? LockRuntime.NewOwner(),
+            Reentry = settings.Owner is null ? Reentry.None : Reentry.ByOwner,
+        };
+    }
+
+    private LockRequest[] PrepareAll(IEnumerable<string> names, LockOptions? options, TimeSpan defaultWait)
+    {
+        var ordered = LockRules.CanonicalOrder(names);
+        var requests = new List<LockRequest>(ordered.Length);
+        try
+        {
+            // The set shares one level: it is checked once against what the owner held before, not member by member.
+            foreach (var name in ordered)
+            {
+                requests.Add(Prepare(LockKind.Exclusive, name, options, 1, defaultWait, checkHierarchy: requests.Count == 0));
+            }
+        }
+        catch
+        {
+            // Members already recorded in the flow would otherwise stay pending (and keep the flow's owner) forever.
+            requests.ForEach(r => r.Flow?.Fail());
+            throw;
+        }
+
+        return [.. requests];
+    }
+
+    private bool HoldsByOwner(string key, string owner) =>
+        _holds.Values.Any(h => h.Owner == owner && h.Keys.Base == key && h.IsActive);
+
+    private void CheckHierarchy(string owner, string name, int level)
+    {
+        (string Name, int Level)? violation;
+        lock (_levelsGate)
+        {
+            violation = _levels.TryGetValue(owner, out var held)
+                ? LockRules.FindHierarchyViolation(level, held.Where(h => h.IsActive).Select(h => (h.Name, h.Level!.Value)))
+                : null;
+        }
+
+        if (violation is not { } found)
+        {
+            return;
+        }
+
+        if (_options.HierarchyViolation == HierarchyViolationBehavior.Throw)
+        {
+            throw ExceptionFactory.HierarchyViolation(name, level, found.Name, found.Level);
+        }
+
+        LocksLog.HierarchyViolated(Logger, level, found.Level);
+        LocksLog.HierarchyViolatedDetail(Logger, Tenant, name, level, found.Name, found.Level);
+    }
+
+    private async ValueTask<ILockHandle?> AcquireHandleAsync(LockRequest request, bool throwOnTimeout, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var activity = StartActivity("lock.acquire", request.Name);
+        var result = "acquired";
+        try
+        {
+            var outcome = await AcquireCoreAsync(request, cancellationToken);
+            if (outcome is not { } acquired)
+            {
+                result = request.Settings.Waits ? "timeout" : "busy";
+                request.Flow?.Fail();
+                return throwOnTimeout ? throw ExceptionFactory.LockTimeout(request.Name, request.Settings.WaitTimeout) : null;
+            }
+
+            return Track(request, acquired);
+        }
+        catch (Exception ex) when (ex is not LockTimeoutException)
+        {
+            result = Classify(ex);
+            request.Flow?.Fail();
+            throw;
+        }
+        finally
+        {
+            _runtime.Metrics.RecordLockAcquire(LockRules.MetricName(request.Kind), result, started);
+        }
+    }
+
+    private async ValueTask<IMultiLockHandle?> AcquireAllCoreAsync(LockRequest[] requests, bool throwOnTimeout, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var wait = requests[0].Settings.WaitTimeout;
+        var handles = new List<RedisLockHandle>(requests.Length);
+        var result = "acquired";
+        try
+        {
+            foreach (var request in requests)
+            {
+                // One wait budget for the whole set.
+                if (wait != Timeout.InfiniteTimeSpan)
+                {
+                    var left = wait - Stopwatch.GetElapsedTime(started);
+                    request.Settings = request.Settings with { WaitTimeout = left > TimeSpan.Zero ? left : TimeSpan.Zero };
+                }
+
+                var handle = (RedisLockHandle?)await AcquireHandleAsync(request, throwOnTimeout: false, cancellationToken);
+                if (handle is null)
+                {
+                    result = wait == TimeSpan.Zero ? "busy" : "timeout";
+                    await AbandonAsync(handles, requests);
+                    return throwOnTimeout ? throw ExceptionFactory.LockTimeout(request.Name, wait) : null;
+                }
+
+                handles.Add(handle);
+            }
+
+            return new RedisMultiLockHandle([.. handles]);
+        }
+        catch (Exception ex) when (ex is not LockTimeoutException)
+        {
+            result = Classify(ex);
+            await AbandonAsync(handles, requests);
+            throw;
+        }
+        finally
+        {
+            _runtime.Metrics.RecordLockAcquire("multi", result, started);
+        }
+    }
+
+    private static async ValueTask AbandonAsync(List<RedisLockHandle> handles, LockRequest[] requests)
+    {
+        foreach (var request in requests)
+        {
+            request.Flow?.Fail();
+        }
+
+        try
+        {
+            await RedisMultiLockHandle.ReleaseAllAsync(handles, CancellationToken.None);
+        }
+        catch (CoordinationUnavailableException ex)
+        {
+            // The locks taken expire with their time to live; the original failure is what the caller needs.
+            handles[0].Hold.OnReleaseFailed(ex);
+        }
+    }
+
+    private RedisLockHandle Track(LockRequest request, AcquireOutcome outcome)
+    {
+        var sentTimestamp = outcome.SentTimestamp;
+        var key = (request.Keys.Base, outcome.Token);
+        HeldLock hold;
+        if (request.ReenterHold is { } reentered && reentered.Token == outcome.Token)
+        {
+            hold = reentered;
+            hold.OnEntered(outcome, sentTimestamp);
+        }
+        else
+        {
+            var created = new HeldLock(this, request, outcome, sentTimestamp);
+            hold = _holds.GetOrAdd(key, created);
+            if (ReferenceEquals(hold, created))
+            {
+                _runtime.Metrics.RecordLockHeld(1);
+                if (hold.Level is not null)
+                {
+                    lock (_levelsGate)
+                    {
+                        if (!_levels.TryGetValue(hold.Owner, out var held))
+                        {
+                            _levels[hold.Owner] = held = [];
+                        }
+
+                        held.Add(hold);
+                    }
+                }
+
+                hold.Start();
+            }
+            else
+            {
+                // A named owner re-entered a hold this process already tracks.
+                hold.OnEntered(outcome, sentTimestamp);
+            }
+        }
+
+        hold.AddHandle();
+        request.Flow?.Complete(hold);
+        if (_options.LoseLocksOnPrimaryChange && _runtime.Primary.Epoch != request.Epoch)
+        {
+            // The primary changed while the lock was being taken: which primary granted it is unknown.
+            hold.MarkLost(LockLostReason.PrimaryChanged);
+        }
+
+        return new RedisLockHandle(hold);
+    }
+
+    /// <summary>
+    /// Tries, and waits when asked: each refused attempt records the caller as a waiter (and in the wait-for graph),
+    /// then sleeps until a release message, the blocking holds' expiry or the re-check interval, whichever is first.
+    /// Returns <see langword="null"/> when the wait runs out.
+    /// </summary>
+    private async ValueTask<AcquireOutcome?> AcquireCoreAsync(LockRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Tracked && _options.LoseLocksOnPrimaryChange)
+        {
+            await _runtime.Primary.EnsureBaselineAsync();
+            request.Epoch = _runtime.Primary.Epoch;
+        }
+
+        var time = _runtime.Time;
+        var wait = request.Settings.WaitTimeout;
+        var started = time.GetTimestamp();
+        var leaseMilliseconds = request.Settings.Waits ? (long)_runtime.WaiterLease.TotalMilliseconds : 0;
+        LockWaiter? waiter = null;
+        var graph = new GraphState();
+        AcquireOutcome? acquired = null;
+        var queued = false;
+        try
+        {
+            if (request.Settings.Waits)
+            {
+                await _runtime.Waiters.EnsureSubscribedAsync(cancellationToken);
+                waiter = _runtime.Waiters.Register(request.Keys.Base, request.Kind == LockKind.Read);
+            }
+
+            while (true)
+            {
+                waiter?.Reset();
+                var outcome = await RunAcquireScriptAsync(request, leaseMilliseconds, cancellationToken);
+                switch (outcome.Status)
+                {
+                    case AcquireStatus.Acquired:
+                        acquired = outcome;
+                        return outcome;
+                    case AcquireStatus.UpgradeRefused:
+                        throw new LockRecursionException("The owner holds the read lock: upgrading to the write lock is not supported (release the read lock first).");
+                    case AcquireStatus.ReentryGone:
+                        // The hold this flow re-entered expired or was released elsewhere: it is lost; take the lock anew.
+                        request.ReenterHold?.MarkLost(LockLostReason.RenewalRejected);
+                        request.ReenterHold = null;
+                        request.Reentry = Reentry.None;
+                        request.Token = LockRuntime.NewToken();
+                        continue;
+                }
+
+                if (waiter is null)
+                {
+                    return null;
+                }
+
+                queued = true;
+                waiter.ArrivalNumber = outcome.ArrivalNumber;
+                if (_options.DeadlockDetection && request.Kind != LockKind.Semaphore)
+                {
+                    await RecordWaitAsync(request, outcome, graph, cancellationToken);
+                }
+
+                var remaining = wait == Timeout.InfiniteTimeSpan ? _options.RecheckInterval : wait - time.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    return null;
+                }
+
+                await _runtime.Waiters.EnsureSubscribedAsync(cancellationToken);
+                await waiter.WaitAsync(LockRules.NextSleep(remaining, _options.RecheckInterval, outcome.RetryAfterMilliseconds), time, cancellationToken);
+            }
+        }
+        finally
+        {
+            waiter?.Dispose(passOnWake: acquired is null);
+            // A fair request may be queued by an attempt whose answer never arrived (cancelled, timed out): it leaves too.
+            if (acquired is null && (queued || (waiter is not null && request.Settings.Fair)))
+            {
+                _runtime.Forget(DequeueAsync(request));
+            }
+
+            if (graph.Recorded)
+            {
+                _runtime.Forget(LeaveGraphAsync(request, acquired));
+            }
+        }
+    }
+
+    private async ValueTask<AcquireOutcome> RunAcquireScriptAsync(LockRequest request, long leaseMilliseconds, CancellationToken cancellationToken)
+    {
+        RedisValue[] arguments =
+        [
+            request.Token,
+            request.Owner,
+            (long)Math.Ceiling(request.Settings.TimeToLive.TotalMilliseconds),
+            LockRules.ModeOf(request.Kind).ToString(),
+            request.Permits,
+            (int)request.Reentry,
+            leaseMilliseconds,
+            request.Settings.Fair ? "1" : "0",
+        ];
+        var sent = _runtime.Time.GetTimestamp();
+        var attempt = new AcquireAttempt(this, request.Keys, arguments, request.Settings.ReplicasToAcknowledge, (long)Math.Ceiling(_runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
+        AcquireOutcome outcome;
+        try
+        {
+            outcome = await _executor.ExecuteAsync("lock.acquire", idempotent: false, static (db, a) => a.RunAsync(db), attempt, cancellationToken);
+        }
+        catch (Exception ex) when (ex is CoordinationUnavailableException or OperationCanceledException)
+        {
+            attempt.Abandon();
+            throw;
+        }
+
+        if (outcome.Status == AcquireStatus.Acquired && attempt.Acknowledged < request.Settings.ReplicasToAcknowledge)
+        {
+            // Fewer replicas than asked for have it: a failover could lose it, so it does not count.
+            await ReleaseCoreAsync(request.Keys, outcome.Token, all: outcome.Count == 1, CancellationToken.None);
+            throw ExceptionFactory.ReplicasNotAcknowledged(request.Settings.ReplicasToAcknowledge, attempt.Acknowledged);
+        }
+
+        return outcome with { SentTimestamp = sent };
+    }
+
+    internal async ValueTask<long> ExtendCoreAsync(LockKeys keys, string token, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        // Idempotent by token: restarting the same hold's time to live twice is the same as once.
+        var result = await _executor.ExecuteAsync(
+            "lock.extend",
+            idempotent: true,
+            static (db, s) => RedisScript.LockExtend.EvaluateAsync(db, s.Keys, [s.Token, s.Ttl]),
+            (Keys: keys.All, Token: (RedisValue)token, Ttl: (RedisValue)(long)Math.Ceiling(timeToLive.TotalMilliseconds)),
+            cancellationToken);
+        return (long)result;
+    }
+
+    internal async ValueTask<(long Left, bool Gone)> ReleaseCoreAsync(LockKeys keys, string token, bool all, CancellationToken cancellationToken)
+    {
+        var result = await _executor.ExecuteAsync(
+            "lock.release",
+            idempotent: false,
+            static (db, s) => RedisScript.LockRelease.EvaluateAsync(db, s.Keys, [s.Token, s.All, s.Channel]),
+            (Keys: keys.All, Token: (RedisValue)token, All: (RedisValue)(all ? "1" : "0"), Channel: (RedisValue)_runtime.Channel),
+            cancellationToken);
+        var parts = (RedisResult[])result!;
+        return ((long)parts[0], (long)parts[1] == 1);
+    }
+
+    private async ValueTask<LockInfo?> InspectAsync(LockKeys keys, CancellationToken cancellationToken)
+    {
+        var result = await _executor.ExecuteAsync(
+            "lock.inspect",
+            idempotent: true,
+            static (db, k) => RedisScript.LockInspect.EvaluateAsync(db, k, []),
+            keys.All,
+            cancellationToken);
+        var parts = (RedisResult[])result!;
+        var now = (long)parts[0];
+        var holders = new List<LockHolderInfo>();
+        for (var i = 3; i + 4 < parts.Length; i += 5)
+        {
+            var expiresAt = (long)parts[i + 4];
+            holders.Add(new LockHolderInfo(
+                (string)parts[i + 1]!,
+                (string?)parts[i] == "r" ? LockMode.Shared : LockMode.Exclusive,
+                (long)parts[i + 3],
+                (int)parts[i + 2],
+                FromMilliseconds(expiresAt),
+                TimeSpan.FromMilliseconds(expiresAt - now)));
+        }
+
+        return holders.Count == 0 ? null : new LockInfo(keys.Name, holders, (int)parts[2], (long)parts[1]);
+    }
+
+    private async Task DequeueAsync(LockRequest request) =>
+        await _executor.ExecuteAsync(
+            "lock.dequeue",
+            idempotent: true,
+            static (db, s) => RedisScript.LockDequeue.EvaluateAsync(db, s.Keys, [s.Token, s.Channel]),
+            (Keys: request.Keys.All, Token: (RedisValue)request.Token, Channel: (RedisValue)_runtime.Channel),
+            CancellationToken.None);
+
+    /// <summary>
+    /// One run of lock_acquire.lua (and WAIT). When the caller gives up on it (timeout, cancellation) its outcome is
+    /// unknown: a paused or slow server may still grant it later, after the client dropped the answer, which would
+    /// keep the lock from everyone for a whole time to live. So a release of the attempt's token is sent at once on
+    /// the same connection, where Redis runs it after the acquisition. That is safe only for a new hold (its token
+    /// is this request's own); a re-entry is undone only when its grant is seen.
+    /// </summary>
+    private sealed class AcquireAttempt(RedisLockManager manager, LockKeys keys, RedisValue[] arguments, int replicas, long replicaTimeoutMilliseconds)
+    {
+        private readonly Lock _gate = new();
+        private IDatabase? _database;
+        private AcquireOutcome? _granted;
+        private bool _abandoned;
+        private bool _undone;
+
+        public long Acknowledged { get; private set; }
+
+        private bool IsNewHold => arguments[5] == (int)Reentry.None;
+
+        public async Task<AcquireOutcome> RunAsync(IDatabase database)
+        {
+            lock (_gate)
+            {
+                _database = database;
+            }
+
+            var outcome = AcquireOutcome.Parse(await RedisScript.LockAcquire.EvaluateAsync(database, keys.All, arguments));
+            if (outcome.Status != AcquireStatus.Acquired)
+            {
+                return outcome;
+            }
+
+            lock (_gate)
+            {
+                _granted = outcome;
+                if (_abandoned)
+                {
+                    Undo();
+                    return outcome;
+                }
+            }
+
+            if (replicas > 0)
+            {
+                var server = database.Multiplexer.GetServer(keys.All[0]);
+                Acknowledged = (long)await server.ExecuteAsync("WAIT", replicas, replicaTimeoutMilliseconds);
+            }
+
+            return outcome;
+        }
+
+        public void Abandon()
+        {
+            lock (_gate)
+            {
+                _abandoned = true;
+                if (_database is not null && (_granted is not null || IsNewHold))
+                {
+                    Undo();
+                }
+            }
+        }
+
+        private void Undo()
+        {
+            if (_undone)
+            {
+                return;
+            }
+
+            _undone = true;
+            LocksLog.AbandonedAttemptUndone(manager.Logger, manager.Tenant, keys.Name);
+
+            // A new hold goes entirely (its token is the attempt's own); a seen re-entry gives back its one count.
+            var (token, all) = _granted is { } granted ? (granted.Token, granted.Count == 1) : ((string)arguments[0]!, true);
+            RedisValue[] release = [token, all ? "1" : "0", manager._runtime.Channel];
+            manager._runtime.Forget(RedisScript.LockRelease.EvaluateAsync(_database!, keys.All, release));
+            if (arguments[7] == "1")
+            {
+                // Behind the attempt on the same connection, so it also undoes a queue entry the attempt makes late.
+                manager._runtime.Forget(RedisScript.LockDequeue.EvaluateAsync(_database!, keys.All, [token, manager._runtime.Channel]));
+            }
+        }
+    }
+}

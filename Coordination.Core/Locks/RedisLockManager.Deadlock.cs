@@ -1,0 +1,116 @@
+using StackExchange.Redis;
+
+namespace Coordination;
+
+// Deadlock detection. The wait-for graph has two kinds of edges: "owner waits for lock" (written by the waiter)
+// and "lock is held by owner" (written by the waiters of that lock from what their refused attempt saw, and by a
+// waiter that got the lock). The graph of a tenant is one hash under a tenant-level hash tag, so recording a wait
+// and searching for the cycle it would close is one atomic script: of two owners closing a cycle at the same moment,
+// exactly one sees it. The locks' own keys keep their per-lock tags; what crosses slots is only this graph, written
+// after the lock script (not atomically with it). What could go stale that way is checked before anyone is told
+// about a deadlock: every "held by" edge of a cycle is read back from the lock itself.
+internal sealed partial class RedisLockManager
+{
+    private readonly RedisKey _graph;
+
+    /// <summary>
+    /// Records that the caller waits (again) for the lock. Runs on the first refusal, whenever the blocking owners
+    /// change, and at least every re-check interval (which keeps the entry's lease alive).
+    /// </summary>
+    /// <exception cref="DeadlockDetectedException">The wait would close a cycle (verified against the locks).</exception>
+    private async ValueTask RecordWaitAsync(LockRequest request, AcquireOutcome outcome, GraphState state, CancellationToken cancellationToken)
+    {
+        var owners = outcome.Owners;
+        if (owners.Length == 0 || (owners.Length == 1 && owners[0] == request.Owner))
+        {
+            return;
+        }
+
+        var time = _runtime.Time;
+        if (state.Owners is { } seen && seen.SequenceEqual(owners, StringComparer.Ordinal)
+            && time.GetElapsedTime(state.RecordedAt) < _options.RecheckInterval)
+        {
+            return;
+        }
+
+        RedisValue[] arguments =
+        [
+            request.Owner,
+            request.Token,
+            request.Name,
+            (long)_runtime.WaiterLease.TotalMilliseconds,
+            Math.Max(1, outcome.RetryAfterMilliseconds),
+            _options.MaxDeadlockCycleLength,
+            .. owners.Select(o => (RedisValue)o),
+        ];
+        var result = (RedisResult[])(await _executor.ExecuteAsync(
+            "lock.graph",
+            idempotent: true,
+            static (db, s) => RedisScript.LockGraphWait.EvaluateAsync(db, [s.Graph], s.Arguments),
+            (Graph: _graph, Arguments: arguments),
+            cancellationToken))!;
+        if ((long)result[0] == 0)
+        {
+            state.Recorded = true;
+            state.Owners = owners;
+            state.RecordedAt = time.GetTimestamp();
+            return;
+        }
+
+        var cycle = new List<LockWait>((result.Length - 1) / 2);
+        for (var i = 1; i + 1 < result.Length; i += 2)
+        {
+            cycle.Add(new LockWait((string)result[i]!, (string)result[i + 1]!));
+        }
+
+        if (await IsCurrentAsync(cycle, cancellationToken))
+        {
+            LocksLog.DeadlockDetected(Logger, cycle.Count);
+            LocksLog.DeadlockDetectedDetail(Logger, Tenant, string.Join(" -> ", cycle.Select(e => $"{e.Owner} waits for '{e.Name}'")));
+            throw ExceptionFactory.Deadlock(cycle);
+        }
+
+        // A "held by" edge was stale (the lock changed hands since a waiter saw it): not a deadlock. The waiters of
+        // that lock correct the edge on their next attempt; this caller records its wait on its next attempt.
+        LocksLog.StaleCycleIgnored(Logger, cycle.Count);
+        state.Owners = null;
+    }
+
+    /// <summary>Whether every lock of the cycle is still held by the owner the graph says holds it.</summary>
+    private async ValueTask<bool> IsCurrentAsync(List<LockWait> cycle, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < cycle.Count; i++)
+        {
+            var holder = cycle[(i + 1) % cycle.Count].Owner;
+            var info = await InspectAsync(new LockKeys(_prefix, Tenant, LockCapability, cycle[i].Name), cancellationToken);
+            if (info is null || !info.Holders.Any(h => h.Owner == holder))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task LeaveGraphAsync(LockRequest request, AcquireOutcome? acquired)
+    {
+        var heldFor = acquired is { } outcome ? (long)Math.Ceiling(request.Settings.TimeToLive.TotalMilliseconds) : 0;
+        RedisValue[] arguments = [request.Owner, request.Token, request.Name, heldFor, request.Kind == LockKind.Exclusive ? "1" : "0"];
+        await _executor.ExecuteAsync(
+            "lock.graph",
+            idempotent: true,
+            static (db, s) => RedisScript.LockGraphLeave.EvaluateAsync(db, [s.Graph], s.Arguments),
+            (Graph: _graph, Arguments: arguments),
+            CancellationToken.None);
+    }
+
+    /// <summary>What one acquisition recorded in the wait-for graph.</summary>
+    private sealed class GraphState
+    {
+        public bool Recorded { get; set; }
+
+        public string[]? Owners { get; set; }
+
+        public long RecordedAt { get; set; }
+    }
+}

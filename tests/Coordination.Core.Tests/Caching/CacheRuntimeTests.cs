@@ -1,0 +1,174 @@
+using Coordination.Core.Tests.TestSupport;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Coordination.Core.Tests.Caching;
+
+/// <summary>The cache without a reachable Redis: memory level, fail-safe paths, backplane parsing, compaction, options.</summary>
+public class CacheRuntimeTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static async Task<(UnreachableRedis Redis, CacheRuntime Runtime)> StartAsync(Action<CacheOptions>? configure = null)
+    {
+        var redis = await UnreachableRedis.StartAsync(new ResilienceOptions { MaxRetryAttempts = 0 }, Token);
+        var options = new CoordinationOptions();
+        configure?.Invoke(options.Cache);
+        return (redis, new CacheRuntime(redis.Executor, options, new SystemTextJsonCoordinationSerializer(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+    }
+
+    [Fact]
+    public async Task RedisDown_SetKeepsMemory_GetOrCreateComputes_GetOfUnknownKeyThrows()
+    {
+        var (redis, runtime) = await StartAsync();
+        await using var _ = redis;
+        await using var __ = runtime;
+        var cache = runtime.ForTenant("t");
+
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.SetAsync("k", "v", cancellationToken: Token).AsTask());
+        var memory = await cache.GetAsync<string>("k", Token);
+        var created = await cache.GetOrCreateAsync("other", _ => ValueTask.FromResult(7), cancellationToken: Token);
+        var again = await cache.GetOrCreateAsync("other", _ => ValueTask.FromResult(8), cancellationToken: Token);
+
+        Assert.Equal(("v", CacheSource.Memory), (memory.Value, memory.Source));
+        Assert.Equal((7, CacheSource.Factory), (created.Value, created.Source));
+        Assert.Equal((7, CacheSource.Memory), (again.Value, again.Source));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.GetAsync<string>("unknown", Token).AsTask());
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.RemoveAsync("k", Token).AsTask());
+        Assert.False(cache.MemoryContains("k"));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.InvalidateTagsAsync(["x"], Token).AsTask());
+        Assert.Same(cache, runtime.ForTenant("t"));
+        Assert.Single(runtime.Tenants);
+    }
+
+    [Fact]
+    public async Task OnMessage_AppliesOtherNodesInvalidations_IgnoresOwnAndMalformed()
+    {
+        var (redis, runtime) = await StartAsync();
+        await using var _ = redis;
+        await using var __ = runtime;
+        var cache = runtime.ForTenant("t");
+        var tagged = new CacheEntryOptions { Tags = ["tag"] };
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.SetAsync("a", 1, cancellationToken: Token).AsTask());
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.SetAsync("b", 2, tagged, Token).AsTask());
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.SetAsync("p:1", 3, cancellationToken: Token).AsTask());
+
+        runtime.OnMessage("1-0\n" + runtime.NodeId + "\nk\nt\na");
+        runtime.OnMessage("garbage");
+        runtime.OnMessage("1-1\nother\nk\nunknown-tenant\na");
+        Assert.True(cache.MemoryContains("a"));
+
+        runtime.OnMessage("1-2\nother\nk\nt\na");
+        var stamp = runtime.NowMs() + 1000;
+        runtime.OnMessage($"1-3\nother\nt\nt\n{stamp}\u001ftag");
+        runtime.OnMessage($"1-4\nother\np\nt\n{stamp}\u001fp:");
+        runtime.OnMessage($"1-5\nother\np\nt\n{stamp}\u001fp:");
+        runtime.OnMessage("1-6\nother\nt\nt\nnot-a-stamp");
+
+        Assert.False(cache.MemoryContains("a"));
+        Assert.Equal(6, runtime.MessageCount);
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.GetAsync<int>("b", Token).AsTask());
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.GetAsync<int>("p:1", Token).AsTask());
+    }
+
+    [Fact]
+    public async Task MemoryHit_DoesNotAllocate()
+    {
+        var (redis, runtime) = await StartAsync();
+        await using var _ = redis;
+        await using var __ = runtime;
+        var cache = runtime.ForTenant("t");
+        var options = new CacheEntryOptions { TimeToLive = TimeSpan.FromMinutes(1) };
+        await cache.GetOrCreateAsync("hot", _ => ValueTask.FromResult("value"), options, Token);
+        await cache.GetAsync<string>("hot", Token);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            await cache.GetAsync<string>("hot", Token);
+            await cache.GetOrCreateAsync("hot", _ => ValueTask.FromResult("other"), options, Token);
+        }
+
+        var perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / 2000.0;
+        TestContext.Current.TestOutputHelper!.WriteLine($"[measure] L1 hit without a metrics listener: {perCall:F1} B allocated per call");
+        Assert.True(perCall < 8, $"{perCall} B per L1 hit.");
+    }
+
+    [Fact]
+    public async Task Compact_OverSizeLimit_EvictsLeastRecentlyUsed()
+    {
+        var (redis, runtime) = await StartAsync(o => o.MemorySizeLimitBytes = 2000);
+        await using var _ = redis;
+        await using var __ = runtime;
+        var cache = runtime.ForTenant("t");
+        for (var i = 0; i < 20; i++)
+        {
+            await cache.GetOrCreateAsync($"k{i}", _ => ValueTask.FromResult(new string('x', 200)), cancellationToken: Token);
+        }
+
+        runtime.Compact();
+        Assert.InRange(runtime.MemoryBytes, 1, 2000);
+        Assert.True(cache.MemoryCount < 20);
+        runtime.ClearMemory();
+        Assert.Equal(0, cache.MemoryCount);
+        Assert.Equal(0, runtime.MemoryBytes);
+    }
+
+    [Fact]
+    public async Task GetOrCreateAsync_FactoryFailsWithStaleInMemory_ServesStale()
+    {
+        var (redis, runtime) = await StartAsync(o => o.FailSafeWindow = TimeSpan.FromMinutes(1));
+        await using var _ = redis;
+        await using var __ = runtime;
+        var cache = runtime.ForTenant("t");
+        var shortLived = new CacheEntryOptions { TimeToLive = TimeSpan.FromMilliseconds(50) };
+        await cache.GetOrCreateAsync("k", _ => ValueTask.FromResult("good"), shortLived, Token);
+        await Task.Delay(100, Token);
+
+        var stale = await cache.GetOrCreateAsync<string>("k", _ => throw new InvalidOperationException(), shortLived, Token);
+        var hard = await cache.GetOrCreateAsync(
+            "k",
+            async ct =>
+            {
+                await Task.Delay(2000, ct);
+                return "late";
+            },
+            new CacheEntryOptions { TimeToLive = TimeSpan.FromMilliseconds(50), FactoryHardTimeout = TimeSpan.FromMilliseconds(50) },
+            Token);
+
+        Assert.Equal(("good", true, CacheSource.Memory), (stale.Value, stale.IsStale, stale.Source));
+        Assert.Equal(("good", true), (hard.Value, hard.IsStale));
+    }
+
+    [Fact]
+    public async Task Host_RegistersCacheAndValidatesCacheOptions()
+    {
+        using var host = BuildHost([new("ConnectionStrings:redis", $"127.0.0.1:{UnreachableRedis.FreeLoopbackPort()}")]);
+        Assert.IsAssignableFrom<ICacheManager>(host.Services.GetRequiredService<ICacheManager>());
+        Assert.IsType<CoordinationDistributedCache>(host.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>());
+        Assert.Equal(TimeSpan.FromSeconds(3), host.Services.GetRequiredService<IOptions<CoordinationOptions>>().Value.Cache.DefaultTimeToLive);
+
+        using var bad = BuildHost(
+        [
+            new("ConnectionStrings:redis", "127.0.0.1:1"),
+            new("Coordination:Cache:FactorySoftTimeout", "00:00:02"),
+            new("Coordination:Cache:FactoryHardTimeout", "00:00:01"),
+        ]);
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => bad.StartAsync(Token));
+        Assert.Contains("FactorySoftTimeout", ex.Message, StringComparison.Ordinal);
+
+        using var annotated = BuildHost([new("ConnectionStrings:redis", "127.0.0.1:1"), new("Coordination:Cache:EagerRefreshThreshold", "1.5")]);
+        var annotatedEx = await Assert.ThrowsAsync<OptionsValidationException>(() => annotated.StartAsync(Token));
+        Assert.Contains("EagerRefreshThreshold", annotatedEx.Message, StringComparison.Ordinal);
+    }
+
+    private static IHost BuildHost(KeyValuePair<string, string?>[] settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Test" });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddCoordination().WithCaching(o => o.DefaultTimeToLive = TimeSpan.FromSeconds(3));
+        return builder.Build();
+    }
+}

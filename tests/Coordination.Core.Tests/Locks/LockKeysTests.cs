@@ -1,0 +1,70 @@
+using StackExchange.Redis;
+
+namespace Coordination.Core.Tests.Locks;
+
+public class LockKeysTests
+{
+    [Fact]
+    public void Keys_NameIsTheHashTagOfEveryKey()
+    {
+        var keys = new LockKeys("coord", "acme", "lock", "orders");
+
+        Assert.Equal("coord:acme:lock:{orders}", keys.Base);
+        Assert.Equal(6, keys.All.Length);
+        Assert.All(keys.All, key => Assert.Equal("orders", HashTag(key)));
+        Assert.Equal(6, keys.All.Distinct().Count());
+        Assert.Equal("orders", keys.Name);
+    }
+
+    [Theory]
+    [InlineData("}starts-with-close")]
+    [InlineData("}")]
+    [InlineData("a}b")]
+    [InlineData("{x}")]
+    [InlineData("{")]
+    [InlineData("a{b")]
+    [InlineData("plain name with spaces")]
+    public void Keys_NamesWithBraces_StillShareOneNonEmptyTag(string name)
+    {
+        var keys = new LockKeys("p", "t", "lock", name);
+        var tags = keys.All.Select(HashTag).Distinct().ToArray();
+
+        var tag = Assert.Single(tags);
+        Assert.False(string.IsNullOrEmpty(tag));
+    }
+
+    [Fact]
+    public void Keys_DistinctNames_DistinctKeys()
+    {
+        string[] names = ["}x", "\u0001}x", "x", "{x}", "x}"];
+
+        var bases = names.Where(n => !n.Contains('\u0001', StringComparison.Ordinal)).Select(n => new LockKeys("p", "t", "lock", n).Base).ToArray();
+
+        Assert.Equal(bases.Length, bases.Distinct().Count());
+    }
+
+    [Fact]
+    public void Graph_TenantLevelTagAndChannelPerPrefix()
+    {
+        Assert.Equal("coord:acme:lockgraph:{coord:acme}", (string?)LockKeys.Graph("coord", "acme"));
+        Assert.Equal("coord:acme", HashTag(LockKeys.Graph("coord", "acme")));
+        Assert.Equal("coord:lock-released", LockKeys.Channel("coord"));
+    }
+
+    // Redis Cluster's rule: the part between the first '{' and the next '}', when not empty; else the whole key.
+    private static string HashTag(RedisKey key)
+    {
+        var text = (string)key!;
+        var open = text.IndexOf('{', StringComparison.Ordinal);
+        if (open >= 0)
+        {
+            var close = text.IndexOf('}', open + 1);
+            if (close > open + 1)
+            {
+                return text[(open + 1)..close];
+            }
+        }
+
+        return text;
+    }
+}

@@ -25,6 +25,7 @@ app.UseAuthorization();
 
 app.MapOpenApi();
 app.MapKeyValueApi();
+app.MapLocksApi();
 app.MapStatusApi();
 
 app.MapDefaultEndpoints();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Coordination.Api.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -7,14 +8,20 @@ namespace Coordination.Api.Problems;
 
 /// <summary>
 /// Maps the library's documented exceptions to problem details, once for every endpoint:
-/// <see cref="ArgumentException"/> to 400 (the field named) and <see cref="CoordinationUnavailableException"/> to 503
-/// with <c>Retry-After</c>. Anything else is left to the default 500 answer.
+/// <see cref="ArgumentException"/> to 400 (the field named), <see cref="CoordinationUnavailableException"/> to 503
+/// with <c>Retry-After</c>, and the lock exceptions to 409 (<see cref="LockProblems"/>): <see cref="LockNotHeldException"/>
+/// <c>lock-not-held</c>, <see cref="DeadlockDetectedException"/> <c>deadlock-detected</c>,
+/// <see cref="LockTimeoutException"/> <c>lock-not-acquired</c>, <see cref="LockHierarchyViolationException"/>
+/// <c>hierarchy-violation</c>. Anything else is left to the default 500 answer.
 /// </summary>
 internal sealed partial class CoordinationExceptionHandler(
     IProblemDetailsService problemDetails,
     IOptions<CoordinationOptions> options,
+    ICoordinatorFactory coordinators,
     ILogger<CoordinationExceptionHandler> logger) : IExceptionHandler
 {
+    private const long DefaultRetryAfterMs = 1000;
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         ProblemDetails problem;
@@ -46,8 +53,29 @@ internal sealed partial class CoordinationExceptionHandler(
                 };
                 break;
 
+            case LockNotHeldException:
+                problem = LockProblems.NotHeld();
+                break;
+
+            case DeadlockDetectedException deadlock:
+                problem = LockProblems.Deadlock(deadlock);
+                break;
+
+            case LockHierarchyViolationException violation:
+                problem = LockProblems.HierarchyViolation(violation);
+                break;
+
+            case LockTimeoutException timeout:
+                problem = LockProblems.NotAcquired(httpContext.Response, await RetryAfterMsAsync(httpContext, timeout.Name, cancellationToken));
+                break;
+
             default:
                 return false;
+        }
+
+        if (problem.Status == StatusCodes.Status409Conflict)
+        {
+            LogLockConflict(logger, problem.Type);
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
@@ -59,10 +87,24 @@ internal sealed partial class CoordinationExceptionHandler(
         });
     }
 
+    // The hint is a courtesy: when Redis cannot say who holds the lock, a second is as good a guess as any.
+    private async ValueTask<long> RetryAfterMsAsync(HttpContext httpContext, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LockProblems.RetryAfterMsAsync(coordinators.ForTenant(httpContext.User.GetTenant()).Locks, name, cancellationToken);
+        }
+        catch (Exception ex) when (ex is CoordinationUnavailableException or InvalidOperationException)
+        {
+            return DefaultRetryAfterMs;
+        }
+    }
+
     // The library names its parameters after the .NET API; the errors map names the JSON field.
     private static string FieldOf(string? parameterName) => parameterName switch
     {
         "timeToLive" => "ttlMs",
+        "options" => "body",
         null or "" => "body",
         _ => parameterName,
     };
@@ -93,4 +135,7 @@ internal sealed partial class CoordinationExceptionHandler(
 
     [LoggerMessage(EventId = 102, EventName = "CoordinationUnavailableDetail", Level = LogLevel.Debug, Message = "The failure behind the 503.")]
     private static partial void LogUnavailableDetail(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 103, EventName = "LockConflict", Level = LogLevel.Debug, Message = "Answered 409 {ProblemType}.")]
+    private static partial void LogLockConflict(ILogger logger, string? problemType);
 }

@@ -19,4 +19,16 @@ public static class ProblemTypes
 
     /// <summary>503: Redis is unavailable and the call has no fallback; retry after <c>Retry-After</c>.</summary>
     public const string Unavailable = Base + "unavailable";
+
+    /// <summary>409: the lock was not acquired within <c>waitMs</c>; <c>retryAfterMs</c> (and <c>Retry-After</c>) says when its hold expires.</summary>
+    public const string LockNotAcquired = Base + "lock-not-acquired";
+
+    /// <summary>409: the token does not hold the lock (expired, released, someone else's, or never issued). Nothing changed.</summary>
+    public const string LockNotHeld = Base + "lock-not-held";
+
+    /// <summary>409: waiting for the lock would close a cycle of owners waiting for each other; <c>cycle</c> names it.</summary>
+    public const string DeadlockDetected = Base + "deadlock-detected";
+
+    /// <summary>409: the lock's level is not above every level its owner holds.</summary>
+    public const string HierarchyViolation = Base + "hierarchy-violation";
 }

@@ -51,16 +51,62 @@ internal static class RequestValidation
     }
 
     /// <summary>Reads an optional duration in milliseconds (1 ms .. 30 days); JSON null or absence means none.</summary>
-    public static TimeSpan? ReadDuration(JsonElement? element, string field, RequestErrors errors)
+    public static TimeSpan? ReadDuration(JsonElement? element, string field, RequestErrors errors) =>
+        IsAbsent(element) ? null : ReadMilliseconds(element!.Value, field, 1, errors);
+
+    /// <summary>Reads a required duration in milliseconds (1 ms .. 30 days).</summary>
+    public static TimeSpan? ReadRequiredDuration(JsonElement? element, string field, RequestErrors errors)
     {
-        if (element is not { } value || value.ValueKind == JsonValueKind.Null)
+        if (IsAbsent(element))
+        {
+            errors.Add(field, $"{field} is required: a whole number of milliseconds from 1 to {MaxDurationMs} (30 days).");
+            return null;
+        }
+
+        return ReadMilliseconds(element!.Value, field, 1, errors);
+    }
+
+    /// <summary>Reads an optional wait in milliseconds (0 .. 30 days); JSON null or absence means no wait.</summary>
+    public static TimeSpan ReadWait(JsonElement? element, string field, RequestErrors errors) =>
+        IsAbsent(element) ? TimeSpan.Zero : ReadMilliseconds(element!.Value, field, 0, errors) ?? TimeSpan.Zero;
+
+    /// <summary>Reads an optional name from the body (a JSON string, checked as <see cref="IsValidName"/>); JSON null or absence means none.</summary>
+    public static string? ReadOptionalName(JsonElement? element, string field, RequestErrors errors)
+    {
+        if (IsAbsent(element))
         {
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var milliseconds) || milliseconds < 1 || milliseconds > MaxDurationMs)
+        if (element!.Value.ValueKind != JsonValueKind.String)
         {
-            errors.Add(field, $"{field} must be a whole number of milliseconds from 1 to {MaxDurationMs} (30 days).");
+            errors.Add(field, $"The {field} must be a JSON string.");
+            return null;
+        }
+
+        var name = element.Value.GetString();
+        return IsValidName(name, field, errors) ? name : null;
+    }
+
+    /// <summary>Reads a required, non-empty string.</summary>
+    public static string? ReadRequiredString(JsonElement? element, string field, RequestErrors errors)
+    {
+        if (element is not { ValueKind: JsonValueKind.String } value || value.GetString() is not { Length: > 0 } text)
+        {
+            errors.Add(field, $"The {field} is required (a non-empty JSON string).");
+            return null;
+        }
+
+        return text;
+    }
+
+    private static bool IsAbsent(JsonElement? element) => element is not { } value || value.ValueKind == JsonValueKind.Null;
+
+    private static TimeSpan? ReadMilliseconds(JsonElement value, string field, long min, RequestErrors errors)
+    {
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var milliseconds) || milliseconds < min || milliseconds > MaxDurationMs)
+        {
+            errors.Add(field, $"{field} must be a whole number of milliseconds from {min} to {MaxDurationMs} (30 days).");
             return null;
         }
 

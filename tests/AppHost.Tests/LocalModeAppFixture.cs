@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Coordination.AppHost.Tests;
 
 /// <summary>
-/// Starts the whole AppHost once per test class in local hosting mode (redis-server and
+/// Starts the whole AppHost once for the <see cref="SharedLocalModeApp"/> in local hosting mode (redis-server and
 /// PostgreSQL executables, no container runtime), with an admin API key and a PostgreSQL
 /// password chosen by the test, so nothing is generated into user secrets.
 /// </summary>
@@ -59,6 +60,78 @@ public sealed class LocalModeAppFixture : IAsyncLifetime
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cancellation.CancelAfter(timeout);
         return await App.ResourceNotifications.WaitForResourceHealthyAsync(resourceName, cancellation.Token);
+    }
+
+    /// <summary>
+    /// Waits, bounded, until <paramref name="replicas"/> replicas of the named project are Running and each answers
+    /// <c>/health</c> itself, and returns the address each one listens on (<c>ASPNETCORE_URLS</c>), bypassing Aspire's
+    /// proxy, which picks a replica per connection.
+    /// </summary>
+    /// <remarks>
+    /// The resource's health check goes through the proxy, so a replica can be reported healthy while it is not
+    /// listening yet: each one is asked directly.
+    /// </remarks>
+    /// <param name="resourceName">The project resource's name.</param>
+    /// <param name="replicas">How many replicas it has.</param>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <param name="cancellationToken">The test's cancellation token.</param>
+    /// <returns>One address per replica, ordered by replica id.</returns>
+    public async Task<IReadOnlyList<Uri>> GetReplicaAddressesAsync(string resourceName, int replicas, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cancellation.CancelAfter(timeout);
+        var addresses = new SortedDictionary<string, Uri>(StringComparer.Ordinal);
+        await foreach (var resourceEvent in App.ResourceNotifications.WatchAsync(cancellation.Token))
+        {
+            var snapshot = resourceEvent.Snapshot;
+            if (resourceEvent.Resource.Name != resourceName
+                || snapshot.State?.Text != KnownResourceStates.Running
+                || snapshot.HealthStatus != HealthStatus.Healthy)
+            {
+                continue;
+            }
+
+            var urls = snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value;
+            var http = urls?.Split(';').FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal));
+            if (http is not null)
+            {
+                addresses[resourceEvent.ResourceId] = new Uri(http);
+            }
+
+            if (addresses.Count == replicas)
+            {
+                foreach (var address in addresses.Values)
+                {
+                    await WaitUntilAnswersAsync(new Uri(address, "/health"), cancellation.Token);
+                }
+
+                return [.. addresses.Values];
+            }
+        }
+
+        throw new OperationCanceledException(cancellation.Token);
+    }
+
+    private static async Task WaitUntilAnswersAsync(Uri health, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync(health, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // Not listening yet, or too busy starting to answer within the attempt's timeout.
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
     }
 
     /// <inheritdoc/>

@@ -10,7 +10,8 @@ namespace Coordination.AppHost.Tests;
 /// health endpoints answer, and the API works through the AppHost's wiring (connection
 /// strings, admin key, replicas behind Aspire's proxy).
 /// </summary>
-public sealed class LocalModeAppHostTests(LocalModeAppFixture fixture) : IClassFixture<LocalModeAppFixture>
+[Collection(SharedLocalModeApp.Name)]
+public sealed class LocalModeAppHostTests(LocalModeAppFixture fixture)
 {
     // Bounds each test as a whole; the waits inside are shorter so their own message wins.
     private const int TestTimeoutMs = 180_000;

@@ -1,0 +1,71 @@
+using System.Globalization;
+using Coordination.Api.Models;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Coordination.Api.Problems;
+
+/// <summary>
+/// The 409 answers of the lock endpoints, built in one place so the endpoints (a lock not acquired in time is an
+/// answer, not an exception) and <see cref="CoordinationExceptionHandler"/> (the library's exceptions) agree.
+/// Lock names and owners belong to the caller's own tenant, so the problems may name them.
+/// </summary>
+internal static class LockProblems
+{
+    /// <summary>409 <c>lock-not-acquired</c> with <c>retryAfterMs</c>, and <c>Retry-After</c> (whole seconds, rounded up) on <paramref name="response"/>.</summary>
+    public static ProblemDetails NotAcquired(HttpResponse response, long retryAfterMs)
+    {
+        response.Headers.RetryAfter = ((retryAfterMs + 999) / 1000).ToString(CultureInfo.InvariantCulture);
+        return new ProblemDetails
+        {
+            Type = ProblemTypes.LockNotAcquired,
+            Title = "Lock not acquired",
+            Status = StatusCodes.Status409Conflict,
+            Detail = "Another owner holds the lock and did not release it within waitMs. retryAfterMs says when its hold expires unless extended (it may be released sooner).",
+            Extensions = { ["retryAfterMs"] = retryAfterMs },
+        };
+    }
+
+    /// <summary>409 <c>lock-not-held</c>.</summary>
+    public static ProblemDetails NotHeld() => new()
+    {
+        Type = ProblemTypes.LockNotHeld,
+        Title = "Lock not held",
+        Status = StatusCodes.Status409Conflict,
+        Detail = "The token does not hold this lock: it expired, was released, belongs to another lock, or was never issued. Nothing changed.",
+    };
+
+    /// <summary>409 <c>deadlock-detected</c> with the <c>cycle</c> of owners and the locks they wait for.</summary>
+    public static ProblemDetails Deadlock(DeadlockDetectedException exception) => new()
+    {
+        Type = ProblemTypes.DeadlockDetected,
+        Title = "Deadlock detected",
+        Status = StatusCodes.Status409Conflict,
+        Detail = $"Waiting for the lock would close a cycle of {exception.Cycle.Count} owners each waiting for a lock the next one holds. The request was not queued: release a lock the owner holds (or retry later) so the others can proceed.",
+        Extensions = { ["cycle"] = exception.Cycle.Select(e => new LockWaitResponse(e.Owner, e.Name)).ToArray() },
+    };
+
+    /// <summary>409 <c>hierarchy-violation</c> with the requested level and the held lock that is not below it.</summary>
+    public static ProblemDetails HierarchyViolation(LockHierarchyViolationException exception) => new()
+    {
+        Type = ProblemTypes.HierarchyViolation,
+        Title = "Lock hierarchy violated",
+        Status = StatusCodes.Status409Conflict,
+        Detail = "The lock's level is not above every level its owner already holds.",
+        Extensions =
+        {
+            ["level"] = exception.Level,
+            ["heldName"] = exception.HeldName,
+            ["heldLevel"] = exception.HeldLevel,
+        },
+    };
+
+    /// <summary>
+    /// The <c>retryAfterMs</c> hint after a refused acquisition: the time to live left on the lock's hold (at least
+    /// 1 ms), or 0 when the lock has become free meanwhile.
+    /// </summary>
+    public static async ValueTask<long> RetryAfterMsAsync(IDistributedLockManager locks, string name, CancellationToken cancellationToken)
+    {
+        var info = await locks.GetInfoAsync(name, cancellationToken);
+        return info is null ? 0 : Math.Max(1, (long)Math.Ceiling(info.TimeToLive.TotalMilliseconds));
+    }
+}

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Coordination.Benchmarks.Locks;
@@ -14,7 +13,7 @@ internal sealed class Report(LockBenchSettings settings, string endpoint, bool o
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
-    private readonly List<string> _loads = [$"start {LoadAverage()}"];
+    private readonly List<string> _loads = [$"start {MachineInfo.LoadAverage()}"];
     private IReadOnlyList<ILockClient> _uncontendedClients = [];
     private IReadOnlyList<ILockClient> _contendedVariants = [];
     private List<UncontendedRow> _uncontended = [];
@@ -25,14 +24,14 @@ internal sealed class Report(LockBenchSettings settings, string endpoint, bool o
     {
         _uncontendedClients = clients;
         _uncontended = rows;
-        _loads.Add($"after the uncontended runs {LoadAverage()}");
+        _loads.Add($"after the uncontended runs {MachineInfo.LoadAverage()}");
     }
 
     public void SetContended(IReadOnlyList<ILockClient> variants, List<ContendedResult> results)
     {
         _contendedVariants = variants;
         _contended = results;
-        _loads.Add($"at the end {LoadAverage()}");
+        _loads.Add($"at the end {MachineInfo.LoadAverage()}");
         _runTime = DateTimeOffset.UtcNow - _started;
     }
 
@@ -47,7 +46,7 @@ internal sealed class Report(LockBenchSettings settings, string endpoint, bool o
         md.AppendLine();
         md.AppendLine(Invariant, $"- Command: `{Command()}`");
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC; the run took {_runTime.TotalSeconds:0} s");
-        md.AppendLine(Invariant, $"- Machine: {Machine()}");
+        md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min): {string.Join("; ", _loads)}. The benchmark itself keeps about two cores busy (client and redis-server); a 1-minute load well above 2 means other work competed with it.");
         md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
         md.AppendLine(Invariant, $"- Peers: RedLock.net {Version(typeof(RedLockNet.SERedis.RedLockFactory))}, DistributedLock.Redis {Version(typeof(Medallion.Threading.Redis.RedisDistributedLock))}, StackExchange.Redis {Version(typeof(StackExchange.Redis.ConnectionMultiplexer))} (one multiplexer shared by the peers; ours uses its own pool from `AddCoordination()`, tracing on as by default, no exporter).");
@@ -245,33 +244,6 @@ internal sealed class Report(LockBenchSettings settings, string endpoint, bool o
 
     private string Command() =>
         "dotnet run -c Release --project bench/Coordination.Benchmarks.Locks" + (settings.Arguments.Count > 0 ? " -- " + string.Join(' ', settings.Arguments) : string.Empty);
-
-    private static string Machine()
-    {
-        var cpu = "unknown CPU";
-        try
-        {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
-        }
-        catch (IOException)
-        {
-        }
-
-        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-        return string.Create(Invariant, $"{Environment.ProcessorCount} cores ({cpu}), {memory:0} GiB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join('/', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
 
     public static string? FindRepositoryRoot()
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Coordination.Benchmarks;
@@ -18,7 +17,7 @@ internal sealed class Report(BenchmarkSettings settings, string endpoint, bool o
     private readonly List<FailFastRow> _failFast = [];
     private readonly List<BreakdownRow> _breakdown = [];
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
-    private readonly string _loadAtStart = LoadAverage();
+    private readonly string _loadAtStart = MachineInfo.LoadAverage();
     private List<ReconnectRun>? _reconnect;
 
     public void AddThroughput(ThroughputRow row) => _throughput.Add(row);
@@ -39,8 +38,8 @@ internal sealed class Report(BenchmarkSettings settings, string endpoint, bool o
         md.AppendLine();
         md.AppendLine(Invariant, $"- Command: `{Command()}`");
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC");
-        md.AppendLine(Invariant, $"- Machine: {Machine()}");
-        md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {LoadAverage()} (the machine is shared; a load near or above the core count inflates tails and the spread between runs)");
+        md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
+        md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {MachineInfo.LoadAverage()} (the machine is shared; a load near or above the core count inflates tails and the spread between runs)");
         md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
         md.AppendLine(Invariant, $"- Tracing: {(settings.DisableTracing ? "disabled (`Aspire:StackExchange:Redis:DisableTracing=true`)" : "as `AddCoordination` sets it up by default (spans and Redis instrumentation on, no exporter)")}");
         md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and cell, in two halves run in ABBA order (BAAB in every other cell), each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; values of {settings.ValueBytes} bytes over {settings.Keys} keys.");
@@ -212,33 +211,6 @@ internal sealed class Report(BenchmarkSettings settings, string endpoint, bool o
 
     private string Command() =>
         "dotnet run -c Release --project bench/Coordination.Benchmarks" + (settings.Arguments.Count > 0 ? " -- " + string.Join(' ', settings.Arguments) : string.Empty);
-
-    private static string Machine()
-    {
-        var cpu = "unknown CPU";
-        try
-        {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
-        }
-        catch (IOException)
-        {
-        }
-
-        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-        return string.Create(Invariant, $"{Environment.ProcessorCount} cores ({cpu}), {memory:0} GiB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join('/', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
 
     private static double Median(IEnumerable<double> values)
     {

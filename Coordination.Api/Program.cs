@@ -26,6 +26,7 @@ app.UseAuthorization();
 app.MapOpenApi();
 app.MapKeyValueApi();
 app.MapLocksApi();
+app.MapCacheApi();
 app.MapStatusApi();
 
 app.MapDefaultEndpoints();

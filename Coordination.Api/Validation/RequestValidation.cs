@@ -88,6 +88,51 @@ internal static class RequestValidation
         return IsValidName(name, field, errors) ? name : null;
     }
 
+    /// <summary>
+    /// Reads an optional JSON array of names (each checked as <see cref="IsValidName"/>), at most
+    /// <paramref name="maxCount"/> of them, without duplicates in the result; JSON null or absence means none.
+    /// </summary>
+    public static IReadOnlyList<string> ReadOptionalNames(JsonElement? element, string field, int maxCount, RequestErrors errors)
+    {
+        if (IsAbsent(element))
+        {
+            return [];
+        }
+
+        if (element!.Value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(field, $"The {field} must be a JSON array of strings.");
+            return [];
+        }
+
+        var count = element.Value.GetArrayLength();
+        if (count > maxCount)
+        {
+            errors.Add(field, $"At most {maxCount} {field} are allowed; there are {count}.");
+            return [];
+        }
+
+        var names = new List<string>(count);
+        var index = 0;
+        foreach (var item in element.Value.EnumerateArray())
+        {
+            var itemField = $"{field}[{index++}]";
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                errors.Add(itemField, $"The {itemField} must be a JSON string.");
+            }
+            else if (item.GetString() is var name && IsValidName(name, itemField, errors))
+            {
+                if (!names.Contains(name, StringComparer.Ordinal))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        return names;
+    }
+
     /// <summary>Reads a required, non-empty string.</summary>
     public static string? ReadRequiredString(JsonElement? element, string field, RequestErrors errors)
     {

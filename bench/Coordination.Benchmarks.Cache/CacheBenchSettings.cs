@@ -1,0 +1,73 @@
+using System.Globalization;
+
+namespace Coordination.Benchmarks.Cache;
+
+/// <summary>Command-line settings. The defaults keep a full run under about two minutes.</summary>
+internal sealed record CacheBenchSettings
+{
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    public IReadOnlyList<int> Callers { get; init; } = [1, 64];
+
+    public int Keys { get; init; } = 1_000;
+
+    public string? Redis { get; init; }
+
+    public string? Output { get; init; }
+
+    public bool Write { get; init; } = true;
+
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    public const string Usage = """
+        Coordination.Benchmarks.Cache: our ICacheManager against FusionCache, Microsoft HybridCache and raw
+        StackExchange.Redis GET, in one run against one redis-server.
+
+          dotnet run -c Release --project bench/Coordination.Benchmarks.Cache -- [options]
+
+          --duration <s>       measured seconds per client and cell (default 3; two halves, ABC.. ..CBA order)
+          --warmup <s>         warm-up seconds before each client's cell (default 0.5)
+          --callers <list>     concurrent callers, comma-separated (default 1,64)
+          --keys <n>           pre-warmed keys read by the hit scenarios (default 1000)
+          --redis <host:port>  use this server instead of starting redis-server
+          --output <path>      report path (default docs/benchmarks-cache.md in the repository)
+          --no-write           print only
+        """;
+
+    public static CacheBenchSettings Parse(string[] args)
+    {
+        var settings = new CacheBenchSettings { Arguments = args };
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--help" or "-h")
+            {
+                throw new ArgumentException("Options:");
+            }
+
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            settings = args[i] switch
+            {
+                "--duration" => settings with { Duration = Seconds(Next()) },
+                "--warmup" => settings with { Warmup = Seconds(Next()) },
+                "--callers" => settings with { Callers = [.. Next().Split(',').Select(Positive)] },
+                "--keys" => settings with { Keys = Positive(Next()) },
+                "--redis" => settings with { Redis = Next() },
+                "--output" => settings with { Output = Next() },
+                "--no-write" => settings with { Write = false },
+                _ => throw new ArgumentException($"Unknown option {args[i]}."),
+            };
+        }
+
+        return settings;
+    }
+
+    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+
+    private static int Positive(string value)
+    {
+        var parsed = int.Parse(value, CultureInfo.InvariantCulture);
+        return parsed > 0 ? parsed : throw new ArgumentException($"{value} must be positive.");
+    }
+}

@@ -55,12 +55,28 @@ local function expire_with_last_hold()
     redis.call('PEXPIREAT', expiries, last[2])
 end
 
--- Expired holds and waiters whose lease ran out are gone before anything is decided.
-for _, tok in ipairs(redis.call('ZRANGEBYSCORE', expiries, '-inf', now)) do
-    drop(tok)
-end
-for _, tok in ipairs(redis.call('ZRANGEBYSCORE', waiters, '-inf', now)) do
-    leave_queue(tok)
+-- Expired holds and waiters whose lease ran out are gone before anything is decided. One EXISTS first: a free
+-- lock nobody waits for has none of these keys (empty sorted sets do not exist), and then there is nothing to
+-- sweep and no waiter record to remove. Every fair waiter is also in KEYS[5] (added and removed together, and
+-- KEYS[5] never expires before KEYS[4]), so without KEYS[5] and KEYS[6] the queue holds nobody either.
+local held, waiting = 0, false
+local present = redis.call('EXISTS', expiries, waiters, queued)
+if present > 0 then
+    held = redis.call('ZCARD', expiries)
+    -- waiting: KEYS[5] or KEYS[6] exists.
+    waiting = present - (held > 0 and 1 or 0) > 0
+    if held > 0 then
+        local expired = redis.call('ZRANGEBYSCORE', expiries, '-inf', now)
+        for _, tok in ipairs(expired) do
+            drop(tok)
+        end
+        held = held - #expired
+    end
+    if waiting then
+        for _, tok in ipairs(redis.call('ZRANGEBYSCORE', waiters, '-inf', now)) do
+            leave_queue(tok)
+        end
+    end
 end
 
 -- Re-entry: the same hold, counted; its expiry only ever moves later.
@@ -90,11 +106,13 @@ if current then
     local expires = math.max(tonumber(redis.call('ZSCORE', expiries, current)), now + ttl)
     redis.call('ZADD', expiries, expires, current)
     expire_with_last_hold()
-    leave_queue(token)
+    if waiting then
+        leave_queue(token)
+    end
     return {1, current, tonumber(fence), expires, count}
 end
 
-local held = redis.call('ZCARD', expiries)
+-- held: the live holds (the sweep removed the expired ones).
 local admitted
 if mode == 'w' then
     admitted = held == 0
@@ -104,8 +122,9 @@ else
     admitted = held < permits
 end
 
--- Fair callers let the fair waiters that came first go first (readers may pass queued readers).
-if admitted and fair then
+-- Fair callers let the fair waiters that came first go first (readers may pass queued readers); nobody waiting,
+-- nobody is queued.
+if admitted and fair and waiting then
     local rank = redis.call('ZRANK', queue, token)
     local ahead = rank or redis.call('ZCARD', queue)
     if ahead > 0 then
@@ -127,16 +146,27 @@ end
 if admitted then
     local fence = redis.call('INCR', counter)
     local expires = now + ttl
-    redis.call('HSET', holds, token, mode .. '|1|' .. fence .. '|' .. owner)
+    local fields = {token, mode .. '|1|' .. fence .. '|' .. owner}
     if mode == 'w' then
-        redis.call('HSET', holds, '#w', token)
+        fields[#fields + 1] = '#w'
+        fields[#fields + 1] = token
     end
     if reentry == '2' then
-        redis.call('HSET', holds, '#o|' .. mode .. '|' .. owner, token)
+        fields[#fields + 1] = '#o|' .. mode .. '|' .. owner
+        fields[#fields + 1] = token
     end
+    redis.call('HSET', holds, unpack(fields))
     redis.call('ZADD', expiries, expires, token)
-    expire_with_last_hold()
-    leave_queue(token)
+    if held == 0 then
+        -- The only hold: the keys expire with it.
+        redis.call('PEXPIREAT', holds, expires)
+        redis.call('PEXPIREAT', expiries, expires)
+    else
+        expire_with_last_hold()
+    end
+    if waiting then
+        leave_queue(token)
+    end
     return {1, token, fence, expires, 1}
 end
 

@@ -25,33 +25,39 @@ if ARGV[2] ~= '1' and count > 1 then
     return {count - 1, 0}
 end
 
--- The hold goes, with its writer mark and owner index when they are its own.
-if redis.call('HGET', holds, '#w') == ARGV[1] then
-    redis.call('HDEL', holds, '#w')
-end
-local index = '#o|' .. m .. '|' .. who
-if redis.call('HGET', holds, index) == ARGV[1] then
-    redis.call('HDEL', holds, index)
-end
-redis.call('HDEL', holds, ARGV[1])
-redis.call('ZREM', expiries, ARGV[1])
-
-local left = redis.call('ZCOUNT', expiries, '(' .. now, '+inf')
+-- The live holds other than this one (this one is live: its expiry is later than now).
+local left = redis.call('ZCOUNT', expiries, '(' .. now, '+inf') - 1
 if left == 0 then
+    -- The last live hold: both keys go, with this hold and whatever expired holds they still had.
     redis.call('DEL', holds, expiries)
 else
+    -- The hold goes, with its writer mark and owner index when they are its own.
+    local index = '#o|' .. m .. '|' .. who
+    local marks = redis.call('HMGET', holds, '#w', index)
+    local fields = {ARGV[1]}
+    if marks[1] == ARGV[1] then
+        fields[#fields + 1] = '#w'
+    end
+    if marks[2] == ARGV[1] then
+        fields[#fields + 1] = index
+    end
+    redis.call('HDEL', holds, unpack(fields))
+    redis.call('ZREM', expiries, ARGV[1])
     local last = redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')
     redis.call('PEXPIREAT', holds, last[2])
     redis.call('PEXPIREAT', expiries, last[2])
 end
 
-for _, tok in ipairs(redis.call('ZRANGEBYSCORE', waiters, '-inf', now)) do
-    redis.call('ZREM', queue, tok)
-    redis.call('ZREM', waiters, tok)
-    redis.call('HDEL', queued, tok)
-end
-if (left == 0 or m == 's') and redis.call('ZCARD', waiters) > 0 then
-    local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
-    redis.call('PUBLISH', ARGV[3], fence .. '|' .. (head[2] or '0') .. '|' .. holds)
+-- Nobody waits (no waiter key): nothing to sweep, nobody to wake.
+if redis.call('EXISTS', waiters) == 1 then
+    for _, tok in ipairs(redis.call('ZRANGEBYSCORE', waiters, '-inf', now)) do
+        redis.call('ZREM', queue, tok)
+        redis.call('ZREM', waiters, tok)
+        redis.call('HDEL', queued, tok)
+    end
+    if (left == 0 or m == 's') and redis.call('ZCARD', waiters) > 0 then
+        local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+        redis.call('PUBLISH', ARGV[3], fence .. '|' .. (head[2] or '0') .. '|' .. holds)
+    end
 end
 return {0, 1}

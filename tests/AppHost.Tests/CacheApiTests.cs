@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
+using static Coordination.AppHost.Tests.ApiTestSupport;
+
 namespace Coordination.AppHost.Tests;
 
 /// <summary>
@@ -17,8 +19,6 @@ public sealed class CacheApiTests(LocalModeAppFixture fixture)
 
     private const string ProblemTypes = "https://coordination.dev/errors/";
 
-    private static readonly TimeSpan HealthyTimeout = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
     // How long an invalidation may take to reach the other replica's memory level (milliseconds in practice).
     private static readonly TimeSpan PropagationTimeout = TimeSpan.FromSeconds(5);
@@ -26,7 +26,7 @@ public sealed class CacheApiTests(LocalModeAppFixture fixture)
     [Fact(Timeout = TestTimeoutMs)]
     public async Task PutGetDelete_RoundTripsAnyJsonAcrossReplicas()
     {
-        using var replicas = await CreateReplicaClientsAsync(TestContext.Current.CancellationToken);
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
         using var work = Bound(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var cancellationToken = work.Token;
         var key = $"{NewPrefix()}/orders/42";
@@ -60,7 +60,7 @@ public sealed class CacheApiTests(LocalModeAppFixture fixture)
     [Fact(Timeout = TestTimeoutMs)]
     public async Task InvalidateTags_ThroughOneReplica_HidesTheTaggedEntryFromTheOther()
     {
-        using var replicas = await CreateReplicaClientsAsync(TestContext.Current.CancellationToken);
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
         using var work = Bound(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var cancellationToken = work.Token;
         var prefix = NewPrefix();
@@ -90,7 +90,7 @@ public sealed class CacheApiTests(LocalModeAppFixture fixture)
     [Fact(Timeout = TestTimeoutMs)]
     public async Task InvalidatePrefix_HidesEntriesUnderThePrefixOnly()
     {
-        using var replicas = await CreateReplicaClientsAsync(TestContext.Current.CancellationToken);
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
         using var work = Bound(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var cancellationToken = work.Token;
         var prefix = NewPrefix();
@@ -116,7 +116,7 @@ public sealed class CacheApiTests(LocalModeAppFixture fixture)
     [Fact(Timeout = TestTimeoutMs)]
     public async Task BadKeyOrBody_Answers400NamingTheField()
     {
-        using var replicas = await CreateReplicaClientsAsync(TestContext.Current.CancellationToken);
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
         using var work = Bound(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var cancellationToken = work.Token;
 
@@ -150,10 +150,10 @@ public sealed class CacheApiTests(LocalModeAppFixture fixture)
     [Fact(Timeout = TestTimeoutMs)]
     public async Task WithoutApiKey_Answers401()
     {
-        using var replicas = await CreateReplicaClientsAsync(TestContext.Current.CancellationToken);
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
         using var work = Bound(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var cancellationToken = work.Token;
-        using var anonymous = new HttpClient { BaseAddress = replicas[0].BaseAddress, Timeout = RequestTimeout };
+        using var anonymous = new HttpClient { BaseAddress = replicas[0].BaseAddress, Timeout = ReplicaClients.RequestTimeout };
 
         using (var get = await anonymous.GetAsync(CacheUri($"{NewPrefix()}-key"), cancellationToken))
         {
@@ -167,15 +167,6 @@ public sealed class CacheApiTests(LocalModeAppFixture fixture)
     }
 
     private static readonly Uri InvalidateUri = new("/v1/cache/invalidate", UriKind.Relative);
-
-    /// <summary>One client per api replica, each talking to its replica directly (not through Aspire's proxy).</summary>
-    private async Task<ReplicaClients> CreateReplicaClientsAsync(CancellationToken cancellationToken)
-    {
-        await fixture.WaitForHealthyAsync("api", HealthyTimeout, cancellationToken);
-        var addresses = await fixture.GetReplicaAddressesAsync("api", replicas: 2, HealthyTimeout, cancellationToken);
-        Assert.Equal(2, addresses.Distinct().Count());
-        return new ReplicaClients(addresses, fixture.AdminApiKey);
-    }
 
     private static async Task PutAsync(HttpClient client, string key, object body, CancellationToken cancellationToken)
     {
@@ -224,48 +215,7 @@ public sealed class CacheApiTests(LocalModeAppFixture fixture)
             $"Expected 400 validation naming '{field}', got {(int)response.StatusCode}: {body.RootElement.GetRawText()}");
     }
 
-    private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        return JsonDocument.Parse(text.Length == 0 ? "{}" : text);
-    }
-
-    private static string? TypeOf(JsonDocument problem) =>
-        problem.RootElement.TryGetProperty("type", out var type) ? type.GetString() : null;
-
     // Keys go in the catch-all route: each segment percent-encoded, the slashes kept.
     private static Uri CacheUri(string key) =>
         new($"/v1/cache/{string.Join('/', key.Split('/').Select(Uri.EscapeDataString))}", UriKind.Relative);
-
-    // Every test its own keys and tags, so tests never touch each other's entries.
-    private static string NewPrefix() => $"apphost-tests-{Guid.NewGuid():N}";
-
-    private static CancellationTokenSource Bound(TimeSpan timeout, CancellationToken testCancellation)
-    {
-        var bound = CancellationTokenSource.CreateLinkedTokenSource(testCancellation);
-        bound.CancelAfter(timeout);
-        return bound;
-    }
-
-    private sealed class ReplicaClients(IEnumerable<Uri> addresses, string apiKey) : IDisposable
-    {
-        private readonly HttpClient[] _clients = [.. addresses.Select(address => Create(address, apiKey))];
-
-        public HttpClient this[int replica] => _clients[replica];
-
-        public void Dispose()
-        {
-            foreach (var client in _clients)
-            {
-                client.Dispose();
-            }
-        }
-
-        private static HttpClient Create(Uri address, string apiKey)
-        {
-            var client = new HttpClient { BaseAddress = address, Timeout = RequestTimeout };
-            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
-            return client;
-        }
-    }
 }

@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 
+using static Coordination.AppHost.Tests.ApiTestSupport;
+
 namespace Coordination.AppHost.Tests;
 
 /// <summary>
@@ -19,15 +21,13 @@ public sealed class LocksApiTests(LocalModeAppFixture fixture)
 
     private const string ProblemTypes = "https://coordination.dev/errors/";
 
-    private static readonly TimeSpan HealthyTimeout = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
     [Fact(Timeout = TestTimeoutMs)]
     public async Task AcquireLock_SixteenClientsOnBothReplicas_ExcludeEachOtherWithIncreasingFencingTokens()
     {
         const int Clients = 16;
         const int Increments = 200;
-        using var replicas = await CreateReplicaClientsAsync(TestContext.Current.CancellationToken);
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
         using var work = Bound(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
         var cancellationToken = work.Token;
         var prefix = NewPrefix();
@@ -88,7 +88,7 @@ public sealed class LocksApiTests(LocalModeAppFixture fixture)
     [Fact(Timeout = TestTimeoutMs)]
     public async Task AcquireLock_TwoOwnersWaitingCrossed_OneGets409DeadlockDetected()
     {
-        using var replicas = await CreateReplicaClientsAsync(TestContext.Current.CancellationToken);
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
         using var work = Bound(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var cancellationToken = work.Token;
         var prefix = NewPrefix();
@@ -139,7 +139,7 @@ public sealed class LocksApiTests(LocalModeAppFixture fixture)
     [Fact(Timeout = TestTimeoutMs)]
     public async Task ReleaseLock_WrongToken_Returns409LockNotHeldAndLockStaysHeld()
     {
-        using var replicas = await CreateReplicaClientsAsync(TestContext.Current.CancellationToken);
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
         using var work = Bound(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var cancellationToken = work.Token;
         var name = $"{NewPrefix()}-lock";
@@ -176,15 +176,6 @@ public sealed class LocksApiTests(LocalModeAppFixture fixture)
 
         using var free = await replicas[0].GetAsync(LockUri(name), cancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, free.StatusCode);
-    }
-
-    /// <summary>One client per api replica, each talking to its replica directly (not through Aspire's proxy).</summary>
-    private async Task<ReplicaClients> CreateReplicaClientsAsync(CancellationToken cancellationToken)
-    {
-        await fixture.WaitForHealthyAsync("api", HealthyTimeout, cancellationToken);
-        var addresses = await fixture.GetReplicaAddressesAsync("api", replicas: 2, HealthyTimeout, cancellationToken);
-        Assert.Equal(2, addresses.Distinct().Count());
-        return new ReplicaClients(addresses, fixture.AdminApiKey);
     }
 
     /// <summary>Acquires, waiting in Redis, and asks again while the answer is 409 lock-not-acquired (bounded by the token).</summary>
@@ -233,52 +224,12 @@ public sealed class LocksApiTests(LocalModeAppFixture fixture)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        return JsonDocument.Parse(text.Length == 0 ? "{}" : text);
-    }
-
-    private static string? TypeOf(JsonDocument problem) =>
-        problem.RootElement.TryGetProperty("type", out var type) ? type.GetString() : null;
-
     // Names go in one path segment: percent-encoded.
     private static Uri LockUri(string name, string? token = null) =>
         new($"/v1/locks/{Uri.EscapeDataString(name)}{(token is null ? "" : "?token=" + Uri.EscapeDataString(token))}", UriKind.Relative);
 
     private static Uri ExtendUri(string name) => new($"/v1/locks/{Uri.EscapeDataString(name)}/extend", UriKind.Relative);
 
-    // Every test its own names, so tests never touch each other's locks and keys.
-    private static string NewPrefix() => $"apphost-tests-{Guid.NewGuid():N}";
-
-    private static CancellationTokenSource Bound(TimeSpan timeout, CancellationToken testCancellation)
-    {
-        var bound = CancellationTokenSource.CreateLinkedTokenSource(testCancellation);
-        bound.CancelAfter(timeout);
-        return bound;
-    }
-
-    private sealed class ReplicaClients(IEnumerable<Uri> addresses, string apiKey) : IDisposable
-    {
-        private readonly HttpClient[] _clients = [.. addresses.Select(address => Create(address, apiKey))];
-
-        public HttpClient this[int replica] => _clients[replica];
-
-        public void Dispose()
-        {
-            foreach (var client in _clients)
-            {
-                client.Dispose();
-            }
-        }
-
-        private static HttpClient Create(Uri address, string apiKey)
-        {
-            var client = new HttpClient { BaseAddress = address, Timeout = RequestTimeout };
-            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
-            return client;
-        }
-    }
 
     private sealed record Lease(string Token, long FencingToken)
     {

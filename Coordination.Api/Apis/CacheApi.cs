@@ -90,11 +90,7 @@ public static class CacheApi
         IReadOnlyList<string> tags = [];
         if (body is not null)
         {
-            value = body.RootElement.FindProperty("value");
-            if (value is null)
-            {
-                errors.Add("value", "The value is required (any JSON, null included).");
-            }
+            value = RequestValidation.ReadRequiredValue(body.RootElement.FindProperty("value"), "value", errors);
 
             timeToLive = RequestValidation.ReadDuration(body.RootElement.FindProperty("ttlMs"), "ttlMs", errors);
             tags = RequestValidation.ReadOptionalNames(body.RootElement.FindProperty("tags"), "tags", MaxTags, errors);

@@ -64,11 +64,7 @@ public static class KeyValueApi
         TimeSpan? timeToLive = null;
         if (body is not null)
         {
-            value = body.RootElement.FindProperty("value");
-            if (value is null)
-            {
-                errors.Add("value", "The value is required (any JSON, null included).");
-            }
+            value = RequestValidation.ReadRequiredValue(body.RootElement.FindProperty("value"), "value", errors);
 
             timeToLive = RequestValidation.ReadDuration(body.RootElement.FindProperty("ttlMs"), "ttlMs", errors);
         }

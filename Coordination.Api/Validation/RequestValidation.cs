@@ -50,6 +50,17 @@ internal static class RequestValidation
         return true;
     }
 
+    /// <summary>Reads a required JSON value of any kind (JSON null included: only absence is an error).</summary>
+    public static JsonElement? ReadRequiredValue(JsonElement? element, string field, RequestErrors errors)
+    {
+        if (element is null)
+        {
+            errors.Add(field, "The value is required (any JSON, null included).");
+        }
+
+        return element;
+    }
+
     /// <summary>Reads an optional duration in milliseconds (1 ms .. 30 days); JSON null or absence means none.</summary>
     public static TimeSpan? ReadDuration(JsonElement? element, string field, RequestErrors errors) =>
         IsAbsent(element) ? null : ReadMilliseconds(element!.Value, field, 1, errors);

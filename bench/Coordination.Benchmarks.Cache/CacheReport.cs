@@ -130,17 +130,4 @@ internal sealed class CacheReport(CacheBenchSettings settings, string endpoint, 
 
     private string Command() =>
         "dotnet run -c Release --project bench/Coordination.Benchmarks.Cache" + (settings.Arguments.Count > 0 ? " -- " + string.Join(' ', settings.Arguments) : string.Empty);
-
-    public static string? FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return null;
-    }
 }

@@ -204,16 +204,7 @@ try
     }
 
     report.HybridUnexpectedFactoryCalls = Interlocked.Read(ref hybridUnexpectedFactoryCalls);
-    var markdown = report.ToMarkdown();
-    Console.WriteLine();
-    Console.WriteLine(markdown);
-    if (settings.Write)
-    {
-        var path = settings.Output ?? Path.Combine(CacheReport.FindRepositoryRoot() ?? Directory.GetCurrentDirectory(), "docs", "benchmarks-cache.md");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await File.WriteAllTextAsync(path, markdown, token);
-        Console.WriteLine($"Written to {Path.GetFullPath(path)}");
-    }
+    await ReportFile.PublishAsync(report.ToMarkdown(), settings.Write, settings.Output, "benchmarks-cache.md", token);
 }
 finally
 {

@@ -89,16 +89,7 @@ try
     var contended = await new ContendedScenario(settings, variants, admin).RunAsync(token);
     report.SetContended(variants, contended);
 
-    var markdown = report.ToMarkdown();
-    Console.WriteLine();
-    Console.WriteLine(markdown);
-    if (settings.Write)
-    {
-        var path = settings.Output ?? Path.Combine(Report.FindRepositoryRoot() ?? Directory.GetCurrentDirectory(), "docs", "benchmarks-locks.md");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await File.WriteAllTextAsync(path, markdown, token);
-        Console.WriteLine($"Written to {Path.GetFullPath(path)}");
-    }
+    await ReportFile.PublishAsync(report.ToMarkdown(), settings.Write, settings.Output, "benchmarks-locks.md", token);
 }
 finally
 {

@@ -244,17 +244,4 @@ internal sealed class Report(LockBenchSettings settings, string endpoint, bool o
 
     private string Command() =>
         "dotnet run -c Release --project bench/Coordination.Benchmarks.Locks" + (settings.Arguments.Count > 0 ? " -- " + string.Join(' ', settings.Arguments) : string.Empty);
-
-    public static string? FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return null;
-    }
 }

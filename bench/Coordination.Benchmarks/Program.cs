@@ -50,16 +50,7 @@ try
         await new ReconnectScenario(settings, server, raw, coordinator, executor, host.Services.GetRequiredService<ICoordinationEvents>()).RunAsync(report, token);
     }
 
-    var markdown = report.ToMarkdown();
-    Console.WriteLine();
-    Console.WriteLine(markdown);
-    if (settings.Write)
-    {
-        var path = settings.Output ?? Path.Combine(Report.FindRepositoryRoot() ?? Directory.GetCurrentDirectory(), "docs", "benchmarks.md");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await File.WriteAllTextAsync(path, markdown, token);
-        Console.WriteLine($"Written to {Path.GetFullPath(path)}");
-    }
+    await ReportFile.PublishAsync(report.ToMarkdown(), settings.Write, settings.Output, "benchmarks.md", token);
 }
 finally
 {

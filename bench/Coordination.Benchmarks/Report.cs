@@ -217,17 +217,4 @@ internal sealed class Report(BenchmarkSettings settings, string endpoint, bool o
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
-
-    public static string? FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return null;
-    }
 }

@@ -1,0 +1,34 @@
+namespace Coordination.Benchmarks;
+
+/// <summary>Prints a benchmark's markdown report and writes it under docs/; shared by the benchmarks (linked into the others).</summary>
+internal static class ReportFile
+{
+    /// <summary>Prints <paramref name="markdown"/>; when <paramref name="write"/>, writes it to <paramref name="output"/> or docs/<paramref name="fileName"/> of the repository.</summary>
+    public static async Task PublishAsync(string markdown, bool write, string? output, string fileName, CancellationToken cancellationToken)
+    {
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        if (!write)
+        {
+            return;
+        }
+
+        var path = Path.GetFullPath(output ?? Path.Combine(FindRepositoryRoot() ?? Directory.GetCurrentDirectory(), "docs", fileName));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, markdown, cancellationToken);
+        Console.WriteLine($"Written to {path}");
+    }
+
+    private static string? FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return null;
+    }
+}

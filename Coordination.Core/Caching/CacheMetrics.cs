@@ -16,6 +16,10 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _compressionSaved;
     private readonly Counter<long> _staleServed;
     private readonly Counter<long> _memoryEvictions;
+    private readonly Counter<long> _writeBehindFlushed;
+    private readonly Counter<long> _writeBehindFailures;
+    private readonly UpDownCounter<long> _writeBehindPending;
+    private readonly Counter<long> _warmedKeys;
 
     public CacheMetrics(Meter meter)
     {
@@ -26,6 +30,10 @@ internal sealed class CacheMetrics
         _compressionSaved = meter.CreateCounter<long>("coordination.cache.compression.saved", "By", "Bytes compression saved on values written to Redis.");
         _staleServed = meter.CreateCounter<long>("coordination.cache.failsafe.served", "{request}", "Stale values served by fail-safe.");
         _memoryEvictions = meter.CreateCounter<long>("coordination.cache.memory.evictions", "{entry}", "Entries evicted from the memory level to stay under its size limit.");
+        _writeBehindFlushed = meter.CreateCounter<long>("coordination.cache.writebehind.flushed", "{write}", "Write-behind writes the writer accepted.");
+        _writeBehindFailures = meter.CreateCounter<long>("coordination.cache.writebehind.failures", "{batch}", "Write-behind batches the writer failed (each is retried).");
+        _writeBehindPending = meter.CreateUpDownCounter<long>("coordination.cache.writebehind.pending", "{write}", "Write-behind writes acknowledged and not yet written.");
+        _warmedKeys = meter.CreateCounter<long>("coordination.cache.warming.keys", "{key}", "Keys written by cache warming, by kind (warmer|hot).");
     }
 
     public void MemoryHit() => _requests.Add(1, L1, Hit);
@@ -48,4 +56,16 @@ internal sealed class CacheMetrics
     public void StaleServed() => _staleServed.Add(1);
 
     public void MemoryEvicted(long count) => _memoryEvictions.Add(count);
+
+    public void WriteBehindQueued(long count) => _writeBehindPending.Add(count);
+
+    public void WriteBehindFlushed(long count)
+    {
+        _writeBehindFlushed.Add(count);
+        _writeBehindPending.Add(-count);
+    }
+
+    public void WriteBehindFailed() => _writeBehindFailures.Add(1);
+
+    public void Warmed(long count, string kind) => _warmedKeys.Add(count, new KeyValuePair<string, object?>("coordination.cache.warming.kind", kind));
 }

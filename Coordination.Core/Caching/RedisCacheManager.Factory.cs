@@ -25,6 +25,7 @@ internal sealed partial class RedisCacheManager
     {
         CoordinationKey.ValidateName(key, nameof(key));
         ArgumentNullException.ThrowIfNull(factory);
+        HotKeys?.Record(key);
         var settings = options is null ? _defaults : _runtime.Settings(options);
         var now = _runtime.NowMs();
         if (_memory.TryGetValue(key, out var item) && Is(item.Value, out T value) && IsFresh(key, item, now))

@@ -40,6 +40,9 @@ internal sealed partial class RedisCacheManager : ICacheManager
 
     internal CacheRuntime Runtime => _runtime;
 
+    /// <summary>Samples reads for hot-key re-warming while the cache warming service runs; null otherwise.</summary>
+    internal HotKeyTracker? HotKeys { get; set; }
+
     internal IEnumerable<KeyValuePair<string, CacheItem>> MemoryEntries => _memory;
 
     internal int MemoryCount => _memory.Count;
@@ -52,6 +55,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
     public ValueTask<CacheResult<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         CoordinationKey.ValidateName(key, nameof(key));
+        HotKeys?.Record(key);
         var now = _runtime.NowMs();
         if (_memory.TryGetValue(key, out var item) && Is(item.Value, out T memoryValue) && IsFresh(key, item, now))
         {

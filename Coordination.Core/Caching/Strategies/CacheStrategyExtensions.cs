@@ -142,11 +142,16 @@ public static class CacheStrategyExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         CoordinationKey.ValidateName(keyPrefix, nameof(keyPrefix));
-        var services = builder.Services;
-        services.AddSingleton(new CacheStrategyRegistration(create));
+        builder.Services.AddSingleton(new CacheStrategyRegistration(create));
+        AddBackedCache(builder.Services);
+        return builder;
+    }
+
+    /// <summary>Registers <see cref="IBackedCache"/> (once) with whatever strategies are registered.</summary>
+    internal static void AddBackedCache(IServiceCollection services)
+    {
         services.TryAddSingleton(sp => new BackedCache(sp.GetRequiredService<ICacheManager>(), sp.GetServices<CacheStrategyRegistration>(), sp));
         services.TryAddSingleton<IBackedCache>(sp => sp.GetRequiredService<BackedCache>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CacheStrategyLifetime>());
-        return builder;
     }
 }

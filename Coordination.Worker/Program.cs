@@ -4,7 +4,13 @@ using Coordination.Worker.Duties;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddCoordination();
+
+// The worker hosts cache warming: with every other node that adds WithCacheWarming it competes for the warming lock;
+// while it holds it, it runs the registered warmers (WithCacheWarmer) once and reloads the hot keys every node reports
+// through the read-through loaders registered here (WithReadThrough). Options: Coordination:Cache:Warming, validated
+// at start.
+builder.AddCoordination()
+    .WithCacheWarming();
 
 builder.Services.AddOptions<WorkerOptions>()
     .BindConfiguration(WorkerOptions.SectionName)

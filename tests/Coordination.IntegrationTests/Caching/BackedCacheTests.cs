@@ -68,7 +68,7 @@ public sealed class BackedCacheTests(SharedRedisFixture redis, PostgresFixture p
     public async Task GetAsync_HitPastEagerRefreshThreshold_ReloadsInBackgroundWhileServingCurrentValue()
     {
         var version = 0;
-        var entry = new CacheEntryOptions { TimeToLive = TimeSpan.FromMilliseconds(600), EagerRefreshThreshold = 0.5 };
+        var entry = new CacheEntryOptions { TimeToLive = TimeSpan.FromSeconds(1), EagerRefreshThreshold = 0.5 };
         await using var host = await StrategyHost.StartAsync(
             redis.Server.ConnectionString,
             TestKeys.NewPrefix(),
@@ -77,7 +77,7 @@ public sealed class BackedCacheTests(SharedRedisFixture redis, PostgresFixture p
 
         var first = await host.Backed.GetAsync<int>("rate:eur", Token);
         var early = await host.Backed.GetAsync<int>("rate:eur", Token); // before half the TTL: no refresh
-        await Task.Delay(350, Token);
+        await Task.Delay(600, Token); // past half the TTL, 400 ms before expiry
         var stopwatch = Stopwatch.StartNew();
         var pastThreshold = await host.Backed.GetAsync<int>("rate:eur", Token); // served at once, refresh starts
         var servedIn = stopwatch.Elapsed;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
@@ -27,6 +28,9 @@ internal sealed class RedisExecutor
     private readonly ResiliencePipeline _idempotent;
     private readonly ResiliencePipeline _nonIdempotent;
     private readonly CircuitBreakerStateProvider _circuitState = new();
+    private readonly long _samplingMilliseconds;
+    private long _sampleEveryCallUntil;
+    private int _breakerEngaged;
 
     public RedisExecutor(
         RedisConnectionPool pool,
@@ -39,6 +43,7 @@ internal sealed class RedisExecutor
         _metrics = metrics;
         Events = events;
         CircuitControl = new CircuitBreakerManualControl();
+        _samplingMilliseconds = (long)Math.Ceiling(options.SamplingDuration.TotalMilliseconds);
 
         var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -52,11 +57,13 @@ internal sealed class RedisExecutor
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(ExceptionFactory.IsTransient),
                 OnOpened = args =>
                 {
+                    Volatile.Write(ref _breakerEngaged, 1);
                     events.OnCircuitOpened(new CircuitEventArgs(CircuitState.Open, args.BreakDuration, args.Outcome.Exception));
                     return default;
                 },
                 OnClosed = _ =>
                 {
+                    Volatile.Write(ref _breakerEngaged, 0);
                     events.OnCircuitClosed(new CircuitEventArgs(CircuitState.Closed, null, null));
                     return default;
                 },
@@ -123,13 +130,64 @@ internal sealed class RedisExecutor
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var pipeline = idempotent ? _idempotent : _nonIdempotent;
+        if (!IsQuiet)
+        {
+            return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, null, started, cancellationToken);
+        }
+
         try
         {
-            var result = await pipeline.ExecuteAsync(
-                static (context, token) => context.Pool.RunAsync(context.Call, context.State, token),
-                (Pool: _pool, Call: call, State: state),
-                cancellationToken);
+            var result = await _pool.RunAsync(call, state, cancellationToken);
+            _metrics.RecordOperation(operation, "success", started);
+            return result;
+        }
+        catch (Exception ex) when (ExceptionFactory.IsTransient(ex))
+        {
+            NoteFailure();
+
+            // The failed attempt goes to the pipelines as their first attempt, so the breaker counts it and the retry
+            // budget stays what it is configured to be.
+            return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, ExceptionDispatchInfo.Capture(ex), started, cancellationToken);
+        }
+        catch (CoordinationUnavailableException)
+        {
+            _metrics.RecordOperation(operation, "failure", started);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether a call may skip the pipelines: no transient failure within the last sampling duration and the breaker
+    /// closed. The pipelines cost several times the call itself under load, and while nothing fails they would only
+    /// count successes. The breaker therefore samples from the first failure on, for a sampling duration after the
+    /// last one: a run of failures opens it even after a long quiet stretch, which it would otherwise dilute.
+    /// </summary>
+    private bool IsQuiet =>
+        Environment.TickCount64 >= Volatile.Read(ref _sampleEveryCallUntil) && Volatile.Read(ref _breakerEngaged) == 0;
+
+    private void NoteFailure()
+    {
+        var until = Environment.TickCount64 + _samplingMilliseconds;
+        if (until > Volatile.Read(ref _sampleEveryCallUntil))
+        {
+            Volatile.Write(ref _sampleEveryCallUntil, until);
+        }
+    }
+
+    private async ValueTask<TResult> ExecuteThroughPipelineAsync<TState, TResult>(
+        string operation,
+        bool idempotent,
+        Func<IDatabase, TState, Task<TResult>> call,
+        TState state,
+        ExceptionDispatchInfo? firstFailure,
+        long started,
+        CancellationToken cancellationToken)
+    {
+        var pipeline = idempotent ? _idempotent : _nonIdempotent;
+        var attempt = new PipelineAttempt<TState, TResult>(this, call, state, firstFailure);
+        try
+        {
+            var result = await pipeline.ExecuteAsync(static (attempt, token) => attempt.RunAsync(token), attempt, cancellationToken);
             _metrics.RecordOperation(operation, "success", started);
             return result;
         }
@@ -137,6 +195,34 @@ internal sealed class RedisExecutor
         {
             _metrics.RecordOperation(operation, ex is BrokenCircuitException ? "rejected" : "failure", started);
             throw ExceptionFactory.Unavailable(operation, ex);
+        }
+    }
+
+    /// <summary>One call inside the pipelines: replays the failure the quiet path already saw, then runs on the pool.</summary>
+    private sealed class PipelineAttempt<TState, TResult>(
+        RedisExecutor executor,
+        Func<IDatabase, TState, Task<TResult>> call,
+        TState state,
+        ExceptionDispatchInfo? pendingFailure)
+    {
+        private ExceptionDispatchInfo? _pendingFailure = pendingFailure;
+
+        public async ValueTask<TResult> RunAsync(CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref _pendingFailure, null) is { } failure)
+            {
+                failure.Throw();
+            }
+
+            try
+            {
+                return await executor._pool.RunAsync(call, state, cancellationToken);
+            }
+            catch (Exception ex) when (ExceptionFactory.IsTransient(ex))
+            {
+                executor.NoteFailure();
+                throw;
+            }
         }
     }
 }

@@ -42,14 +42,18 @@ var db = raw.GetDatabase();
 var serverVersion = raw.GetServers()[0].Version.ToString();
 var ttl = TimeSpan.FromMinutes(10);
 
-// Ours as an application gets it: AddCoordination on a host. The second host shares prefix and tenant but has no
-// memory level (Coordination:Cache:MemoryTimeToLive = 0), so each of its reads is a Redis read.
-using var oursHost = BuildHost(endpoint, memoryLevel: true);
-using var oursL2Host = BuildHost(endpoint, memoryLevel: false);
+// Ours as an application gets it: AddCoordination on a host, with tracing off like the peers (none of them traces
+// here). The second host shares prefix and tenant but has no memory level (Coordination:Cache:MemoryTimeToLive = 0),
+// so each of its reads is a Redis read; the third is the second with tracing on, as AddCoordination sets it up.
+using var oursHost = BuildHost(endpoint, memoryLevel: true, tracing: false);
+using var oursL2Host = BuildHost(endpoint, memoryLevel: false, tracing: false);
+using var oursL2TracedHost = BuildHost(endpoint, memoryLevel: false, tracing: true);
 await oursHost.StartAsync(token);
 await oursL2Host.StartAsync(token);
+await oursL2TracedHost.StartAsync(token);
 var ours = oursHost.Services.GetRequiredService<ICacheManager>();
 var oursL2 = oursL2Host.Services.GetRequiredService<ICacheManager>();
+var oursL2Traced = oursL2TracedHost.Services.GetRequiredService<ICacheManager>();
 var oursEntry = new CacheEntryOptions { TimeToLive = ttl, MemoryTimeToLive = ttl };
 
 // FusionCache: memory + Redis IDistributedCache (System.Text.Json) + Redis backplane, each on its own multiplexer.
@@ -137,6 +141,11 @@ try
                     var r = await oursL2.GetAsync<Product>(Key(c, n), token);
                     if (r.Source != CacheSource.Redis) { throw new InvalidOperationException("not a Redis hit"); }
                 }),
+                new("ours, tracing on", "the same on a host with tracing as `AddCoordination` sets it up (a span per call and the Redis instrumentation; no exporter)", async (c, n) =>
+                {
+                    var r = await oursL2Traced.GetAsync<Product>(Key(c, n), token);
+                    if (r.Source != CacheSource.Redis) { throw new InvalidOperationException("not a Redis hit"); }
+                }),
                 new("FusionCache", "`TryGetAsync<Product>` with `SkipMemoryCacheRead = SkipMemoryCacheWrite = true`", async (c, n) =>
                 {
                     var r = await fusion.TryGetAsync<Product>(Key(c, n), fusionDistributedOnly, token);
@@ -210,11 +219,12 @@ finally
 {
     await oursHost.StopAsync(CancellationToken.None);
     await oursL2Host.StopAsync(CancellationToken.None);
+    await oursL2TracedHost.StopAsync(CancellationToken.None);
 }
 
 return 0;
 
-static IHost BuildHost(string endpoint, bool memoryLevel)
+static IHost BuildHost(string endpoint, bool memoryLevel, bool tracing)
 {
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
     builder.Configuration.AddInMemoryCollection(
@@ -222,6 +232,7 @@ static IHost BuildHost(string endpoint, bool memoryLevel)
         new("ConnectionStrings:redis", endpoint),
         new("Coordination:KeyPrefix", "cachebench"),
         new("Coordination:Cache:MemoryTimeToLive", memoryLevel ? "00:10:00" : "00:00:00"),
+        new("Aspire:StackExchange:Redis:DisableTracing", tracing ? "false" : "true"),
     ]);
     builder.AddCoordination();
     return builder.Build();

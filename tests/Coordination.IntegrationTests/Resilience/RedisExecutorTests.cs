@@ -301,6 +301,43 @@ public sealed class RedisExecutorTests
         Assert.Equal("v", (await host.Coordinator.GetAsync<string>("k", Token)).Value);
     }
 
+    // Successes skip the pipelines while nothing fails (they cost several times the call under load), so the breaker
+    // samples from the first failure on: a long quiet stretch does not dilute an outage that follows it.
+    [Fact]
+    public async Task Calls_OutageAfterManySuccesses_OpenCircuitAfterMinimumThroughputFailures()
+    {
+        await using var redis = await RedisServer.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(
+            redis.ConnectionString,
+            settings:
+            [
+                new("Coordination:Resilience:MaxRetryAttempts", "0"),
+                new("Coordination:Resilience:MinimumThroughput", "10"),
+                new("Coordination:Resilience:FailureRatio", "0.5"),
+                new("Coordination:Resilience:SamplingDuration", "00:00:30"),
+                new("Coordination:Resilience:BreakDuration", "00:00:30"),
+            ]);
+        await host.Coordinator.SetAsync("k", "v", cancellationToken: Token);
+        for (var i = 0; i < 2_000; i++)
+        {
+            Assert.Equal("v", (await host.Coordinator.GetAsync<string>("k", Token)).Value);
+        }
+
+        await redis.KillAsync();
+        var failures = 0;
+        CoordinationUnavailableException last;
+        do
+        {
+            last = await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await host.Coordinator.GetAsync<string>("k", Token));
+            failures += last.Reason == UnavailableReason.CircuitOpen ? 0 : 1;
+        }
+        while (last.Reason != UnavailableReason.CircuitOpen && failures < 5_000);
+
+        Output.WriteLine($"failures before the circuit opened, after 2,000 successes: {failures}");
+        Assert.Equal(10, failures);
+        Assert.Equal(CircuitState.Open, host.Executor.CircuitState);
+    }
+
     [Fact]
     public async Task GetAsync_CancelledWhileRedisHangs_ThrowsOperationCanceledPromptly()
     {

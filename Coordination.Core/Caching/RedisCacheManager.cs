@@ -219,7 +219,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
 
     internal readonly record struct StoredEntry(StoredEntryInfo Info, ReadOnlyMemory<byte> Payload, CacheCompression Codec);
 
-    /// <summary>One GET. Null when absent or not in the cache format.</summary>
+    /// <summary>One read (a GET, or part of an MGET under load). Null when absent or not in the cache format.</summary>
     internal async ValueTask<StoredEntry?> ReadAsync(string key, CancellationToken cancellationToken, long failSafeWindow = -1)
     {
         if (!_stampsLoaded)
@@ -227,12 +227,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
             await LoadStampsAsync(cancellationToken);
         }
 
-        var stored = await _runtime.Executor.ExecuteAsync(
-            "cache.get",
-            idempotent: true,
-            static (db, k) => db.StringGetAsync(k),
-            (RedisKey)RedisKey(key),
-            cancellationToken);
+        var stored = await _runtime.Reads.GetAsync(RedisKey(key), cancellationToken);
         if (stored.IsNull || !CacheEntryCodec.TryDecode((ReadOnlyMemory<byte>)stored, failSafeWindow < 0 ? _defaults.FailSafeWindow : failSafeWindow, out var info, out var payload, out var codec))
         {
             return null;

@@ -67,7 +67,7 @@ public static class CoordinationHostingExtensions
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<CoordinationOptions>>().Value;
-            var tracing = redisSettings.DisableTracing ? null : sp.GetRequiredService<RedisTracingRegistry>();
+            var tracing = redisSettings.DisableTracing || !options.TraceRedisCommands ? null : sp.GetRequiredService<RedisTracingRegistry>();
             return new RedisConnectionPool(
                 redisSettings.ConnectionString!,
                 options.Pool,

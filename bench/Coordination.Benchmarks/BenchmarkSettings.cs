@@ -29,6 +29,8 @@ internal sealed record BenchmarkSettings
 
     public bool DisableTracing { get; init; }
 
+    public bool TraceRedisCommands { get; init; }
+
     public bool Breakdown { get; init; }
 
     public IReadOnlyList<string> Arguments { get; init; } = [];
@@ -49,6 +51,7 @@ internal sealed record BenchmarkSettings
           --redis <host:port>    use this server instead of starting redis-server (skips the reconnect test)
           --output <path>        markdown report path (default docs/benchmarks.md in the repository)
           --disable-tracing      run the coordinator with Aspire:StackExchange:Redis:DisableTracing=true
+          --trace-redis-commands run the coordinator with Coordination:TraceRedisCommands=true (a span per command)
           --breakdown            also time GET through each layer of the coordinator (adds about 20 s)
           --no-write             print only
         """;
@@ -78,6 +81,7 @@ internal sealed record BenchmarkSettings
                 "--output" => settings with { Output = Next() },
                 "--no-write" => settings with { Write = false },
                 "--disable-tracing" => settings with { DisableTracing = true },
+                "--trace-redis-commands" => settings with { TraceRedisCommands = true },
                 "--breakdown" => settings with { Breakdown = true },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };

@@ -5,7 +5,7 @@ namespace Coordination.Benchmarks;
 /// <summary>
 /// Opt-in (<c>--breakdown</c>): the same GET through each layer of the coordinator, to see where its cost goes:
 /// the raw multiplexer, the pool (routing and counters, on the pool's own multiplexer, which carries the Redis
-/// instrumentation when tracing is on), the executor (Polly pipeline, pool, metric), the whole coordinator.
+/// instrumentation with TraceRedisCommands), the executor (pool and metric; the Polly pipelines after a failure), the whole coordinator.
 /// Each layer runs for half the duration, in two quarters (ABCD DCBA).
 /// </summary>
 internal sealed class BreakdownScenario(BenchmarkSettings settings, IConnectionMultiplexer raw, IRedisCoordinator coordinator, RedisExecutor executor)
@@ -20,8 +20,8 @@ internal sealed class BreakdownScenario(BenchmarkSettings settings, IConnectionM
         var layers = new (string Name, Func<int, long, ValueTask> Operation)[]
         {
             ("raw multiplexer", async (c, i) => await database.StringGetAsync(keys[Key(c, i)])),
-            ("pool (RunAsync: routing, counters, the pooled multiplexer with its tracing hook)", async (c, i) => await executor.Pool.RunAsync(static (db, k) => db.StringGetAsync(k), keys[Key(c, i)], cancellationToken)),
-            ("executor (Polly pipeline + pool + metric)", async (c, i) => await executor.ExecuteAsync("kv.get", idempotent: true, static (db, k) => db.StringGetAsync(k), keys[Key(c, i)], cancellationToken)),
+            ("pool (RunAsync: routing, counters, the pooled multiplexer)", async (c, i) => await executor.Pool.RunAsync(static (db, k) => db.StringGetAsync(k), keys[Key(c, i)], cancellationToken)),
+            ("executor (quiet path: pool + metric; Polly after a failure)", async (c, i) => await executor.ExecuteAsync("kv.get", idempotent: true, static (db, k) => db.StringGetAsync(k), keys[Key(c, i)], cancellationToken)),
             ("coordinator (GetAsync<string>)", async (c, i) => await coordinator.GetAsync<string>(names[Key(c, i)], cancellationToken)),
         };
 

@@ -30,7 +30,7 @@ var endpoint = settings.Redis ?? server!.Endpoint;
 Console.WriteLine($"Redis: {endpoint} ({(server is null ? "external" : "redis-server started by the benchmark")})");
 
 await using var raw = await ConnectionMultiplexer.ConnectAsync(endpoint);
-using var host = BuildHost(endpoint, settings.DisableTracing);
+using var host = BuildHost(endpoint, settings.DisableTracing, settings.TraceRedisCommands);
 await host.StartAsync(token);
 try
 {
@@ -60,7 +60,7 @@ finally
 return 0;
 
 // The coordinator as an application gets it: AddCoordination on a host, default options, no PostgreSQL fallback.
-static IHost BuildHost(string endpoint, bool disableTracing)
+static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisCommands)
 {
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
     builder.Configuration.AddInMemoryCollection(
@@ -68,6 +68,7 @@ static IHost BuildHost(string endpoint, bool disableTracing)
         new("ConnectionStrings:redis", endpoint),
         new("Coordination:KeyPrefix", "bench"),
         new("Aspire:StackExchange:Redis:DisableTracing", disableTracing ? "true" : "false"),
+        new("Coordination:TraceRedisCommands", traceRedisCommands ? "true" : "false"),
     ]);
     builder.AddCoordination();
     return builder.Build();

@@ -41,7 +41,7 @@ internal sealed class Report(BenchmarkSettings settings, string endpoint, bool o
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {MachineInfo.LoadAverage()} (the machine is shared; a load near or above the core count inflates tails and the spread between runs)");
         md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
-        md.AppendLine(Invariant, $"- Tracing: {(settings.DisableTracing ? "disabled (`Aspire:StackExchange:Redis:DisableTracing=true`)" : "as `AddCoordination` sets it up by default (spans and Redis instrumentation on, no exporter)")}");
+        md.AppendLine(Invariant, $"- Tracing: {(settings.DisableTracing ? "disabled (`Aspire:StackExchange:Redis:DisableTracing=true`)" : settings.TraceRedisCommands ? "spans and a span per Redis command (`Coordination:TraceRedisCommands=true`), no exporter" : "as `AddCoordination` sets it up by default (a span per operation, no span per Redis command, no exporter)")}");
         md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and cell, in two halves run in ABBA order (BAAB in every other cell), each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; values of {settings.ValueBytes} bytes over {settings.Keys} keys.");
         md.AppendLine();
 
@@ -200,13 +200,13 @@ internal sealed class Report(BenchmarkSettings settings, string endpoint, bool o
         md.AppendLine();
         md.AppendLine("- Raw: `IDatabase.StringSetAsync` / `StringGetAsync` on one `ConnectionMultiplexer` with default settings, bytes in and out.");
         md.AppendLine("- Coordinator: `IRedisCoordinator.SetAsync` / `GetAsync<string>` resolved from a host built with `AddCoordination()` and default");
-        md.AppendLine("  options (no PostgreSQL fallback): key validation, System.Text.Json (de)serialization of the value, the Polly pipeline");
-        md.AppendLine("  (retry, circuit breaker, per-attempt timeout), routing to the least-loaded pooled connection, a metric and an `Activity`");
-        md.AppendLine("  per call, and the OpenTelemetry Redis instrumentation that `AddCoordination` enables (no exporter is configured here).");
+        md.AppendLine("  options (no PostgreSQL fallback): key validation, System.Text.Json (de)serialization of the value, the executor (the");
+        md.AppendLine("  Polly pipelines with retry and circuit breaker only after a failure, see docs/architecture.md), routing to the");
+        md.AppendLine("  least-loaded pooled connection, a metric and an `Activity` per call (no exporter is configured here).");
         md.AppendLine("  Both sides send the same bytes under the same keys.");
         md.AppendLine();
-        md.AppendLine("The spans and the Redis instrumentation are part of the default cost measured here; `--disable-tracing` runs the same");
-        md.AppendLine("benchmark with `Aspire:StackExchange:Redis:DisableTracing=true` to show the coordinator without them.");
+        md.AppendLine("The spans are part of the default cost measured here; `--disable-tracing` runs the same benchmark with");
+        md.AppendLine("`Aspire:StackExchange:Redis:DisableTracing=true`, and `--trace-redis-commands` with a span per Redis command as well.");
     }
 
     private string Command() =>

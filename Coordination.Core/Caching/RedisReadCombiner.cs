@@ -71,7 +71,8 @@ internal sealed class RedisReadCombiner
             ThreadPool.UnsafeQueueUserWorkItem(static combiner => _ = combiner.FlushAsync(), this, preferLocal: false);
         }
 
-        return new ValueTask<RedisValue>(read.Completion.Task.WaitAsync(cancellationToken));
+        read.StopWaitingOn(cancellationToken);
+        return new ValueTask<RedisValue>(read.Completion.Task);
     }
 
     /// <summary>Reads that went out combined with others, since start.</summary>
@@ -118,7 +119,7 @@ internal sealed class RedisReadCombiner
         {
             if (group.Count == 1)
             {
-                group[0].Completion.TrySetResult(await _executor.ExecuteAsync(
+                group[0].Complete(await _executor.ExecuteAsync(
                     Operation, idempotent: true, static (db, k) => db.StringGetAsync(k), group[0].Key, CancellationToken.None));
                 return;
             }
@@ -136,7 +137,7 @@ internal sealed class RedisReadCombiner
             var values = await _executor.ExecuteAsync(Operation, idempotent: true, static (db, k) => db.StringGetAsync(k), keys, CancellationToken.None);
             for (var i = 0; i < keys.Length; i++)
             {
-                group[i].Completion.TrySetResult(values[i]);
+                group[i].Complete(values[i]);
             }
         }
 #pragma warning disable CA1031 // Every failure goes to the callers the read served.
@@ -145,7 +146,7 @@ internal sealed class RedisReadCombiner
         {
             foreach (var read in group)
             {
-                read.Completion.TrySetException(ex);
+                read.Fail(ex);
             }
         }
     }
@@ -188,10 +189,44 @@ internal sealed class RedisReadCombiner
     /// <summary>A read waiting for its batch.</summary>
     internal sealed class PendingRead(RedisKey key)
     {
+        private CancellationTokenRegistration _registration;
+
         public RedisKey Key { get; } = key;
 
         public int Slot { get; set; }
 
         public TaskCompletionSource<RedisValue> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>
+        /// Ends the caller's wait when <paramref name="cancellationToken"/> is canceled (the batch goes on for the others).
+        /// A registration rather than <c>WaitAsync</c>: no second task, no second continuation per read.
+        /// </summary>
+        public void StopWaitingOn(CancellationToken cancellationToken)
+        {
+            if (!cancellationToken.CanBeCanceled)
+            {
+                return;
+            }
+
+            _registration = cancellationToken.UnsafeRegister(static (state, token) => ((PendingRead)state!).Completion.TrySetCanceled(token), this);
+
+            // Completed before the registration was stored: Complete/Fail may have missed it.
+            if (Completion.Task.IsCompleted)
+            {
+                _registration.Dispose();
+            }
+        }
+
+        public void Complete(RedisValue value)
+        {
+            Completion.TrySetResult(value);
+            _registration.Dispose();
+        }
+
+        public void Fail(Exception exception)
+        {
+            Completion.TrySetException(exception);
+            _registration.Dispose();
+        }
     }
 }

@@ -285,7 +285,9 @@ internal sealed class KeyValueFallback : IAsyncDisposable
         while (!stopping.IsCancellationRequested)
         {
             await DelayAsync(_options.RecoveryProbeInterval, stopping);
-            if (stopping.IsCancellationRequested || _executor.CircuitState is CircuitState.Open or CircuitState.Isolated)
+            // An open circuit is probed too: nothing else calls Redis while writes go to PostgreSQL, and the breaker
+            // only lets a probe through (and closes) when a call arrives after its break. Refused probes cost microseconds.
+            if (stopping.IsCancellationRequested || _executor.CircuitState is CircuitState.Isolated)
             {
                 continue;
             }
@@ -305,6 +307,10 @@ internal sealed class KeyValueFallback : IAsyncDisposable
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 return;
+            }
+            catch (CoordinationUnavailableException ex) when (ex.Reason == UnavailableReason.CircuitOpen)
+            {
+                // The break is still running: the next probe tries again.
             }
             catch (Exception ex) when (ex is CoordinationUnavailableException or NpgsqlException or TimeoutException)
             {

@@ -81,7 +81,8 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Resilience,
             sp.GetRequiredService<CoordinationEvents>(),
             sp.GetRequiredService<CoordinationMetrics>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.MaxReadsInFlight));
 
         var fallback = registrationOptions.Fallback;
         var fallbackConfigured = fallback.Enabled && !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(fallback.ConnectionName));

@@ -40,6 +40,16 @@ public sealed class CoordinationOptions
     /// <value>The default value is <see langword="false"/>.</value>
     public bool TraceRedisCommands { get; set; }
 
+    /// <summary>
+    /// How many reads of one kind (key/value GETs, cache entry reads) may be in flight before further reads are
+    /// combined: reads that arrive while this many are outstanding go together as one MGET (per hash slot) on the
+    /// thread pool's next turn, without waiting for a round trip. A lone reader is never combined. Zero sends every
+    /// read on its own.
+    /// </summary>
+    /// <value>The default value is 1.</value>
+    [Range(0, 1024)]
+    public int MaxReadsInFlight { get; set; } = 1;
+
     /// <summary>Connection pool settings.</summary>
     [Required]
     [ValidateObjectMembers]

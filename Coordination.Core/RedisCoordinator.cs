@@ -89,7 +89,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         RedisValue stored;
         try
         {
-            stored = await _executor.ExecuteAsync("kv.get", idempotent: true, static (db, k) => db.StringGetAsync(k), (RedisKey)fullKey, cancellationToken);
+            stored = await _executor.KeyValueReads.GetAsync(fullKey, cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured)
         {

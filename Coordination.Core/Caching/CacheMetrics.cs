@@ -20,7 +20,6 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _writeBehindFailures;
     private readonly UpDownCounter<long> _writeBehindPending;
     private readonly Counter<long> _warmedKeys;
-    private readonly Counter<long> _combinedReads;
 
     public CacheMetrics(Meter meter)
     {
@@ -34,11 +33,8 @@ internal sealed class CacheMetrics
         _writeBehindFlushed = meter.CreateCounter<long>("coordination.cache.writebehind.flushed", "{write}", "Write-behind writes the writer accepted.");
         _writeBehindFailures = meter.CreateCounter<long>("coordination.cache.writebehind.failures", "{batch}", "Write-behind batches the writer failed (each is retried).");
         _writeBehindPending = meter.CreateUpDownCounter<long>("coordination.cache.writebehind.pending", "{write}", "Write-behind writes acknowledged and not yet written.");
-        _combinedReads = meter.CreateCounter<long>("coordination.cache.reads.combined", "{read}", "Redis reads that went out together with others in one MGET.");
         _warmedKeys = meter.CreateCounter<long>("coordination.cache.warming.keys", "{key}", "Keys written by cache warming, by kind (warmer|hot).");
     }
-
-    public void ReadsCombined(int reads) => _combinedReads.Add(reads);
 
     public void MemoryHit() => _requests.Add(1, L1, Hit);
 

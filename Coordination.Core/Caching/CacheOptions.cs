@@ -107,15 +107,6 @@ public sealed class CacheOptions
     public TimeSpan DistributedSingleFlightWait { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Gets or sets how many Redis reads of this process's caches may be in flight before further reads are combined:
-    /// reads that arrive while this many are outstanding go together as one MGET (per hash slot) on the thread pool's
-    /// next turn, without waiting for a round trip. A lone reader is never combined. Zero sends every read on its own.
-    /// </summary>
-    /// <value>The default value is 1.</value>
-    [Range(0, 1024)]
-    public int MaxReadsInFlight { get; set; } = 1;
-
-    /// <summary>
     /// Gets or sets how many invalidations the log keeps (exactly trimmed). A node that was cut off for longer than
     /// the log reaches back clears its whole memory level instead of replaying.
     /// </summary>

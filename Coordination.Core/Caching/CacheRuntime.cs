@@ -35,12 +35,11 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
         LogKey = KeyPrefix + ":cache-log";
         Channel = KeyPrefix + ":cache-bus";
         NodeId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        Reads = new RedisReadCombiner(executor, options.Cache.MaxReadsInFlight, Metrics);
         _create = tenant => new RedisCacheManager(this, tenant, LockRuntime.For(executor, options));
     }
 
     /// <summary>The entry reads of every tenant, combined under load.</summary>
-    public RedisReadCombiner Reads { get; }
+    public RedisReadCombiner Reads => Executor.CacheReads;
 
     public RedisExecutor Executor { get; }
 

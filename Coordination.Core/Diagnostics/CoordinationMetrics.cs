@@ -14,6 +14,7 @@ internal sealed class CoordinationMetrics
     private readonly Counter<long> _fallbackOperations;
     private readonly Histogram<double> _lockAcquireDuration;
     private readonly UpDownCounter<long> _locksHeld;
+    private readonly Counter<long> _combinedReads;
 
     public CoordinationMetrics(IMeterFactory meterFactory)
     {
@@ -25,6 +26,7 @@ internal sealed class CoordinationMetrics
         _fallbackOperations = Meter.CreateCounter<long>("coordination.fallback.operations", "{operation}", "Key/value operations served by the PostgreSQL fallback store.");
         _lockAcquireDuration = Meter.CreateHistogram<double>("coordination.lock.acquire.duration", "s", "Time to acquire a lock, waiting included, by kind and result.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        _combinedReads = Meter.CreateCounter<long>("coordination.redis.reads.combined", "{read}", "Reads that went to Redis together with others in one MGET, by operation.");
         _locksHeld = Meter.CreateUpDownCounter<long>("coordination.lock.held", "{lock}", "Locks this process holds through handles.");
     }
 
@@ -36,6 +38,9 @@ internal sealed class CoordinationMetrics
         _operations.Add(1, operationTag, new KeyValuePair<string, object?>("coordination.outcome", outcome));
         _duration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, operationTag, new KeyValuePair<string, object?>("coordination.outcome", outcome));
     }
+
+    public void RecordReadsCombined(string operation, int reads) =>
+        _combinedReads.Add(reads, new KeyValuePair<string, object?>("coordination.operation", operation));
 
     public void RecordEvent(string name) => _events.Add(1, new KeyValuePair<string, object?>("coordination.event", name));
 

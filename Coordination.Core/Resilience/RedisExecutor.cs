@@ -37,13 +37,16 @@ internal sealed class RedisExecutor
         ResilienceOptions options,
         CoordinationEvents events,
         CoordinationMetrics metrics,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        int maxReadsInFlight = 1)
     {
         _pool = pool;
         _metrics = metrics;
         Events = events;
         CircuitControl = new CircuitBreakerManualControl();
         _samplingMilliseconds = (long)Math.Ceiling(options.SamplingDuration.TotalMilliseconds);
+        KeyValueReads = new RedisReadCombiner(this, "kv.get", maxReadsInFlight);
+        CacheReads = new RedisReadCombiner(this, "cache.get", maxReadsInFlight);
 
         var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -115,6 +118,12 @@ internal sealed class RedisExecutor
     };
 
     public RedisConnectionPool Pool => _pool;
+
+    /// <summary>The GETs of key/value reads, combined under load (every tenant's coordinator).</summary>
+    public RedisReadCombiner KeyValueReads { get; }
+
+    /// <summary>The GETs of cache entry reads, combined under load (every tenant's cache).</summary>
+    public RedisReadCombiner CacheReads { get; }
 
     /// <summary>The events of the platform, for the capabilities built on this executor.</summary>
     public CoordinationEvents Events { get; }

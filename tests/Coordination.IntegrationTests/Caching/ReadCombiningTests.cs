@@ -5,8 +5,9 @@ using Coordination.IntegrationTests.Infrastructure;
 namespace Coordination.IntegrationTests.Caching;
 
 /// <summary>
-/// Redis reads combined into MGETs under load: every caller gets its own key's value, a caller's cancellation and a
-/// Redis outage reach only the callers they concern, and a lone reader is never combined.
+/// Redis reads (cache entries and key/value GETs) combined into MGETs under load: every caller gets its own key's
+/// value, a caller's cancellation and a Redis outage reach only the callers they concern, and a lone reader is never
+/// combined.
 /// </summary>
 public sealed class ReadCombiningTests(SharedRedisFixture redis)
 {
@@ -61,6 +62,41 @@ public sealed class ReadCombiningTests(SharedRedisFixture redis)
     }
 
     [Fact]
+    public async Task KeyValueGetAsync_ManyConcurrentReaders_EachGetsItsOwnKeysValue_AndReadsAreCombined()
+    {
+        const int Keys = 300;
+        const int Readers = 64;
+        const int ReadsPerReader = 300;
+        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        for (var i = 0; i < Keys; i++)
+        {
+            await host.Coordinator.SetAsync($"kv-{i}", i, cancellationToken: Token);
+        }
+
+        var wrong = new ConcurrentQueue<string>();
+        await Task.WhenAll(Enumerable.Range(0, Readers).Select(reader => Task.Run(
+            async () =>
+            {
+                for (var n = 0; n < ReadsPerReader; n++)
+                {
+                    // Every tenth read asks for a key that does not exist: a nil inside an MGET stays a nil.
+                    var index = n % 10 == 9 ? -1 : ((reader * 7_919) + (n * 31)) % Keys;
+                    var result = await host.Coordinator.GetAsync<int>($"kv-{index}", Token);
+                    if (index < 0 ? result.HasValue : !result.HasValue || result.Value != index)
+                    {
+                        wrong.Enqueue($"kv-{index} -> {(result.HasValue ? result.Value : "nil")}");
+                    }
+                }
+            },
+            Token)));
+
+        var combined = host.Executor.KeyValueReads.CombinedReads;
+        Output.WriteLine($"{Readers * ReadsPerReader:N0} key/value reads by {Readers} readers; {combined:N0} went out combined in MGETs");
+        Assert.Empty(wrong);
+        Assert.True(combined > 0, "64 concurrent readers never had their reads combined.");
+    }
+
+    [Fact]
     public async Task GetAsync_OneReaderAtATime_IsNeverCombined()
     {
         await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1, RedisOnly);
@@ -79,7 +115,7 @@ public sealed class ReadCombiningTests(SharedRedisFixture redis)
     public async Task GetAsync_CombiningDisabled_SendsEveryReadAlone()
     {
         await using var hosts = await CacheHosts.StartAsync(
-            redis.Server.ConnectionString, 1, [.. RedisOnly, new("Coordination:Cache:MaxReadsInFlight", "0")]);
+            redis.Server.ConnectionString, 1, [.. RedisOnly, new("Coordination:MaxReadsInFlight", "0")]);
         var cache = hosts.Cache(0);
         await cache.SetAsync("k", "v", cancellationToken: Token);
 

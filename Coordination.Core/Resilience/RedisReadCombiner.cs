@@ -3,7 +3,8 @@ using StackExchange.Redis;
 namespace Coordination;
 
 /// <summary>
-/// Reads cache entries with GET while fewer than <see cref="CacheOptions.MaxReadsInFlight"/> reads are outstanding;
+/// Reads string keys with GET while fewer than <see cref="CoordinationOptions.MaxReadsInFlight"/> reads of one kind
+/// (key/value or cache) are outstanding;
 /// beyond that, reads join an open batch that is sent as one MGET per hash slot on the thread pool's next turn. A lone
 /// caller never waits for a batch, and a batch never waits for a round trip; under load each command carries many
 /// keys, which costs Redis and the client far less per key than one command each.
@@ -14,23 +15,25 @@ namespace Coordination;
 /// </remarks>
 internal sealed class RedisReadCombiner
 {
-    private const string Operation = "cache.get";
     private const int MaxKeysPerCommand = 512;
 
     private readonly RedisExecutor _executor;
+    private readonly string _operation;
     private readonly int _maxInFlight;
-    private readonly CacheMetrics _metrics;
     private readonly Lock _gate = new();
     private List<PendingRead> _open = [];
     private bool _flushQueued;
     private int _inFlight;
     private long _combinedReads;
 
-    public RedisReadCombiner(RedisExecutor executor, int maxInFlight, CacheMetrics metrics)
+    /// <param name="executor">Runs the reads.</param>
+    /// <param name="operation">The operation name the reads are measured under (<c>kv.get</c>, <c>cache.get</c>).</param>
+    /// <param name="maxInFlight">Reads in flight before further reads are combined; 0 never combines.</param>
+    public RedisReadCombiner(RedisExecutor executor, string operation, int maxInFlight)
     {
         _executor = executor;
+        _operation = operation;
         _maxInFlight = maxInFlight;
-        _metrics = metrics;
     }
 
     /// <summary>The value of <paramref name="key"/> (null when absent).</summary>
@@ -39,7 +42,7 @@ internal sealed class RedisReadCombiner
     {
         if (_maxInFlight == 0)
         {
-            return _executor.ExecuteAsync(Operation, idempotent: true, static (db, k) => db.StringGetAsync(k), key, cancellationToken);
+            return _executor.ExecuteAsync(_operation, idempotent: true, static (db, k) => db.StringGetAsync(k), key, cancellationToken);
         }
 
         PendingRead read;
@@ -82,7 +85,7 @@ internal sealed class RedisReadCombiner
     {
         try
         {
-            return await _executor.ExecuteAsync(Operation, idempotent: true, static (db, k) => db.StringGetAsync(k), key, cancellationToken);
+            return await _executor.ExecuteAsync(_operation, idempotent: true, static (db, k) => db.StringGetAsync(k), key, cancellationToken);
         }
         finally
         {
@@ -120,7 +123,7 @@ internal sealed class RedisReadCombiner
             if (group.Count == 1)
             {
                 group[0].Complete(await _executor.ExecuteAsync(
-                    Operation, idempotent: true, static (db, k) => db.StringGetAsync(k), group[0].Key, CancellationToken.None));
+                    _operation, idempotent: true, static (db, k) => db.StringGetAsync(k), group[0].Key, CancellationToken.None));
                 return;
             }
 
@@ -133,8 +136,8 @@ internal sealed class RedisReadCombiner
             // The batch serves several callers: one caller's cancellation must not cancel it (each caller stops
             // waiting on its own token).
             Interlocked.Add(ref _combinedReads, keys.Length);
-            _metrics.ReadsCombined(keys.Length);
-            var values = await _executor.ExecuteAsync(Operation, idempotent: true, static (db, k) => db.StringGetAsync(k), keys, CancellationToken.None);
+            _executor.Metrics.RecordReadsCombined(_operation, keys.Length);
+            var values = await _executor.ExecuteAsync(_operation, idempotent: true, static (db, k) => db.StringGetAsync(k), keys, CancellationToken.None);
             for (var i = 0; i < keys.Length; i++)
             {
                 group[i].Complete(values[i]);

@@ -22,7 +22,7 @@ internal sealed class BreakdownScenario(BenchmarkSettings settings, IConnectionM
             ("raw multiplexer", async (c, i) => await database.StringGetAsync(keys[Key(c, i)])),
             ("pool (RunAsync: routing, counters, the pooled multiplexer)", async (c, i) => await executor.Pool.RunAsync(static (db, k) => db.StringGetAsync(k), keys[Key(c, i)], cancellationToken)),
             ("executor (quiet path: pool + metric; Polly after a failure)", async (c, i) => await executor.ExecuteAsync("kv.get", idempotent: true, static (db, k) => db.StringGetAsync(k), keys[Key(c, i)], cancellationToken)),
-            ("coordinator (GetAsync<string>)", async (c, i) => await coordinator.GetAsync<string>(names[Key(c, i)], cancellationToken)),
+            ("coordinator (GetAsync<string>: read combining, JSON, span)", async (c, i) => await coordinator.GetAsync<string>(names[Key(c, i)], cancellationToken)),
         };
 
         foreach (var concurrency in settings.Concurrency)

@@ -10,14 +10,12 @@ namespace Coordination.IntegrationTests.Caching;
 /// A real host with <c>AddCoordination()</c> plus whatever <c>configure</c> adds to the coordination builder
 /// (strategies, warming), on the given Redis and key prefix. Two of them behave like two processes.
 /// </summary>
-public sealed class StrategyHost : IAsyncDisposable
+public sealed class StrategyHost : OwnedHost
 {
-    private readonly IHost _host;
-    private bool _stopped;
-
-    private StrategyHost(IHost host) => _host = host;
-
-    public IServiceProvider Services => _host.Services;
+    private StrategyHost(IHost host)
+        : base(host)
+    {
+    }
 
     public IBackedCache Backed => Services.GetRequiredService<IBackedCache>();
 
@@ -56,7 +54,7 @@ public sealed class StrategyHost : IAsyncDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await host._host.StartAsync(timeout.Token);
+            await host.StartHostAsync(timeout.Token);
         }
         catch
         {
@@ -65,38 +63,5 @@ public sealed class StrategyHost : IAsyncDisposable
         }
 
         return host;
-    }
-
-    /// <summary>Stops the host as an orderly shutdown would (write-behind queues flushed, locks released).</summary>
-    public async Task StopAsync(TimeSpan? timeout = null)
-    {
-        _stopped = true;
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        await _host.StopAsync(cts.Token);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_stopped)
-        {
-            try
-            {
-                await StopAsync();
-            }
-#pragma warning disable CA1031 // Cleanup after a failed test must go on to dispose the host.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-            }
-        }
-
-        if (_host is IAsyncDisposable asyncDisposable)
-        {
-            await asyncDisposable.DisposeAsync();
-        }
-        else
-        {
-            _host.Dispose();
-        }
     }
 }

@@ -11,21 +11,17 @@ namespace Coordination.IntegrationTests.Infrastructure;
 /// (<c>ConnectionStrings:redis</c>, <c>Coordination:*</c>), started and resolved. Each instance has its own
 /// connections, so two of them behave like two processes. Disposing stops the host (bounded) and disposes it.
 /// </summary>
-public sealed class CoordinationTestHost : IAsyncDisposable
+public sealed class CoordinationTestHost : OwnedHost
 {
     private static int _count;
-    private readonly IHost _host;
-    private bool _stopped;
 
     private CoordinationTestHost(IHost host, string keyPrefix)
+        : base(host)
     {
-        _host = host;
         KeyPrefix = keyPrefix;
     }
 
     public string KeyPrefix { get; }
-
-    public IServiceProvider Services => _host.Services;
 
     public IRedisCoordinator Coordinator => Services.GetRequiredService<IRedisCoordinator>();
 
@@ -106,38 +102,5 @@ public sealed class CoordinationTestHost : IAsyncDisposable
         }
 
         return testHost;
-    }
-
-    /// <summary>Stops the host as an orderly shutdown would (locks released, writes flushed, connections closed).</summary>
-    public async Task StopAsync()
-    {
-        _stopped = true;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _host.StopAsync(timeout.Token);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_stopped)
-        {
-            try
-            {
-                await StopAsync();
-            }
-#pragma warning disable CA1031 // Cleanup after a failed test must go on to dispose the host.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-            }
-        }
-
-        if (_host is IAsyncDisposable asyncDisposable)
-        {
-            await asyncDisposable.DisposeAsync();
-        }
-        else
-        {
-            _host.Dispose();
-        }
     }
 }

@@ -4,10 +4,9 @@ namespace Coordination;
 
 /// <summary>
 /// Reads string keys with GET while fewer than <see cref="CoordinationOptions.MaxReadsInFlight"/> reads of one kind
-/// (key/value or cache) are outstanding;
-/// beyond that, reads join an open batch that is sent as one MGET per hash slot on the thread pool's next turn. A lone
-/// caller never waits for a batch, and a batch never waits for a round trip; under load each command carries many
-/// keys, which costs Redis and the client far less per key than one command each.
+/// (key/value or cache) are outstanding; beyond that, reads join an open batch that is sent as one MGET per hash slot
+/// on the thread pool's next turn. A lone caller never waits for a batch, and a batch never waits for a round trip;
+/// under load each command carries many keys, which costs Redis and the client far less per key than one command each.
 /// </summary>
 /// <remarks>
 /// A combined read is sent after every read it serves was requested, so each caller still sees every write that

@@ -146,7 +146,10 @@ end
 if admitted then
     local fence = redis.call('INCR', counter)
     local expires = now + ttl
-    local fields = {token, mode .. '|1|' .. fence .. '|' .. owner}
+    -- Formatted once, as integers: a Lua number handed to redis.call or joined into a string is formatted as a
+    -- float (%.17g / %.14g), several times slower, and this is the path every uncontended acquire takes.
+    local expires_text = string.format('%d', expires)
+    local fields = {token, mode .. '|1|' .. string.format('%d', fence) .. '|' .. owner}
     if mode == 'w' then
         fields[#fields + 1] = '#w'
         fields[#fields + 1] = token
@@ -156,11 +159,11 @@ if admitted then
         fields[#fields + 1] = token
     end
     redis.call('HSET', holds, unpack(fields))
-    redis.call('ZADD', expiries, expires, token)
+    redis.call('ZADD', expiries, expires_text, token)
     if held == 0 then
         -- The only hold: the keys expire with it.
-        redis.call('PEXPIREAT', holds, expires)
-        redis.call('PEXPIREAT', expiries, expires)
+        redis.call('PEXPIREAT', holds, expires_text)
+        redis.call('PEXPIREAT', expiries, expires_text)
     else
         expire_with_last_hold()
     end

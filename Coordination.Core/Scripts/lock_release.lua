@@ -26,7 +26,7 @@ if ARGV[2] ~= '1' and count > 1 then
 end
 
 -- The live holds other than this one (this one is live: its expiry is later than now).
-local left = redis.call('ZCOUNT', expiries, '(' .. now, '+inf') - 1
+local left = redis.call('ZCOUNT', expiries, string.format('(%d', now), '+inf') - 1
 if left == 0 then
     -- The last live hold: both keys go, with this hold and whatever expired holds they still had.
     redis.call('DEL', holds, expiries)

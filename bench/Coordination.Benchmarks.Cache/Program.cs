@@ -13,29 +13,16 @@ using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis;
 using ZiggyCreatures.Caching.Fusion.Serialization.SystemTextJson;
 
-CacheBenchSettings settings;
-try
+if (BenchmarkConsole.ParseOrExplain(CacheBenchSettings.Parse, CacheBenchSettings.Usage, args) is not { } settings)
 {
-    settings = CacheBenchSettings.Parse(args);
-}
-catch (Exception ex) when (ex is ArgumentException or FormatException)
-{
-    Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine(CacheBenchSettings.Usage);
     return 2;
 }
 
-using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    cancellation.Cancel();
-};
+using var cancellation = BenchmarkConsole.CancelOnCtrlC();
 var token = cancellation.Token;
 
-using var server = settings.Redis is null ? await RedisServerProcess.StartAsync(token) : null;
+using var server = await RedisServerProcess.StartUnlessGivenAsync(settings.Redis, token);
 var endpoint = settings.Redis ?? server!.Endpoint;
-Console.WriteLine($"Redis: {endpoint} ({(server is null ? "external" : "redis-server started by the benchmark")})");
 
 await using var raw = await ConnectionMultiplexer.ConnectAsync(endpoint);
 var db = raw.GetDatabase();

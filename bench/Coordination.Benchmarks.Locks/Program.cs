@@ -6,29 +6,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
-LockBenchSettings settings;
-try
+if (BenchmarkConsole.ParseOrExplain(LockBenchSettings.Parse, LockBenchSettings.Usage, args) is not { } settings)
 {
-    settings = LockBenchSettings.Parse(args);
-}
-catch (Exception ex) when (ex is ArgumentException or FormatException)
-{
-    Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine(LockBenchSettings.Usage);
     return 2;
 }
 
-using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    cancellation.Cancel();
-};
+using var cancellation = BenchmarkConsole.CancelOnCtrlC();
 var token = cancellation.Token;
 
-using var server = settings.Redis is null ? await RedisServerProcess.StartAsync(token) : null;
+using var server = await RedisServerProcess.StartUnlessGivenAsync(settings.Redis, token);
 var endpoint = settings.Redis ?? server!.Endpoint;
-Console.WriteLine($"Redis: {endpoint} ({(server is null ? "external" : "redis-server started by the benchmark")})");
 
 // The peers share one multiplexer with default settings; ours gets its pool from AddCoordination, as an application would.
 await using var peers = await ConnectionMultiplexer.ConnectAsync(endpoint);

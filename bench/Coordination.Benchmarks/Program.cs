@@ -5,29 +5,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
-BenchmarkSettings settings;
-try
+if (BenchmarkConsole.ParseOrExplain(BenchmarkSettings.Parse, BenchmarkSettings.Usage, args) is not { } settings)
 {
-    settings = BenchmarkSettings.Parse(args);
-}
-catch (Exception ex) when (ex is ArgumentException or FormatException)
-{
-    Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine(BenchmarkSettings.Usage);
     return 2;
 }
 
-using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    cancellation.Cancel();
-};
+using var cancellation = BenchmarkConsole.CancelOnCtrlC();
 var token = cancellation.Token;
 
-using var server = settings.Redis is null ? await RedisServerProcess.StartAsync(token) : null;
+using var server = await RedisServerProcess.StartUnlessGivenAsync(settings.Redis, token);
 var endpoint = settings.Redis ?? server!.Endpoint;
-Console.WriteLine($"Redis: {endpoint} ({(server is null ? "external" : "redis-server started by the benchmark")})");
 
 await using var raw = await ConnectionMultiplexer.ConnectAsync(endpoint);
 using var host = BuildHost(endpoint, settings.DisableTracing, settings.TraceRedisCommands);

@@ -29,6 +29,17 @@ internal sealed class RedisServerProcess : IDisposable
         return server;
     }
 
+    /// <summary>
+    /// Starts a server for the run unless <paramref name="givenEndpoint"/> names one to use (then returns null), and
+    /// says which on the console.
+    /// </summary>
+    public static async Task<RedisServerProcess?> StartUnlessGivenAsync(string? givenEndpoint, CancellationToken cancellationToken)
+    {
+        var server = givenEndpoint is null ? await StartAsync(cancellationToken) : null;
+        Console.WriteLine($"Redis: {givenEndpoint ?? server!.Endpoint} ({(server is null ? "external" : "redis-server started by the benchmark")})");
+        return server;
+    }
+
     /// <summary>Starts the server (again) on the same port and returns once it answers PING.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken)
     {

@@ -41,7 +41,7 @@ internal sealed class RedisReadCombiner
     {
         if (_maxInFlight == 0)
         {
-            return _executor.ExecuteAsync(_operation, idempotent: true, static (db, k) => db.StringGetAsync(k), key, cancellationToken);
+            return GetAloneAsync(key, cancellationToken);
         }
 
         PendingRead read;
@@ -84,13 +84,16 @@ internal sealed class RedisReadCombiner
     {
         try
         {
-            return await _executor.ExecuteAsync(_operation, idempotent: true, static (db, k) => db.StringGetAsync(k), key, cancellationToken);
+            return await GetAloneAsync(key, cancellationToken);
         }
         finally
         {
             Interlocked.Decrement(ref _inFlight);
         }
     }
+
+    private ValueTask<RedisValue> GetAloneAsync(RedisKey key, CancellationToken cancellationToken) =>
+        _executor.ExecuteAsync(_operation, idempotent: true, static (db, k) => db.StringGetAsync(k), key, cancellationToken);
 
     private async Task FlushAsync()
     {
@@ -121,8 +124,7 @@ internal sealed class RedisReadCombiner
         {
             if (group.Count == 1)
             {
-                group[0].Complete(await _executor.ExecuteAsync(
-                    _operation, idempotent: true, static (db, k) => db.StringGetAsync(k), group[0].Key, CancellationToken.None));
+                group[0].Complete(await GetAloneAsync(group[0].Key, CancellationToken.None));
                 return;
             }
 

@@ -12,10 +12,12 @@ namespace Coordination;
 /// </summary>
 internal sealed class RedisScript
 {
-    public static readonly RedisScript LockAcquire = Load("lock_acquire");
-    public static readonly RedisScript LockRelease = Load("lock_release");
-    public static readonly RedisScript LockExtend = Load("lock_extend");
-    public static readonly RedisScript LockInspect = Load("lock_inspect");
+    public static readonly RedisScript LockAcquire = Load("lock_acquire", LockAdopt);
+    public static readonly RedisScript LockRelease = Load("lock_release", LockAdopt);
+    public static readonly RedisScript LockExtend = Load("lock_extend", LockAdopt);
+    public static readonly RedisScript LockInspect = Load("lock_inspect", LockAdopt);
+    public static readonly RedisScript LockFastAcquire = Load("lock_fast_acquire");
+    public static readonly RedisScript LockFastRelease = Load("lock_fast_release");
     public static readonly RedisScript LockDequeue = Load("lock_dequeue");
     public static readonly RedisScript LockGraphWait = Load("lock_graph_wait");
     public static readonly RedisScript LockGraphLeave = Load("lock_graph_leave");
@@ -27,6 +29,9 @@ internal sealed class RedisScript
     public static readonly RedisScript CacheStamps = Load("cache_stamps");
     public static readonly RedisScript CacheLogAppend = Load("cache_log_append");
     public static readonly RedisScript CacheLogRead = Load("cache_log_read");
+
+    // Lua has no include: the scripts on the general lock layout get the fast-hold adoption prepended.
+    private const string LockAdopt = "lock_adopt";
 
     private readonly byte[] _sha1;
 
@@ -55,12 +60,29 @@ internal sealed class RedisScript
         }
     }
 
-    private static RedisScript Load(string name)
+    /// <summary>The resources prepended to scripts rather than run on their own.</summary>
+    public static IReadOnlyList<string> Preludes { get; } = [LockAdopt];
+
+    private static RedisScript Load(string name, string? prelude = null)
+    {
+        var source = Read(name);
+        if (prelude is null)
+        {
+            return new RedisScript(name, source);
+        }
+
+        // After the script's own header, so the source still opens with what the script takes and returns.
+        var lines = source.Split('\n');
+        var header = lines.TakeWhile(l => l.StartsWith("--", StringComparison.Ordinal)).Count();
+        return new RedisScript(name, string.Join('\n', lines[..header]) + "\n" + Read(prelude) + string.Join('\n', lines[header..]));
+    }
+
+    private static string Read(string name)
     {
         var resource = $"Coordination.Scripts.{name}.lua";
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException($"The script resource '{resource}' is missing from the assembly.");
         using var reader = new StreamReader(stream);
-        return new RedisScript(name, reader.ReadToEnd());
+        return reader.ReadToEnd();
     }
 }

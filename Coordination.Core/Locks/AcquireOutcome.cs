@@ -2,7 +2,7 @@ using StackExchange.Redis;
 
 namespace Coordination;
 
-/// <summary>What lock_acquire.lua answered.</summary>
+/// <summary>What lock_acquire.lua (or lock_fast_acquire.lua) answered.</summary>
 internal readonly record struct AcquireOutcome(
     AcquireStatus Status,
     string Token,
@@ -15,6 +15,18 @@ internal readonly record struct AcquireOutcome(
 {
     /// <summary>When the attempt that produced this outcome was sent (local monotonic clock): validity counts from here.</summary>
     public long SentTimestamp { get; init; }
+
+    /// <summary>Whether the hold was taken in the fast layout (lock_fast_acquire.lua), which lock_fast_release.lua can release.</summary>
+    public bool Fast { get; init; }
+
+    /// <summary>Reads lock_fast_acquire.lua's answer for the new hold <paramref name="token"/>.</summary>
+    public static AcquireOutcome ParseFast(RedisResult result, string token)
+    {
+        var parts = (RedisResult[])result!;
+        return (long)parts[0] == 1
+            ? new AcquireOutcome(AcquireStatus.Acquired, token, (long)parts[1], (long)parts[2], 1, 0, 0, []) { Fast = true }
+            : new AcquireOutcome(AcquireStatus.Refused, string.Empty, 0, 0, 0, -1, 0, []) { Fast = true };
+    }
 
     public static AcquireOutcome Parse(RedisResult result)
     {

@@ -31,6 +31,10 @@ internal sealed class HeldLock
     private int _handles;
     private int _state;
 
+    // Taken in the fast layout and, as far as this process knows, not adopted into the general one since (a re-entry
+    // or renewal here adopts it; another process may too, which the fast release detects).
+    private bool _fastLayout;
+
     public HeldLock(RedisLockManager manager, LockRequest request, AcquireOutcome outcome, long sentTimestamp)
     {
         _manager = manager;
@@ -48,6 +52,7 @@ internal sealed class HeldLock
         _timeToLive = request.Settings.TimeToLive;
         _expiresAt = outcome.ExpiresAtMilliseconds;
         _validUntil = ValidUntil(sentTimestamp, _timeToLive);
+        _fastLayout = outcome.Fast;
         _validityTimer = _time.CreateTimer(static state => ((HeldLock)state!).OnValidityTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -99,6 +104,7 @@ internal sealed class HeldLock
     /// <summary>A re-entry moved the expiry (never earlier).</summary>
     public void OnEntered(AcquireOutcome outcome, long sentTimestamp)
     {
+        Volatile.Write(ref _fastLayout, false);
         lock (_gate)
         {
             if (outcome.ExpiresAtMilliseconds > Interlocked.Read(ref _expiresAt))
@@ -114,6 +120,7 @@ internal sealed class HeldLock
     /// <summary>An extension sent at <paramref name="sentTimestamp"/> succeeded (here or by token from elsewhere in this process).</summary>
     public void OnRenewed(long sentTimestamp, long expiresAt, TimeSpan timeToLive)
     {
+        Volatile.Write(ref _fastLayout, false);
         lock (_gate)
         {
             if (!IsActive)
@@ -164,7 +171,7 @@ internal sealed class HeldLock
             End(Released);
         }
 
-        var (left, _) = await _manager.ReleaseCoreAsync(Keys, Token, last && ReleasesAllCounts, cancellationToken);
+        var (left, _) = await _manager.ReleaseCoreAsync(Keys, Token, last && ReleasesAllCounts, Volatile.Read(ref _fastLayout), cancellationToken);
         if (!last && left <= 0)
         {
             // Redis has no count left for handles this process still has: the hold expired or was released by token.
@@ -177,7 +184,7 @@ internal sealed class HeldLock
     {
         if (End(Released))
         {
-            await _manager.ReleaseCoreAsync(Keys, Token, all: ReleasesAllCounts, cancellationToken);
+            await _manager.ReleaseCoreAsync(Keys, Token, all: ReleasesAllCounts, Volatile.Read(ref _fastLayout), cancellationToken);
         }
     }
 
@@ -196,15 +203,7 @@ internal sealed class HeldLock
             return;
         }
 
-        if (report)
-        {
-            _manager.ReportLost(this, reason);
-        }
-        else
-        {
-            LocksLog.LockExpired(_manager.Logger, _manager.Tenant, Name);
-        }
-
+        // The token first: whoever handles the lock-lost event sees the handle lost already.
         try
         {
             _lost.Cancel();
@@ -212,6 +211,15 @@ internal sealed class HeldLock
         catch (AggregateException ex)
         {
             LocksLog.LostCallbackFailed(_manager.Logger, ex);
+        }
+
+        if (report)
+        {
+            _manager.ReportLost(this, reason);
+        }
+        else
+        {
+            LocksLog.LockExpired(_manager.Logger, _manager.Tenant, Name);
         }
 
         _manager.ReleaseInBackground(Keys, Token);

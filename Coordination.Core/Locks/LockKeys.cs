@@ -19,6 +19,8 @@ internal sealed class LockKeys
         Name = name;
         Base = string.Concat(prefix, ":", tenant, ":", capability, ":{", name.StartsWith('}') ? TagGuard + name : name, "}");
         All = [Base, Base + ":exp", Base + ":fence", Base + ":q", Base + ":qt", Base + ":qm"];
+        FastAcquire = [All[0], All[2]];
+        FastRelease = [All[0]];
     }
 
     public string Name { get; }
@@ -28,6 +30,12 @@ internal sealed class LockKeys
 
     /// <summary>KEYS[1..6] of every lock script.</summary>
     public RedisKey[] All { get; }
+
+    /// <summary>KEYS of lock_fast_acquire.lua: the holds and the fencing counter.</summary>
+    public RedisKey[] FastAcquire { get; }
+
+    /// <summary>KEYS of lock_fast_release.lua: the holds.</summary>
+    public RedisKey[] FastRelease { get; }
 
     /// <summary>The tenant's wait-for graph: <c>{prefix}:{tenant}:lockgraph:{prefix:tenant}</c>.</summary>
     public static RedisKey Graph(string prefix, string tenant) => string.Concat(prefix, ":", tenant, ":lockgraph:{", prefix, ":", tenant, "}");

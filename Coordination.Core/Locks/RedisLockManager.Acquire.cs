@@ -300,6 +300,10 @@ internal sealed partial class RedisLockManager
         var graph = new GraphState();
         AcquireOutcome? acquired = null;
         var queued = false;
+
+        // A new exclusive hold that is not queued fairly first tries the fast path: it takes a free lock with the
+        // fewest commands, and anything else (a holder, re-entry, a wait to record) is left to the general script.
+        var fast = request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair;
         try
         {
             if (request.Settings.Waits)
@@ -311,7 +315,15 @@ internal sealed partial class RedisLockManager
             while (true)
             {
                 waiter?.Reset();
-                var outcome = await RunAcquireScriptAsync(request, leaseMilliseconds, cancellationToken);
+                var outcome = await RunAcquireScriptAsync(request, leaseMilliseconds, fast, cancellationToken);
+                if (fast && outcome.Status == AcquireStatus.Refused && waiter is not null)
+                {
+                    // Not free: the general script records the wait (and learns whom it waits for) at once.
+                    fast = false;
+                    continue;
+                }
+
+                fast = false;
                 switch (outcome.Status)
                 {
                     case AcquireStatus.Acquired:
@@ -366,21 +378,24 @@ internal sealed partial class RedisLockManager
         }
     }
 
-    private async ValueTask<AcquireOutcome> RunAcquireScriptAsync(LockRequest request, long leaseMilliseconds, CancellationToken cancellationToken)
+    private async ValueTask<AcquireOutcome> RunAcquireScriptAsync(LockRequest request, long leaseMilliseconds, bool fast, CancellationToken cancellationToken)
     {
-        RedisValue[] arguments =
-        [
-            request.Token,
-            request.Owner,
-            (long)Math.Ceiling(request.Settings.TimeToLive.TotalMilliseconds),
-            LockRules.ModeOf(request.Kind).ToString(),
-            request.Permits,
-            (int)request.Reentry,
-            leaseMilliseconds,
-            request.Settings.Fair ? "1" : "0",
-        ];
+        var timeToLive = (long)Math.Ceiling(request.Settings.TimeToLive.TotalMilliseconds);
+        RedisValue[] arguments = fast
+            ? [request.Token, request.Owner, timeToLive]
+            :
+            [
+                request.Token,
+                request.Owner,
+                timeToLive,
+                LockRules.ModeOf(request.Kind).ToString(),
+                request.Permits,
+                (int)request.Reentry,
+                leaseMilliseconds,
+                request.Settings.Fair ? "1" : "0",
+            ];
         var sent = _runtime.Time.GetTimestamp();
-        var attempt = new AcquireAttempt(this, request.Keys, arguments, request.Settings.ReplicasToAcknowledge, (long)Math.Ceiling(_runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
+        var attempt = new AcquireAttempt(this, request.Keys, arguments, fast, request.Settings.ReplicasToAcknowledge, (long)Math.Ceiling(_runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
         AcquireOutcome outcome;
         try
         {
@@ -395,7 +410,7 @@ internal sealed partial class RedisLockManager
         if (outcome.Status == AcquireStatus.Acquired && attempt.Acknowledged < request.Settings.ReplicasToAcknowledge)
         {
             // Fewer replicas than asked for have it: a failover could lose it, so it does not count.
-            await ReleaseCoreAsync(request.Keys, outcome.Token, all: outcome.Count == 1, CancellationToken.None);
+            await ReleaseCoreAsync(request.Keys, outcome.Token, all: outcome.Count == 1, outcome.Fast, CancellationToken.None);
             throw ExceptionFactory.ReplicasNotAcknowledged(request.Settings.ReplicasToAcknowledge, attempt.Acknowledged);
         }
 
@@ -414,8 +429,28 @@ internal sealed partial class RedisLockManager
         return (long)result;
     }
 
-    internal async ValueTask<(long Left, bool Gone)> ReleaseCoreAsync(LockKeys keys, string token, bool all, CancellationToken cancellationToken)
+    /// <summary>
+    /// Releases the hold of <paramref name="token"/> (every count, or one). <paramref name="fast"/>: the hold was taken
+    /// in the fast layout, so lock_fast_release.lua is tried first; it defers to lock_release.lua when another script
+    /// has adopted the hold since.
+    /// </summary>
+    internal async ValueTask<(long Left, bool Gone)> ReleaseCoreAsync(LockKeys keys, string token, bool all, bool fast, CancellationToken cancellationToken)
     {
+        if (fast)
+        {
+            var fastResult = await _executor.ExecuteAsync(
+                "lock.release",
+                idempotent: false,
+                static (db, s) => RedisScript.LockFastRelease.EvaluateAsync(db, s.Keys, [s.Token]),
+                (Keys: keys.FastRelease, Token: (RedisValue)token),
+                cancellationToken);
+            var fastParts = (RedisResult[])fastResult!;
+            if ((long)fastParts[0] != -2)
+            {
+                return ((long)fastParts[0], (long)fastParts[1] == 1);
+            }
+        }
+
         var result = await _executor.ExecuteAsync(
             "lock.release",
             idempotent: false,
@@ -467,7 +502,7 @@ internal sealed partial class RedisLockManager
     /// the same connection, where Redis runs it after the acquisition. That is safe only for a new hold (its token
     /// is this request's own); a re-entry is undone only when its grant is seen.
     /// </summary>
-    private sealed class AcquireAttempt(RedisLockManager manager, LockKeys keys, RedisValue[] arguments, int replicas, long replicaTimeoutMilliseconds)
+    private sealed class AcquireAttempt(RedisLockManager manager, LockKeys keys, RedisValue[] arguments, bool fast, int replicas, long replicaTimeoutMilliseconds)
     {
         private readonly Lock _gate = new();
         private IDatabase? _database;
@@ -477,7 +512,7 @@ internal sealed partial class RedisLockManager
 
         public long Acknowledged { get; private set; }
 
-        private bool IsNewHold => arguments[5] == (int)Reentry.None;
+        private bool IsNewHold => fast || arguments[5] == (int)Reentry.None;
 
         public async Task<AcquireOutcome> RunAsync(IDatabase database)
         {
@@ -486,7 +521,9 @@ internal sealed partial class RedisLockManager
                 _database = database;
             }
 
-            var outcome = AcquireOutcome.Parse(await RedisScript.LockAcquire.EvaluateAsync(database, keys.All, arguments));
+            var outcome = fast
+                ? AcquireOutcome.ParseFast(await RedisScript.LockFastAcquire.EvaluateAsync(database, keys.FastAcquire, arguments), (string)arguments[0]!)
+                : AcquireOutcome.Parse(await RedisScript.LockAcquire.EvaluateAsync(database, keys.All, arguments));
             if (outcome.Status != AcquireStatus.Acquired)
             {
                 return outcome;
@@ -537,7 +574,7 @@ internal sealed partial class RedisLockManager
             var (token, all) = _granted is { } granted ? (granted.Token, granted.Count == 1) : ((string)arguments[0]!, true);
             RedisValue[] release = [token, all ? "1" : "0", manager._runtime.Channel];
             manager._runtime.Forget(RedisScript.LockRelease.EvaluateAsync(_database!, keys.All, release));
-            if (arguments[7] == "1")
+            if (!fast && arguments[7] == "1")
             {
                 // Behind the attempt on the same connection, so it also undoes a queue entry the attempt makes late.
                 manager._runtime.Forget(RedisScript.LockDequeue.EvaluateAsync(_database!, keys.All, [token, manager._runtime.Channel]));

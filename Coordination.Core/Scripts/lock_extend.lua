@@ -4,6 +4,8 @@
 -- Returns the new expiry (ms of server time), or -1 when the token holds nothing.
 local holds, expiries = KEYS[1], KEYS[2]
 
+adopt_fast_hold(holds, expiries)
+
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 

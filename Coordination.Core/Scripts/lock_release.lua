@@ -9,6 +9,8 @@
 local holds, expiries = KEYS[1], KEYS[2]
 local queue, waiters, queued = KEYS[4], KEYS[5], KEYS[6]
 
+adopt_fast_hold(holds, expiries)
+
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 

@@ -4,8 +4,9 @@ using StackExchange.Redis;
 namespace Coordination.Benchmarks.Locks;
 
 /// <summary>
-/// A diagnostic: our own lock_acquire.lua and lock_release.lua, read from Coordination.Core's embedded resources and
-/// run through a plain multiplexer with the arguments an uncontended TryAcquireAsync sends. What ours costs beyond
+/// A diagnostic: our own lock_fast_acquire.lua and lock_fast_release.lua (the scripts an uncontended TryAcquireAsync
+/// and its release run), read from Coordination.Core's embedded resources and run through a plain multiplexer with
+/// the same arguments. What ours costs beyond
 /// this is client-side (owner and re-entry bookkeeping, the resilience pipeline, metrics, tracing, the hold object).
 /// </summary>
 /// <remarks>Tied to the scripts' KEYS/ARGV layout, which is internal: <see cref="TryCreate"/> returns null when the resources are not there.</remarks>
@@ -27,7 +28,7 @@ internal sealed class LuaScriptsLockClient : ILockClient
     public string Name => "ours' Lua scripts via raw StackExchange.Redis (diagnostic)";
 
     public string Description =>
-        "our `lock_acquire.lua` and `lock_release.lua` (from Coordination.Core's embedded resources) through `IDatabase.ScriptEvaluateAsync(string script, ...)` as ours calls it, " +
+        "our `lock_fast_acquire.lua` and `lock_fast_release.lua` (from Coordination.Core's embedded resources) through `IDatabase.ScriptEvaluateAsync(string script, ...)` as ours calls it, " +
         "with the arguments an uncontended `TryAcquireAsync` sends: the Redis-side cost of ours without any of its client-side work.";
 
     public static LuaScriptsLockClient? TryCreate(IConnectionMultiplexer multiplexer, TimeSpan timeToLive)
@@ -45,29 +46,28 @@ internal sealed class LuaScriptsLockClient : ILockClient
             return reader.ReadToEnd();
         }
 
-        return Read("lock_acquire") is { } acquire && Read("lock_release") is { } release
+        return Read("lock_fast_acquire") is { } acquire && Read("lock_fast_release") is { } release
             ? new LuaScriptsLockClient(multiplexer, acquire, release, timeToLive)
             : null;
     }
 
     public async ValueTask<IAsyncDisposable?> TryAcquireAsync(string name, CancellationToken cancellationToken)
     {
-        // The key layout of LockKeys: holds, expiries, fencing counter, fair queue, waiter leases, fair modes.
+        // The key layout of LockKeys: the holds and the fencing counter.
         var lockKey = "lockbench-lua:default:lock:{" + name + "}";
-        RedisKey[] keys = [lockKey, lockKey + ":exp", lockKey + ":fence", lockKey + ":q", lockKey + ":qt", lockKey + ":qm"];
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
 
-        // token, owner, ttl ms, mode, permits, re-entry (none), waiter lease (0: not waiting), fair.
-        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(_acquire, keys, [token, "lockbench-owner", _timeToLiveMilliseconds, "w", 1, 0, 0, "0"]))!;
-        return (long)result[0] == 1 ? new Handle(this, keys, token) : null;
+        // token, owner, ttl ms.
+        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(_acquire, [lockKey, lockKey + ":fence"], [token, "lockbench-owner", _timeToLiveMilliseconds]))!;
+        return (long)result[0] == 1 ? new Handle(this, lockKey, token) : null;
     }
 
     public ValueTask<IAsyncDisposable?> AcquireAsync(string name, TimeSpan wait, CancellationToken cancellationToken) =>
         throw new NotSupportedException("Diagnostic client: uncontended only.");
 
-    private sealed class Handle(LuaScriptsLockClient client, RedisKey[] keys, string token) : IAsyncDisposable
+    private sealed class Handle(LuaScriptsLockClient client, RedisKey lockKey, string token) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync() =>
-            await client._database.ScriptEvaluateAsync(client._release, keys, [token, "1", "lockbench-lua:lock-released"]);
+            await client._database.ScriptEvaluateAsync(client._release, [lockKey], [token]);
     }
 }

@@ -8,9 +8,6 @@ namespace Coordination.IntegrationTests;
 /// </summary>
 public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsyncLifetime
 {
-    // The lock's holds are a hash; the exclusive holder's token is under this field (lock_acquire.lua).
-    private const string WriterField = "#w";
-
     private CoordinationTestHost _first = null!;
     private CoordinationTestHost _second = null!;
 
@@ -44,7 +41,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
         Assert.True(await _first.Coordinator.LockAsync("job", TimeSpan.FromSeconds(30), Token));
         var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
         var lockKey = _first.RedisKey("job", "lock");
-        var holderToken = (string?)await admin.HashGetAsync(lockKey, WriterField);
+        var holderToken = await LockLayout.WriterTokenAsync(admin, lockKey);
         Assert.False(string.IsNullOrEmpty(holderToken));
 
         // A coordinator that never took the lock (another process), and the same process's other tenant.
@@ -52,7 +49,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
         Assert.False(await _first.Factory.ForTenant("other").UnlockAsync("job", Token));
         Assert.False(await _second.Factory.ForTenant("other").UnlockAsync("job", Token));
 
-        Assert.Equal(holderToken, (string?)await admin.HashGetAsync(lockKey, WriterField));
+        Assert.Equal(holderToken, await LockLayout.WriterTokenAsync(admin, lockKey));
         Assert.False(await _second.Coordinator.LockAsync("job", TimeSpan.FromSeconds(30), Token));
     }
 
@@ -94,7 +91,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
         var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
         var lockKey = _first.RedisKey("job", "lock");
         Assert.True(await _first.Coordinator.LockAsync("job", TimeSpan.FromMilliseconds(800), Token));
-        var token = (string?)await admin.HashGetAsync(lockKey, WriterField);
+        var token = await LockLayout.WriterTokenAsync(admin, lockKey);
 
         await Task.Delay(TimeSpan.FromMilliseconds(500), Token);
         Assert.True(await _first.Coordinator.LockAsync("job", TimeSpan.FromMilliseconds(800), Token));
@@ -102,7 +99,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
         var ttl = await admin.KeyTimeToLiveAsync(lockKey);
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(800));
-        Assert.Equal(token, (string?)await admin.HashGetAsync(lockKey, WriterField));
+        Assert.Equal(token, await LockLayout.WriterTokenAsync(admin, lockKey));
 
         // Past the first TTL the lock is still held, thanks to the refresh.
         await Task.Delay(TimeSpan.FromMilliseconds(450), Token);

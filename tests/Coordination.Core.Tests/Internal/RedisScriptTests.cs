@@ -57,7 +57,7 @@ public class RedisScriptTests
             .Select(r => r["Coordination.Scripts.".Length..^".lua".Length])
             .Order(StringComparer.Ordinal)
             .ToArray();
-        var scripts = ScriptFieldNames().Select(f => Script(f).Name).Order(StringComparer.Ordinal).ToArray();
+        var scripts = ScriptFieldNames().Select(f => Script(f).Name).Concat(RedisScript.Preludes).Order(StringComparer.Ordinal).ToArray();
 
         Assert.NotEmpty(resources);
         Assert.Equal(resources, scripts);

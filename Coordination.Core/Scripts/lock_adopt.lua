@@ -1,0 +1,19 @@
+-- Shared by the lock scripts that work on the general layout (prepended to each when it is loaded). A hold taken
+-- on the fast path (lock_fast_acquire.lua) is a string at the holds key; adopt_fast_hold turns it into an entry of
+-- the holds hash and of the expiry set with the same expiry, so the script after it sees one layout.
+local function adopt_fast_hold(holds, expiries)
+    if redis.call('TYPE', holds).ok ~= 'string' then
+        return
+    end
+    local value = redis.call('GET', holds)
+    local expires = string.format('%d', redis.call('PEXPIRETIME', holds))
+    local token, fence, who = string.match(value, '^([^|]*)|(%d+)|(.*)$')
+    redis.call('DEL', holds)
+    redis.call('HSET', holds, token, 'w|1|' .. fence .. '|' .. who, '#w', token)
+    redis.call('ZADD', expiries, expires, token)
+    -- The expiry set may still have holds that expired (they are swept later): the keys live as long as the last.
+    local last = redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')
+    redis.call('PEXPIREAT', holds, last[2])
+    redis.call('PEXPIREAT', expiries, last[2])
+end
+

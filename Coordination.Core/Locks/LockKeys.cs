@@ -18,9 +18,6 @@ internal sealed class LockKeys
     {
         Name = name;
         Base = string.Concat(prefix, ":", tenant, ":", capability, ":{", name.StartsWith('}') ? TagGuard + name : name, "}");
-        All = [Base, Base + ":exp", Base + ":fence", Base + ":q", Base + ":qt", Base + ":qm"];
-        FastAcquire = [All[0], All[2]];
-        FastRelease = [All[0]];
     }
 
     public string Name { get; }
@@ -28,14 +25,19 @@ internal sealed class LockKeys
     /// <summary>The hash of holds; also what release messages name.</summary>
     public string Base { get; }
 
-    /// <summary>KEYS[1..6] of every lock script.</summary>
-    public RedisKey[] All { get; }
+    // Built on first use: an uncontended hold needs only the fast scripts' keys. A race builds equal arrays twice.
+    private RedisKey[]? _all;
+    private RedisKey[]? _fastAcquire;
+    private RedisKey[]? _fastRelease;
+
+    /// <summary>KEYS[1..6] of the lock scripts on the general layout.</summary>
+    public RedisKey[] All => _all ??= [Base, Base + ":exp", Base + ":fence", Base + ":q", Base + ":qt", Base + ":qm"];
 
     /// <summary>KEYS of lock_fast_acquire.lua: the holds and the fencing counter.</summary>
-    public RedisKey[] FastAcquire { get; }
+    public RedisKey[] FastAcquire => _fastAcquire ??= [Base, Base + ":fence"];
 
     /// <summary>KEYS of lock_fast_release.lua: the holds.</summary>
-    public RedisKey[] FastRelease { get; }
+    public RedisKey[] FastRelease => _fastRelease ??= [Base];
 
     /// <summary>The tenant's wait-for graph: <c>{prefix}:{tenant}:lockgraph:{prefix:tenant}</c>.</summary>
     public static RedisKey Graph(string prefix, string tenant) => string.Concat(prefix, ":", tenant, ":lockgraph:{", prefix, ":", tenant, "}");

@@ -240,6 +240,18 @@ internal sealed class LockWaiter
 
     public bool IsSignaled => Volatile.Read(ref _signal).Task.IsCompleted;
 
+    /// <summary>Whether other callers of this process wait for the same lock.</summary>
+    public bool HasCompany
+    {
+        get
+        {
+            lock (Queue)
+            {
+                return Queue.Waiters.Count > 1;
+            }
+        }
+    }
+
     /// <summary>Re-arms the signal before an attempt: a wake from now on is for the state after the attempt.</summary>
     public void Reset()
     {

@@ -301,9 +301,7 @@ internal sealed partial class RedisLockManager
         AcquireOutcome? acquired = null;
         var queued = false;
 
-        // A new exclusive hold that is not queued fairly first tries the fast path: it takes a free lock with the
-        // fewest commands, and anything else (a holder, re-entry, a wait to record) is left to the general script.
-        var fast = request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair;
+        var fast = false;
         try
         {
             if (request.Settings.Waits)
@@ -311,6 +309,12 @@ internal sealed partial class RedisLockManager
                 await _runtime.Waiters.EnsureSubscribedAsync(cancellationToken);
                 waiter = _runtime.Waiters.Register(request.Keys.Base, request.Kind == LockKind.Read);
             }
+
+            // A new exclusive hold that is not queued fairly first tries the fast path: it takes a free lock with the
+            // fewest commands, and anything else (a holder, re-entry, a wait to record) is left to the general
+            // script. Not when others here already wait for the lock: it is taken, and the try would only cost a
+            // round trip.
+            fast = request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair && waiter is not { HasCompany: true };
 
             while (true)
             {
@@ -541,7 +545,7 @@ internal sealed partial class RedisLockManager
 
             if (replicas > 0)
             {
-                var server = database.Multiplexer.GetServer(keys.All[0]);
+                var server = database.Multiplexer.GetServer((RedisKey)keys.Base);
                 Acknowledged = (long)await server.ExecuteAsync("WAIT", replicas, replicaTimeoutMilliseconds);
             }
 

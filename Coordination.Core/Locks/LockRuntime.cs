@@ -13,6 +13,14 @@ namespace Coordination;
 internal sealed class LockRuntime : IAsyncDisposable
 {
     private static readonly ConditionalWeakTable<RedisExecutor, LockRuntime> ByExecutor = [];
+    private const int TokenBytes = 16;
+
+    [ThreadStatic]
+    private static byte[]? t_tokenRandom;
+
+    [ThreadStatic]
+    private static int t_tokenNext;
+
     private static readonly string ProcessTag = $"{Environment.MachineName}/{Environment.ProcessId}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
     private static long _owners;
     private int _disposed;
@@ -70,8 +78,21 @@ internal sealed class LockRuntime : IAsyncDisposable
     /// <summary>A new owner id: machine, process, a random tag (process ids are reused) and a sequence number.</summary>
     public static string NewOwner() => ProcessTag + "/" + Interlocked.Increment(ref _owners).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>A new hold token: 128 random bits, base64url (22 characters).</summary>
-    public static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+    /// <summary>A new hold token: 128 random bits from the cryptographic generator, base64url (22 characters).</summary>
+    public static string NewToken()
+    {
+        // One call to the generator per 32 tokens on each thread: a call per token was 3 % of the client's CPU
+        // under load. The bits are the same; only the calls are fewer.
+        var random = t_tokenRandom ??= new byte[TokenBytes * 32];
+        if (t_tokenNext == 0)
+        {
+            RandomNumberGenerator.Fill(random);
+        }
+
+        var token = Base64Url.EncodeToString(random.AsSpan(t_tokenNext, TokenBytes));
+        t_tokenNext = (t_tokenNext + TokenBytes) % random.Length;
+        return token;
+    }
 
     /// <summary>Runs <paramref name="task"/> in the background, observing its failure (best-effort cleanup).</summary>
     public void Forget(Task task) =>

@@ -178,4 +178,15 @@ public class LockRulesTests
         Assert.Equal(22, LockRuntime.NewToken().Length);
         Assert.Contains($"/{Environment.ProcessId}/", LockRuntime.NewOwner(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task NewToken_ManyThreadsAcrossRefills_AllDistinctAndWellFormed()
+    {
+        // Each thread draws its random bits 32 tokens at a time: 4 threads x 1,000 tokens cross many refills.
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Enumerable.Range(0, 1000).Select(_ => LockRuntime.NewToken()).ToArray())));
+        var all = tokens.SelectMany(t => t).ToArray();
+
+        Assert.Equal(all.Length, all.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(all, t => Assert.True(LockRules.IsWellFormedToken(t)));
+    }
 }

@@ -300,8 +300,6 @@ internal sealed partial class RedisLockManager
         var graph = new GraphState();
         AcquireOutcome? acquired = null;
         var queued = false;
-
-        var fast = false;
         try
         {
             if (request.Settings.Waits)
@@ -314,7 +312,7 @@ internal sealed partial class RedisLockManager
             // fewest commands, and anything else (a holder, re-entry, a wait to record) is left to the general
             // script. Not when others here already wait for the lock: it is taken, and the try would only cost a
             // round trip.
-            fast = request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair && waiter is not { HasCompany: true };
+            var fast = request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair && waiter is not { HasCompany: true };
 
             while (true)
             {

@@ -47,9 +47,7 @@ public sealed class LockContentionTests(SharedRedisFixture redis)
                     fences[Interlocked.Increment(ref entered) - 1] = handle.FencingToken;
                     Interlocked.Increment(ref perHost[worker % 2]);
 
-                    // Read-modify-write through Redis, not atomic on its own: only the lock keeps it exact.
-                    var value = (await host.Coordinator.GetAsync<long>("counter", Token)).Value;
-                    await host.Coordinator.SetAsync("counter", value + 1, cancellationToken: Token);
+                    await LockTestFlows.IncrementUnguardedAsync(host.Coordinator, "counter", Token);
                     Interlocked.Decrement(ref inside);
                 }
             }

@@ -192,11 +192,7 @@ public sealed class LockFastLayoutTests(SharedRedisFixture redis) : IAsyncLifeti
                     }
 
                     fences[Interlocked.Increment(ref entered) - 1] = handle.FencingToken;
-
-                    // Read-modify-write through Redis, not atomic on its own: only the lock keeps it exact.
-                    var coordinator = _hosts[worker % 2].Coordinator;
-                    var value = (await coordinator.GetAsync<long>("mixed-counter", Token)).Value;
-                    await coordinator.SetAsync("mixed-counter", value + 1, cancellationToken: Token);
+                    await LockTestFlows.IncrementUnguardedAsync(_hosts[worker % 2].Coordinator, "mixed-counter", Token);
                     Interlocked.Decrement(ref writers);
                 }
             }

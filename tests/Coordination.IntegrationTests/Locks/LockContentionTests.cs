@@ -28,39 +28,29 @@ public sealed class LockContentionTests(SharedRedisFixture redis)
         var entered = 0;
         var fences = new long[Increments];
         var perHost = new int[2];
-        var errors = new ConcurrentQueue<Exception>();
 
         async Task WorkAsync(int worker)
         {
             var host = hosts[worker % 2];
             var locks = hosts.Locks(worker % 2);
-            try
+            while (Interlocked.Decrement(ref remaining) >= 0)
             {
-                while (Interlocked.Decrement(ref remaining) >= 0)
+                await using var handle = await locks.AcquireAsync("counter", options, Token);
+                if (Interlocked.Increment(ref inside) != 1)
                 {
-                    await using var handle = await locks.AcquireAsync("counter", options, Token);
-                    if (Interlocked.Increment(ref inside) != 1)
-                    {
-                        Interlocked.Increment(ref overlaps);
-                    }
-
-                    fences[Interlocked.Increment(ref entered) - 1] = handle.FencingToken;
-                    Interlocked.Increment(ref perHost[worker % 2]);
-
-                    await LockTestFlows.IncrementUnguardedAsync(host.Coordinator, "counter", Token);
-                    Interlocked.Decrement(ref inside);
+                    Interlocked.Increment(ref overlaps);
                 }
-            }
-#pragma warning disable CA1031 // Collected and asserted on below.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                errors.Enqueue(ex);
+
+                fences[Interlocked.Increment(ref entered) - 1] = handle.FencingToken;
+                Interlocked.Increment(ref perHost[worker % 2]);
+
+                await LockTestFlows.IncrementUnguardedAsync(host.Coordinator, "counter", Token);
+                Interlocked.Decrement(ref inside);
             }
         }
 
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkAsync(w), Token))).WaitAsync(TimeSpan.FromSeconds(90), Token);
+        var errors = await LockTestFlows.RunWorkersAsync(Workers, WorkAsync, TimeSpan.FromSeconds(90), Token);
         clock.Stop();
 
         Assert.Empty(errors);

@@ -14,6 +14,10 @@ public class LockKeysTests
         Assert.All(keys.All, key => Assert.Equal("orders", HashTag(key)));
         Assert.Equal(6, keys.All.Distinct().Count());
         Assert.Equal("orders", keys.Name);
+
+        // The fast path's scripts take the holds and the fencing counter of the same lock (one slot).
+        Assert.Equal([keys.All[0], keys.All[2]], keys.FastAcquire);
+        Assert.Equal([keys.All[0]], keys.FastRelease);
     }
 
     [Theory]

@@ -446,10 +446,12 @@ internal sealed partial class RedisLockManager
                 static (db, s) => RedisScript.LockFastRelease.EvaluateAsync(db, s.Keys, [s.Token]),
                 (Keys: keys.FastRelease, Token: (RedisValue)token),
                 cancellationToken);
-            var fastParts = (RedisResult[])fastResult!;
-            if ((long)fastParts[0] != -2)
+            switch ((long)fastResult)
             {
-                return ((long)fastParts[0], (long)fastParts[1] == 1);
+                case 1:
+                    return (0, true);
+                case -1:
+                    return (-1, false);
             }
         }
 

@@ -19,7 +19,7 @@ local queue, waiters, queued = KEYS[4], KEYS[5], KEYS[6]
 local token, owner, ttl, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local permits, reentry, lease, fair = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1'
 
-adopt_fast_hold(holds, expiries)
+adopt_fast_hold(holds, expiries, KEYS[3])
 
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)

@@ -1,13 +1,16 @@
--- Shared by the lock scripts that work on the general layout (prepended to each when it is loaded). A hold taken
--- on the fast path (lock_fast_acquire.lua) is a string at the holds key; adopt_fast_hold turns it into an entry of
--- the holds hash and of the expiry set with the same expiry, so the script after it sees one layout.
-local function adopt_fast_hold(holds, expiries)
+-- Shared by the lock scripts that work on the general layout (inserted after each one's header when it is loaded).
+-- A hold taken on the fast path (lock_fast_acquire.lua) is a string "<token>|<owner>" at the holds key;
+-- adopt_fast_hold turns it into an entry of the holds hash and of the expiry set with the same expiry, so the
+-- script after it sees one layout.
+local function adopt_fast_hold(holds, expiries, counter)
     if redis.call('TYPE', holds).ok ~= 'string' then
         return
     end
-    local value = redis.call('GET', holds)
+    local token, who = string.match(redis.call('GET', holds), '^([^|]*)|(.*)$')
     local expires = string.format('%d', redis.call('PEXPIRETIME', holds))
-    local token, fence, who = string.match(value, '^([^|]*)|(%d+)|(.*)$')
+    -- The fast hold's fencing token is the counter's value: lock_fast_acquire.lua increments it in the script that
+    -- takes the hold, and nothing else does while the hold is a string (every other acquisition adopts it first).
+    local fence = redis.call('GET', counter)
     redis.call('DEL', holds)
     redis.call('HSET', holds, token, 'w|1|' .. fence .. '|' .. who, '#w', token)
     redis.call('ZADD', expiries, expires, token)

@@ -1,14 +1,12 @@
 -- Takes a free lock exclusively for a new hold in the fast layout: the sole hold as a string at KEYS[1],
--- "<token>|<fence>|<owner>", expiring with the hold (PX). It exists only while nobody else holds the lock, waits
--- for it or touches it otherwise: every other lock script first turns it into the general layout (lock_adopt.lua).
--- A free lock is one without KEYS[1]: the holds key always expires with its last live hold.
+-- "<token>|<owner>", expiring with the hold (PX). It exists only while nobody else holds the lock, waits for it or
+-- touches it otherwise: every other lock script first turns it into the general layout (lock_adopt.lua).
+-- A free lock is one without KEYS[1] (of either layout): the holds key always expires with its last live hold.
 -- KEYS[1]: the holds. KEYS[2]: the fencing counter (never expires).
 -- ARGV[1]: the caller's token. ARGV[2]: the owner. ARGV[3]: the time to live in ms.
 -- Returns {1, fencing token, expires at (ms of server time)} when taken; {0} when the lock is not free.
-if redis.call('EXISTS', KEYS[1]) == 1 then
+if not redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'NX', 'PX', ARGV[3]) then
     return {0}
 end
-local fence = redis.call('INCR', KEYS[2])
--- Formatted as an integer: a Lua number joined into a string is formatted as a float (%.14g), several times slower.
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. string.format('%d', fence) .. '|' .. ARGV[2], 'PX', ARGV[3])
-return {1, fence, redis.call('PEXPIRETIME', KEYS[1])}
+-- The hold's fencing token is not stored with it: while it is in the fast layout it is the counter's value.
+return {1, redis.call('INCR', KEYS[2]), redis.call('PEXPIRETIME', KEYS[1])}

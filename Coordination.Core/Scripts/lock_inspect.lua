@@ -2,7 +2,7 @@
 -- KEYS[1]: the holds (hash). KEYS[2]: the holds by expiry. KEYS[3]: the fencing counter.
 -- KEYS[4]: the FIFO queue (unused). KEYS[5]: every waiter by lease deadline. KEYS[6]: the fair waiters' modes (unused).
 -- Returns {now (ms), last fencing token issued, live waiters, then per live hold: mode, owner, count, fence, expires at}.
-adopt_fast_hold(KEYS[1], KEYS[2])
+adopt_fast_hold(KEYS[1], KEYS[2], KEYS[3])
 
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)

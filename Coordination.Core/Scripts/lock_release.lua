@@ -1,7 +1,7 @@
 -- Releases one count of a hold (or all of it), only for the holder of the token. When the release lets a waiter
 -- in (the lock is free, or a permit came back) and someone waits, it publishes "fence|head arrival|KEYS[1]" on
 -- the release channel so waiters wake at once instead of polling.
--- KEYS[1]: the holds (hash). KEYS[2]: the holds by expiry. KEYS[3]: the fencing counter (unused).
+-- KEYS[1]: the holds (hash). KEYS[2]: the holds by expiry. KEYS[3]: the fencing counter (read by adopt_fast_hold).
 -- KEYS[4]: the FIFO queue of fair waiters. KEYS[5]: every waiter by lease deadline. KEYS[6]: the fair waiters' modes.
 -- ARGV[1]: the holder's token. ARGV[2]: '1' to release every count, '0' for one. ARGV[3]: the release channel.
 -- Returns {counts left on the hold, 1 when the hold is gone}; {-1, 0} when the token holds nothing (never held,
@@ -9,7 +9,7 @@
 local holds, expiries = KEYS[1], KEYS[2]
 local queue, waiters, queued = KEYS[4], KEYS[5], KEYS[6]
 
-adopt_fast_hold(holds, expiries)
+adopt_fast_hold(holds, expiries, KEYS[3])
 
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)

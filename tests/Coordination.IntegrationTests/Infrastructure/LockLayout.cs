@@ -7,7 +7,7 @@ public static class LockLayout
 {
     /// <summary>
     /// The exclusive holder's token, or null when nobody holds the lock exclusively. A sole exclusive hold taken on
-    /// the fast path is a string <c>token|fence|owner</c> (lock_fast_acquire.lua); otherwise the holds are a hash
+    /// the fast path is a string <c>token|owner</c> (lock_fast_acquire.lua); otherwise the holds are a hash
     /// whose <c>#w</c> field is the writer's token (lock_acquire.lua).
     /// </summary>
     public static async Task<string?> WriterTokenAsync(IDatabase database, RedisKey holds)

@@ -3,7 +3,8 @@ using StackExchange.Redis;
 namespace Coordination;
 
 /// <summary>What lock_acquire.lua (or lock_fast_acquire.lua) answered.</summary>
-internal readonly record struct AcquireOutcome(
+/// <remarks>A class, not a struct: it is the result of several nested async calls, each of which would carry a copy.</remarks>
+internal sealed record AcquireOutcome(
     AcquireStatus Status,
     string Token,
     long FencingToken,
@@ -14,7 +15,7 @@ internal readonly record struct AcquireOutcome(
     string[] Owners)
 {
     /// <summary>When the attempt that produced this outcome was sent (local monotonic clock): validity counts from here.</summary>
-    public long SentTimestamp { get; init; }
+    public long SentTimestamp { get; set; }
 
     /// <summary>Whether the hold was taken in the fast layout (lock_fast_acquire.lua), which lock_fast_release.lua can release.</summary>
     public bool Fast { get; init; }

@@ -33,12 +33,8 @@ internal sealed class LockFlow
         return flow is not null && Array.Exists(flow._entries, e => e.IsLive) ? flow.Owner : null;
     }
 
-    /// <summary>The current flow's live holds of the lock <paramref name="key"/> taken through <paramref name="scope"/>.</summary>
-    public static IEnumerable<FlowEntry> HeldBy(object scope, string key)
-    {
-        var flow = Current.Value;
-        return flow is null ? [] : flow._entries.Where(e => ReferenceEquals(e.Scope, scope) && e.Key == key && e.Hold is { IsActive: true });
-    }
+    /// <summary>The current flow's entries, live or not (see <see cref="FlowEntry.IsLiveHoldOf"/>).</summary>
+    public static ReadOnlySpan<FlowEntry> Entries => Current.Value is { } flow ? flow._entries : [];
 
     /// <summary>Records an acquisition of <paramref name="key"/> starting in the current flow; finished entries are dropped.</summary>
     public static FlowEntry Enter(object scope, string key, Func<string> newOwner)
@@ -67,6 +63,9 @@ internal sealed class FlowEntry(object scope, string key, string owner)
     public HeldLock? Hold => Volatile.Read(ref _hold);
 
     public bool IsLive => !_failed && (Hold is null || Hold.IsActive);
+
+    /// <summary>Whether this entry is a live hold of the lock <paramref name="key"/> taken through <paramref name="scope"/>.</summary>
+    public bool IsLiveHoldOf(object scope, string key) => ReferenceEquals(Scope, scope) && Key == key && Hold is { IsActive: true };
 
     public void Complete(HeldLock hold)
     {

@@ -85,6 +85,20 @@ internal sealed class LockWaiters : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether callers of this process wait for the lock <paramref name="key"/>.</summary>
+    public bool IsWaitedFor(string key)
+    {
+        if (!_queues.TryGetValue(key, out var queue))
+        {
+            return false;
+        }
+
+        lock (queue)
+        {
+            return queue.Waiters.Count > 0;
+        }
+    }
+
     /// <summary>Adds a waiter for the lock <paramref name="key"/> (its holds' hash key), woken by its release messages.</summary>
     public LockWaiter Register(string key, bool shared)
     {
@@ -239,18 +253,6 @@ internal sealed class LockWaiter
     }
 
     public bool IsSignaled => Volatile.Read(ref _signal).Task.IsCompleted;
-
-    /// <summary>Whether other callers of this process wait for the same lock.</summary>
-    public bool HasCompany
-    {
-        get
-        {
-            lock (Queue)
-            {
-                return Queue.Waiters.Count > 1;
-            }
-        }
-    }
 
     /// <summary>Re-arms the signal before an attempt: a wake from now on is for the state after the attempt.</summary>
     public void Reset()

@@ -56,8 +56,13 @@ internal sealed partial class RedisLockManager
     private FlowEntry? FindFlowReentry(LockKind kind, LockKeys keys)
     {
         FlowEntry? read = null;
-        foreach (var entry in LockFlow.HeldBy(this, keys.Base))
+        foreach (var entry in LockFlow.Entries)
         {
+            if (!entry.IsLiveHoldOf(this, keys.Base))
+            {
+                continue;
+            }
+
             if (entry.Hold!.Kind == LockKind.Exclusive)
             {
                 // Writing includes reading: a read inside the flow's write lock re-enters the write hold.
@@ -280,17 +285,50 @@ internal sealed partial class RedisLockManager
     }
 
     /// <summary>
-    /// Tries, and waits when asked: each refused attempt records the caller as a waiter (and in the wait-for graph),
-    /// then sleeps until a release message, the blocking holds' expiry or the re-check interval, whichever is first.
-    /// Returns <see langword="null"/> when the wait runs out.
+    /// Takes the lock, or waits for it when asked. A new exclusive hold that is not queued fairly first tries the fast
+    /// path (lock_fast_acquire.lua): it takes a free lock with the fewest commands, and anything else (a holder to
+    /// wait for, re-entry, fairness) is left to the general script. Not when others in this process already wait for
+    /// the lock: it is taken, and the try would only cost a round trip. Returns <see langword="null"/> when the lock
+    /// is not free and the wait (if any) ran out.
     /// </summary>
-    private async ValueTask<AcquireOutcome?> AcquireCoreAsync(LockRequest request, CancellationToken cancellationToken)
+    private ValueTask<AcquireOutcome?> AcquireCoreAsync(LockRequest request, CancellationToken cancellationToken) =>
+        request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair && !_runtime.Waiters.IsWaitedFor(request.Keys.Base)
+            ? AcquireFastFirstAsync(request, cancellationToken)
+            : AcquireGeneralAsync(request, cancellationToken);
+
+    // Apart from the general path, so an uncontended acquisition does not carry the general path's state.
+    private async ValueTask<AcquireOutcome?> AcquireFastFirstAsync(LockRequest request, CancellationToken cancellationToken)
+    {
+        await NoteEpochAsync(request);
+        var outcome = await RunAcquireScriptAsync(request, 0, fast: true, cancellationToken);
+        if (outcome.Status == AcquireStatus.Acquired)
+        {
+            return outcome;
+        }
+
+        // Not free: a waiting caller goes on with the general script, which records the wait (and learns whom it
+        // waits for) at once.
+        return request.Settings.Waits ? await AcquireGeneralAsync(request, cancellationToken) : null;
+    }
+
+    /// <summary>Settles the primary epoch the acquisition starts in (see <see cref="Track"/>).</summary>
+    private async ValueTask NoteEpochAsync(LockRequest request)
     {
         if (request.Tracked && _options.LoseLocksOnPrimaryChange)
         {
             await _runtime.Primary.EnsureBaselineAsync();
             request.Epoch = _runtime.Primary.Epoch;
         }
+    }
+
+    /// <summary>
+    /// Tries, and waits when asked: each refused attempt records the caller as a waiter (and in the wait-for graph),
+    /// then sleeps until a release message, the blocking holds' expiry or the re-check interval, whichever is first.
+    /// Returns <see langword="null"/> when the wait runs out.
+    /// </summary>
+    private async ValueTask<AcquireOutcome?> AcquireGeneralAsync(LockRequest request, CancellationToken cancellationToken)
+    {
+        await NoteEpochAsync(request);
 
         var time = _runtime.Time;
         var wait = request.Settings.WaitTimeout;
@@ -308,24 +346,10 @@ internal sealed partial class RedisLockManager
                 waiter = _runtime.Waiters.Register(request.Keys.Base, request.Kind == LockKind.Read);
             }
 
-            // A new exclusive hold that is not queued fairly first tries the fast path: it takes a free lock with the
-            // fewest commands, and anything else (a holder, re-entry, a wait to record) is left to the general
-            // script. Not when others here already wait for the lock: it is taken, and the try would only cost a
-            // round trip.
-            var fast = request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair && waiter is not { HasCompany: true };
-
             while (true)
             {
                 waiter?.Reset();
-                var outcome = await RunAcquireScriptAsync(request, leaseMilliseconds, fast, cancellationToken);
-                if (fast && outcome.Status == AcquireStatus.Refused && waiter is not null)
-                {
-                    // Not free: the general script records the wait (and learns whom it waits for) at once.
-                    fast = false;
-                    continue;
-                }
-
-                fast = false;
+                var outcome = await RunAcquireScriptAsync(request, leaseMilliseconds, fast: false, cancellationToken);
                 switch (outcome.Status)
                 {
                     case AcquireStatus.Acquired:
@@ -416,7 +440,8 @@ internal sealed partial class RedisLockManager
             throw ExceptionFactory.ReplicasNotAcknowledged(request.Settings.ReplicasToAcknowledge, attempt.Acknowledged);
         }
 
-        return outcome with { SentTimestamp = sent };
+        outcome.SentTimestamp = sent;
+        return outcome;
     }
 
     internal async ValueTask<long> ExtendCoreAsync(LockKeys keys, string token, TimeSpan timeToLive, CancellationToken cancellationToken)

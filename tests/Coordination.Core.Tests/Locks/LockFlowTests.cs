@@ -17,7 +17,9 @@ public class LockFlowTests
             Assert.Equal("owner-1", entry.Owner);
             Assert.Equal("owner-1", LockFlow.LiveOwner());
             Assert.Same(Scope, entry.Scope);
-            Assert.Empty(LockFlow.HeldBy(Scope, "k"));
+            // Pending, not held yet: no live hold of "k" for re-entry.
+            Assert.Same(entry, Assert.Single(LockFlow.Entries.ToArray()));
+            Assert.False(entry.IsLiveHoldOf(Scope, "k"));
         }, TestContext.Current.CancellationToken);
     }
 

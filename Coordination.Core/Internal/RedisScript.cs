@@ -12,10 +12,10 @@ namespace Coordination;
 /// </summary>
 internal sealed class RedisScript
 {
-    public static readonly RedisScript LockAcquire = Load("lock_acquire", LockAdopt);
-    public static readonly RedisScript LockRelease = Load("lock_release", LockAdopt);
-    public static readonly RedisScript LockExtend = Load("lock_extend", LockAdopt);
-    public static readonly RedisScript LockInspect = Load("lock_inspect", LockAdopt);
+    public static readonly RedisScript LockAcquire = Load("lock_acquire", LockCommon);
+    public static readonly RedisScript LockRelease = Load("lock_release", LockCommon);
+    public static readonly RedisScript LockExtend = Load("lock_extend", LockCommon);
+    public static readonly RedisScript LockInspect = Load("lock_inspect", LockCommon);
     public static readonly RedisScript LockFastAcquire = Load("lock_fast_acquire");
     public static readonly RedisScript LockFastRelease = Load("lock_fast_release");
     public static readonly RedisScript LockDequeue = Load("lock_dequeue");
@@ -30,8 +30,8 @@ internal sealed class RedisScript
     public static readonly RedisScript CacheLogAppend = Load("cache_log_append");
     public static readonly RedisScript CacheLogRead = Load("cache_log_read");
 
-    // Lua has no include: the scripts on the general lock layout get the fast-hold adoption prepended.
-    private const string LockAdopt = "lock_adopt";
+    // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
+    private const string LockCommon = "lock_common";
 
     private readonly byte[] _sha1;
 
@@ -61,7 +61,7 @@ internal sealed class RedisScript
     }
 
     /// <summary>The resources prepended to scripts rather than run on their own.</summary>
-    public static IReadOnlyList<string> Preludes { get; } = [LockAdopt];
+    public static IReadOnlyList<string> Preludes { get; } = [LockCommon];
 
     private static RedisScript Load(string name, string? prelude = null)
     {

@@ -51,12 +51,6 @@ local function leave_queue(tok)
     redis.call('HDEL', queued, tok)
 end
 
-local function expire_with_last_hold()
-    local last = redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')
-    redis.call('PEXPIREAT', holds, last[2])
-    redis.call('PEXPIREAT', expiries, last[2])
-end
-
 -- Expired holds and waiters whose lease ran out are gone before anything is decided. One EXISTS first: a free
 -- lock nobody waits for has none of these keys (empty sorted sets do not exist), and then there is nothing to
 -- sweep and no waiter record to remove. Every fair waiter is also in KEYS[5] (added and removed together, and
@@ -107,7 +101,7 @@ if current then
     redis.call('HSET', holds, current, m .. '|' .. count .. '|' .. fence .. '|' .. who)
     local expires = math.max(tonumber(redis.call('ZSCORE', expiries, current)), now + ttl)
     redis.call('ZADD', expiries, expires, current)
-    expire_with_last_hold()
+    expire_with_last_hold(holds, expiries)
     if waiting then
         leave_queue(token)
     end
@@ -167,7 +161,7 @@ if admitted then
         redis.call('PEXPIREAT', holds, expires_text)
         redis.call('PEXPIREAT', expiries, expires_text)
     else
-        expire_with_last_hold()
+        expire_with_last_hold(holds, expiries)
     end
     if waiting then
         leave_queue(token)

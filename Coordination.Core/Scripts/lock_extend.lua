@@ -17,7 +17,5 @@ end
 
 local renewed = now + tonumber(ARGV[2])
 redis.call('ZADD', expiries, renewed, ARGV[1])
-local last = redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', holds, last[2])
-redis.call('PEXPIREAT', expiries, last[2])
+expire_with_last_hold(holds, expiries)
 return renewed

@@ -1,6 +1,6 @@
 -- Takes a free lock exclusively for a new hold in the fast layout: the sole hold as a string at KEYS[1],
 -- "<token>|<owner>", expiring with the hold (PX). It exists only while nobody else holds the lock, waits for it or
--- touches it otherwise: every other lock script first turns it into the general layout (lock_adopt.lua).
+-- touches it otherwise: every other lock script first turns it into the general layout (lock_common.lua).
 -- A free lock is one without KEYS[1] (of either layout): the holds key always expires with its last live hold.
 -- KEYS[1]: the holds. KEYS[2]: the fencing counter (never expires).
 -- ARGV[1]: the caller's token. ARGV[2]: the owner. ARGV[3]: the time to live in ms.

@@ -1,4 +1,4 @@
--- Reads the live holds of a lock; changes nothing but the layout of a fast hold (lock_adopt.lua). Tokens are never returned (they are capabilities).
+-- Reads the live holds of a lock; changes nothing but the layout of a fast hold (lock_common.lua). Tokens are never returned (they are capabilities).
 -- KEYS[1]: the holds (hash). KEYS[2]: the holds by expiry. KEYS[3]: the fencing counter.
 -- KEYS[4]: the FIFO queue (unused). KEYS[5]: every waiter by lease deadline. KEYS[6]: the fair waiters' modes (unused).
 -- Returns {now (ms), last fencing token issued, live waiters, then per live hold: mode, owner, count, fence, expires at}.

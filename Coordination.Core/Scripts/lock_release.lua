@@ -45,9 +45,7 @@ else
     end
     redis.call('HDEL', holds, unpack(fields))
     redis.call('ZREM', expiries, ARGV[1])
-    local last = redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')
-    redis.call('PEXPIREAT', holds, last[2])
-    redis.call('PEXPIREAT', expiries, last[2])
+    expire_with_last_hold(holds, expiries)
 end
 
 -- Nobody waits (no waiter key): nothing to sweep, nobody to wake.

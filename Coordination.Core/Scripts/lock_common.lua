@@ -1,4 +1,12 @@
 -- Shared by the lock scripts that work on the general layout (inserted after each one's header when it is loaded).
+
+-- The holds and their expiry set live as long as the hold that expires last.
+local function expire_with_last_hold(holds, expiries)
+    local last = redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')
+    redis.call('PEXPIREAT', holds, last[2])
+    redis.call('PEXPIREAT', expiries, last[2])
+end
+
 -- A hold taken on the fast path (lock_fast_acquire.lua) is a string "<token>|<owner>" at the holds key;
 -- adopt_fast_hold turns it into an entry of the holds hash and of the expiry set with the same expiry, so the
 -- script after it sees one layout.
@@ -14,9 +22,7 @@ local function adopt_fast_hold(holds, expiries, counter)
     redis.call('DEL', holds)
     redis.call('HSET', holds, token, 'w|1|' .. fence .. '|' .. who, '#w', token)
     redis.call('ZADD', expiries, expires, token)
-    -- The expiry set may still have holds that expired (they are swept later): the keys live as long as the last.
-    local last = redis.call('ZRANGE', expiries, -1, -1, 'WITHSCORES')
-    redis.call('PEXPIREAT', holds, last[2])
-    redis.call('PEXPIREAT', expiries, last[2])
+    -- The expiry set may still have holds that expired (they are swept later).
+    expire_with_last_hold(holds, expiries)
 end
 

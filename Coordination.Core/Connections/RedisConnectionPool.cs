@@ -78,8 +78,7 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
         TState state,
         CancellationToken cancellationToken)
     {
-        var connection = Rent();
-        connection.Enter();
+        var connection = Enter();
         var failed = true;
         try
         {
@@ -91,6 +90,18 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
         {
             connection.Exit(failed);
         }
+    }
+
+    /// <summary>
+    /// The least-loaded connection, counted as running one operation more until the caller calls
+    /// <see cref="PooledConnection.Exit"/> (for callers that await the operation themselves).
+    /// </summary>
+    /// <exception cref="CoordinationUnavailableException">The pool has no connection yet.</exception>
+    public PooledConnection Enter()
+    {
+        var connection = Rent();
+        connection.Enter();
+        return connection;
     }
 
     /// <summary>The multiplexer a caller that needs one directly (pub/sub, server commands) should use.</summary>

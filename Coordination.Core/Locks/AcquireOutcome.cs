@@ -17,17 +17,23 @@ internal sealed record AcquireOutcome(
     /// <summary>When the attempt that produced this outcome was sent (local monotonic clock): validity counts from here.</summary>
     public long SentTimestamp { get; set; }
 
-    /// <summary>Whether the hold was taken in the fast layout (lock_fast_acquire.lua), which lock_fast_release.lua can release.</summary>
-    public bool Fast { get; init; }
+    /// <summary>
+    /// The hold as lock_fast_acquire.lua stored it (<c>token|owner</c>) when it was taken in the fast layout, which
+    /// lock_fast_release.lua releases by it; <see langword="null"/> on the general layout.
+    /// </summary>
+    public string? FastHold { get; init; }
 
-    /// <summary>Reads lock_fast_acquire.lua's answer for the new hold <paramref name="token"/>.</summary>
-    public static AcquireOutcome ParseFast(RedisResult result, string token)
+    /// <summary>Reads lock_fast_acquire.lua's answer for the new hold <paramref name="token"/>, stored as <paramref name="fastHold"/>.</summary>
+    public static AcquireOutcome ParseFast(RedisResult result, string token, string fastHold)
     {
         var parts = (RedisResult[])result!;
         return (long)parts[0] == 1
-            ? new AcquireOutcome(AcquireStatus.Acquired, token, (long)parts[1], (long)parts[2], 1, 0, 0, []) { Fast = true }
-            : new AcquireOutcome(AcquireStatus.Refused, string.Empty, 0, 0, 0, -1, 0, []) { Fast = true };
+            ? new AcquireOutcome(AcquireStatus.Acquired, token, (long)parts[1], (long)parts[2], 1, 0, 0, []) { FastHold = fastHold }
+            : new AcquireOutcome(AcquireStatus.Refused, string.Empty, 0, 0, 0, -1, 0, []);
     }
+
+    /// <summary>The value lock_fast_acquire.lua stores for a hold: its token and owner (tokens never contain '|').</summary>
+    public static string FastHoldOf(string token, string owner) => string.Concat(token, "|", owner);
 
     public static AcquireOutcome Parse(RedisResult result)
     {

@@ -31,9 +31,9 @@ internal sealed class HeldLock
     private int _handles;
     private int _state;
 
-    // Taken in the fast layout and, as far as this process knows, not adopted into the general one since (a re-entry
-    // or renewal here adopts it; another process may too, which the fast release detects).
-    private bool _fastLayout;
+    // The hold's value while it is in the fast layout, as far as this process knows: null once adopted into the general
+    // one (a re-entry or renewal here adopts it; another process may too, which the fast release detects).
+    private string? _fastHold;
 
     public HeldLock(RedisLockManager manager, LockRequest request, AcquireOutcome outcome, long sentTimestamp)
     {
@@ -52,7 +52,7 @@ internal sealed class HeldLock
         _timeToLive = request.Settings.TimeToLive;
         _expiresAt = outcome.ExpiresAtMilliseconds;
         _validUntil = ValidUntil(sentTimestamp, _timeToLive);
-        _fastLayout = outcome.Fast;
+        _fastHold = outcome.FastHold;
         _validityTimer = _time.CreateTimer(static state => ((HeldLock)state!).OnValidityTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -104,7 +104,7 @@ internal sealed class HeldLock
     /// <summary>A re-entry moved the expiry (never earlier).</summary>
     public void OnEntered(AcquireOutcome outcome, long sentTimestamp)
     {
-        Volatile.Write(ref _fastLayout, false);
+        Volatile.Write(ref _fastHold, null);
         lock (_gate)
         {
             if (outcome.ExpiresAtMilliseconds > Interlocked.Read(ref _expiresAt))
@@ -120,7 +120,7 @@ internal sealed class HeldLock
     /// <summary>An extension sent at <paramref name="sentTimestamp"/> succeeded (here or by token from elsewhere in this process).</summary>
     public void OnRenewed(long sentTimestamp, long expiresAt, TimeSpan timeToLive)
     {
-        Volatile.Write(ref _fastLayout, false);
+        Volatile.Write(ref _fastHold, null);
         lock (_gate)
         {
             if (!IsActive)
@@ -157,8 +157,12 @@ internal sealed class HeldLock
         return ExpiresAt;
     }
 
-    /// <summary>Releases one handle's count. The last local handle stops the renewal first, whatever Redis answers.</summary>
-    public async ValueTask ReleaseOneAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Releases one handle's count. The last local handle stops the renewal first, whatever Redis answers. When Redis
+    /// cannot be reached: throws <see cref="CoordinationUnavailableException"/> if <paramref name="throwWhenUnavailable"/>,
+    /// else logs it (a dispose; in one frame with the release rather than a wrapper around it).
+    /// </summary>
+    public async ValueTask ReleaseOneAsync(bool throwWhenUnavailable, CancellationToken cancellationToken)
     {
         var last = Interlocked.Decrement(ref _handles) <= 0;
         if (!IsActive)
@@ -171,7 +175,17 @@ internal sealed class HeldLock
             End(Released);
         }
 
-        var (left, _) = await _manager.ReleaseCoreAsync(Keys, Token, last && ReleasesAllCounts, Volatile.Read(ref _fastLayout), cancellationToken);
+        long left;
+        try
+        {
+            (left, _) = await _manager.ReleaseCoreAsync(Keys, Token, last && ReleasesAllCounts, Volatile.Read(ref _fastHold), cancellationToken);
+        }
+        catch (CoordinationUnavailableException ex) when (!throwWhenUnavailable)
+        {
+            OnReleaseFailed(ex);
+            return;
+        }
+
         if (!last && left <= 0)
         {
             // Redis has no count left for handles this process still has: the hold expired or was released by token.
@@ -184,7 +198,7 @@ internal sealed class HeldLock
     {
         if (End(Released))
         {
-            await _manager.ReleaseCoreAsync(Keys, Token, all: ReleasesAllCounts, Volatile.Read(ref _fastLayout), cancellationToken);
+            await _manager.ReleaseCoreAsync(Keys, Token, all: ReleasesAllCounts, Volatile.Read(ref _fastHold), cancellationToken);
         }
     }
 

@@ -25,17 +25,9 @@ internal sealed class RedisLockHandle(HeldLock hold) : ILockHandle
             : hold.ExtendAsync(timeToLive, cancellationToken);
 
     public ValueTask ReleaseAsync(CancellationToken cancellationToken = default) =>
-        Interlocked.Exchange(ref _released, 1) == 0 ? hold.ReleaseOneAsync(cancellationToken) : ValueTask.CompletedTask;
+        Interlocked.Exchange(ref _released, 1) == 0 ? hold.ReleaseOneAsync(throwWhenUnavailable: true, cancellationToken) : ValueTask.CompletedTask;
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await ReleaseAsync(CancellationToken.None);
-        }
-        catch (CoordinationUnavailableException ex)
-        {
-            hold.OnReleaseFailed(ex);
-        }
-    }
+    /// <remarks>A release that cannot reach Redis is logged, not thrown: the hold expires with its time to live.</remarks>
+    public ValueTask DisposeAsync() =>
+        Interlocked.Exchange(ref _released, 1) == 0 ? hold.ReleaseOneAsync(throwWhenUnavailable: false, CancellationToken.None) : ValueTask.CompletedTask;
 }

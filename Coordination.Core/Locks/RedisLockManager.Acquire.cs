@@ -408,7 +408,7 @@ internal sealed partial class RedisLockManager
     {
         var timeToLive = (long)Math.Ceiling(request.Settings.TimeToLive.TotalMilliseconds);
         RedisValue[] arguments = fast
-            ? [request.Token, request.Owner, timeToLive]
+            ? [AcquireOutcome.FastHoldOf(request.Token, request.Owner), timeToLive]
             :
             [
                 request.Token,
@@ -421,7 +421,7 @@ internal sealed partial class RedisLockManager
                 request.Settings.Fair ? "1" : "0",
             ];
         var sent = _runtime.Time.GetTimestamp();
-        var attempt = new AcquireAttempt(this, request.Keys, arguments, fast, request.Settings.ReplicasToAcknowledge, (long)Math.Ceiling(_runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
+        var attempt = new AcquireAttempt(this, request.Keys, request.Token, arguments, fast, request.Settings.ReplicasToAcknowledge, (long)Math.Ceiling(_runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
         AcquireOutcome outcome;
         try
         {
@@ -436,7 +436,7 @@ internal sealed partial class RedisLockManager
         if (outcome.Status == AcquireStatus.Acquired && attempt.Acknowledged < request.Settings.ReplicasToAcknowledge)
         {
             // Fewer replicas than asked for have it: a failover could lose it, so it does not count.
-            await ReleaseCoreAsync(request.Keys, outcome.Token, all: outcome.Count == 1, outcome.Fast, CancellationToken.None);
+            await ReleaseCoreAsync(request.Keys, outcome.Token, all: outcome.Count == 1, outcome.FastHold, CancellationToken.None);
             throw ExceptionFactory.ReplicasNotAcknowledged(request.Settings.ReplicasToAcknowledge, attempt.Acknowledged);
         }
 
@@ -457,19 +457,19 @@ internal sealed partial class RedisLockManager
     }
 
     /// <summary>
-    /// Releases the hold of <paramref name="token"/> (every count, or one). <paramref name="fast"/>: the hold was taken
-    /// in the fast layout, so lock_fast_release.lua is tried first; it defers to lock_release.lua when another script
-    /// has adopted the hold since.
+    /// Releases the hold of <paramref name="token"/> (every count, or one). <paramref name="fastHold"/>: the hold as
+    /// stored in the fast layout, when it was taken there; lock_fast_release.lua is tried first, and defers to
+    /// lock_release.lua when another script has adopted the hold since.
     /// </summary>
-    internal async ValueTask<(long Left, bool Gone)> ReleaseCoreAsync(LockKeys keys, string token, bool all, bool fast, CancellationToken cancellationToken)
+    internal async ValueTask<(long Left, bool Gone)> ReleaseCoreAsync(LockKeys keys, string token, bool all, string? fastHold, CancellationToken cancellationToken)
     {
-        if (fast)
+        if (fastHold is not null)
         {
             var fastResult = await _executor.ExecuteAsync(
                 "lock.release",
                 idempotent: false,
-                static (db, s) => RedisScript.LockFastRelease.EvaluateAsync(db, s.Keys, [s.Token]),
-                (Keys: keys.FastRelease, Token: (RedisValue)token),
+                static (db, s) => RedisScript.LockFastRelease.EvaluateAsync(db, s.Keys, [s.Hold]),
+                (Keys: keys.FastRelease, Hold: (RedisValue)fastHold),
                 cancellationToken);
             switch ((long)fastResult)
             {
@@ -531,7 +531,7 @@ internal sealed partial class RedisLockManager
     /// the same connection, where Redis runs it after the acquisition. That is safe only for a new hold (its token
     /// is this request's own); a re-entry is undone only when its grant is seen.
     /// </summary>
-    private sealed class AcquireAttempt(RedisLockManager manager, LockKeys keys, RedisValue[] arguments, bool fast, int replicas, long replicaTimeoutMilliseconds)
+    private sealed class AcquireAttempt(RedisLockManager manager, LockKeys keys, string token, RedisValue[] arguments, bool fast, int replicas, long replicaTimeoutMilliseconds)
     {
         private readonly Lock _gate = new();
         private IDatabase? _database;
@@ -551,7 +551,7 @@ internal sealed partial class RedisLockManager
             }
 
             var outcome = fast
-                ? AcquireOutcome.ParseFast(await RedisScript.LockFastAcquire.EvaluateAsync(database, keys.FastAcquire, arguments), (string)arguments[0]!)
+                ? AcquireOutcome.ParseFast(await RedisScript.LockFastAcquire.EvaluateAsync(database, keys.FastAcquire, arguments), token, (string)arguments[0]!)
                 : AcquireOutcome.Parse(await RedisScript.LockAcquire.EvaluateAsync(database, keys.All, arguments));
             if (outcome.Status != AcquireStatus.Acquired)
             {
@@ -600,13 +600,13 @@ internal sealed partial class RedisLockManager
             LocksLog.AbandonedAttemptUndone(manager.Logger, manager.Tenant, keys.Name);
 
             // A new hold goes entirely (its token is the attempt's own); a seen re-entry gives back its one count.
-            var (token, all) = _granted is { } granted ? (granted.Token, granted.Count == 1) : ((string)arguments[0]!, true);
-            RedisValue[] release = [token, all ? "1" : "0", manager._runtime.Channel];
+            var (held, all) = _granted is { } granted ? (granted.Token, granted.Count == 1) : (token, true);
+            RedisValue[] release = [held, all ? "1" : "0", manager._runtime.Channel];
             manager._runtime.Forget(RedisScript.LockRelease.EvaluateAsync(_database!, keys.All, release));
             if (!fast && arguments[7] == "1")
             {
                 // Behind the attempt on the same connection, so it also undoes a queue entry the attempt makes late.
-                manager._runtime.Forget(RedisScript.LockDequeue.EvaluateAsync(_database!, keys.All, [token, manager._runtime.Channel]));
+                manager._runtime.Forget(RedisScript.LockDequeue.EvaluateAsync(_database!, keys.All, [held, manager._runtime.Channel]));
             }
         }
     }

@@ -129,7 +129,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
             throw ExceptionFactory.LockNotHeld(name);
         }
 
-        var (left, gone) = await ReleaseCoreAsync(keys, token, all: false, fast: false, cancellationToken);
+        var (left, gone) = await ReleaseCoreAsync(keys, token, all: false, fastHold: null, cancellationToken);
         if (left < 0)
         {
             throw ExceptionFactory.LockNotHeld(name);
@@ -183,7 +183,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
 
     /// <summary>Releases a hold by token entirely; <see langword="false"/> when the token holds nothing.</summary>
     internal async ValueTask<bool> TryReleaseAsync(string name, string token, CancellationToken cancellationToken) =>
-        (await ReleaseCoreAsync(LockKeysOf(name), token, all: true, fast: false, cancellationToken)).Left >= 0;
+        (await ReleaseCoreAsync(LockKeysOf(name), token, all: true, fastHold: null, cancellationToken)).Left >= 0;
 
     internal void ReportLost(HeldLock hold, LockLostReason reason) =>
         _runtime.Events.OnLockLost(new LockLostEventArgs(Tenant, hold.Name, hold.Owner, hold.FencingToken, reason));
@@ -209,7 +209,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     }
 
     internal void ReleaseInBackground(LockKeys keys, string token) =>
-        _runtime.Forget(ReleaseCoreAsync(keys, token, all: true, fast: false, CancellationToken.None).AsTask());
+        _runtime.Forget(ReleaseCoreAsync(keys, token, all: true, fastHold: null, CancellationToken.None).AsTask());
 
     private LockKeys LockKeysOf(string name)
     {

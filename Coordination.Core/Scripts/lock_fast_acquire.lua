@@ -3,9 +3,10 @@
 -- touches it otherwise: every other lock script first turns it into the general layout (lock_common.lua).
 -- A free lock is one without KEYS[1] (of either layout): the holds key always expires with its last live hold.
 -- KEYS[1]: the holds. KEYS[2]: the fencing counter (never expires).
--- ARGV[1]: the caller's token. ARGV[2]: the owner. ARGV[3]: the time to live in ms.
+-- ARGV[1]: the hold, "<token>|<owner>" (the client joins them: one string operation less here, per acquisition).
+-- ARGV[2]: the time to live in ms.
 -- Returns {1, fencing token, expires at (ms of server time)} when taken; {0} when the lock is not free.
-if not redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'NX', 'PX', ARGV[3]) then
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
     return {0}
 end
 -- The hold's fencing token is not stored with it: while it is in the fast layout it is the counter's value.

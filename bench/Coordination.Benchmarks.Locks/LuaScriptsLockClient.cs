@@ -57,17 +57,18 @@ internal sealed class LuaScriptsLockClient : ILockClient
         var lockKey = "lockbench-lua:default:lock:{" + name + "}";
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
 
-        // token, owner, ttl ms.
-        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(_acquire, [lockKey, lockKey + ":fence"], [token, "lockbench-owner", _timeToLiveMilliseconds]))!;
-        return (long)result[0] == 1 ? new Handle(this, lockKey, token) : null;
+        // The hold "token|owner", ttl ms.
+        var hold = token + "|lockbench-owner";
+        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(_acquire, [lockKey, lockKey + ":fence"], [hold, _timeToLiveMilliseconds]))!;
+        return (long)result[0] == 1 ? new Handle(this, lockKey, hold) : null;
     }
 
     public ValueTask<IAsyncDisposable?> AcquireAsync(string name, TimeSpan wait, CancellationToken cancellationToken) =>
         throw new NotSupportedException("Diagnostic client: uncontended only.");
 
-    private sealed class Handle(LuaScriptsLockClient client, RedisKey lockKey, string token) : IAsyncDisposable
+    private sealed class Handle(LuaScriptsLockClient client, RedisKey lockKey, string hold) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync() =>
-            await client._database.ScriptEvaluateAsync(client._release, [lockKey], [token]);
+            await client._database.ScriptEvaluateAsync(client._release, [lockKey], [hold]);
     }
 }

@@ -114,7 +114,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             result = await _executor.ExecuteAsync(
                 "kv.get",
                 idempotent: true,
-                static (db, k) => RedisScript.GetWithTtl.EvaluateAsync(db, [k], []),
+                static (db, k) => RedisScript.GetWithTtl.EvaluateByShaAsync(db, [k], []),
                 (RedisKey)fullKey,
                 cancellationToken);
         }

@@ -75,7 +75,7 @@ internal sealed partial class CacheRuntime
                 var result = await Executor.ExecuteAsync(
                     "cache.log.read",
                     idempotent: true,
-                    static (db, s) => RedisScript.CacheLogRead.EvaluateAsync(db, [s.Key], [s.Offset ?? string.Empty, LogBatch]),
+                    static (db, s) => RedisScript.CacheLogRead.EvaluateByShaAsync(db, [s.Key], [s.Offset ?? string.Empty, LogBatch]),
                     (Key: (RedisKey)LogKey, Offset: offset),
                     Stopping);
                 var parts = (RedisResult[])result!;

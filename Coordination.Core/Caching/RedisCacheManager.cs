@@ -168,7 +168,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
         await _runtime.Executor.ExecuteAsync(
             "cache.touch",
             idempotent: true,
-            static (db, s) => RedisScript.CacheTouch.EvaluateAsync(db, [s.Key], [s.FailSafe]),
+            static (db, s) => RedisScript.CacheTouch.EvaluateByShaAsync(db, [s.Key], [s.FailSafe]),
             (Key: (RedisKey)RedisKey(key), FailSafe: _defaults.FailSafeWindow),
             cancellationToken);
     }
@@ -284,7 +284,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
             result = await _runtime.Executor.ExecuteAsync(
                 "cache.stamps",
                 idempotent: true,
-                static (db, k) => RedisScript.CacheStamps.EvaluateAsync(db, [k], []),
+                static (db, k) => RedisScript.CacheStamps.EvaluateByShaAsync(db, [k], []),
                 (RedisKey)_stampsKey,
                 cancellationToken);
         }

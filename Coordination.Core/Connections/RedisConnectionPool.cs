@@ -82,7 +82,17 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
         var failed = true;
         try
         {
-            var result = await operation(connection.Multiplexer.GetDatabase(), state).WaitAsync(cancellationToken);
+            var database = connection.Multiplexer.GetDatabase();
+            TResult result;
+            try
+            {
+                result = await operation(database, state).WaitAsync(cancellationToken);
+            }
+            catch (RedisServerException ex) when (RedisScript.IsMissing(ex))
+            {
+                result = await RedisScript.LoadAllAndRunAgainAsync(database, operation, state, cancellationToken);
+            }
+
             failed = false;
             return result;
         }

@@ -6,9 +6,11 @@ using StackExchange.Redis;
 namespace Coordination;
 
 /// <summary>
-/// A Lua script embedded in the assembly, sent as EVALSHA by its precomputed SHA-1; when the server answers
-/// NOSCRIPT (first use, restart, SCRIPT FLUSH, another node of a cluster) the source is sent once with EVAL,
-/// which also caches it on that server.
+/// A Lua script embedded in the assembly, sent as EVALSHA by its precomputed SHA-1. When the server answers NOSCRIPT
+/// (first use, restart, SCRIPT FLUSH, another node of a cluster): <see cref="EvaluateAsync"/> sends the source once
+/// with EVAL, which also caches it on that server; <see cref="EvaluateByShaAsync"/> leaves it to its caller, which
+/// loads every script and sends the call again with <see cref="LoadAllAndRunAgainAsync"/> (the executor does, for
+/// the calls it runs).
 /// </summary>
 internal sealed class RedisScript
 {
@@ -54,11 +56,49 @@ internal sealed class RedisScript
         {
             return await database.ScriptEvaluateAsync(_sha1, keys, arguments);
         }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (RedisServerException ex) when (IsMissing(ex))
         {
             return await database.ScriptEvaluateAsync(Source, keys, arguments);
         }
     }
+
+    /// <summary>
+    /// EVALSHA alone: the client's own task, without an async frame around it (the hot lock paths pay for every
+    /// frame). Fails with NOSCRIPT (<see cref="IsMissing"/>) when the server does not have the script.
+    /// </summary>
+    public Task<RedisResult> EvaluateByShaAsync(IDatabase database, RedisKey[] keys, RedisValue[] arguments) =>
+        database.ScriptEvaluateAsync(_sha1, keys, arguments);
+
+    /// <summary>Whether <paramref name="exception"/> is the server's NOSCRIPT answer: the script did not run.</summary>
+    public static bool IsMissing(Exception exception) =>
+        exception is RedisServerException server && server.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
+
+    /// <summary>
+    /// After <paramref name="call"/> was answered NOSCRIPT (so it did not run): loads every script on each connected
+    /// primary of the database's connection (SCRIPT LOAD) and runs the call once more.
+    /// </summary>
+    public static async Task<TResult> LoadAllAndRunAgainAsync<TState, TResult>(
+        IDatabase database,
+        Func<IDatabase, TState, Task<TResult>> call,
+        TState state,
+        CancellationToken cancellationToken)
+    {
+        var loads = database.Multiplexer.GetServers()
+            .Where(server => server.IsConnected && !server.IsReplica)
+            .SelectMany(server => All.Select(script => server.ScriptLoadAsync(script.Source)));
+        await Task.WhenAll(loads).WaitAsync(cancellationToken);
+        return await call(database, state).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Every script of this class (its public static fields).</summary>
+    public static IReadOnlyList<RedisScript> All => AllScripts.Value;
+
+    private static readonly Lazy<RedisScript[]> AllScripts = new(() =>
+    [
+        .. typeof(RedisScript).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(field => field.FieldType == typeof(RedisScript))
+            .Select(field => (RedisScript)field.GetValue(null)!),
+    ]);
 
     /// <summary>The resources prepended to scripts rather than run on their own.</summary>
     public static IReadOnlyList<string> Preludes { get; } = [LockCommon];

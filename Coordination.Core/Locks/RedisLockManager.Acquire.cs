@@ -450,7 +450,7 @@ internal sealed partial class RedisLockManager
         var result = await _executor.ExecuteAsync(
             "lock.extend",
             idempotent: true,
-            static (db, s) => RedisScript.LockExtend.EvaluateAsync(db, s.Keys, [s.Token, s.Ttl]),
+            static (db, s) => RedisScript.LockExtend.EvaluateByShaAsync(db, s.Keys, [s.Token, s.Ttl]),
             (Keys: keys.All, Token: (RedisValue)token, Ttl: (RedisValue)(long)Math.Ceiling(timeToLive.TotalMilliseconds)),
             cancellationToken);
         return (long)result;
@@ -463,39 +463,47 @@ internal sealed partial class RedisLockManager
     /// </summary>
     internal async ValueTask<(long Left, bool Gone)> ReleaseCoreAsync(LockKeys keys, string token, bool all, string? fastHold, CancellationToken cancellationToken)
     {
-        if (fastHold is not null)
+        if (fastHold is not null && FastReleaseResult(await ReleaseFastAsync(keys, fastHold, cancellationToken)) is { } released)
         {
-            var fastResult = await _executor.ExecuteAsync(
-                "lock.release",
-                idempotent: false,
-                static (db, s) => RedisScript.LockFastRelease.EvaluateAsync(db, s.Keys, [s.Hold]),
-                (Keys: keys.FastRelease, Hold: (RedisValue)fastHold),
-                cancellationToken);
-            switch ((long)fastResult)
-            {
-                case 1:
-                    return (0, true);
-                case -1:
-                    return (-1, false);
-            }
+            return released;
         }
 
         var result = await _executor.ExecuteAsync(
             "lock.release",
             idempotent: false,
-            static (db, s) => RedisScript.LockRelease.EvaluateAsync(db, s.Keys, [s.Token, s.All, s.Channel]),
+            static (db, s) => RedisScript.LockRelease.EvaluateByShaAsync(db, s.Keys, [s.Token, s.All, s.Channel]),
             (Keys: keys.All, Token: (RedisValue)token, All: (RedisValue)(all ? "1" : "0"), Channel: (RedisValue)_runtime.Channel),
             cancellationToken);
         var parts = (RedisResult[])result!;
         return ((long)parts[0], (long)parts[1] == 1);
     }
 
+    /// <summary>Runs lock_fast_release.lua for the fast hold <paramref name="fastHold"/>; <see cref="FastReleaseResult"/> reads the answer.</summary>
+    internal ValueTask<RedisResult> ReleaseFastAsync(LockKeys keys, string fastHold, CancellationToken cancellationToken) =>
+        _executor.ExecuteAsync(
+            "lock.release",
+            idempotent: false,
+            static (db, s) => RedisScript.LockFastRelease.EvaluateByShaAsync(db, s.Keys, [s.Hold]),
+            (Keys: keys.FastRelease, Hold: (RedisValue)fastHold),
+            cancellationToken);
+
+    /// <summary>
+    /// What lock_fast_release.lua answered, as <see cref="ReleaseCoreAsync"/> reports it; <see langword="null"/> when the
+    /// hold was adopted into the general layout, so lock_release.lua decides.
+    /// </summary>
+    internal static (long Left, bool Gone)? FastReleaseResult(RedisResult answer) => (long)answer switch
+    {
+        1 => (0, true),
+        -1 => (-1, false),
+        _ => null,
+    };
+
     private async ValueTask<LockInfo?> InspectAsync(LockKeys keys, CancellationToken cancellationToken)
     {
         var result = await _executor.ExecuteAsync(
             "lock.inspect",
             idempotent: true,
-            static (db, k) => RedisScript.LockInspect.EvaluateAsync(db, k, []),
+            static (db, k) => RedisScript.LockInspect.EvaluateByShaAsync(db, k, []),
             keys.All,
             cancellationToken);
         var parts = (RedisResult[])result!;
@@ -520,7 +528,7 @@ internal sealed partial class RedisLockManager
         await _executor.ExecuteAsync(
             "lock.dequeue",
             idempotent: true,
-            static (db, s) => RedisScript.LockDequeue.EvaluateAsync(db, s.Keys, [s.Token, s.Channel]),
+            static (db, s) => RedisScript.LockDequeue.EvaluateByShaAsync(db, s.Keys, [s.Token, s.Channel]),
             (Keys: request.Keys.All, Token: (RedisValue)request.Token, Channel: (RedisValue)_runtime.Channel),
             CancellationToken.None);
 
@@ -551,8 +559,8 @@ internal sealed partial class RedisLockManager
             }
 
             var outcome = fast
-                ? AcquireOutcome.ParseFast(await RedisScript.LockFastAcquire.EvaluateAsync(database, keys.FastAcquire, arguments), token, (string)arguments[0]!)
-                : AcquireOutcome.Parse(await RedisScript.LockAcquire.EvaluateAsync(database, keys.All, arguments));
+                ? AcquireOutcome.ParseFast(await RedisScript.LockFastAcquire.EvaluateByShaAsync(database, keys.FastAcquire, arguments), token, (string)arguments[0]!)
+                : AcquireOutcome.Parse(await RedisScript.LockAcquire.EvaluateByShaAsync(database, keys.All, arguments));
             if (outcome.Status != AcquireStatus.Acquired)
             {
                 return outcome;

@@ -46,7 +46,7 @@ internal sealed partial class RedisLockManager
         var result = (RedisResult[])(await _executor.ExecuteAsync(
             "lock.graph",
             idempotent: true,
-            static (db, s) => RedisScript.LockGraphWait.EvaluateAsync(db, [s.Graph], s.Arguments),
+            static (db, s) => RedisScript.LockGraphWait.EvaluateByShaAsync(db, [s.Graph], s.Arguments),
             (Graph: _graph, Arguments: arguments),
             cancellationToken))!;
         if ((long)result[0] == 0)
@@ -99,7 +99,7 @@ internal sealed partial class RedisLockManager
         await _executor.ExecuteAsync(
             "lock.graph",
             idempotent: true,
-            static (db, s) => RedisScript.LockGraphLeave.EvaluateAsync(db, [s.Graph], s.Arguments),
+            static (db, s) => RedisScript.LockGraphLeave.EvaluateByShaAsync(db, [s.Graph], s.Arguments),
             (Graph: _graph, Arguments: arguments),
             CancellationToken.None);
     }

@@ -152,7 +152,17 @@ internal sealed class RedisExecutor
             var failed = true;
             try
             {
-                var result = await call(connection.Multiplexer.GetDatabase(), state).WaitAsync(cancellationToken);
+                var database = connection.Multiplexer.GetDatabase();
+                TResult result;
+                try
+                {
+                    result = await call(database, state).WaitAsync(cancellationToken);
+                }
+                catch (RedisServerException ex) when (RedisScript.IsMissing(ex))
+                {
+                    result = await RedisScript.LoadAllAndRunAgainAsync(database, call, state, cancellationToken);
+                }
+
                 failed = false;
                 _metrics.RecordOperation(operation, "success", started);
                 return result;

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Coordination.IntegrationTests.Infrastructure;
+using StackExchange.Redis;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Coordination.IntegrationTests.Resilience;
 
@@ -360,6 +362,44 @@ public sealed class RedisExecutorTests
         // A caller's cancellation is not a Redis failure: it does not count against the circuit.
         Assert.Equal(CircuitState.Closed, host.Executor.CircuitState);
         Assert.Equal("v", (await host.Coordinator.GetAsync<string>("k", Token)).Value);
+    }
+
+    // The hot script calls send EVALSHA alone; a server without the scripts (SCRIPT FLUSH, a restart, a new node)
+    // answers NOSCRIPT, and the executor loads every script and sends the call again, invisibly to the caller.
+    [Fact]
+    public async Task ScriptCalls_ScriptsFlushedFromServer_LoadedAgainAndSucceed()
+    {
+        await using var redis = await RedisServer.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
+        var admin = (await redis.GetAdminAsync()).GetServers()[0];
+        var locks = host.Services.GetRequiredService<IDistributedLockManager>();
+        var holds = (RedisKey)host.RedisKey("flushed", "lock");
+
+        await admin.ScriptFlushAsync();
+        var first = await locks.AcquireAsync("flushed", cancellationToken: Token);
+        Assert.Equal(RedisType.String, await admin.Multiplexer.GetDatabase().KeyTypeAsync(holds));
+        foreach (var script in RedisScript.All)
+        {
+            Assert.True(await admin.ScriptExistsAsync(script.Source), $"{script.Name}: loading after NOSCRIPT loads every script, not only the one that was missing.");
+        }
+
+        await admin.ScriptFlushAsync();
+        await first.ReleaseAsync(Token);
+        Assert.False(await admin.Multiplexer.GetDatabase().KeyExistsAsync(holds));
+
+        await admin.ScriptFlushAsync();
+        await using var second = await locks.AcquireAsync("flushed", cancellationToken: Token);
+        Assert.True(second.FencingToken > first.FencingToken);
+        await admin.ScriptFlushAsync();
+        await second.ExtendAsync(TimeSpan.FromSeconds(20), Token);
+        await admin.ScriptFlushAsync();
+        var info = await locks.GetInfoAsync("flushed", Token);
+        Assert.Equal(second.FencingToken, Assert.Single(info!.Holders).FencingToken);
+
+        await admin.ScriptFlushAsync();
+        await host.Coordinator.SetAsync("k", "v", TimeSpan.FromSeconds(30), cancellationToken: Token);
+        Assert.Equal("v", (await host.Coordinator.GetWithTimeToLiveAsync<string>("k", Token)).Value);
+        Assert.Equal(CircuitState.Closed, host.Executor.CircuitState);
     }
 
     private sealed record Call(TimeSpan Started, TimeSpan Ended, UnavailableReason? Reason, bool Unexpected = false)

@@ -22,7 +22,7 @@ internal sealed class HeldLock
     private readonly TimeProvider _time;
     private readonly double _driftFactor;
     private readonly CancellationTokenSource _lost = new();
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource? _stopping;
     private readonly Lock _gate = new();
     private readonly ITimer _validityTimer;
     private TimeSpan _timeToLive;
@@ -53,6 +53,9 @@ internal sealed class HeldLock
         _expiresAt = outcome.ExpiresAtMilliseconds;
         _validUntil = ValidUntil(sentTimestamp, _timeToLive);
         _fastHold = outcome.FastHold;
+
+        // Only the renewal watchdog waits on it.
+        _stopping = AutoRenew ? new CancellationTokenSource() : null;
         _validityTimer = _time.CreateTimer(static state => ((HeldLock)state!).OnValidityTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -251,7 +254,7 @@ internal sealed class HeldLock
             return false;
         }
 
-        _stopping.Cancel();
+        _stopping?.Cancel();
         _validityTimer.Dispose();
         _manager.Forget(this);
         return true;
@@ -296,7 +299,7 @@ internal sealed class HeldLock
 
     private async Task RenewLoopAsync()
     {
-        var stopping = _stopping.Token;
+        var stopping = _stopping!.Token;
         var delay = LockRules.RenewInterval(_timeToLive);
         while (true)
         {

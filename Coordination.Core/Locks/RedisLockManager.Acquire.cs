@@ -145,14 +145,48 @@ internal sealed partial class RedisLockManager
         LocksLog.HierarchyViolatedDetail(Logger, Tenant, name, level, found.Name, found.Level);
     }
 
-    private async ValueTask<ILockHandle?> AcquireHandleAsync(LockRequest request, bool throwOnTimeout, CancellationToken cancellationToken)
+    private ValueTask<ILockHandle?> AcquireHandleAsync(LockRequest request, bool throwOnTimeout, CancellationToken cancellationToken) =>
+        AcquireAsync(request, throwOnTimeout, static (manager, request, acquired) => (ILockHandle)manager.Track(request, acquired), cancellationToken);
+
+    /// <summary>
+    /// Takes the lock, or waits for it when asked, under the acquisition's span and metric, and hands the outcome to
+    /// <paramref name="complete"/> (a handle, a lease, a token). A new exclusive hold that is not queued fairly first
+    /// tries the fast path (lock_fast_acquire.lua): it takes a free lock with the fewest commands, and anything else
+    /// (a holder to wait for, re-entry, fairness) is left to the general script. Not when others in this process
+    /// already wait for the lock: it is taken, and the try would only cost a round trip. Returns
+    /// <see langword="null"/> (or throws <see cref="LockTimeoutException"/>) when the lock is not free and the wait
+    /// (if any) ran out.
+    /// </summary>
+    /// <remarks>One async frame for all of it: an uncontended acquisition's frames are a good part of its client cost.</remarks>
+    private async ValueTask<T?> AcquireAsync<T>(
+        LockRequest request,
+        bool throwOnTimeout,
+        Func<RedisLockManager, LockRequest, AcquireOutcome, T> complete,
+        CancellationToken cancellationToken)
+        where T : class
     {
         var started = Stopwatch.GetTimestamp();
         using var activity = StartActivity("lock.acquire", request.Name);
         var result = "acquired";
         try
         {
-            var outcome = await AcquireCoreAsync(request, cancellationToken);
+            AcquireOutcome? outcome;
+            if (request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair && !_runtime.Waiters.IsWaitedFor(request.Keys.Base))
+            {
+                await NoteEpochAsync(request);
+                outcome = await RunAcquireScriptAsync(request, 0, fast: true, cancellationToken);
+                if (outcome.Status != AcquireStatus.Acquired)
+                {
+                    // Not free: a waiting caller goes on with the general script, which records the wait (and learns
+                    // whom it waits for) at once.
+                    outcome = request.Settings.Waits ? await AcquireGeneralAsync(request, cancellationToken) : null;
+                }
+            }
+            else
+            {
+                outcome = await AcquireGeneralAsync(request, cancellationToken);
+            }
+
             if (outcome is not { } acquired)
             {
                 result = request.Settings.Waits ? "timeout" : "busy";
@@ -160,7 +194,7 @@ internal sealed partial class RedisLockManager
                 return throwOnTimeout ? throw ExceptionFactory.LockTimeout(request.Name, request.Settings.WaitTimeout) : null;
             }
 
-            return Track(request, acquired);
+            return complete(this, request, acquired);
         }
         catch (Exception ex) when (ex is not LockTimeoutException)
         {
@@ -282,33 +316,6 @@ internal sealed partial class RedisLockManager
         }
 
         return new RedisLockHandle(hold);
-    }
-
-    /// <summary>
-    /// Takes the lock, or waits for it when asked. A new exclusive hold that is not queued fairly first tries the fast
-    /// path (lock_fast_acquire.lua): it takes a free lock with the fewest commands, and anything else (a holder to
-    /// wait for, re-entry, fairness) is left to the general script. Not when others in this process already wait for
-    /// the lock: it is taken, and the try would only cost a round trip. Returns <see langword="null"/> when the lock
-    /// is not free and the wait (if any) ran out.
-    /// </summary>
-    private ValueTask<AcquireOutcome?> AcquireCoreAsync(LockRequest request, CancellationToken cancellationToken) =>
-        request.Kind == LockKind.Exclusive && request.Reentry == Reentry.None && !request.Settings.Fair && !_runtime.Waiters.IsWaitedFor(request.Keys.Base)
-            ? AcquireFastFirstAsync(request, cancellationToken)
-            : AcquireGeneralAsync(request, cancellationToken);
-
-    // Apart from the general path, so an uncontended acquisition does not carry the general path's state.
-    private async ValueTask<AcquireOutcome?> AcquireFastFirstAsync(LockRequest request, CancellationToken cancellationToken)
-    {
-        await NoteEpochAsync(request);
-        var outcome = await RunAcquireScriptAsync(request, 0, fast: true, cancellationToken);
-        if (outcome.Status == AcquireStatus.Acquired)
-        {
-            return outcome;
-        }
-
-        // Not free: a waiting caller goes on with the general script, which records the wait (and learns whom it
-        // waits for) at once.
-        return request.Settings.Waits ? await AcquireGeneralAsync(request, cancellationToken) : null;
     }
 
     /// <summary>Settles the primary epoch the acquisition starts in (see <see cref="Track"/>).</summary>

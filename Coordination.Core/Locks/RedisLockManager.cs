@@ -65,33 +65,13 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     public ValueTask<IMultiLockHandle?> TryAcquireAllAsync(IEnumerable<string> names, LockOptions? options = null, CancellationToken cancellationToken = default) =>
         AcquireAllCoreAsync(PrepareAll(names, options, TimeSpan.Zero), false, cancellationToken);
 
-    public async ValueTask<LockLease?> TryAcquireLeaseAsync(string name, LockOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        var request = PrepareLease(name, options);
-        var started = Stopwatch.GetTimestamp();
-        using var activity = StartActivity("lock.acquire", name);
-        var result = "acquired";
-        try
-        {
-            var outcome = await AcquireCoreAsync(request, cancellationToken);
-            if (outcome is not { } acquired)
-            {
-                result = request.Settings.Waits ? "timeout" : "busy";
-                return null;
-            }
-
-            return new LockLease(name, acquired.Token, request.Owner, acquired.FencingToken, FromMilliseconds(acquired.ExpiresAtMilliseconds), acquired.Count);
-        }
-        catch (Exception ex)
-        {
-            result = Classify(ex);
-            throw;
-        }
-        finally
-        {
-            _runtime.Metrics.RecordLockAcquire("exclusive", result, started);
-        }
-    }
+    public ValueTask<LockLease?> TryAcquireLeaseAsync(string name, LockOptions? options = null, CancellationToken cancellationToken = default) =>
+        AcquireAsync(
+            PrepareLease(name, options),
+            throwOnTimeout: false,
+            static (_, request, acquired) => new LockLease(
+                request.Name, acquired.Token, request.Owner, acquired.FencingToken, FromMilliseconds(acquired.ExpiresAtMilliseconds), acquired.Count),
+            cancellationToken);
 
     public async ValueTask<DateTimeOffset> ExtendAsync(string name, string token, TimeSpan timeToLive, CancellationToken cancellationToken = default)
     {
@@ -173,8 +153,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     {
         var settings = new LockSettings(timeToLive, TimeSpan.Zero, false, false, owner, null, 0);
         var request = new LockRequest(LockKind.Exclusive, LockKeysOf(name), settings, 1, tracked: false) { Owner = owner };
-        var outcome = await AcquireCoreAsync(request, cancellationToken);
-        return outcome?.Token;
+        return await AcquireAsync(request, throwOnTimeout: false, static (_, _, acquired) => acquired.Token, cancellationToken);
     }
 
     /// <summary>Restarts the time to live of a hold by token; <see langword="false"/> when the token holds nothing.</summary>

@@ -52,7 +52,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         var fullKey = BuildKey(KeyValueCapability, key);
         ValidateTimeToLive(timeToLive, nameof(timeToLive));
         var bytes = Serialize(value, nameof(value));
-        using var activity = StartActivity("kv.set", key);
+        using var activity = StartActivity("coordination kv.set", key);
 
         if (_fallback.IsActive && await _fallback.TrySetAsync(fullKey, bytes, timeToLive, "kv.set", cancellationToken))
         {
@@ -80,7 +80,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public async ValueTask<CoordinationValue<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         var fullKey = BuildKey(KeyValueCapability, key);
-        using var activity = StartActivity("kv.get", key);
+        using var activity = StartActivity("coordination kv.get", key);
         if (_fallback.IsActive)
         {
             return await GetFromFallbackAsync<T>(fullKey, "kv.get", null, cancellationToken);
@@ -102,7 +102,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public async ValueTask<CoordinationValue<T>> GetWithTimeToLiveAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         var fullKey = BuildKey(KeyValueCapability, key);
-        using var activity = StartActivity("kv.get", key);
+        using var activity = StartActivity("coordination kv.get", key);
         if (_fallback.IsActive)
         {
             return await GetFromFallbackAsync<T>(fullKey, "kv.get", null, cancellationToken);
@@ -137,7 +137,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public async ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         var fullKey = BuildKey(KeyValueCapability, key);
-        using var activity = StartActivity("kv.delete", key);
+        using var activity = StartActivity("coordination kv.delete", key);
         if (_fallback.IsActive && await _fallback.TrySetAsync(fullKey, null, null, "kv.delete", cancellationToken))
         {
             return true;
@@ -163,7 +163,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         CoordinationKey.ValidateName(key, nameof(key));
         ValidateTimeToLive(timeToLive, nameof(timeToLive));
         var ttl = timeToLive ?? _options.DefaultLockTtl;
-        using var activity = StartActivity("lock.acquire", key);
+        using var activity = StartActivity("coordination lock.acquire", key);
 
         if (_heldLocks.TryGetValue(key, out var held))
         {
@@ -190,7 +190,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public async ValueTask<bool> UnlockAsync(string key, CancellationToken cancellationToken = default)
     {
         CoordinationKey.ValidateName(key, nameof(key));
-        using var activity = StartActivity("lock.release", key);
+        using var activity = StartActivity("coordination lock.release", key);
         if (!_heldLocks.TryGetValue(key, out var token))
         {
             return false;
@@ -255,9 +255,10 @@ internal sealed class RedisCoordinator : IRedisCoordinator
 
     private T? Deserialize<T>(ReadOnlyMemory<byte> bytes) => _serializer.Deserialize<T>(bytes.Span);
 
-    private Activity? StartActivity(string operation, string key)
+    /// <summary>Starts a span named <paramref name="spanName"/> (a constant: no string is built per call) for <paramref name="key"/>.</summary>
+    private Activity? StartActivity(string spanName, string key)
     {
-        var activity = CoordinationMetrics.ActivitySource.StartActivity("coordination " + operation, ActivityKind.Internal);
+        var activity = CoordinationMetrics.ActivitySource.StartActivity(spanName, ActivityKind.Internal);
         activity?.SetTag("coordination.tenant", Tenant);
         activity?.SetTag("coordination.key", key);
         return activity;

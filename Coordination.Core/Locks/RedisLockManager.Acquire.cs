@@ -157,16 +157,20 @@ internal sealed partial class RedisLockManager
     /// <see langword="null"/> (or throws <see cref="LockTimeoutException"/>) when the lock is not free and the wait
     /// (if any) ran out.
     /// </summary>
-    /// <remarks>One async frame for all of it: an uncontended acquisition's frames are a good part of its client cost.</remarks>
+    /// <remarks>
+    /// One async frame for all of it: an uncontended acquisition's frames are a good part of its client cost.
+    /// <paramref name="span"/> is false when the caller has its own span for the acquisition.
+    /// </remarks>
     private async ValueTask<T?> AcquireAsync<T>(
         LockRequest request,
         bool throwOnTimeout,
         Func<RedisLockManager, LockRequest, AcquireOutcome, T> complete,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool span = true)
         where T : class
     {
         var started = Stopwatch.GetTimestamp();
-        using var activity = StartActivity("lock.acquire", request.Name);
+        using var activity = span ? StartActivity("coordination lock.acquire", request.Name) : null;
         var result = "acquired";
         try
         {

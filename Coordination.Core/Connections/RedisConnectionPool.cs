@@ -71,14 +71,18 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
             Task.Run(() => RunScalingAsync(_stopping.Token), CancellationToken.None));
     }
 
-    /// <summary>Runs <paramref name="operation"/> on the least-loaded connection.</summary>
+    /// <summary>
+    /// Runs <paramref name="operation"/> on the least-loaded connection. When it is answered NOSCRIPT (a script sent by
+    /// SHA alone, <see cref="RedisScript.EvaluateByShaAsync"/>, did not run), loads every script and runs it again.
+    /// </summary>
     /// <exception cref="CoordinationUnavailableException">The pool has no connection yet.</exception>
     public async ValueTask<TResult> RunAsync<TState, TResult>(
         Func<IDatabase, TState, Task<TResult>> operation,
         TState state,
         CancellationToken cancellationToken)
     {
-        var connection = Enter();
+        var connection = Rent();
+        connection.Enter();
         var failed = true;
         try
         {
@@ -100,18 +104,6 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
         {
             connection.Exit(failed);
         }
-    }
-
-    /// <summary>
-    /// The least-loaded connection, counted as running one operation more until the caller calls
-    /// <see cref="PooledConnection.Exit"/> (for callers that await the operation themselves).
-    /// </summary>
-    /// <exception cref="CoordinationUnavailableException">The pool has no connection yet.</exception>
-    public PooledConnection Enter()
-    {
-        var connection = Rent();
-        connection.Enter();
-        return connection;
     }
 
     /// <summary>The multiplexer a caller that needs one directly (pub/sub, server commands) should use.</summary>

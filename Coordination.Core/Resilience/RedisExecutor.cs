@@ -146,31 +146,9 @@ internal sealed class RedisExecutor
 
         try
         {
-            // On the pool's connection directly rather than through RedisConnectionPool.RunAsync: the quiet path is
-            // every call's path while nothing fails, and each async frame costs it allocation and time under load.
-            var connection = _pool.Enter();
-            var failed = true;
-            try
-            {
-                var database = connection.Multiplexer.GetDatabase();
-                TResult result;
-                try
-                {
-                    result = await call(database, state).WaitAsync(cancellationToken);
-                }
-                catch (RedisServerException ex) when (RedisScript.IsMissing(ex))
-                {
-                    result = await RedisScript.LoadAllAndRunAgainAsync(database, call, state, cancellationToken);
-                }
-
-                failed = false;
-                _metrics.RecordOperation(operation, "success", started);
-                return result;
-            }
-            finally
-            {
-                connection.Exit(failed);
-            }
+            var result = await _pool.RunAsync(call, state, cancellationToken);
+            _metrics.RecordOperation(operation, "success", started);
+            return result;
         }
         catch (Exception ex) when (ExceptionFactory.IsTransient(ex))
         {

@@ -181,12 +181,7 @@ internal sealed class HeldLock
         long left;
         try
         {
-            // The fast release is awaited here rather than inside ReleaseCoreAsync: one async frame less for the
-            // release of every uncontended hold.
-            var fastHold = Volatile.Read(ref _fastHold);
-            (left, _) = fastHold is not null && RedisLockManager.FastReleaseResult(await _manager.ReleaseFastAsync(Keys, fastHold, cancellationToken)) is { } released
-                ? released
-                : await _manager.ReleaseCoreAsync(Keys, Token, last && ReleasesAllCounts, fastHold: null, cancellationToken);
+            (left, _) = await _manager.ReleaseCoreAsync(Keys, Token, last && ReleasesAllCounts, Volatile.Read(ref _fastHold), cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (!throwWhenUnavailable)
         {

@@ -474,9 +474,21 @@ internal sealed partial class RedisLockManager
     /// </summary>
     internal async ValueTask<(long Left, bool Gone)> ReleaseCoreAsync(LockKeys keys, string token, bool all, string? fastHold, CancellationToken cancellationToken)
     {
-        if (fastHold is not null && FastReleaseResult(await ReleaseFastAsync(keys, fastHold, cancellationToken)) is { } released)
+        if (fastHold is not null)
         {
-            return released;
+            var fastResult = await _executor.ExecuteAsync(
+                "lock.release",
+                idempotent: false,
+                static (db, s) => RedisScript.LockFastRelease.EvaluateByShaAsync(db, s.Keys, [s.Hold]),
+                (Keys: keys.FastRelease, Hold: (RedisValue)fastHold),
+                cancellationToken);
+            switch ((long)fastResult)
+            {
+                case 1:
+                    return (0, true);
+                case -1:
+                    return (-1, false);
+            }
         }
 
         var result = await _executor.ExecuteAsync(
@@ -488,26 +500,6 @@ internal sealed partial class RedisLockManager
         var parts = (RedisResult[])result!;
         return ((long)parts[0], (long)parts[1] == 1);
     }
-
-    /// <summary>Runs lock_fast_release.lua for the fast hold <paramref name="fastHold"/>; <see cref="FastReleaseResult"/> reads the answer.</summary>
-    internal ValueTask<RedisResult> ReleaseFastAsync(LockKeys keys, string fastHold, CancellationToken cancellationToken) =>
-        _executor.ExecuteAsync(
-            "lock.release",
-            idempotent: false,
-            static (db, s) => RedisScript.LockFastRelease.EvaluateByShaAsync(db, s.Keys, [s.Hold]),
-            (Keys: keys.FastRelease, Hold: (RedisValue)fastHold),
-            cancellationToken);
-
-    /// <summary>
-    /// What lock_fast_release.lua answered, as <see cref="ReleaseCoreAsync"/> reports it; <see langword="null"/> when the
-    /// hold was adopted into the general layout, so lock_release.lua decides.
-    /// </summary>
-    internal static (long Left, bool Gone)? FastReleaseResult(RedisResult answer) => (long)answer switch
-    {
-        1 => (0, true),
-        -1 => (-1, false),
-        _ => null,
-    };
 
     private async ValueTask<LockInfo?> InspectAsync(LockKeys keys, CancellationToken cancellationToken)
     {

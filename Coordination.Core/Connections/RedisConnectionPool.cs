@@ -72,38 +72,15 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="operation"/> on the least-loaded connection. When it is answered NOSCRIPT (a script sent by
-    /// SHA alone, <see cref="RedisScript.EvaluateByShaAsync"/>, did not run), loads every script and runs it again.
+    /// The least-loaded connection, counted as running one operation more until the caller calls
+    /// <see cref="PooledConnection.Exit"/> (the executor, which runs every call on it).
     /// </summary>
     /// <exception cref="CoordinationUnavailableException">The pool has no connection yet.</exception>
-    public async ValueTask<TResult> RunAsync<TState, TResult>(
-        Func<IDatabase, TState, Task<TResult>> operation,
-        TState state,
-        CancellationToken cancellationToken)
+    public PooledConnection Enter()
     {
         var connection = Rent();
         connection.Enter();
-        var failed = true;
-        try
-        {
-            var database = connection.Multiplexer.GetDatabase();
-            TResult result;
-            try
-            {
-                result = await operation(database, state).WaitAsync(cancellationToken);
-            }
-            catch (RedisServerException ex) when (RedisScript.IsMissing(ex))
-            {
-                result = await RedisScript.LoadAllAndRunAgainAsync(database, operation, state, cancellationToken);
-            }
-
-            failed = false;
-            return result;
-        }
-        finally
-        {
-            connection.Exit(failed);
-        }
+        return connection;
     }
 
     /// <summary>The multiplexer a caller that needs one directly (pub/sub, server commands) should use.</summary>

@@ -9,8 +9,8 @@ namespace Coordination;
 /// A Lua script embedded in the assembly, sent as EVALSHA by its precomputed SHA-1. When the server answers NOSCRIPT
 /// (first use, restart, SCRIPT FLUSH, another node of a cluster): <see cref="EvaluateAsync"/> sends the source once
 /// with EVAL, which also caches it on that server; <see cref="EvaluateByShaAsync"/> leaves it to its caller, which
-/// loads every script and sends the call again with <see cref="LoadAllAndRunAgainAsync"/> (the pool does, for
-/// every call the executor runs).
+/// loads every script and sends the call again with <see cref="LoadAllAndRunAgainAsync"/> (the executor does, for
+/// every call it runs).
 /// </summary>
 internal sealed class RedisScript
 {

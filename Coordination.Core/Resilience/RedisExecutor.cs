@@ -131,38 +131,84 @@ internal sealed class RedisExecutor
     /// <summary>The instruments of the platform, for the capabilities built on this executor.</summary>
     public CoordinationMetrics Metrics => _metrics;
 
-    public async ValueTask<TResult> ExecuteAsync<TState, TResult>(
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
         string operation,
         bool idempotent,
         Func<IDatabase, TState, Task<TResult>> call,
         TState state,
+        CancellationToken cancellationToken) =>
+        RunAsync(operation, idempotent, call, state, insidePipelines: false, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on the pool's least-loaded connection; when it is answered NOSCRIPT (a script sent
+    /// by SHA alone, <see cref="RedisScript.EvaluateByShaAsync"/>, did not run), loads every script and runs it again.
+    /// Outside the pipelines: while the executor is quiet the call runs here, records its outcome and hands a transient
+    /// failure to the pipelines as their first attempt; otherwise it goes through the pipelines. As one of their
+    /// attempts (<paramref name="insidePipelines"/>): the call only, a transient failure noted and left to them.
+    /// </summary>
+    /// <remarks>One method for both, so the quiet path (every call's path while nothing fails) awaits one frame.</remarks>
+    private async ValueTask<TResult> RunAsync<TState, TResult>(
+        string operation,
+        bool idempotent,
+        Func<IDatabase, TState, Task<TResult>> call,
+        TState state,
+        bool insidePipelines,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        if (!IsQuiet)
+        if (!insidePipelines && !IsQuiet)
         {
             return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, null, started, cancellationToken);
         }
 
+        ExceptionDispatchInfo failure;
+        PooledConnection? connection = null;
+        var failed = true;
         try
         {
-            var result = await _pool.RunAsync(call, state, cancellationToken);
-            _metrics.RecordOperation(operation, "success", started);
+            connection = _pool.Enter();
+            var database = connection.Multiplexer.GetDatabase();
+            TResult result;
+            try
+            {
+                result = await call(database, state).WaitAsync(cancellationToken);
+            }
+            catch (RedisServerException ex) when (RedisScript.IsMissing(ex))
+            {
+                result = await RedisScript.LoadAllAndRunAgainAsync(database, call, state, cancellationToken);
+            }
+
+            failed = false;
+            if (!insidePipelines)
+            {
+                _metrics.RecordOperation(operation, "success", started);
+            }
+
             return result;
         }
         catch (Exception ex) when (ExceptionFactory.IsTransient(ex))
         {
             NoteFailure();
+            if (insidePipelines)
+            {
+                throw;
+            }
 
-            // The failed attempt goes to the pipelines as their first attempt, so the breaker counts it and the retry
-            // budget stays what it is configured to be.
-            return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, ExceptionDispatchInfo.Capture(ex), started, cancellationToken);
+            failure = ExceptionDispatchInfo.Capture(ex);
         }
-        catch (CoordinationUnavailableException)
+        catch (CoordinationUnavailableException) when (!insidePipelines)
         {
             _metrics.RecordOperation(operation, "failure", started);
             throw;
         }
+        finally
+        {
+            connection?.Exit(failed);
+        }
+
+        // The failed attempt goes to the pipelines as their first attempt, so the breaker counts it and the retry
+        // budget stays what it is configured to be.
+        return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, failure, started, cancellationToken);
     }
 
     /// <summary>
@@ -193,7 +239,7 @@ internal sealed class RedisExecutor
         CancellationToken cancellationToken)
     {
         var pipeline = idempotent ? _idempotent : _nonIdempotent;
-        var attempt = new PipelineAttempt<TState, TResult>(this, call, state, firstFailure);
+        var attempt = new PipelineAttempt<TState, TResult>(this, operation, idempotent, call, state, firstFailure);
         try
         {
             var result = await pipeline.ExecuteAsync(static (attempt, token) => attempt.RunAsync(token), attempt, cancellationToken);
@@ -210,28 +256,22 @@ internal sealed class RedisExecutor
     /// <summary>One call inside the pipelines: replays the failure the quiet path already saw, then runs on the pool.</summary>
     private sealed class PipelineAttempt<TState, TResult>(
         RedisExecutor executor,
+        string operation,
+        bool idempotent,
         Func<IDatabase, TState, Task<TResult>> call,
         TState state,
         ExceptionDispatchInfo? pendingFailure)
     {
         private ExceptionDispatchInfo? _pendingFailure = pendingFailure;
 
-        public async ValueTask<TResult> RunAsync(CancellationToken cancellationToken)
+        public ValueTask<TResult> RunAsync(CancellationToken cancellationToken)
         {
             if (Interlocked.Exchange(ref _pendingFailure, null) is { } failure)
             {
                 failure.Throw();
             }
 
-            try
-            {
-                return await executor._pool.RunAsync(call, state, cancellationToken);
-            }
-            catch (Exception ex) when (ExceptionFactory.IsTransient(ex))
-            {
-                executor.NoteFailure();
-                throw;
-            }
+            return executor.RunAsync(operation, idempotent, call, state, insidePipelines: true, cancellationToken);
         }
     }
 }

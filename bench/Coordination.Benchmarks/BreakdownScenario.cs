@@ -20,10 +20,26 @@ internal sealed class BreakdownScenario(BenchmarkSettings settings, IConnectionM
         var layers = new (string Name, Func<int, long, ValueTask> Operation)[]
         {
             ("raw multiplexer", async (c, i) => await database.StringGetAsync(keys[Key(c, i)])),
-            ("pool (RunAsync: routing, counters, the pooled multiplexer)", async (c, i) => await executor.Pool.RunAsync(static (db, k) => db.StringGetAsync(k), keys[Key(c, i)], cancellationToken)),
+            ("pool (Enter/Exit: routing, counters, the pooled multiplexer)", async (c, i) => await GetOnPoolAsync(executor.Pool, keys[Key(c, i)])),
             ("executor (quiet path: pool + metric; Polly after a failure)", async (c, i) => await executor.ExecuteAsync("kv.get", idempotent: true, static (db, k) => db.StringGetAsync(k), keys[Key(c, i)], cancellationToken)),
             ("coordinator (GetAsync<string>: read combining, JSON, span)", async (c, i) => await coordinator.GetAsync<string>(names[Key(c, i)], cancellationToken)),
         };
+
+        // What the executor does around a call on the pool, without the executor.
+        static async ValueTask GetOnPoolAsync(RedisConnectionPool pool, RedisKey key)
+        {
+            var connection = pool.Enter();
+            var failed = true;
+            try
+            {
+                await connection.Multiplexer.GetDatabase().StringGetAsync(key);
+                failed = false;
+            }
+            finally
+            {
+                connection.Exit(failed);
+            }
+        }
 
         foreach (var concurrency in settings.Concurrency)
         {

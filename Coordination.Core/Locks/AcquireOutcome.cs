@@ -23,13 +23,37 @@ internal sealed record AcquireOutcome(
     /// </summary>
     public string? FastHold { get; init; }
 
-    /// <summary>Reads lock_fast_acquire.lua's answer for the new hold <paramref name="token"/>, stored as <paramref name="fastHold"/>.</summary>
-    public static AcquireOutcome ParseFast(RedisResult result, string token, string fastHold)
+    /// <summary>
+    /// Reads lock_fast_acquire.lua's answer for the new hold <paramref name="token"/>, stored as
+    /// <paramref name="fastHold"/> for <paramref name="timeToLiveMilliseconds"/>. An answer of one integer carries the
+    /// expiry's low bits only, completed with <paramref name="clock"/>'s reading (asked for by the call when there was
+    /// one), sent at <paramref name="sentTimestamp"/>; a whole expiry time updates the clock.
+    /// </summary>
+    public static AcquireOutcome ParseFast(
+        RedisResult result, string token, string fastHold, long timeToLiveMilliseconds, RedisClock clock, RedisClock.Reading? reading, long sentTimestamp)
     {
-        var parts = (RedisResult[])result!;
-        return (long)parts[0] == 1
-            ? new AcquireOutcome(AcquireStatus.Acquired, token, (long)parts[1], (long)parts[2], 1, 0, 0, []) { FastHold = fastHold }
-            : new AcquireOutcome(AcquireStatus.Refused, string.Empty, 0, 0, 0, -1, 0, []);
+        long fencingToken;
+        long expiresAt;
+        if (result.Resp2Type == ResultType.Array)
+        {
+            var parts = (RedisResult[])result!;
+            (fencingToken, expiresAt) = ((long)parts[0], (long)parts[1]);
+            clock.Observe(expiresAt - timeToLiveMilliseconds, sentTimestamp);
+        }
+        else if ((long)result is var packed && packed != 0)
+        {
+            const long lowMask = (1L << RedisClock.LowBits) - 1;
+            fencingToken = packed >> RedisClock.LowBits;
+            expiresAt = reading is null
+                ? throw new InvalidOperationException("lock_fast_acquire.lua sent part of an expiry time that was asked for whole.")
+                : reading.CompleteTime(packed & lowMask, sentTimestamp, timeToLiveMilliseconds);
+        }
+        else
+        {
+            return new AcquireOutcome(AcquireStatus.Refused, string.Empty, 0, 0, 0, -1, 0, []);
+        }
+
+        return new AcquireOutcome(AcquireStatus.Acquired, token, fencingToken, expiresAt, 1, 0, 0, []) { FastHold = fastHold };
     }
 
     /// <summary>The value lock_fast_acquire.lua stores for a hold: its token and owner (tokens never contain '|').</summary>

@@ -37,6 +37,7 @@ internal sealed class LockRuntime : IAsyncDisposable
         ReplicaAcknowledgeTimeout = LockRules.ReplicaWait(Options.ReplicaAcknowledgeTimeout, options.Resilience.AttemptTimeout);
         Waiters = new LockWaiters(executor.Pool, Channel, options.Resilience.AttemptTimeout, Logger);
         Primary = new PrimaryWatcher(executor.Pool, options.Resilience.AttemptTimeout, Logger);
+        Clock = new RedisClock(time);
     }
 
     public RedisExecutor Executor { get; }
@@ -57,6 +58,9 @@ internal sealed class LockRuntime : IAsyncDisposable
     public TimeSpan ReplicaAcknowledgeTimeout { get; }
 
     public LockWaiters Waiters { get; }
+
+    /// <summary>Redis's clock as last read, which completes the expiry times of fast acquisitions.</summary>
+    public RedisClock Clock { get; }
 
     public PrimaryWatcher Primary { get; }
 

@@ -418,8 +418,12 @@ internal sealed partial class RedisLockManager
     private async ValueTask<AcquireOutcome> RunAcquireScriptAsync(LockRequest request, long leaseMilliseconds, bool fast, CancellationToken cancellationToken)
     {
         var timeToLive = (long)Math.Ceiling(request.Settings.TimeToLive.TotalMilliseconds);
+        var sent = _runtime.Time.GetTimestamp();
+        var clockReading = fast ? _runtime.Clock.Current(sent) : null;
         RedisValue[] arguments = fast
-            ? [AcquireOutcome.FastHoldOf(request.Token, request.Owner), timeToLive]
+            ? clockReading is null
+                ? [AcquireOutcome.FastHoldOf(request.Token, request.Owner), timeToLive, "1"]
+                : [AcquireOutcome.FastHoldOf(request.Token, request.Owner), timeToLive]
             :
             [
                 request.Token,
@@ -431,8 +435,7 @@ internal sealed partial class RedisLockManager
                 leaseMilliseconds,
                 request.Settings.Fair ? "1" : "0",
             ];
-        var sent = _runtime.Time.GetTimestamp();
-        var attempt = new AcquireAttempt(this, request.Keys, request.Token, arguments, fast, request.Settings.ReplicasToAcknowledge, (long)Math.Ceiling(_runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
+        var attempt = new AcquireAttempt(this, request.Keys, request.Token, arguments, fast, clockReading, sent, request.Settings.ReplicasToAcknowledge);
         AcquireOutcome outcome;
         try
         {
@@ -542,7 +545,8 @@ internal sealed partial class RedisLockManager
     /// the same connection, where Redis runs it after the acquisition. That is safe only for a new hold (its token
     /// is this request's own); a re-entry is undone only when its grant is seen.
     /// </summary>
-    private sealed class AcquireAttempt(RedisLockManager manager, LockKeys keys, string token, RedisValue[] arguments, bool fast, int replicas, long replicaTimeoutMilliseconds)
+    private sealed class AcquireAttempt(
+        RedisLockManager manager, LockKeys keys, string token, RedisValue[] arguments, bool fast, RedisClock.Reading? clockReading, long sent, int replicas)
     {
         private readonly Lock _gate = new();
         private IDatabase? _database;
@@ -562,7 +566,8 @@ internal sealed partial class RedisLockManager
             }
 
             var outcome = fast
-                ? AcquireOutcome.ParseFast(await RedisScript.LockFastAcquire.EvaluateByShaAsync(database, keys.FastAcquire, arguments), token, (string)arguments[0]!)
+                ? AcquireOutcome.ParseFast(
+                    await RedisScript.LockFastAcquire.EvaluateByShaAsync(database, keys.FastAcquire, arguments), token, (string)arguments[0]!, (long)arguments[1], manager._runtime.Clock, clockReading, sent)
                 : AcquireOutcome.Parse(await RedisScript.LockAcquire.EvaluateByShaAsync(database, keys.All, arguments));
             if (outcome.Status != AcquireStatus.Acquired)
             {
@@ -582,7 +587,7 @@ internal sealed partial class RedisLockManager
             if (replicas > 0)
             {
                 var server = database.Multiplexer.GetServer((RedisKey)keys.Base);
-                Acknowledged = (long)await server.ExecuteAsync("WAIT", replicas, replicaTimeoutMilliseconds);
+                Acknowledged = (long)await server.ExecuteAsync("WAIT", replicas, (long)Math.Ceiling(manager._runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
             }
 
             return outcome;

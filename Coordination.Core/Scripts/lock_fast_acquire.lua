@@ -4,10 +4,18 @@
 -- A free lock is one without KEYS[1] (of either layout): the holds key always expires with its last live hold.
 -- KEYS[1]: the holds. KEYS[2]: the fencing counter (never expires).
 -- ARGV[1]: the hold, "<token>|<owner>" (the client joins them: one string operation less here, per acquisition).
--- ARGV[2]: the time to live in ms.
--- Returns {1, fencing token, expires at (ms of server time)} when taken; {0} when the lock is not free.
+-- ARGV[2]: the time to live in ms. ARGV[3] (optional): "1" to have the expiry time whole (see below).
+-- Returns 0 when the lock is not free. When taken: {fencing token, expires at (ms of server time)} if ARGV[3] is
+-- given or the token is 2^32 or more; otherwise one integer, fencing token * 2^21 + (expires at mod 2^21), which the
+-- client completes with its estimate of the server's clock (RedisClock.cs). One integer costs Redis and the client
+-- less than an array, and stays exact in Lua's doubles (below 2^53).
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    return {0}
+    return 0
 end
 -- The hold's fencing token is not stored with it: while it is in the fast layout it is the counter's value.
-return {1, redis.call('INCR', KEYS[2]), redis.call('PEXPIRETIME', KEYS[1])}
+local fence = redis.call('INCR', KEYS[2])
+local expiresAt = redis.call('PEXPIRETIME', KEYS[1])
+if ARGV[3] or fence >= 4294967296 then
+    return {fence, expiresAt}
+end
+return fence * 2097152 + expiresAt % 2097152

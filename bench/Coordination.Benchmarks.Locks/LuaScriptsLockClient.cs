@@ -59,8 +59,9 @@ internal sealed class LuaScriptsLockClient : ILockClient
 
         // The hold "token|owner", ttl ms.
         var hold = token + "|lockbench-owner";
-        var result = (RedisResult[])(await _database.ScriptEvaluateAsync(_acquire, [lockKey, lockKey + ":fence"], [hold, _timeToLiveMilliseconds]))!;
-        return (long)result[0] == 1 ? new Handle(this, lockKey, hold) : null;
+        // Taken: one integer (fencing token and the expiry's low bits) or, from 2^32 tokens on, an array; refused: 0.
+        var result = await _database.ScriptEvaluateAsync(_acquire, [lockKey, lockKey + ":fence"], [hold, _timeToLiveMilliseconds]);
+        return result.Resp2Type == ResultType.Array || (long)result != 0 ? new Handle(this, lockKey, hold) : null;
     }
 
     public ValueTask<IAsyncDisposable?> AcquireAsync(string name, TimeSpan wait, CancellationToken cancellationToken) =>

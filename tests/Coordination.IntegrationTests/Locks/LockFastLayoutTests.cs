@@ -91,6 +91,41 @@ public sealed class LockFastLayoutTests(SharedRedisFixture redis) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task FastHold_ExpiresAt_IsRedisOwnExpiry_WhetherSentWholeOrAsLowBits()
+    {
+        // The first fast acquisition of a process asks for the whole expiry time, the ones after it get its low bits
+        // (completed from Redis's clock as last read), and fencing tokens from 2^32 on make Redis send it whole again.
+        var holds = (RedisKey)_hosts[0].RedisKey("expiring", "lock");
+        var clock = ((RedisLockManager)_hosts.Locks(0)).Runtime.Clock;
+        Assert.Null(clock.Current(TimeProvider.System.GetTimestamp()));
+
+        async Task<long> AcquireAndCheckAsync()
+        {
+            await using var handle = await _hosts.Locks(0).AcquireAsync("expiring", new LockOptions { TimeToLive = TimeSpan.FromSeconds(20) }, Token);
+            Assert.Equal(RedisType.String, await _admin.KeyTypeAsync(holds));
+            var expiresAt = (long)await _admin.ExecuteAsync("PEXPIRETIME", holds);
+            Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(expiresAt), handle.ExpiresAt);
+            Assert.NotNull(clock.Current(TimeProvider.System.GetTimestamp()));
+            return handle.FencingToken;
+        }
+
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.Equal(i, await AcquireAndCheckAsync());
+        }
+
+        // The largest token sent with low bits, then the first ones sent whole.
+        await _admin.StringSetAsync(holds.Append(":fence"), (1L << 32) - 2);
+        Assert.Equal((1L << 32) - 1, await AcquireAndCheckAsync());
+        Assert.Equal(1L << 32, await AcquireAndCheckAsync());
+        Assert.Equal((1L << 32) + 1, await AcquireAndCheckAsync());
+
+        // Far above: packed into one number, the expiry's low bits would be lost to Lua's doubles.
+        await _admin.StringSetAsync(holds.Append(":fence"), 1L << 40);
+        Assert.Equal((1L << 40) + 1, await AcquireAndCheckAsync());
+    }
+
+    [Fact]
     public async Task FencingTokens_AlternatingLayouts_StrictlyIncrease()
     {
         var fences = new List<long>();

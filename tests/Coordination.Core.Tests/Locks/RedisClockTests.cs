@@ -1,0 +1,122 @@
+using StackExchange.Redis;
+
+namespace Coordination.Core.Tests.Locks;
+
+/// <summary>
+/// Completing the expiry times lock_fast_acquire.lua sends as low bits, from an estimate of Redis's clock carried
+/// forward by the local monotonic clock (here a stepped one, in ms).
+/// </summary>
+public class RedisClockTests
+{
+    private const long Window = 1L << RedisClock.LowBits;
+    private const long Ttl = 30_000;
+
+    // Just below a window boundary, so estimates on either side of it are covered.
+    private const long RedisNow = 1_795_668_000_000 - (1_795_668_000_000 % Window) + Window - 5_000;
+
+    [Fact]
+    public void Current_OnlyWhileTheReadingIsRecent()
+    {
+        var time = new SteppedTime();
+        var clock = new RedisClock(time);
+        Assert.Null(clock.Current(time.GetTimestamp()));
+
+        clock.Observe(RedisNow, time.GetTimestamp());
+        Assert.NotNull(clock.Current(time.GetTimestamp()));
+
+        time.Now += (long)RedisClock.MaxAge.TotalMilliseconds - 1;
+        Assert.NotNull(clock.Current(time.GetTimestamp()));
+        time.Now += 1;
+        Assert.Null(clock.Current(time.GetTimestamp()));
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(2, 0)]
+    [InlineData(40, 0)]
+    [InlineData(0, 59_000)]
+    [InlineData(0, -59_000)]
+    [InlineData(7_000, 59_000)]
+    [InlineData(7_000, -59_000)]
+    public void CompleteTime_WithinTheTrustedDeviation_ExactAndStillTrusted(long elapsedMilliseconds, long redisAhead)
+    {
+        var time = new SteppedTime();
+        var clock = new RedisClock(time);
+        clock.Observe(RedisNow, time.GetTimestamp());
+        var reading = clock.Current(time.GetTimestamp())!;
+
+        time.Now += elapsedMilliseconds;
+        var expiresAt = RedisNow + elapsedMilliseconds + redisAhead + Ttl;
+        Assert.Equal(expiresAt, reading.CompleteTime(expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
+
+        // The completed time is a reading of its own: the next estimate starts from it.
+        var next = clock.Current(time.GetTimestamp());
+        Assert.NotNull(next);
+        Assert.Equal(elapsedMilliseconds >= 1_000 ? expiresAt - Ttl : RedisNow, next.RedisMilliseconds);
+    }
+
+    [Theory]
+    [InlineData(61_000)]
+    [InlineData(-61_000)]
+    [InlineData(17 * 60_000)]
+    [InlineData(-17 * 60_000)]
+    public void CompleteTime_FarFromTheEstimate_StillExactWithinHalfTheWindow_ButTheReadingIsDropped(long redisAhead)
+    {
+        var time = new SteppedTime();
+        var clock = new RedisClock(time);
+        clock.Observe(RedisNow, time.GetTimestamp());
+        var reading = clock.Current(time.GetTimestamp())!;
+
+        var expiresAt = RedisNow + redisAhead + Ttl;
+        Assert.Equal(expiresAt, reading.CompleteTime(expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
+        Assert.Null(clock.Current(time.GetTimestamp()));
+    }
+
+    [Fact]
+    public void CompleteTime_ClockOffByMoreThanHalfTheWindow_ReadingDropped()
+    {
+        // 20 minutes off reads as 15 minutes the other way (the documented limit), which is far enough to distrust.
+        var time = new SteppedTime();
+        var clock = new RedisClock(time);
+        clock.Observe(RedisNow, time.GetTimestamp());
+        var reading = clock.Current(time.GetTimestamp())!;
+
+        var expiresAt = RedisNow + (20 * 60_000) + Ttl;
+        Assert.Equal(expiresAt - Window, reading.CompleteTime(expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
+        Assert.Null(clock.Current(time.GetTimestamp()));
+    }
+
+    [Fact]
+    public void ParseFast_EachAnswer()
+    {
+        var time = new SteppedTime();
+        var clock = new RedisClock(time);
+        var expiresAt = RedisNow + Ttl;
+
+        // Asked whole (no reading yet): the array, which also sets the clock.
+        var whole = AcquireOutcome.ParseFast(RedisResult.Create([RedisResult.Create(7), RedisResult.Create(expiresAt)]), "tok", "tok|o", Ttl, clock, null, time.GetTimestamp());
+        Assert.Equal((AcquireStatus.Acquired, "tok", 7L, expiresAt, "tok|o"), (whole.Status, whole.Token, whole.FencingToken, whole.ExpiresAtMilliseconds, whole.FastHold));
+        var reading = clock.Current(time.GetTimestamp());
+        Assert.NotNull(reading);
+        Assert.Equal(RedisNow, reading.RedisMilliseconds);
+
+        // Packed: token above the low bits, completed from the reading.
+        time.Now += 2_000;
+        var packed = (8L << RedisClock.LowBits) + ((expiresAt + 2_003) & (Window - 1));
+        var completed = AcquireOutcome.ParseFast(RedisResult.Create(packed), "tok2", "tok2|o", Ttl, clock, reading, time.GetTimestamp());
+        Assert.Equal((AcquireStatus.Acquired, 8L, expiresAt + 2_003), (completed.Status, completed.FencingToken, completed.ExpiresAtMilliseconds));
+
+        var refused = AcquireOutcome.ParseFast(RedisResult.Create(0), "tok3", "tok3|o", Ttl, clock, reading, time.GetTimestamp());
+        Assert.Equal((AcquireStatus.Refused, null), (refused.Status, refused.FastHold));
+        Assert.Throws<InvalidOperationException>(() => AcquireOutcome.ParseFast(RedisResult.Create(packed), "t", "t|o", Ttl, clock, null, time.GetTimestamp()));
+    }
+
+    private sealed class SteppedTime : TimeProvider
+    {
+        public long Now { get; set; } = 1_000_000;
+
+        public override long TimestampFrequency => 1_000;
+
+        public override long GetTimestamp() => Now;
+    }
+}

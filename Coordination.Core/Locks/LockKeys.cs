@@ -17,10 +17,14 @@ internal sealed class LockKeys
     public LockKeys(string prefix, string tenant, string capability, string name)
     {
         Name = name;
+        Capability = capability;
         Base = string.Concat(prefix, ":", tenant, ":", capability, ":{", name.StartsWith('}') ? TagGuard + name : name, "}");
     }
 
     public string Name { get; }
+
+    /// <summary>"lock" or "semaphore": the kind of lock whose keys these are.</summary>
+    public string Capability { get; }
 
     /// <summary>The hash of holds; also what release messages name.</summary>
     public string Base { get; }
@@ -44,4 +48,28 @@ internal sealed class LockKeys
 
     /// <summary>The channel releases are published on (one per key prefix, shared by the tenants).</summary>
     public static string Channel(string prefix) => prefix + ":lock-released";
+}
+
+/// <summary>
+/// The keys of recently used locks of one tenant, so a name locked again and again does not build its key strings
+/// and arrays on every acquisition. Direct-mapped by the name's hash: bounded whatever the number of names, and a
+/// miss (or a race of two names on one slot) only builds the keys anew.
+/// </summary>
+internal sealed class LockKeysCache(string prefix, string tenant)
+{
+    private const int Slots = 1024;
+    private readonly LockKeys?[] _slots = new LockKeys?[Slots];
+
+    public LockKeys Get(string capability, string name)
+    {
+        var slot = (name.GetHashCode() ^ capability.Length) & (Slots - 1);
+        if (Volatile.Read(ref _slots[slot]) is { } cached && cached.Name == name && cached.Capability == capability)
+        {
+            return cached;
+        }
+
+        var keys = new LockKeys(prefix, tenant, capability, name);
+        Volatile.Write(ref _slots[slot], keys);
+        return keys;
+    }
 }

@@ -18,7 +18,7 @@ internal sealed partial class RedisLockManager
         }
 
         var settings = LockRules.Resolve(options, _options, defaultWait);
-        var keys = new LockKeys(_prefix, Tenant, kind == LockKind.Semaphore ? SemaphoreCapability : LockCapability, name);
+        var keys = _keys.Get(kind == LockKind.Semaphore ? SemaphoreCapability : LockCapability, name);
         var request = new LockRequest(kind, keys, settings, permits, tracked: true);
         if (settings.Owner is { } owner)
         {

@@ -13,7 +13,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     private readonly LockRuntime _runtime;
     private readonly RedisExecutor _executor;
     private readonly LocksOptions _options;
-    private readonly string _prefix;
+    private readonly LockKeysCache _keys;
     private readonly ConcurrentDictionary<(string Key, string Token), HeldLock> _holds = new();
     private readonly Lock _levelsGate = new();
     private readonly Dictionary<string, List<HeldLock>> _levels = new(StringComparer.Ordinal);
@@ -25,8 +25,8 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
         _runtime = runtime;
         _executor = runtime.Executor;
         _options = runtime.Options;
-        _prefix = runtime.KeyPrefix;
-        _graph = LockKeys.Graph(_prefix, tenant);
+        _graph = LockKeys.Graph(runtime.KeyPrefix, tenant);
+        _keys = new LockKeysCache(runtime.KeyPrefix, tenant);
         runtime.Primary.Changed += OnPrimaryChanged;
     }
 
@@ -193,7 +193,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     private LockKeys LockKeysOf(string name)
     {
         CoordinationKey.ValidateName(name, nameof(name));
-        return new LockKeys(_prefix, Tenant, LockCapability, name);
+        return _keys.Get(LockCapability, name);
     }
 
     private void OnPrimaryChanged(long epoch)

@@ -20,6 +20,26 @@ public class LockKeysTests
         Assert.Equal([keys.All[0]], keys.FastRelease);
     }
 
+    [Fact]
+    public void Cache_SameNameAndKind_SameKeys_OtherwiseTheirOwn()
+    {
+        var cache = new LockKeysCache("coord", "acme");
+        var orders = cache.Get("lock", "orders");
+
+        Assert.Same(orders, cache.Get("lock", "orders"));
+        Assert.Equal("coord:acme:lock:{orders}", orders.Base);
+        Assert.Equal("coord:acme:semaphore:{orders}", cache.Get("semaphore", "orders").Base);
+
+        // Far more names than slots: every answer is still the keys of the name asked for.
+        for (var i = 0; i < 5000; i++)
+        {
+            var name = $"n{i}";
+            Assert.Equal($"coord:acme:lock:{{{name}}}", cache.Get("lock", name).Base);
+        }
+
+        Assert.Equal("coord:acme:lock:{orders}", cache.Get("lock", "orders").Base);
+    }
+
     [Theory]
     [InlineData("}starts-with-close")]
     [InlineData("}")]

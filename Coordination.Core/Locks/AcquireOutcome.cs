@@ -46,7 +46,7 @@ internal sealed record AcquireOutcome(
             fencingToken = packed >> RedisClock.LowBits;
             expiresAt = reading is null
                 ? throw new InvalidOperationException("lock_fast_acquire.lua sent part of an expiry time that was asked for whole.")
-                : reading.CompleteTime(packed & lowMask, sentTimestamp, timeToLiveMilliseconds);
+                : clock.CompleteTime(reading, packed & lowMask, sentTimestamp, timeToLiveMilliseconds);
         }
         else
         {

@@ -4,7 +4,7 @@ namespace Coordination;
 /// Redis's clock as this process last read it, carried forward by the local monotonic clock. It only has to be
 /// right to within minutes: lock_fast_acquire.lua answers with the low <see cref="LowBits"/> bits of the new hold's
 /// expiry time (a reply of one integer costs Redis and the client less than an array), and
-/// <see cref="Reading.CompleteTime"/> picks the one time with those bits nearest to the estimate. Every completed
+/// <see cref="CompleteTime"/> picks the one time with those bits nearest to the estimate. Every completed
 /// time is itself a reading of Redis's clock, so under traffic the estimate stays within a round trip; after
 /// <see cref="MaxAge"/> without one, the next fast acquisition asks Redis for the whole time again.
 /// </summary>
@@ -38,45 +38,36 @@ internal sealed class RedisClock(TimeProvider time)
         // Readings are replaced at most once a second: one allocation per second, not one per acquisition.
         if (Volatile.Read(ref _reading) is not { } reading || time.GetElapsedTime(reading.Timestamp, timestamp) >= RefreshInterval)
         {
-            Volatile.Write(ref _reading, new Reading(this, redisMilliseconds, timestamp));
+            Volatile.Write(ref _reading, new Reading(redisMilliseconds, timestamp));
         }
     }
 
-    private void Distrust(Reading reading) => Interlocked.CompareExchange(ref _reading, null, reading);
+    /// <summary>
+    /// The Redis time (Unix ms) whose low <see cref="LowBits"/> bits are <paramref name="lowBits"/> nearest to Redis's
+    /// time at <paramref name="timestamp"/> plus <paramref name="offsetMilliseconds"/>, estimated from
+    /// <paramref name="reading"/>. Exact while Redis's clock is within about 17 minutes of that reading carried forward.
+    /// </summary>
+    public long CompleteTime(Reading reading, long lowBits, long timestamp, long offsetMilliseconds)
+    {
+        var estimate = reading.RedisMilliseconds + (long)time.GetElapsedTime(reading.Timestamp, timestamp).TotalMilliseconds + offsetMilliseconds;
+        var completed = estimate - ((estimate - lowBits) & (Window - 1));
+        if (estimate - completed > Window / 2)
+        {
+            completed += Window;
+        }
+
+        if (Math.Abs(completed - estimate) > TrustedDeviationMilliseconds)
+        {
+            Interlocked.CompareExchange(ref _reading, null, reading);
+        }
+        else
+        {
+            Observe(completed - offsetMilliseconds, timestamp);
+        }
+
+        return completed;
+    }
 
     /// <summary>One reading of Redis's clock: its time (Unix ms) and the local monotonic timestamp it was taken at.</summary>
-    internal sealed class Reading(RedisClock clock, long redisMilliseconds, long timestamp)
-    {
-        public long RedisMilliseconds { get; } = redisMilliseconds;
-
-        public long Timestamp { get; } = timestamp;
-
-        /// <summary>
-        /// The Redis time (Unix ms) whose low <see cref="LowBits"/> bits are <paramref name="lowBits"/> nearest to
-        /// Redis's time at <paramref name="timestamp"/> plus <paramref name="offsetMilliseconds"/>. Exact while
-        /// Redis's clock is within about 17 minutes of this reading carried forward.
-        /// </summary>
-        public long CompleteTime(long lowBits, long timestamp, long offsetMilliseconds)
-        {
-            var estimate = RedisMilliseconds + (long)clock.Time.GetElapsedTime(Timestamp, timestamp).TotalMilliseconds + offsetMilliseconds;
-            var completed = estimate - ((estimate - lowBits) & (Window - 1));
-            if (estimate - completed > Window / 2)
-            {
-                completed += Window;
-            }
-
-            if (Math.Abs(completed - estimate) > TrustedDeviationMilliseconds)
-            {
-                clock.Distrust(this);
-            }
-            else
-            {
-                clock.Observe(completed - offsetMilliseconds, timestamp);
-            }
-
-            return completed;
-        }
-    }
-
-    private TimeProvider Time => time;
+    internal sealed record Reading(long RedisMilliseconds, long Timestamp);
 }

@@ -47,7 +47,7 @@ public class RedisClockTests
 
         time.Now += elapsedMilliseconds;
         var expiresAt = RedisNow + elapsedMilliseconds + redisAhead + Ttl;
-        Assert.Equal(expiresAt, reading.CompleteTime(expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
+        Assert.Equal(expiresAt, clock.CompleteTime(reading, expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
 
         // The completed time is a reading of its own: the next estimate starts from it.
         var next = clock.Current(time.GetTimestamp());
@@ -68,7 +68,7 @@ public class RedisClockTests
         var reading = clock.Current(time.GetTimestamp())!;
 
         var expiresAt = RedisNow + redisAhead + Ttl;
-        Assert.Equal(expiresAt, reading.CompleteTime(expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
+        Assert.Equal(expiresAt, clock.CompleteTime(reading, expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
         Assert.Null(clock.Current(time.GetTimestamp()));
     }
 
@@ -82,7 +82,7 @@ public class RedisClockTests
         var reading = clock.Current(time.GetTimestamp())!;
 
         var expiresAt = RedisNow + (20 * 60_000) + Ttl;
-        Assert.Equal(expiresAt - Window, reading.CompleteTime(expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
+        Assert.Equal(expiresAt - Window, clock.CompleteTime(reading, expiresAt & (Window - 1), time.GetTimestamp(), Ttl));
         Assert.Null(clock.Current(time.GetTimestamp()));
     }
 

@@ -36,6 +36,25 @@ public static class CoordinationHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionName);
 
+        var services = builder.Services;
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(CoordinationRegistration))?.ImplementationInstance is CoordinationRegistration registered)
+        {
+            // Called again (a library and the application both add it): nothing is registered twice.
+            if (!string.Equals(registered.ConnectionName, connectionName, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException(
+                    $"AddCoordination was already called with the connection name '{registered.ConnectionName}'; one host has one coordination platform, so it cannot be added again for '{connectionName}'.");
+            }
+
+            if (configure is not null)
+            {
+                services.Configure(configure);
+            }
+
+            return new CoordinationBuilder(builder, connectionName);
+        }
+
+        services.AddSingleton(new CoordinationRegistration(connectionName));
         var redisSettings = new StackExchangeRedisSettings();
         builder.Configuration.GetSection("Aspire:StackExchange:Redis").Bind(redisSettings);
         if (builder.Configuration.GetConnectionString(connectionName) is { Length: > 0 } connectionString)
@@ -48,7 +67,6 @@ public static class CoordinationHostingExtensions
         builder.Configuration.GetSection(CoordinationOptions.SectionName).Bind(registrationOptions);
         configure?.Invoke(registrationOptions);
 
-        var services = builder.Services;
         var optionsBuilder = services.AddOptions<CoordinationOptions>().BindConfiguration(CoordinationOptions.SectionName);
         if (configure is not null)
         {
@@ -81,8 +99,8 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Resilience,
             sp.GetRequiredService<CoordinationEvents>(),
             sp.GetRequiredService<CoordinationMetrics>(),
-            sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.MaxReadsInFlight));
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => new RedisClock(sp.GetRequiredService<TimeProvider>()));
 
         var fallback = registrationOptions.Fallback;
         var fallbackConfigured = fallback.Enabled && !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(fallback.ConnectionName));
@@ -98,33 +116,42 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<CoordinationEvents>(),
             sp.GetRequiredService<CoordinationMetrics>(),
             sp.GetRequiredService<ILogger<KeyValueFallback>>()));
-        services.TryAddSingleton(sp => LockRuntime.Register(new LockRuntime(
+
+        // One runtime per capability, owned by the container and handed to whoever needs it.
+        services.TryAddSingleton(sp => new LockRuntime(
             sp.GetRequiredService<RedisExecutor>(),
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
+            sp.GetRequiredService<RedisClock>(),
+            sp.GetRequiredService<CoordinationEvents>(),
+            sp.GetRequiredService<CoordinationMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>())));
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<IPlatformLocks>(sp => sp.GetRequiredService<LockRuntime>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, CacheOptionsRules>());
+        services.TryAddSingleton(sp => new CacheRuntime(
+            sp.GetRequiredService<RedisExecutor>(),
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
+            sp.GetRequiredService<ICoordinationSerializer>(),
+            sp.GetRequiredService<IPlatformLocks>(),
+            sp.GetRequiredService<RedisClock>(),
+            sp.GetRequiredService<CoordinationMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new CoordinatorFactory(
             sp.GetRequiredService<IOptions<CoordinationOptions>>(),
             sp.GetRequiredService<ICoordinationSerializer>(),
             sp.GetRequiredService<RedisExecutor>(),
             sp.GetRequiredService<KeyValueFallback>(),
-            sp.GetRequiredService<LockRuntime>()));
+            sp.GetRequiredService<LockRuntime>(),
+            sp.GetRequiredService<CacheRuntime>(),
+            sp.GetRequiredService<CoordinationMetrics>()));
         services.TryAddSingleton<ICoordinatorFactory>(sp => sp.GetRequiredService<CoordinatorFactory>());
         services.TryAddSingleton<IRedisCoordinator>(sp => sp.GetRequiredService<CoordinatorFactory>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<IDistributedLockManager>(sp => sp.GetRequiredService<IRedisCoordinator>().Locks);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, CacheOptionsRules>());
-        services.TryAddSingleton(sp => CacheRuntime.Register(sp.GetRequiredService<RedisExecutor>(), () => new CacheRuntime(
-            sp.GetRequiredService<RedisExecutor>(),
-            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
-            sp.GetRequiredService<ICoordinationSerializer>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>())));
         services.TryAddSingleton(sp => sp.GetRequiredService<CacheRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICacheManager>(sp => sp.GetRequiredService<RedisCacheManager>());
-        services.AddHostedService<CacheLifetime>();
         services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
-        services.TryAddSingleton<CoordinationGauges>();
-        services.AddHostedService<CoordinationLifetime>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CoordinationLifetime>());
 
         if (!redisSettings.DisableHealthChecks)
         {

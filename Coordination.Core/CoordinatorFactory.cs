@@ -9,15 +9,22 @@ internal sealed class CoordinatorFactory : ICoordinatorFactory
     private readonly ConcurrentDictionary<string, RedisCoordinator> _coordinators = new(StringComparer.Ordinal);
     private readonly Func<string, RedisCoordinator> _create;
 
-    public CoordinatorFactory(IOptions<CoordinationOptions> options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback)
-        : this(options, serializer, executor, fallback, LockRuntime.For(executor, options.Value))
+    public CoordinatorFactory(
+        IOptions<CoordinationOptions> options,
+        ICoordinationSerializer serializer,
+        RedisExecutor executor,
+        KeyValueFallback fallback,
+        LockRuntime locks,
+        CacheRuntime caches,
+        CoordinationMetrics metrics)
     {
+        // Key/value reads of every tenant combine into one batch under load.
+        Reads = new RedisReadCombiner(executor, metrics, "kv.get", options.Value.MaxReadsInFlight);
+        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, Reads, fallback, locks, caches);
     }
 
-    public CoordinatorFactory(IOptions<CoordinationOptions> options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback, LockRuntime locks)
-    {
-        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, fallback, locks);
-    }
+    /// <summary>The key/value reads of every tenant, combined under load.</summary>
+    internal RedisReadCombiner Reads { get; }
 
     public IRedisCoordinator ForTenant(string tenant) => Get(tenant);
 

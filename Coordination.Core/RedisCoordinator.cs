@@ -9,40 +9,46 @@ namespace Coordination;
 internal sealed class RedisCoordinator : IRedisCoordinator
 {
     private const string KeyValueCapability = "kv";
-    private static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(30);
 
     private readonly CoordinationOptions _options;
     private readonly ICoordinationSerializer _serializer;
     private readonly RedisExecutor _executor;
     private readonly KeyValueFallback _fallback;
+    private readonly RedisReadCombiner _reads;
     private readonly RedisLockManager _locks;
+    private readonly CacheRuntime _caches;
     private ICacheManager? _cache;
 
     // LockAsync/UnlockAsync: this coordinator is one owner; name -> the token of its hold.
     private readonly ConcurrentDictionary<string, string> _heldLocks = new(StringComparer.Ordinal);
     private readonly string _lockOwner = "coordinator:" + LockRuntime.NewOwner();
 
-    public RedisCoordinator(string tenant, CoordinationOptions options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback)
-        : this(tenant, options, serializer, executor, fallback, LockRuntime.For(executor, options))
-    {
-    }
-
-    public RedisCoordinator(string tenant, CoordinationOptions options, ICoordinationSerializer serializer, RedisExecutor executor, KeyValueFallback fallback, LockRuntime locks)
+    public RedisCoordinator(
+        string tenant,
+        CoordinationOptions options,
+        ICoordinationSerializer serializer,
+        RedisExecutor executor,
+        RedisReadCombiner reads,
+        KeyValueFallback fallback,
+        LockRuntime locks,
+        CacheRuntime caches)
     {
         CoordinationKey.ValidateSegment(tenant, nameof(tenant));
         Tenant = tenant;
         _options = options;
         _serializer = serializer;
         _executor = executor;
+        _reads = reads;
         _fallback = fallback;
-        _locks = new RedisLockManager(tenant, locks);
+        _locks = locks.ForTenant(tenant);
+        _caches = caches;
     }
 
     public string Tenant { get; }
 
     public IDistributedLockManager Locks => _locks;
 
-    public ICacheManager Cache => _cache ??= CacheRuntime.For(_executor, _options, _serializer).ForTenant(Tenant);
+    public ICacheManager Cache => _cache ??= _caches.ForTenant(Tenant);
 
     /// <summary>The locks this coordinator holds through <see cref="LockAsync"/>, for release at shutdown.</summary>
     public int HeldLockCount => _heldLocks.Count;
@@ -50,8 +56,8 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public async ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
         var fullKey = BuildKey(KeyValueCapability, key);
-        ValidateTimeToLive(timeToLive, nameof(timeToLive));
-        var bytes = Serialize(value, nameof(value));
+        TimeToLive.Validate(timeToLive, nameof(timeToLive));
+        var bytes = _serializer.SerializeBounded(value, _options.MaxValueBytes, nameof(value));
         using var activity = StartActivity("coordination kv.set", key);
 
         if (_fallback.IsActive && await _fallback.TrySetAsync(fullKey, bytes, timeToLive, "kv.set", cancellationToken))
@@ -89,7 +95,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         RedisValue stored;
         try
         {
-            stored = await _executor.KeyValueReads.GetAsync(fullKey, cancellationToken);
+            stored = await _reads.GetAsync(fullKey, cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured)
         {
@@ -161,7 +167,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public async ValueTask<bool> LockAsync(string key, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
         CoordinationKey.ValidateName(key, nameof(key));
-        ValidateTimeToLive(timeToLive, nameof(timeToLive));
+        TimeToLive.Validate(timeToLive, nameof(timeToLive));
         var ttl = timeToLive ?? _options.DefaultLockTtl;
         using var activity = StartActivity("coordination lock.acquire", key);
 
@@ -202,8 +208,8 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     }
 
     /// <summary>
-    /// Releases every lock this coordinator holds, through <see cref="LockAsync"/> and through the handles of its
-    /// lock manager; returns how many could not be released.
+    /// Releases every lock this coordinator holds through <see cref="LockAsync"/> (the lock runtime releases those
+    /// held through handles); returns how many could not be released.
     /// </summary>
     public async Task<int> ReleaseAllAsync(CancellationToken cancellationToken)
     {
@@ -221,11 +227,6 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             }
         }
 
-        if (_locks.HeldCount > 0)
-        {
-            failures += await _locks.ReleaseAllAsync(cancellationToken);
-        }
-
         return failures;
     }
 
@@ -241,18 +242,6 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         return CoordinationKey.Build(_options.KeyPrefix, Tenant, capability, name);
     }
 
-    private byte[] Serialize<T>(T value, string parameterName)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        _serializer.Serialize(value, buffer);
-        if (buffer.WrittenCount > _options.MaxValueBytes)
-        {
-            throw new ArgumentException($"The serialized value is {buffer.WrittenCount} bytes; at most {_options.MaxValueBytes} are allowed.", parameterName);
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
-
     private T? Deserialize<T>(ReadOnlyMemory<byte> bytes) => _serializer.Deserialize<T>(bytes.Span);
 
     /// <summary>Starts a span named <paramref name="spanName"/> (a constant: no string is built per call) for <paramref name="key"/>.</summary>
@@ -264,11 +253,4 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         return activity;
     }
 
-    internal static void ValidateTimeToLive(TimeSpan? timeToLive, string parameterName)
-    {
-        if (timeToLive is { } ttl && (ttl < TimeSpan.FromMilliseconds(1) || ttl > MaxTimeToLive))
-        {
-            throw new ArgumentOutOfRangeException(parameterName, ttl, "The time to live must be between 1 millisecond and 30 days.");
-        }
-    }
 }

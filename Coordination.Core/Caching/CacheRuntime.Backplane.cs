@@ -79,7 +79,7 @@ internal sealed partial class CacheRuntime
                     (Key: (RedisKey)LogKey, Offset: offset),
                     Stopping);
                 var parts = (RedisResult[])result!;
-                ObserveServerTime((long)parts[0]);
+                Clock.Observe((long)parts[0]);
                 var last = (string)parts[1]!;
                 if (offset is null)
                 {

@@ -2,44 +2,55 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Coordination;
 
 /// <summary>
 /// What the caches of all tenants share on one connection pool: options, the memory level's size accounting, the
-/// estimate of the Redis clock, the backplane (pub/sub and invalidation log) and the instruments.
+/// backplane (pub/sub and invalidation log), the combined reads and the instruments. Owned by the container (one per
+/// host); it keeps one cache per tenant.
 /// </summary>
 internal sealed partial class CacheRuntime : IAsyncDisposable
 {
-    private static readonly ConditionalWeakTable<RedisExecutor, CacheRuntime> ByExecutor = [];
     private readonly ConcurrentDictionary<string, RedisCacheManager> _tenants = new(StringComparer.Ordinal);
     private readonly Func<string, RedisCacheManager> _create;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConditionalWeakTable<CacheEntryOptions, CacheEntrySettings> _settings = [];
     private long _memoryBytes;
     private int _compacting;
-    private long _clockOffset;
     private int _disposed;
 
-    public CacheRuntime(RedisExecutor executor, CoordinationOptions options, ICoordinationSerializer serializer, TimeProvider time, ILoggerFactory loggerFactory)
+    public CacheRuntime(
+        RedisExecutor executor,
+        CoordinationOptions options,
+        ICoordinationSerializer serializer,
+        IPlatformLocks platformLocks,
+        RedisClock clock,
+        CoordinationMetrics metrics,
+        TimeProvider time,
+        ILoggerFactory loggerFactory)
     {
         Executor = executor;
         Options = options.Cache;
         KeyPrefix = options.KeyPrefix;
         MaxValueBytes = options.MaxValueBytes;
         Serializer = serializer;
+        Clock = clock;
         Time = time;
         Logger = loggerFactory.CreateLogger<RedisCacheManager>();
-        Metrics = new CacheMetrics(executor.Metrics.Meter);
+        Metrics = new CacheMetrics(metrics.Meter);
+        Reads = new RedisReadCombiner(executor, metrics, "cache.get", options.MaxReadsInFlight);
         LogKey = KeyPrefix + ":cache-log";
         Channel = KeyPrefix + ":cache-bus";
         NodeId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        _create = tenant => new RedisCacheManager(this, tenant, LockRuntime.For(executor, options));
+        _create = tenant => new RedisCacheManager(this, tenant, platformLocks.For(tenant));
     }
 
     /// <summary>The entry reads of every tenant, combined under load.</summary>
-    public RedisReadCombiner Reads => Executor.CacheReads;
+    public RedisReadCombiner Reads { get; }
+
+    /// <summary>Redis's clock as last read; entry times are in it.</summary>
+    public RedisClock Clock { get; }
 
     public RedisExecutor Executor { get; }
 
@@ -71,14 +82,6 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
 
     public long MemoryBytes => Interlocked.Read(ref _memoryBytes);
 
-    /// <summary>The runtime registered for <paramref name="executor"/>, or a new one with default clock and logging.</summary>
-    public static CacheRuntime For(RedisExecutor executor, CoordinationOptions options, ICoordinationSerializer serializer) =>
-        ByExecutor.GetValue(executor, e => new CacheRuntime(e, options, serializer, TimeProvider.System, NullLoggerFactory.Instance));
-
-    /// <summary>Makes <paramref name="create"/>'s runtime the one <see cref="For"/> returns, unless one is already in use.</summary>
-    public static CacheRuntime Register(RedisExecutor executor, Func<CacheRuntime> create) =>
-        ByExecutor.GetValue(executor, _ => create());
-
     /// <summary>
     /// <paramref name="options"/> resolved and validated, once per instance (a hot path that passes the same options
     /// on every call neither allocates nor validates again).
@@ -96,11 +99,7 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
     public ICollection<RedisCacheManager> Tenants => _tenants.Values;
 
     /// <summary>The Redis clock in Unix milliseconds, estimated from the last script that returned it.</summary>
-    public long NowMs() => Time.GetUtcNow().ToUnixTimeMilliseconds() + Interlocked.Read(ref _clockOffset);
-
-    /// <summary>Learns the offset of the Redis clock from a server time a script just returned.</summary>
-    public void ObserveServerTime(long serverMs) =>
-        Interlocked.Exchange(ref _clockOffset, serverMs - Time.GetUtcNow().ToUnixTimeMilliseconds());
+    public long NowMs() => Clock.EstimateNow();
 
     public void AddMemoryBytes(long delta)
     {

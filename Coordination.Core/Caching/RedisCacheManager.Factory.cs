@@ -13,7 +13,7 @@ internal sealed partial class RedisCacheManager
 {
     private const int MaxLockNameBytes = 400;
     private readonly ConcurrentDictionary<string, Task> _flights = new(StringComparer.Ordinal);
-    private readonly RedisLockManager _locks;
+    private readonly IDistributedLockManager _locks;
 
     internal int FlightCount => _flights.Count;
 
@@ -60,15 +60,19 @@ internal sealed partial class RedisCacheManager
             return await LoadAsync(key, factory, settings);
         }
 
-        _ = LeadAsync(key, flight, factory, settings);
+        _ = RunFlightAsync(key, flight, () => LoadAsync(key, factory, settings));
         return await flight.Task.WaitAsync(cancellationToken);
     }
 
-    private async Task LeadAsync<T>(string key, TaskCompletionSource<CacheResult<T>> flight, Func<CancellationToken, ValueTask<T>> factory, CacheEntrySettings settings)
+    /// <summary>
+    /// Runs <paramref name="work"/> as the flight <paramref name="flight"/> of <paramref name="key"/>: its result or
+    /// failure goes to every caller of the flight, and the flight ends when it does.
+    /// </summary>
+    private async Task RunFlightAsync<T>(string key, TaskCompletionSource<CacheResult<T>> flight, Func<Task<CacheResult<T>>> work)
     {
         try
         {
-            flight.TrySetResult(await LoadAsync(key, factory, settings));
+            flight.TrySetResult(await work());
         }
 #pragma warning disable CA1031 // The exception goes to every caller of the flight.
         catch (Exception ex)
@@ -106,7 +110,7 @@ internal sealed partial class RedisCacheManager
             Remember(key, value, entry.Info, settings.MemoryTimeToLive, entry.Payload.Length, epoch);
             if (ShouldRefreshEarly(entry.Info.Created, entry.Info.Expires, entry.Info.ComputeMilliseconds, settings, now))
             {
-                Forget(ComputeAsync(key, factory, settings));
+                ComputeAsync(key, factory, settings).LogFailure(_runtime.Logger, CachingLog.RefreshFailed);
             }
 
             return new CacheResult<T>(value, CacheSource.Redis);
@@ -180,7 +184,7 @@ internal sealed partial class RedisCacheManager
             }
             catch (TimeoutException)
             {
-                Forget(compute);
+                compute.LogFailure(_runtime.Logger, CachingLog.RefreshFailed);
                 _runtime.Metrics.FactoryCall("timeout");
                 throw;
             }
@@ -195,7 +199,7 @@ internal sealed partial class RedisCacheManager
             }
             catch (TimeoutException)
             {
-                Forget(compute);
+                compute.LogFailure(_runtime.Logger, CachingLog.RefreshFailed);
                 _runtime.Metrics.FactoryCall("timeout");
                 throw new CacheFactoryTimeoutException(hard);
             }
@@ -267,36 +271,9 @@ internal sealed partial class RedisCacheManager
             return; // Already being computed.
         }
 
-        _ = RefreshAsync(key, flight, factory, settings);
+        _ = RunFlightAsync(key, flight, async () => new CacheResult<T>(await ComputeAsync(key, factory, settings), CacheSource.Factory));
+        flight.Task.LogFailure(_runtime.Logger, CachingLog.RefreshFailed);
     }
-
-    private async Task RefreshAsync<T>(string key, TaskCompletionSource<CacheResult<T>> flight, Func<CancellationToken, ValueTask<T>> factory, CacheEntrySettings settings)
-    {
-        try
-        {
-            flight.TrySetResult(new CacheResult<T>(await ComputeAsync(key, factory, settings), CacheSource.Factory));
-        }
-#pragma warning disable CA1031 // A failed background refresh keeps serving the current value.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            CachingLog.RefreshFailed(_runtime.Logger, ex);
-            flight.TrySetException(ex);
-            _ = flight.Task.Exception;
-        }
-        finally
-        {
-            _flights.TryRemove(new KeyValuePair<string, Task>(key, flight.Task));
-        }
-    }
-
-    private void Forget(Task task) =>
-        task.ContinueWith(
-            static (t, state) => CachingLog.RefreshFailed((Microsoft.Extensions.Logging.ILogger)state!, t.Exception!.GetBaseException()),
-            _runtime.Logger,
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
 
     private static string LockName(string key) =>
         Encoding.UTF8.GetByteCount(key) <= MaxLockNameBytes ? "cache:" + key : "cache:#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));

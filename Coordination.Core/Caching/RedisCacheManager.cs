@@ -25,14 +25,14 @@ internal sealed partial class RedisCacheManager : ICacheManager
     private readonly long[] _keyEpochs = new long[EpochBuckets];
     private long _epoch;
 
-    public RedisCacheManager(CacheRuntime runtime, string tenant, LockRuntime locks)
+    public RedisCacheManager(CacheRuntime runtime, string tenant, IDistributedLockManager singleFlightLocks)
     {
         _runtime = runtime;
         Tenant = tenant;
         _keyPrefix = CoordinationKey.Build(runtime.KeyPrefix, tenant, Capability, string.Empty);
         _stampsKey = CoordinationKey.Build(runtime.KeyPrefix, tenant, "cache-stamps", string.Empty).TrimEnd(':');
         _defaults = CacheEntrySettings.Resolve(null, runtime.Options);
-        _locks = new RedisLockManager(tenant, locks);
+        _locks = singleFlightLocks;
         runtime.EnsureBackplane();
     }
 
@@ -149,7 +149,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
             },
             (Key: (RedisKey)_stampsKey, Arguments: arguments, Runtime: _runtime, Kind: isPrefix ? "p" : "t", Tenant, Names: names),
             cancellationToken);
-        _runtime.ObserveServerTime(stamp);
+        _runtime.Clock.Observe(stamp);
         foreach (var name in names)
         {
             ApplyStamp(name, stamp, isPrefix);
@@ -200,7 +200,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
                 },
                 (Key: (RedisKey)RedisKey(key), Ttl: ttl, FailSafe: settings.FailSafeWindow, settings.Sliding, Body: body, Runtime: _runtime, Tenant, Name: key),
                 cancellationToken);
-            _runtime.ObserveServerTime(created);
+            _runtime.Clock.Observe(created);
         }
         catch (CoordinationUnavailableException ex) when (!throwWhenUnavailable)
         {
@@ -294,7 +294,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
         }
 
         var parts = (RedisResult[])result!;
-        _runtime.ObserveServerTime((long)parts[0]);
+        _runtime.Clock.Observe((long)parts[0]);
         for (var i = 1; i + 1 < parts.Length; i += 2)
         {
             var field = (string)parts[i]!;
@@ -424,14 +424,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
             return raw;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256);
-        _runtime.Serializer.Serialize(value, buffer);
-        if (buffer.WrittenCount > _runtime.MaxValueBytes)
-        {
-            throw new ArgumentException($"The serialized value is {buffer.WrittenCount} bytes; at most {_runtime.MaxValueBytes} are allowed.", nameof(value));
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        return _runtime.Serializer.SerializeBounded(value, _runtime.MaxValueBytes, nameof(value));
     }
 
     private T? Deserialize<T>(ReadOnlyMemory<byte> payload, CacheCompression codec)

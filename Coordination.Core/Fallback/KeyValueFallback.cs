@@ -57,6 +57,8 @@ internal sealed class KeyValueFallback : IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        metrics.Meter.CreateObservableGauge("coordination.fallback.active", () => IsActive ? 1 : 0, "{state}", "1 while key/value calls are served by the PostgreSQL fallback.");
+        metrics.Meter.CreateObservableGauge("coordination.fallback.mirror.backlog", () => MirrorBacklog, "{write}", "Writes waiting to be copied to PostgreSQL.");
     }
 
     /// <summary>Whether a PostgreSQL fallback store is configured.</summary>

@@ -4,22 +4,20 @@ using Microsoft.Extensions.Logging;
 namespace Coordination;
 
 /// <summary>
-/// Opens the pool and the fallback at start; at stop releases the locks this process holds (stopping their
-/// renewal), drops the lock release subscription, flushes writes queued for PostgreSQL and closes the connections,
-/// in that order.
+/// Opens the pool and the fallback at start. At stop, in this order: releases the locks this process holds
+/// (stopping their renewal), stops the cache backplane, drops the lock release subscription, flushes writes queued
+/// for PostgreSQL and closes the connections: each step still needs the ones after it.
 /// </summary>
 internal sealed class CoordinationLifetime(
     RedisConnectionPool pool,
     KeyValueFallback fallback,
     CoordinatorFactory coordinators,
     LockRuntime locks,
-    CoordinationGauges gauges,
+    CacheRuntime caches,
     ILogger<CoordinationLifetime> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // Taking the gauges as a dependency is what creates them; nothing else asks for them.
-        GC.KeepAlive(gauges);
         await pool.StartAsync(cancellationToken);
         await fallback.StartAsync();
     }
@@ -32,11 +30,13 @@ internal sealed class CoordinationLifetime(
             notReleased += await coordinator.ReleaseAllAsync(cancellationToken);
         }
 
+        notReleased += await locks.ReleaseAllAsync(cancellationToken);
         if (notReleased > 0)
         {
             CoordinationLog.LocksNotReleasedAtShutdown(logger, notReleased, null);
         }
 
+        await caches.DisposeAsync();
         await locks.DisposeAsync();
         await fallback.DisposeAsync();
         await pool.DisposeAsync();

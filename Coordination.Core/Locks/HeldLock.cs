@@ -142,7 +142,7 @@ internal sealed class HeldLock
     public async ValueTask<DateTimeOffset> ExtendAsync(TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
         var ttl = timeToLive ?? _timeToLive;
-        LockRules.ValidateTimeToLive(ttl, nameof(timeToLive));
+        TimeToLive.Validate(ttl, nameof(timeToLive));
         if (!IsActive)
         {
             throw ExceptionFactory.LockNotHeld(Name);
@@ -251,7 +251,7 @@ internal sealed class HeldLock
 
         _stopping?.Cancel();
         _validityTimer.Dispose();
-        _manager.Forget(this);
+        _manager.Untrack(this);
         return true;
     }
 

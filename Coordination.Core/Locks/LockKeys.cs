@@ -43,8 +43,8 @@ internal sealed class LockKeys
     /// <summary>KEYS of lock_fast_release.lua: the holds.</summary>
     public RedisKey[] FastRelease => _fastRelease ??= [Base];
 
-    /// <summary>The tenant's wait-for graph: <c>{prefix}:{tenant}:lockgraph:{prefix:tenant}</c>.</summary>
-    public static RedisKey Graph(string prefix, string tenant) => string.Concat(prefix, ":", tenant, ":lockgraph:{", prefix, ":", tenant, "}");
+    /// <summary>The wait-for graph of a tenant's lock namespace: <c>{prefix}:{tenant}:{capability}:{prefix:tenant}</c>.</summary>
+    public static RedisKey Graph(string prefix, string tenant, string capability) => string.Concat(prefix, ":", tenant, ":", capability, ":{", prefix, ":", tenant, "}");
 
     /// <summary>The channel releases are published on (one per key prefix, shared by the tenants).</summary>
     public static string Channel(string prefix) => prefix + ":lock-released";

@@ -3,8 +3,6 @@ namespace Coordination;
 /// <summary>The pure rules of the lock machinery: option validation, canonical order, hierarchy, timing.</summary>
 internal static class LockRules
 {
-    public static readonly TimeSpan MinTimeToLive = TimeSpan.FromMilliseconds(1);
-    public static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(30);
     public static readonly TimeSpan MinAutoRenewTimeToLive = TimeSpan.FromMilliseconds(100);
     public const int MaxReplicasToAcknowledge = 16;
     public const int MaxPermits = 10_000;
@@ -15,7 +13,7 @@ internal static class LockRules
     {
         options ??= Default;
         var ttl = options.TimeToLive ?? defaults.DefaultTimeToLive;
-        ValidateTimeToLive(ttl, nameof(options));
+        TimeToLive.Validate(ttl, nameof(options));
         if (options.AutoRenew && ttl < MinAutoRenewTimeToLive)
         {
             throw new ArgumentOutOfRangeException(nameof(options), ttl, $"With AutoRenew the time to live must be at least {MinAutoRenewTimeToLive.TotalMilliseconds} ms.");
@@ -38,14 +36,6 @@ internal static class LockRules
         }
 
         return new LockSettings(ttl, wait, options.AutoRenew, options.Fair, options.Owner, options.Level, options.ReplicasToAcknowledge);
-    }
-
-    public static void ValidateTimeToLive(TimeSpan ttl, string parameterName)
-    {
-        if (ttl < MinTimeToLive || ttl > MaxTimeToLive)
-        {
-            throw new ArgumentOutOfRangeException(parameterName, ttl, "The time to live must be between 1 millisecond and 30 days.");
-        }
     }
 
     public static void ValidatePermits(int permits)

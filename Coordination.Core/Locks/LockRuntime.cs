@@ -1,18 +1,17 @@
 using System.Buffers.Text;
-using System.Runtime.CompilerServices;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Coordination;
 
 /// <summary>
 /// What the lock managers of all tenants share on one connection pool: the release subscription with its in-process
-/// fan-out, the primary watcher, options, clock, logging and the id of this process.
+/// fan-out, the primary watcher, options, clock, logging and the id of this process. Owned by the container (one per
+/// host); it keeps one manager per tenant for callers and one per tenant for the platform's own locks.
 /// </summary>
-internal sealed class LockRuntime : IAsyncDisposable
+internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
 {
-    private static readonly ConditionalWeakTable<RedisExecutor, LockRuntime> ByExecutor = [];
     private const int TokenBytes = 16;
 
     [ThreadStatic]
@@ -23,21 +22,32 @@ internal sealed class LockRuntime : IAsyncDisposable
 
     private static readonly string ProcessTag = $"{Environment.MachineName}/{Environment.ProcessId}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
     private static long _owners;
+    private readonly ConcurrentDictionary<string, RedisLockManager> _tenants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RedisLockManager> _platform = new(StringComparer.Ordinal);
     private int _disposed;
 
-    public LockRuntime(RedisExecutor executor, CoordinationOptions options, TimeProvider time, ILoggerFactory loggerFactory)
+    public LockRuntime(
+        RedisExecutor executor,
+        CoordinationOptions options,
+        RedisClock clock,
+        CoordinationEvents events,
+        CoordinationMetrics metrics,
+        TimeProvider time,
+        ILoggerFactory loggerFactory)
     {
         Executor = executor;
         Options = options.Locks;
         KeyPrefix = options.KeyPrefix;
         Time = time;
+        Events = events;
+        Metrics = metrics;
         Logger = loggerFactory.CreateLogger<RedisLockManager>();
         Channel = LockKeys.Channel(options.KeyPrefix);
         WaiterLease = LockRules.WaiterLease(Options.RecheckInterval, options.Resilience.AttemptTimeout);
         ReplicaAcknowledgeTimeout = LockRules.ReplicaWait(Options.ReplicaAcknowledgeTimeout, options.Resilience.AttemptTimeout);
         Waiters = new LockWaiters(executor.Pool, Channel, options.Resilience.AttemptTimeout, Logger);
         Primary = new PrimaryWatcher(executor.Pool, options.Resilience.AttemptTimeout, Logger);
-        Clock = new RedisClock(time);
+        Clock = clock;
     }
 
     public RedisExecutor Executor { get; }
@@ -64,19 +74,31 @@ internal sealed class LockRuntime : IAsyncDisposable
 
     public PrimaryWatcher Primary { get; }
 
-    public CoordinationEvents Events => Executor.Events;
+    public CoordinationEvents Events { get; }
 
-    public CoordinationMetrics Metrics => Executor.Metrics;
+    public CoordinationMetrics Metrics { get; }
 
-    /// <summary>The runtime registered for <paramref name="executor"/> (by dependency injection), or a default one for it.</summary>
-    public static LockRuntime For(RedisExecutor executor, CoordinationOptions options) =>
-        ByExecutor.GetValue(executor, e => new LockRuntime(e, options, TimeProvider.System, NullLoggerFactory.Instance));
+    /// <summary>The lock manager of <paramref name="tenant"/>'s callers (one per tenant).</summary>
+    public RedisLockManager ForTenant(string tenant) =>
+        _tenants.GetOrAdd(tenant, static (t, runtime) => new RedisLockManager(t, runtime, LockNamespace.Tenant), this);
 
-    /// <summary>Makes <paramref name="runtime"/> the one <see cref="For"/> returns for its executor.</summary>
-    public static LockRuntime Register(LockRuntime runtime)
+    /// <inheritdoc />
+    public IDistributedLockManager For(string tenant) =>
+        _platform.GetOrAdd(tenant, static (t, runtime) => new RedisLockManager(t, runtime, LockNamespace.Platform), this);
+
+    /// <summary>Releases every hold taken through handles in this process; returns how many could not be released.</summary>
+    public async Task<int> ReleaseAllAsync(CancellationToken cancellationToken)
     {
-        ByExecutor.AddOrUpdate(runtime.Executor, runtime);
-        return runtime;
+        var failures = 0;
+        foreach (var manager in _tenants.Values.Concat(_platform.Values))
+        {
+            if (manager.HeldCount > 0)
+            {
+                failures += await manager.ReleaseAllAsync(cancellationToken);
+            }
+        }
+
+        return failures;
     }
 
     /// <summary>A new owner id: machine, process, a random tag (process ids are reused) and a sequence number.</summary>
@@ -98,14 +120,8 @@ internal sealed class LockRuntime : IAsyncDisposable
         return token;
     }
 
-    /// <summary>Runs <paramref name="task"/> in the background, observing its failure (best-effort cleanup).</summary>
-    public void Forget(Task task) =>
-        task.ContinueWith(
-            static (t, state) => LocksLog.BackgroundCallFailed((ILogger)state!, t.Exception!.GetBaseException()),
-            Logger,
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+    /// <summary>Lets <paramref name="task"/> (best-effort cleanup) finish in the background; a failure is logged.</summary>
+    public void RunInBackground(Task task) => task.LogFailure(Logger, LocksLog.BackgroundCallFailed);
 
     public async ValueTask DisposeAsync()
     {

@@ -6,7 +6,8 @@ namespace Coordination;
 /// expiry time (a reply of one integer costs Redis and the client less than an array), and
 /// <see cref="CompleteTime"/> picks the one time with those bits nearest to the estimate. Every completed
 /// time is itself a reading of Redis's clock, so under traffic the estimate stays within a round trip; after
-/// <see cref="MaxAge"/> without one, the next fast acquisition asks Redis for the whole time again.
+/// <see cref="MaxAge"/> without one, the next fast acquisition asks Redis for the whole time again. One per host, shared
+/// by the locks and the cache (which judges its entries' freshness in Redis time).
 /// </summary>
 internal sealed class RedisClock(TimeProvider time)
 {
@@ -40,6 +41,23 @@ internal sealed class RedisClock(TimeProvider time)
         {
             Volatile.Write(ref _reading, new Reading(redisMilliseconds, timestamp));
         }
+    }
+
+    /// <summary>Notes that Redis's clock reads <paramref name="redisMilliseconds"/> (Unix ms) now.</summary>
+    public void Observe(long redisMilliseconds) => Observe(redisMilliseconds, time.GetTimestamp());
+
+    /// <summary>
+    /// Redis's time now (Unix ms): the last reading carried forward, however old (the local clock's drift is small
+    /// against the cache's TTLs); the local clock until a first reading.
+    /// </summary>
+    public long EstimateNow()
+    {
+        if (Volatile.Read(ref _reading) is not { } reading)
+        {
+            return time.GetUtcNow().ToUnixTimeMilliseconds();
+        }
+
+        return reading.RedisMilliseconds + (long)time.GetElapsedTime(reading.Timestamp).TotalMilliseconds;
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal sealed partial class RedisLockManager
         }
 
         var settings = LockRules.Resolve(options, _options, defaultWait);
-        var keys = _keys.Get(kind == LockKind.Semaphore ? SemaphoreCapability : LockCapability, name);
+        var keys = _keys.Get(kind == LockKind.Semaphore ? _namespace.Semaphore : _namespace.Lock, name);
         var request = new LockRequest(kind, keys, settings, permits, tracked: true);
         if (settings.Owner is { } owner)
         {
@@ -405,12 +405,12 @@ internal sealed partial class RedisLockManager
             // A fair request may be queued by an attempt whose answer never arrived (cancelled, timed out): it leaves too.
             if (acquired is null && (queued || (waiter is not null && request.Settings.Fair)))
             {
-                _runtime.Forget(DequeueAsync(request));
+                _runtime.RunInBackground(DequeueAsync(request));
             }
 
             if (graph.Recorded)
             {
-                _runtime.Forget(LeaveGraphAsync(request, acquired));
+                _runtime.RunInBackground(LeaveGraphAsync(request, acquired));
             }
         }
     }
@@ -618,11 +618,11 @@ internal sealed partial class RedisLockManager
             // A new hold goes entirely (its token is the attempt's own); a seen re-entry gives back its one count.
             var (held, all) = _granted is { } granted ? (granted.Token, granted.Count == 1) : (token, true);
             RedisValue[] release = [held, all ? "1" : "0", manager._runtime.Channel];
-            manager._runtime.Forget(RedisScript.LockRelease.EvaluateAsync(_database!, keys.All, release));
+            manager._runtime.RunInBackground(RedisScript.LockRelease.EvaluateAsync(_database!, keys.All, release));
             if (!fast && arguments[7] == "1")
             {
                 // Behind the attempt on the same connection, so it also undoes a queue entry the attempt makes late.
-                manager._runtime.Forget(RedisScript.LockDequeue.EvaluateAsync(_database!, keys.All, [held, manager._runtime.Channel]));
+                manager._runtime.RunInBackground(RedisScript.LockDequeue.EvaluateAsync(_database!, keys.All, [held, manager._runtime.Channel]));
             }
         }
     }

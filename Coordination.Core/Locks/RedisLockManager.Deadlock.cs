@@ -82,7 +82,7 @@ internal sealed partial class RedisLockManager
         for (var i = 0; i < cycle.Count; i++)
         {
             var holder = cycle[(i + 1) % cycle.Count].Owner;
-            var info = await InspectAsync(_keys.Get(LockCapability, cycle[i].Name), cancellationToken);
+            var info = await InspectAsync(_keys.Get(_namespace.Lock, cycle[i].Name), cancellationToken);
             if (info is null || !info.Holders.Any(h => h.Owner == holder))
             {
                 return false;

@@ -7,10 +7,8 @@ namespace Coordination;
 /// <summary>The Redis implementation of <see cref="IDistributedLockManager"/> for one tenant.</summary>
 internal sealed partial class RedisLockManager : IDistributedLockManager
 {
-    private const string LockCapability = "lock";
-    private const string SemaphoreCapability = "semaphore";
-
     private readonly LockRuntime _runtime;
+    private readonly LockNamespace _namespace;
     private readonly RedisExecutor _executor;
     private readonly LocksOptions _options;
     private readonly LockKeysCache _keys;
@@ -18,14 +16,15 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     private readonly Lock _levelsGate = new();
     private readonly Dictionary<string, List<HeldLock>> _levels = new(StringComparer.Ordinal);
 
-    public RedisLockManager(string tenant, LockRuntime runtime)
+    public RedisLockManager(string tenant, LockRuntime runtime, LockNamespace keySpace)
     {
         CoordinationKey.ValidateSegment(tenant, nameof(tenant));
         Tenant = tenant;
         _runtime = runtime;
+        _namespace = keySpace;
         _executor = runtime.Executor;
         _options = runtime.Options;
-        _graph = LockKeys.Graph(runtime.KeyPrefix, tenant);
+        _graph = LockKeys.Graph(runtime.KeyPrefix, tenant, keySpace.Graph);
         _keys = new LockKeysCache(runtime.KeyPrefix, tenant);
         runtime.Primary.Changed += OnPrimaryChanged;
     }
@@ -77,7 +76,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     {
         var keys = LockKeysOf(name);
         ArgumentNullException.ThrowIfNull(token);
-        LockRules.ValidateTimeToLive(timeToLive, nameof(timeToLive));
+        TimeToLive.Validate(timeToLive, nameof(timeToLive));
         using var activity = StartActivity("coordination lock.extend", name);
         if (!LockRules.IsWellFormedToken(token))
         {
@@ -168,7 +167,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
         _runtime.Events.OnLockLost(new LockLostEventArgs(Tenant, hold.Name, hold.Owner, hold.FencingToken, reason));
 
     /// <summary>A hold ended (released or lost): it is no longer this process's.</summary>
-    internal void Forget(HeldLock hold)
+    internal void Untrack(HeldLock hold)
     {
         if (_holds.TryRemove(new KeyValuePair<(string, string), HeldLock>((hold.Keys.Base, hold.Token), hold)))
         {
@@ -188,12 +187,12 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     }
 
     internal void ReleaseInBackground(LockKeys keys, string token) =>
-        _runtime.Forget(ReleaseCoreAsync(keys, token, all: true, fastHold: null, CancellationToken.None).AsTask());
+        _runtime.RunInBackground(ReleaseCoreAsync(keys, token, all: true, fastHold: null, CancellationToken.None).AsTask());
 
     private LockKeys LockKeysOf(string name)
     {
         CoordinationKey.ValidateName(name, nameof(name));
-        return _keys.Get(LockCapability, name);
+        return _keys.Get(_namespace.Lock, name);
     }
 
     private void OnPrimaryChanged(long epoch)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -37,16 +38,12 @@ internal sealed class RedisExecutor
         ResilienceOptions options,
         CoordinationEvents events,
         CoordinationMetrics metrics,
-        ILoggerFactory loggerFactory,
-        int maxReadsInFlight = 1)
+        ILoggerFactory loggerFactory)
     {
         _pool = pool;
         _metrics = metrics;
-        Events = events;
         CircuitControl = new CircuitBreakerManualControl();
         _samplingMilliseconds = (long)Math.Ceiling(options.SamplingDuration.TotalMilliseconds);
-        KeyValueReads = new RedisReadCombiner(this, "kv.get", maxReadsInFlight);
-        CacheReads = new RedisReadCombiner(this, "cache.get", maxReadsInFlight);
 
         var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -97,6 +94,14 @@ internal sealed class RedisExecutor
             .AddPipeline(circuit)
             .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
+
+        metrics.Meter.CreateObservableGauge("coordination.pool.connections", () => new[]
+        {
+            new Measurement<int>(pool.Size, new KeyValuePair<string, object?>("coordination.connection.state", "open")),
+            new Measurement<int>(pool.ConnectedCount, new KeyValuePair<string, object?>("coordination.connection.state", "connected")),
+        }, "{connection}", "Connections in the Redis pool.");
+        metrics.Meter.CreateObservableGauge("coordination.pool.outstanding", () => pool.Outstanding, "{operation}", "Redis operations in flight across the pool.");
+        metrics.Meter.CreateObservableGauge("coordination.circuit.state", () => (int)CircuitState, "{state}", "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 isolated.");
     }
 
     // Retries and failed attempts are routine under load; the circuit's own events carry the Warning level.
@@ -118,18 +123,6 @@ internal sealed class RedisExecutor
     };
 
     public RedisConnectionPool Pool => _pool;
-
-    /// <summary>The GETs of key/value reads, combined under load (every tenant's coordinator).</summary>
-    public RedisReadCombiner KeyValueReads { get; }
-
-    /// <summary>The GETs of cache entry reads, combined under load (every tenant's cache).</summary>
-    public RedisReadCombiner CacheReads { get; }
-
-    /// <summary>The events of the platform, for the capabilities built on this executor.</summary>
-    public CoordinationEvents Events { get; }
-
-    /// <summary>The instruments of the platform, for the capabilities built on this executor.</summary>
-    public CoordinationMetrics Metrics => _metrics;
 
     public ValueTask<TResult> ExecuteAsync<TState, TResult>(
         string operation,

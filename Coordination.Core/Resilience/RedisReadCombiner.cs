@@ -17,6 +17,7 @@ internal sealed class RedisReadCombiner
     private const int MaxKeysPerCommand = 512;
 
     private readonly RedisExecutor _executor;
+    private readonly CoordinationMetrics _metrics;
     private readonly string _operation;
     private readonly int _maxInFlight;
     private readonly Lock _gate = new();
@@ -26,11 +27,13 @@ internal sealed class RedisReadCombiner
     private long _combinedReads;
 
     /// <param name="executor">Runs the reads.</param>
+    /// <param name="metrics">Counts the combined reads.</param>
     /// <param name="operation">The operation name the reads are measured under (<c>kv.get</c>, <c>cache.get</c>).</param>
     /// <param name="maxInFlight">Reads in flight before further reads are combined; 0 never combines.</param>
-    public RedisReadCombiner(RedisExecutor executor, string operation, int maxInFlight)
+    public RedisReadCombiner(RedisExecutor executor, CoordinationMetrics metrics, string operation, int maxInFlight)
     {
         _executor = executor;
+        _metrics = metrics;
         _operation = operation;
         _maxInFlight = maxInFlight;
     }
@@ -137,7 +140,7 @@ internal sealed class RedisReadCombiner
             // The batch serves several callers: one caller's cancellation must not cancel it (each caller stops
             // waiting on its own token).
             Interlocked.Add(ref _combinedReads, keys.Length);
-            _executor.Metrics.RecordReadsCombined(_operation, keys.Length);
+            _metrics.RecordReadsCombined(_operation, keys.Length);
             var values = await _executor.ExecuteAsync(_operation, idempotent: true, static (db, k) => db.StringGetAsync(k), keys, CancellationToken.None);
             for (var i = 0; i < keys.Length; i++)
             {

@@ -87,6 +87,36 @@ public class CoordinationHostingExtensionsTests
         Assert.Contains(host.Services.GetServices<IHostedService>(), s => s is CoordinationLifetime);
     }
 
+    [Fact]
+    public void AddCoordination_CalledTwice_RegistersNothingTwice()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Test" });
+        builder.Configuration.AddInMemoryCollection([new("ConnectionStrings:redis", "localhost:6379"), new("ConnectionStrings:coordinationdb", "Host=localhost")]);
+        builder.AddCoordination().WithCaching();
+        var once = builder.Services.Select(d => (d.ServiceType, d.ImplementationType, d.IsKeyedService ? d.ServiceKey : null)).ToList();
+        var hostedOnce = builder.Services.Count(d => d.ServiceType == typeof(IHostedService));
+
+        builder.AddCoordination(configure: o => o.Tenant = "second").WithCaching();
+
+        Assert.Equal(once.Count, builder.Services.Count - 1); // the second call's configure action, and nothing else
+        Assert.Equal(hostedOnce, builder.Services.Count(d => d.ServiceType == typeof(IHostedService)));
+        using var host = builder.Build();
+        Assert.Equal("second", host.Services.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant);
+        Assert.Single(host.Services.GetServices<IHostedService>().OfType<CoordinationLifetime>());
+    }
+
+    [Fact]
+    public void AddCoordination_CalledAgainWithAnotherConnection_ThrowsNamingBoth()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Test" });
+        builder.AddCoordination();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => builder.AddCoordination("other"));
+
+        Assert.Contains("'redis'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'other'", ex.Message, StringComparison.Ordinal);
+    }
+
     private static IHost BuildHost(
         KeyValuePair<string, string?>[] settings,
         Action<IServiceCollection>? before = null,

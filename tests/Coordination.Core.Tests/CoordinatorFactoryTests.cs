@@ -8,16 +8,22 @@ public sealed class CoordinatorFactoryTests : IAsyncDisposable
 {
     private readonly UnreachableRedis _redis = UnreachableRedis.Create();
     private readonly KeyValueFallback _fallback;
+    private readonly LockRuntime _locks;
+    private readonly CacheRuntime _caches;
     private readonly CoordinatorFactory _factory;
 
     public CoordinatorFactoryTests()
     {
         _fallback = new KeyValueFallback(null, new FallbackOptions(), _redis.Executor, _redis.Events, _redis.Metrics, NullLogger<KeyValueFallback>.Instance);
-        _factory = new CoordinatorFactory(Options.Create(new CoordinationOptions()), new SystemTextJsonCoordinationSerializer(), _redis.Executor, _fallback);
+        _locks = _redis.NewLockRuntime();
+        _caches = _redis.NewCacheRuntime(_locks);
+        _factory = _redis.NewCoordinatorFactory(_fallback, _locks, _caches);
     }
 
     public async ValueTask DisposeAsync()
     {
+        await _caches.DisposeAsync();
+        await _locks.DisposeAsync();
         await _fallback.DisposeAsync();
         await _redis.DisposeAsync();
     }

@@ -13,13 +13,17 @@ public sealed class RedisCoordinatorTests : IAsyncLifetime
 
     private UnreachableRedis _redis = null!;
     private KeyValueFallback _fallback = null!;
+    private CoordinatorFactory _factory = null!;
     private RedisCoordinator _coordinator = null!;
 
     public async ValueTask InitializeAsync()
     {
         _redis = await UnreachableRedis.StartAsync(new ResilienceOptions { MaxRetryAttempts = 0 }, Token);
         _fallback = new KeyValueFallback(null, new FallbackOptions(), _redis.Executor, _redis.Events, _redis.Metrics, NullLogger<KeyValueFallback>.Instance);
-        _coordinator = new RedisCoordinator("acme", new CoordinationOptions { MaxValueBytes = 64 }, new SystemTextJsonCoordinationSerializer(), _redis.Executor, _fallback);
+        var options = new CoordinationOptions { MaxValueBytes = 64 };
+        var locks = _redis.NewLockRuntime(options);
+        _factory = _redis.NewCoordinatorFactory(_fallback, locks, _redis.NewCacheRuntime(locks, options), options);
+        _coordinator = _factory.Get("acme");
     }
 
     public async ValueTask DisposeAsync()
@@ -36,7 +40,7 @@ public sealed class RedisCoordinatorTests : IAsyncLifetime
     [InlineData("two words")]
     [InlineData("caf\u00e9")]
     public void Constructor_InvalidTenant_Throws(string tenant) =>
-        Assert.Throws<ArgumentException>(() => new RedisCoordinator(tenant, new CoordinationOptions(), new SystemTextJsonCoordinationSerializer(), _redis.Executor, _fallback));
+        Assert.Throws<ArgumentException>(() => _factory.Get(tenant));
 
     [Theory]
     [InlineData("")]

@@ -27,7 +27,10 @@ public sealed class RedisCoordinatorConcurrencyTests(SharedRedisFixture redis)
                 services.GetRequiredService<IOptions<CoordinationOptions>>().Value,
                 services.GetRequiredService<ICoordinationSerializer>(),
                 services.GetRequiredService<RedisExecutor>(),
-                services.GetRequiredService<KeyValueFallback>()))
+                services.GetRequiredService<CoordinatorFactory>().Reads,
+                services.GetRequiredService<KeyValueFallback>(),
+                services.GetRequiredService<LockRuntime>(),
+                services.GetRequiredService<CacheRuntime>()))
             .ToArray();
         var shared = host.Coordinator;
         var errors = new ConcurrentQueue<Exception>();

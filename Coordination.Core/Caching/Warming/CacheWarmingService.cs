@@ -10,7 +10,7 @@ namespace Coordination;
 /// </summary>
 /// <remarks>
 /// <para>Every <see cref="CacheWarmingOptions.HotKeyInterval"/> each node publishes its sampled read counts (keys with a
-/// loader only) to the shared hot-key table. The node that holds the warming lock (taken with
+/// loader only) to the shared hot-key table. The node that holds the warming lock (a platform lock no tenant can name, taken with
 /// <see cref="IDistributedLockManager.TryAcquireAsync"/>, renewed in the background, released when the host stops) runs
 /// the warmers once when it takes the lock, and at every later interval reloads the hottest keys through their loaders.
 /// The others try to take the lock at every interval, so a node that stops or dies is replaced.</para>
@@ -19,7 +19,7 @@ namespace Coordination;
 internal sealed class CacheWarmingService(
     BackedCache backed,
     RedisCacheManager cache,
-    IDistributedLockManager locks,
+    IPlatformLocks platformLocks,
     IEnumerable<ICacheWarmer> warmers,
     IOptions<CacheWarmingOptions> options,
     TimeProvider time,
@@ -27,6 +27,9 @@ internal sealed class CacheWarmingService(
 {
     private readonly CacheWarmingOptions _options = options.Value;
     private readonly ICacheWarmer[] _warmers = [.. warmers];
+
+    // In the platform's namespace: a tenant's lock of the same name cannot stop warming.
+    private readonly IDistributedLockManager _locks = platformLocks.For(cache.Tenant);
     private readonly string _owner = "cache-warming-" + Guid.NewGuid().ToString("N");
     private HotKeyTracker? _tracker;
     private HotKeyTable? _table;
@@ -106,7 +109,7 @@ internal sealed class CacheWarmingService(
 
             if (hold is null)
             {
-                hold = await locks.TryAcquireAsync(
+                hold = await _locks.TryAcquireAsync(
                     _options.LockName,
                     new LockOptions { TimeToLive = _options.LockTimeToLive, AutoRenew = true, Owner = _owner },
                     stoppingToken);

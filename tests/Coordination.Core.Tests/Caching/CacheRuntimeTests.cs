@@ -16,7 +16,7 @@ public class CacheRuntimeTests
         var redis = await UnreachableRedis.StartAsync(new ResilienceOptions { MaxRetryAttempts = 0 }, Token);
         var options = new CoordinationOptions();
         configure?.Invoke(options.Cache);
-        return (redis, new CacheRuntime(redis.Executor, options, new SystemTextJsonCoordinationSerializer(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        return (redis, redis.NewCacheRuntime(redis.NewLockRuntime(options), options));
     }
 
     [Fact]

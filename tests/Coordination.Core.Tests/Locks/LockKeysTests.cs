@@ -70,8 +70,8 @@ public class LockKeysTests
     [Fact]
     public void Graph_TenantLevelTagAndChannelPerPrefix()
     {
-        Assert.Equal("coord:acme:lockgraph:{coord:acme}", (string?)LockKeys.Graph("coord", "acme"));
-        Assert.Equal("coord:acme", HashTag(LockKeys.Graph("coord", "acme")));
+        Assert.Equal("coord:acme:lockgraph:{coord:acme}", (string?)LockKeys.Graph("coord", "acme", "lockgraph"));
+        Assert.Equal("coord:acme", HashTag(LockKeys.Graph("coord", "acme", "lockgraph")));
         Assert.Equal("coord:lock-released", LockKeys.Channel("coord"));
     }
 

@@ -26,8 +26,8 @@ public sealed class RedisLockManagerTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _redis = await UnreachableRedis.StartAsync(new ResilienceOptions { MaxRetryAttempts = 0 }, Token);
-        _runtime = new LockRuntime(_redis.Executor, new CoordinationOptions(), TimeProvider.System, NullLoggerFactory.Instance);
-        _locks = new RedisLockManager("acme", _runtime);
+        _runtime = _redis.NewLockRuntime();
+        _locks = _runtime.ForTenant("acme");
     }
 
     public async ValueTask DisposeAsync()
@@ -106,7 +106,7 @@ public sealed class RedisLockManagerTests : IAsyncLifetime
 
     [Fact]
     public void Constructor_InvalidTenant_Throws() =>
-        Assert.Throws<ArgumentException>(() => new RedisLockManager("a:b", _runtime));
+        Assert.Throws<ArgumentException>(() => _runtime.ForTenant("a:b"));
 
     [Fact]
     public void Tenant_IsTheOneGiven() => Assert.Equal("acme", _locks.Tenant);
@@ -116,10 +116,21 @@ public sealed class RedisLockManagerTests : IAsyncLifetime
     {
         var fallback = new KeyValueFallback(null, new FallbackOptions(), _redis.Executor, _redis.Events, _redis.Metrics, NullLogger<KeyValueFallback>.Instance);
         await using var _ = fallback;
-        var coordinator = new RedisCoordinator("acme", new CoordinationOptions(), new SystemTextJsonCoordinationSerializer(), _redis.Executor, fallback, _runtime);
+        await using var caches = _redis.NewCacheRuntime(_runtime);
+        var coordinator = _redis.NewCoordinatorFactory(fallback, _runtime, caches).Get("acme");
 
-        Assert.Equal("acme", coordinator.Locks.Tenant);
-        Assert.Same(LockRuntime.For(_redis.Executor, new CoordinationOptions()), LockRuntime.For(_redis.Executor, new CoordinationOptions()));
+        Assert.Same(_locks, coordinator.Locks);
+        Assert.Same(_runtime.ForTenant("acme"), _runtime.ForTenant("acme"));
+    }
+
+    [Fact]
+    public void PlatformLocks_AreOnePerTenant_AndNotTheTenantsOwn()
+    {
+        var platform = _runtime.For("acme");
+
+        Assert.Same(platform, _runtime.For("acme"));
+        Assert.NotSame(_locks, platform);
+        Assert.Equal("acme", platform.Tenant);
     }
 
     [Fact]

@@ -77,6 +77,36 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     }
 
     [Fact]
+    public async Task GetOrCreateAsync_TenantHoldsLockNamedLikeTheSingleFlightLock_IsNotDelayed()
+    {
+        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
+        var tenantLocks = hosts[0].Coordinator.Locks;
+        var options = new CacheEntryOptions { DistributedSingleFlight = true, TimeToLive = TimeSpan.FromMinutes(1) };
+        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var platformLockKey = $"{hosts.KeyPrefix}:default:platform-lock:{{cache:k}}";
+        var tenantLockKey = $"{hosts.KeyPrefix}:default:lock:{{cache:k}}";
+        await using var userLock = await tenantLocks.AcquireAsync("cache:k", new LockOptions { TimeToLive = TimeSpan.FromMinutes(1) }, Token);
+        var platformLockHeldDuringFactory = false;
+        var started = Stopwatch.GetTimestamp();
+
+        var result = await hosts.Cache(0).GetOrCreateAsync("k", async ct =>
+        {
+            platformLockHeldDuringFactory = await admin.KeyExistsAsync(platformLockKey);
+            return "computed";
+        }, options, Token);
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Output.WriteLine($"[measure] single-flight on 'k' while the tenant holds its own lock 'cache:k': {Latency.Format(elapsed.TotalMilliseconds)}");
+        Assert.Equal("computed", result.Value);
+        Assert.True(platformLockHeldDuringFactory, "The factory ran without the platform's single-flight lock.");
+        Assert.False(userLock.HandleLost.IsCancellationRequested, "The tenant's lock was disturbed.");
+        Assert.True(await admin.KeyExistsAsync(tenantLockKey), "The tenant's lock is gone.");
+
+        // On a shared name the single-flight would have waited out DistributedSingleFlightWait (10 s by default).
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"Single-flight took {elapsed.TotalMilliseconds:F0} ms.");
+    }
+
+    [Fact]
     public async Task SetAsync_OnOneNode_EvictsOtherNodesMemoryWithinBoundedTime()
     {
         await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 3);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Coordination.IntegrationTests.Infrastructure;
@@ -90,7 +91,7 @@ public sealed class ReadCombiningTests(SharedRedisFixture redis)
             },
             Token)));
 
-        var combined = host.Executor.KeyValueReads.CombinedReads;
+        var combined = host.Services.GetRequiredService<CoordinatorFactory>().Reads.CombinedReads;
         Output.WriteLine($"{Readers * ReadsPerReader:N0} key/value reads by {Readers} readers; {combined:N0} went out combined in MGETs");
         Assert.Empty(wrong);
         Assert.True(combined > 0, "64 concurrent readers never had their reads combined.");

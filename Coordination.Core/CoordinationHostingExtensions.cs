@@ -202,7 +202,7 @@ public static class CoordinationHostingExtensions
     /// <param name="builder">The builder <c>AddCoordination</c> returned.</param>
     /// <param name="configure">Changes the lock options.</param>
     /// <returns>The same builder.</returns>
-    public static ICoordinationBuilder WithLocks(this ICoordinationBuilder builder, Action<LocksOptions> configure)
+    public static ICoordinationBuilder WithLocks(this ICoordinationBuilder builder, Action<LockManagerOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);

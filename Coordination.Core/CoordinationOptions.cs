@@ -68,7 +68,7 @@ public sealed class CoordinationOptions
     /// <summary>Distributed lock settings.</summary>
     [Required]
     [ValidateObjectMembers]
-    public LocksOptions Locks { get; set; } = new();
+    public LockManagerOptions Locks { get; set; } = new();
 
     /// <summary>Two-level cache settings (section <c>Coordination:Cache</c>).</summary>
     [Required]

@@ -3,8 +3,6 @@ namespace Coordination;
 /// <summary><see cref="CacheEntryOptions"/> resolved against <see cref="CacheOptions"/> and validated (durations in ms).</summary>
 internal sealed class CacheEntrySettings
 {
-    private static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(30);
-
     private CacheEntrySettings()
     {
     }
@@ -37,15 +35,12 @@ internal sealed class CacheEntrySettings
     public static CacheEntrySettings Resolve(CacheEntryOptions? entry, CacheOptions defaults)
     {
         var ttl = entry?.SlidingExpiration ?? entry?.TimeToLive ?? defaults.DefaultTimeToLive;
-        if (ttl <= TimeSpan.Zero || ttl > MaxTimeToLive)
-        {
-            throw new ArgumentException("The time to live must be between 1 ms and 30 days.", nameof(entry));
-        }
+        Coordination.TimeToLive.Validate(ttl, nameof(entry));
 
         var jitter = entry?.Jitter ?? defaults.DefaultJitter;
         var memory = entry?.MemoryTimeToLive ?? defaults.MemoryTimeToLive;
         var failSafe = entry?.FailSafeWindow ?? defaults.FailSafeWindow;
-        if (jitter < TimeSpan.Zero || memory < TimeSpan.Zero || failSafe < TimeSpan.Zero || failSafe > MaxTimeToLive)
+        if (jitter < TimeSpan.Zero || memory < TimeSpan.Zero || failSafe < TimeSpan.Zero || failSafe > Coordination.TimeToLive.Max)
         {
             throw new ArgumentException("Jitter, memory time to live and fail-safe window must not be negative (fail-safe at most 30 days).", nameof(entry));
         }

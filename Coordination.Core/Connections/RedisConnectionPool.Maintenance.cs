@@ -43,7 +43,7 @@ internal sealed partial class RedisConnectionPool
         if (silentFor >= _options.StallTimeout && multiplexer.IsConnected
             && connection.TryBeginForcedReconnect(_options.MinForcedReconnectInterval))
         {
-            CoordinationLog.ConnectionStalled(_logger, connection.Id, (long)silentFor.TotalMilliseconds);
+            ConnectionsLog.ConnectionStalled(_logger, connection.Id, (long)silentFor.TotalMilliseconds);
             await ReplaceAsync(connection);
         }
     }
@@ -68,13 +68,13 @@ internal sealed partial class RedisConnectionPool
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            CoordinationLog.PoolMaintenanceFailed(_logger, ex);
+            ConnectionsLog.PoolMaintenanceFailed(_logger, ex);
         }
 
         var old = connection.EndForcedReconnect(replacement);
         if (old is not null)
         {
-            CoordinationLog.ConnectionReplaced(_logger, connection.Id);
+            ConnectionsLog.ConnectionReplaced(_logger, connection.Id);
             _events.RecordForcedReconnect();
             await CloseAsync(old);
             RaiseTopologyChanged();
@@ -94,7 +94,7 @@ internal sealed partial class RedisConnectionPool
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                CoordinationLog.PoolMaintenanceFailed(_logger, ex);
+                ConnectionsLog.PoolMaintenanceFailed(_logger, ex);
             }
         }
     }
@@ -115,12 +115,12 @@ internal sealed partial class RedisConnectionPool
         {
             case PoolScaleDecision.Grow:
                 await AddConnectionAsync();
-                CoordinationLog.PoolGrew(_logger, Size);
+                ConnectionsLog.PoolGrew(_logger, Size);
                 break;
             case PoolScaleDecision.Shrink:
                 await RemoveLastConnectionAsync();
                 Interlocked.Exchange(ref _lightLoadSince, Stopwatch.GetTimestamp());
-                CoordinationLog.PoolShrank(_logger, Size);
+                ConnectionsLog.PoolShrank(_logger, Size);
                 break;
         }
     }

@@ -63,7 +63,7 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
         }
         catch (TimeoutException ex)
         {
-            CoordinationLog.ConnectDeferred(_logger, ex);
+            ConnectionsLog.ConnectDeferred(_logger, ex);
         }
 
         _maintenance = Task.WhenAll(

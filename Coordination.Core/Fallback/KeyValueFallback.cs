@@ -176,7 +176,7 @@ internal sealed class KeyValueFallback : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            CoordinationLog.MirrorAbandoned(_logger, _mirror.Reader.Count);
+            FallbackLog.MirrorAbandoned(_logger, _mirror.Reader.Count);
         }
 
         await _stopping.CancelAsync();
@@ -224,13 +224,13 @@ internal sealed class KeyValueFallback : IAsyncDisposable
             {
                 var version = await _migrator!.MigrateAsync(stopping);
                 _ready = true;
-                CoordinationLog.FallbackMigrated(_logger, _options.Schema, version);
+                FallbackLog.FallbackMigrated(_logger, _options.Schema, version);
                 return;
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 Volatile.Write(ref _lastStoreFailure, ex);
-                CoordinationLog.FallbackMigrationDeferred(_logger, ex);
+                FallbackLog.FallbackMigrationDeferred(_logger, ex);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -269,10 +269,10 @@ internal sealed class KeyValueFallback : IAsyncDisposable
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
                 {
                     Volatile.Write(ref _lastStoreFailure, ex);
-                    CoordinationLog.MirrorFailed(_logger, batch.Count, ex);
+                    FallbackLog.MirrorFailed(_logger, batch.Count, ex);
                     if (stopping.IsCancellationRequested)
                     {
-                        CoordinationLog.MirrorAbandoned(_logger, batch.Count + reader.Count);
+                        FallbackLog.MirrorAbandoned(_logger, batch.Count + reader.Count);
                         return;
                     }
 
@@ -317,7 +317,7 @@ internal sealed class KeyValueFallback : IAsyncDisposable
             catch (Exception ex) when (ex is CoordinationUnavailableException or NpgsqlException or TimeoutException)
             {
                 _active = true;
-                CoordinationLog.FallbackReplayFailed(_logger, ex);
+                FallbackLog.FallbackReplayFailed(_logger, ex);
             }
         }
     }

@@ -33,7 +33,7 @@ internal sealed class CoordinationLifetime(
         notReleased += await locks.ReleaseAllAsync(cancellationToken);
         if (notReleased > 0)
         {
-            CoordinationLog.LocksNotReleasedAtShutdown(logger, notReleased, null);
+            LocksLog.LocksNotReleasedAtShutdown(logger, notReleased, null);
         }
 
         await caches.DisposeAsync();

@@ -30,13 +30,14 @@ public interface IDistributedLockManager
     /// <summary>The tenant whose locks this manager takes.</summary>
     string Tenant { get; }
 
-    /// <summary>Takes the exclusive lock <paramref name="name"/>, waiting up to <see cref="LockOptions.WaitTimeout"/> (default <see cref="LocksOptions.DefaultWaitTimeout"/>).</summary>
+    /// <summary>Takes the exclusive lock <paramref name="name"/>, waiting up to <see cref="LockOptions.WaitTimeout"/> (default <see cref="LockManagerOptions.DefaultWaitTimeout"/>).</summary>
     /// <param name="name">The lock name.</param>
     /// <param name="options">Time to live, wait, renewal, fairness, owner, level; <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Cancels the wait; a lock acquired meanwhile is released again.</param>
     /// <returns>The handle; dispose it (or call <see cref="ILockHandle.ReleaseAsync"/>) to release the lock.</returns>
     /// <exception cref="ArgumentException">The name or an option is invalid.</exception>
     /// <exception cref="LockTimeoutException">The lock was not acquired within the wait timeout.</exception>
+    /// <exception cref="LockRecursionException">The owner holds the read side of this lock (upgrading a read lock to the write lock is refused: release the read lock first).</exception>
     /// <exception cref="DeadlockDetectedException">Waiting would close a cycle of owners waiting for each other.</exception>
     /// <exception cref="LockHierarchyViolationException">The lock's level is not above every level the owner holds (when configured to throw).</exception>
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable (locks fail closed).</exception>
@@ -51,18 +52,19 @@ public interface IDistributedLockManager
     /// <exception cref="DeadlockDetectedException">Waiting would close a cycle of owners waiting for each other.</exception>
     /// <exception cref="LockHierarchyViolationException">The lock's level is not above every level the owner holds (when configured to throw).</exception>
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable (locks fail closed).</exception>
+    /// <exception cref="LockRecursionException">The owner holds the read side of this lock (upgrading a read lock to the write lock is refused: release the read lock first).</exception>
     ValueTask<ILockHandle?> TryAcquireAsync(string name, LockOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Takes the read (shared) side of the read/write lock <paramref name="name"/>: any number of readers, no writer.</summary>
     /// <inheritdoc cref="AcquireAsync" path="/param"/>
     /// <inheritdoc cref="AcquireAsync" path="/returns"/>
-    /// <inheritdoc cref="AcquireAsync" path="/exception"/>
+    /// <inheritdoc cref="AcquireAsync" path="/exception[not(contains(@cref, 'LockRecursionException'))]"/>
     /// <remarks>Readers are admitted while no writer holds the lock; a writer waits until every reader is gone (use <see cref="LockOptions.Fair"/> on both sides to stop readers from overtaking a waiting writer).</remarks>
     ValueTask<ILockHandle> AcquireReadAsync(string name, LockOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Takes the read side of the read/write lock <paramref name="name"/> if it can within the wait timeout (default: no wait).</summary>
     /// <inheritdoc cref="TryAcquireAsync" path="/param"/>
-    /// <inheritdoc cref="TryAcquireAsync" path="/exception"/>
+    /// <inheritdoc cref="TryAcquireAsync" path="/exception[not(contains(@cref, 'LockRecursionException'))]"/>
     /// <returns>The handle, or <see langword="null"/> when the lock was not acquired in time.</returns>
     ValueTask<ILockHandle?> TryAcquireReadAsync(string name, LockOptions? options = null, CancellationToken cancellationToken = default);
 
@@ -75,13 +77,13 @@ public interface IDistributedLockManager
     /// <param name="options">As for locks; semaphores are never re-entered (each call takes another permit) and take no part in deadlock detection.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The handle of the permit.</returns>
-    /// <inheritdoc cref="AcquireAsync" path="/exception"/>
+    /// <inheritdoc cref="AcquireAsync" path="/exception[not(contains(@cref, 'LockRecursionException'))]"/>
     ValueTask<ILockHandle> AcquireSemaphoreAsync(string name, int permits, LockOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Takes a permit of the semaphore <paramref name="name"/> if it can within the wait timeout (default: no wait).</summary>
     /// <inheritdoc cref="AcquireSemaphoreAsync" path="/param"/>
     /// <returns>The handle of the permit, or <see langword="null"/> when none was free in time.</returns>
-    /// <inheritdoc cref="TryAcquireAsync" path="/exception"/>
+    /// <inheritdoc cref="TryAcquireAsync" path="/exception[not(contains(@cref, 'LockRecursionException'))]"/>
     ValueTask<ILockHandle?> TryAcquireSemaphoreAsync(string name, int permits, LockOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>

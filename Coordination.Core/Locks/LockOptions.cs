@@ -8,16 +8,16 @@ public sealed class LockOptions
     /// How long the hold lasts in Redis unless renewed or released (1 ms to 30 days; at least 100 ms with
     /// <see cref="AutoRenew"/>). Nothing can keep a lock beyond it: a holder that crashes frees it by this time.
     /// </summary>
-    /// <value>The default value is <see langword="null"/>: <see cref="LocksOptions.DefaultTimeToLive"/>.</value>
+    /// <value>The default value is <see langword="null"/>: <see cref="LockManagerOptions.DefaultTimeToLive"/>.</value>
     public TimeSpan? TimeToLive { get; set; }
 
     /// <summary>
     /// How long to wait for the lock: <see cref="TimeSpan.Zero"/> tries once, <see cref="Timeout.InfiniteTimeSpan"/>
     /// waits until the cancellation token fires. Waiters wake when the holder releases (pub/sub), re-check at
-    /// <see cref="LocksOptions.RecheckInterval"/> at the latest, and when the blocking hold expires.
+    /// <see cref="LockManagerOptions.RecheckInterval"/> at the latest, and when the blocking hold expires.
     /// </summary>
     /// <value>
-    /// The default value is <see langword="null"/>: <see cref="LocksOptions.DefaultWaitTimeout"/> for the
+    /// The default value is <see langword="null"/>: <see cref="LockManagerOptions.DefaultWaitTimeout"/> for the
     /// <c>Acquire*</c> methods, no wait for the <c>TryAcquire*</c> methods.
     /// </value>
     public TimeSpan? WaitTimeout { get; set; }
@@ -46,7 +46,7 @@ public sealed class LockOptions
 
     /// <summary>
     /// The lock's level in the lock hierarchy: taking it while the owner holds a lock of the same or a higher level
-    /// raises <see cref="LockHierarchyViolationException"/> (or logs, see <see cref="LocksOptions.HierarchyViolation"/>).
+    /// raises <see cref="LockHierarchyViolationException"/> (or logs, see <see cref="LockManagerOptions.HierarchyViolation"/>).
     /// Locks without a level take no part in the hierarchy.
     /// </summary>
     /// <value>The default value is <see langword="null"/>.</value>
@@ -54,7 +54,7 @@ public sealed class LockOptions
 
     /// <summary>
     /// How many replicas must acknowledge the acquisition (Redis <c>WAIT</c>) before it counts (0..16). When fewer do
-    /// within <see cref="LocksOptions.ReplicaAcknowledgeTimeout"/> the hold is released again and the call throws
+    /// within <see cref="LockManagerOptions.ReplicaAcknowledgeTimeout"/> the hold is released again and the call throws
     /// <see cref="CoordinationUnavailableException"/> with <see cref="UnavailableReason.ReplicasNotAcknowledged"/>.
     /// </summary>
     /// <value>The default value is 0: the primary's answer is enough.</value>

@@ -9,7 +9,7 @@ internal static class LockRules
 
     /// <summary>Validates <paramref name="options"/> and fills in the defaults.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public static LockSettings Resolve(LockOptions? options, LocksOptions defaults, TimeSpan defaultWait)
+    public static LockSettings Resolve(LockOptions? options, LockManagerOptions defaults, TimeSpan defaultWait)
     {
         options ??= Default;
         var ttl = options.TimeToLive ?? defaults.DefaultTimeToLive;

@@ -52,7 +52,7 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
 
     public RedisExecutor Executor { get; }
 
-    public LocksOptions Options { get; }
+    public LockManagerOptions Options { get; }
 
     public string KeyPrefix { get; }
 

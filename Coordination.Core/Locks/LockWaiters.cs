@@ -12,7 +12,7 @@ namespace Coordination;
 /// <remarks>
 /// A message wakes every waiting reader of the lock, the fair waiter at the head of the lock's FIFO queue, and one
 /// other waiter (the longest waiting one not already woken): more would only race for a lock one of them can get.
-/// Pub/sub delivers at most once, so waiters also re-check on their own (<see cref="LocksOptions.RecheckInterval"/>).
+/// Pub/sub delivers at most once, so waiters also re-check on their own (<see cref="LockManagerOptions.RecheckInterval"/>).
 /// When the pool replaces or closes the subscribed connection, the next waiter subscribes again on another one.
 /// </remarks>
 internal sealed class LockWaiters : IAsyncDisposable

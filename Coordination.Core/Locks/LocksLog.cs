@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Coordination;
 
 /// <summary>
-/// Log events of the locks (ids 1400-1499). Event ids and names are frozen once shipped. Lock names, owners and
+/// Log events of the locks (ids 1400-1499, and 1301 at shutdown). Event ids and names are frozen once shipped. Lock names, owners and
 /// tenants appear only at Debug.
 /// </summary>
 internal static partial class LocksLog
@@ -55,4 +55,8 @@ internal static partial class LocksLog
 
     [LoggerMessage(1415, LogLevel.Error, "A callback registered on a lost lock's HandleLost token threw.", EventName = "LostCallbackFailed")]
     public static partial void LostCallbackFailed(ILogger logger, Exception exception);
+
+    // Shutdown (ids 1300-1399, from before the locks had their own range).
+    [LoggerMessage(1301, LogLevel.Warning, "Could not release {Count} locks at shutdown; they expire with their TTL.", EventName = "LocksNotReleasedAtShutdown")]
+    public static partial void LocksNotReleasedAtShutdown(ILogger logger, int count, Exception? exception);
 }

@@ -10,7 +10,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     private readonly LockRuntime _runtime;
     private readonly LockNamespace _namespace;
     private readonly RedisExecutor _executor;
-    private readonly LocksOptions _options;
+    private readonly LockManagerOptions _options;
     private readonly LockKeysCache _keys;
     private readonly ConcurrentDictionary<(string Key, string Token), HeldLock> _holds = new();
     private readonly Lock _levelsGate = new();

@@ -21,43 +21,43 @@ internal sealed class CoordinationEvents(CoordinationMetrics metrics, ILogger<Co
 
     public void OnConnectionLost(ConnectionEventArgs args)
     {
-        CoordinationLog.ConnectionLost(logger, args.ConnectionId, args.Endpoint, args.FailureType, args.Exception);
+        ConnectionsLog.ConnectionLost(logger, args.ConnectionId, args.Endpoint, args.FailureType, args.Exception);
         Raise(ConnectionLost, args, "connection_lost");
     }
 
     public void OnConnectionRestored(ConnectionEventArgs args)
     {
-        CoordinationLog.ConnectionRestored(logger, args.ConnectionId, args.Endpoint);
+        ConnectionsLog.ConnectionRestored(logger, args.ConnectionId, args.Endpoint);
         Raise(ConnectionRestored, args, "connection_restored");
     }
 
     public void OnCircuitOpened(CircuitEventArgs args)
     {
-        CoordinationLog.CircuitOpened(logger, args.BreakDuration ?? TimeSpan.Zero, args.Exception);
+        ResilienceLog.CircuitOpened(logger, args.BreakDuration ?? TimeSpan.Zero, args.Exception);
         Raise(CircuitOpened, args, "circuit_opened");
     }
 
     public void OnCircuitClosed(CircuitEventArgs args)
     {
-        CoordinationLog.CircuitClosed(logger);
+        ResilienceLog.CircuitClosed(logger);
         Raise(CircuitClosed, args, "circuit_closed");
     }
 
     public void OnCircuitHalfOpened()
     {
-        CoordinationLog.CircuitHalfOpened(logger);
+        ResilienceLog.CircuitHalfOpened(logger);
         metrics.RecordEvent("circuit_half_opened");
     }
 
     public void OnFallbackEngaged(FallbackEventArgs args)
     {
-        CoordinationLog.FallbackEngaged(logger, args.Operation, args.Exception);
+        FallbackLog.FallbackEngaged(logger, args.Operation, args.Exception);
         Raise(FallbackEngaged, args, "fallback_engaged");
     }
 
     public void OnFallbackRecovered(FallbackEventArgs args)
     {
-        CoordinationLog.FallbackRecovered(logger, args.ReplayedWrites);
+        FallbackLog.FallbackRecovered(logger, args.ReplayedWrites);
         Raise(FallbackRecovered, args, "fallback_recovered");
     }
 
@@ -89,7 +89,7 @@ internal sealed class CoordinationEvents(CoordinationMetrics metrics, ILogger<Co
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                CoordinationLog.EventHandlerFailed(logger, ex);
+                ResilienceLog.EventHandlerFailed(logger, ex);
             }
         }
     }

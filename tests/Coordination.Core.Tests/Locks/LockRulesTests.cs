@@ -2,7 +2,7 @@ namespace Coordination.Core.Tests.Locks;
 
 public class LockRulesTests
 {
-    private static readonly LocksOptions Defaults = new();
+    private static readonly LockManagerOptions Defaults = new();
 
     [Fact]
     public void Resolve_NoOptions_TakesDefaults()

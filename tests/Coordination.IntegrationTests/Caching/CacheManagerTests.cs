@@ -298,7 +298,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
         await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
         var cache = hosts.Cache(0);
         await Assert.ThrowsAsync<ArgumentException>(() => cache.GetAsync<int>("", Token).AsTask());
-        await Assert.ThrowsAsync<ArgumentException>(() => cache.SetAsync("k", 1, new CacheEntryOptions { TimeToLive = TimeSpan.Zero }, Token).AsTask());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => cache.SetAsync("k", 1, new CacheEntryOptions { TimeToLive = TimeSpan.Zero }, Token).AsTask());
         await Assert.ThrowsAsync<ArgumentException>(() => cache.SetAsync("k", 1, new CacheEntryOptions { Tags = ["bad\n"] }, Token).AsTask());
         await Assert.ThrowsAsync<ArgumentException>(() => cache.InvalidateTagsAsync(["ok", ""], Token).AsTask());
         await Assert.ThrowsAsync<ArgumentNullException>(() => cache.GetOrCreateAsync<int>("k", null!, cancellationToken: Token).AsTask());

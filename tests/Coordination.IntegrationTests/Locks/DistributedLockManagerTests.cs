@@ -50,6 +50,28 @@ public sealed class DistributedLockManagerTests(SharedRedisFixture redis) : IAsy
     }
 
     [Fact]
+    public async Task TryAcquireAsync_WithWait_NullWhenHeldThroughTheWait_HandleWhenReleasedDuringIt()
+    {
+        await using var holder = await First.AcquireAsync("wait-overload", new LockOptions { TimeToLive = TimeSpan.FromSeconds(30) }, Token);
+        var started = Stopwatch.GetTimestamp();
+
+        var refused = await Second.TryAcquireAsync("wait-overload", TimeSpan.FromMilliseconds(300), Token);
+
+        var waited = Stopwatch.GetElapsedTime(started);
+        Assert.Null(refused);
+        Assert.True(waited >= TimeSpan.FromMilliseconds(250), $"Gave up after {waited.TotalMilliseconds:F0} ms of a 300 ms wait.");
+
+        var waiting = Second.TryAcquireAsync("wait-overload", TimeSpan.FromSeconds(10), Token).AsTask();
+        await Task.Delay(TimeSpan.FromMilliseconds(100), Token);
+        Assert.False(waiting.IsCompleted);
+        await holder.ReleaseAsync(Token);
+        await using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(10), Token);
+
+        Assert.NotNull(next);
+        Assert.True(next.FencingToken > holder.FencingToken);
+    }
+
+    [Fact]
     public async Task ReleaseAsync_WrongToken_ThrowsLockNotHeldAndLeavesHolderIntact()
     {
         await using var holder = await First.AcquireAsync("guarded", new LockOptions { TimeToLive = TimeSpan.FromSeconds(30) }, Token);

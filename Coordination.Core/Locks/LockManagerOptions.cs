@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Coordination;
 
 /// <summary>Distributed lock settings (section <c>Coordination:Locks</c>).</summary>
-public sealed class LocksOptions
+public sealed class LockManagerOptions
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "Coordination:Locks";

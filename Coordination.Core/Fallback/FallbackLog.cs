@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Coordination;
+
+/// <summary>Log events of the PostgreSQL fallback (ids 1200-1299). Event ids and names are frozen once shipped.</summary>
+internal static partial class FallbackLog
+{
+    [LoggerMessage(1200, LogLevel.Warning, "Key/value calls fall back to PostgreSQL after '{Operation}' failed.", EventName = "FallbackEngaged")]
+    public static partial void FallbackEngaged(ILogger logger, string operation, Exception? exception);
+
+    [LoggerMessage(1201, LogLevel.Information, "Redis is back: {Replayed} fallback writes replayed; key/value calls served by Redis again.", EventName = "FallbackRecovered")]
+    public static partial void FallbackRecovered(ILogger logger, int replayed);
+
+    [LoggerMessage(1202, LogLevel.Warning, "Mirroring {Count} writes to PostgreSQL failed; retrying.", EventName = "MirrorFailed")]
+    public static partial void MirrorFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(1203, LogLevel.Information, "PostgreSQL fallback schema '{Schema}' is at version {Version}.", EventName = "FallbackMigrated")]
+    public static partial void FallbackMigrated(ILogger logger, string schema, int version);
+
+    [LoggerMessage(1204, LogLevel.Warning, "PostgreSQL fallback store is not ready; retrying.", EventName = "FallbackMigrationDeferred")]
+    public static partial void FallbackMigrationDeferred(ILogger logger, Exception exception);
+
+    [LoggerMessage(1205, LogLevel.Warning, "Replaying fallback writes to Redis failed; staying on the fallback.", EventName = "FallbackReplayFailed")]
+    public static partial void FallbackReplayFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1206, LogLevel.Error, "{Count} writes could not be mirrored to PostgreSQL before shutdown (they are in Redis).", EventName = "MirrorAbandoned")]
+    public static partial void MirrorAbandoned(ILogger logger, int count);
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Coordination;
+
+/// <summary>Log events of the resilience layer: the circuit (ids 1100-1199) and the event hub (1007). Event ids and names are frozen once shipped.</summary>
+internal static partial class ResilienceLog
+{
+    [LoggerMessage(1007, LogLevel.Error, "A coordination event handler threw.", EventName = "EventHandlerFailed")]
+    public static partial void EventHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1100, LogLevel.Error, "Circuit to Redis opened for {BreakDuration}.", EventName = "CircuitOpened")]
+    public static partial void CircuitOpened(ILogger logger, TimeSpan breakDuration, Exception? exception);
+
+    [LoggerMessage(1101, LogLevel.Information, "Circuit to Redis closed.", EventName = "CircuitClosed")]
+    public static partial void CircuitClosed(ILogger logger);
+
+    [LoggerMessage(1102, LogLevel.Information, "Circuit to Redis half-open: probing.", EventName = "CircuitHalfOpened")]
+    public static partial void CircuitHalfOpened(ILogger logger);
+}

@@ -64,7 +64,17 @@ internal sealed class Report(LockBenchSettings settings, string endpoint, bool o
         AppendContended(md);
         AppendTargets(md);
         AppendInterpretation(md);
+        AppendHistory(md);
         return md.ToString();
+    }
+
+    /// <summary>The hand-written history of earlier runs and of what was tried (History.md, embedded).</summary>
+    private static void AppendHistory(StringBuilder md)
+    {
+        using var stream = typeof(Report).Assembly.GetManifestResourceStream("Coordination.Benchmarks.Locks.History.md")
+            ?? throw new InvalidOperationException("History.md is not embedded.");
+        using var reader = new StreamReader(stream);
+        md.Append(reader.ReadToEnd());
     }
 
     private void AppendUncontended(StringBuilder md)

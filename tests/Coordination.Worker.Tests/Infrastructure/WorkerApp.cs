@@ -18,7 +18,7 @@ public sealed class WorkerApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
 
     /// <param name="redisConnectionString">ConnectionStrings:redis.</param>
-    /// <param name="settings">More configuration (<c>Worker:*</c>, <c>Coordination:*</c>), applied last.</param>
+    /// <param name="settings">More configuration (<c>Worker:*</c>, <c>Coordination:*</c>), applied last; a null value removes a setting.</param>
     public WorkerApp(string redisConnectionString, IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
         KeyPrefix = TestKeys.NewPrefix();
@@ -71,7 +71,8 @@ public sealed class WorkerApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        foreach (var (key, value) in _settings)
+        // A null value leaves the setting out, so the worker's own default applies.
+        foreach (var (key, value) in _settings.Where(s => s.Value is not null))
         {
             builder.UseSetting(key, value);
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Coordination.IntegrationTests.Infrastructure;
 using Coordination.Worker.Duties;
 using StackExchange.Redis;
 
@@ -15,4 +16,8 @@ public static class Heartbeats
         var stored = await db.StringGetAsync(key);
         return stored.IsNull ? null : JsonSerializer.Deserialize<WorkerHeartbeat>((byte[])stored!, Web);
     }
+
+    /// <summary>Waits (at most 10 s) until a first heartbeat is stored under <paramref name="key"/>.</summary>
+    public static Task WaitForFirstAsync(IDatabase db, string key) =>
+        ProcessUtil.WaitUntilAsync(() => db.KeyExistsAsync(key), TimeSpan.FromSeconds(10), "the first heartbeat", TestContext.Current.CancellationToken);
 }

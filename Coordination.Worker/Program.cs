@@ -5,10 +5,10 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 
-// The worker hosts cache warming: with every other node that adds WithCacheWarming it competes for the warming lock;
-// while it holds it, it runs the registered warmers (WithCacheWarmer) once and reloads the hot keys every node reports
-// through the read-through loaders registered here (WithReadThrough). Options: Coordination:Cache:Warming, validated
-// at start.
+// With cache warming the worker competes for the warming lock with every other node that adds WithCacheWarming. It
+// registers no warmers (WithCacheWarmer) and no read-through loaders, so while it holds the lock it runs no warmer and
+// reloads no hot key: a hot key is reloaded only by a lock holder that has its loader. Options:
+// Coordination:Cache:Warming, validated at start.
 builder.AddCoordination()
     .WithCacheWarming();
 

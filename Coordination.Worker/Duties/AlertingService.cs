@@ -2,7 +2,8 @@ namespace Coordination.Worker.Duties;
 
 /// <summary>
 /// Listens to the platform's state changes (connection lost/restored, circuit opened/closed, fallback
-/// engaged/recovered) and reports them as alerts. For now alerts are log events; webhooks come later.
+/// engaged/recovered) and reports each as a log event (<see cref="WorkerLog"/>, event ids 1100-1105): Warning or
+/// Error when something broke, Information when it is resolved. Nothing else is sent anywhere.
 /// </summary>
 /// <remarks>Handlers run on the thread that saw the change, so they only log and return.</remarks>
 internal sealed class AlertingService(ICoordinationEvents events, ILogger<AlertingService> logger) : IHostedService

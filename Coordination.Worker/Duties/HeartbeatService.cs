@@ -3,9 +3,11 @@ using Microsoft.Extensions.Options;
 namespace Coordination.Worker.Duties;
 
 /// <summary>
-/// Writes <c>worker:heartbeat:{machine}</c> every <see cref="WorkerOptions.HeartbeatInterval"/>, living three
-/// intervals, so anyone can tell a live worker from a dead one. Redis being down is expected: a failed beat is
-/// logged (once per outage at Warning) and the next one is tried on schedule.
+/// Writes the coordinator's key <c>worker:heartbeat:{InstanceName}</c> (<see cref="WorkerOptions.InstanceName"/>, under
+/// the configured key prefix and tenant) every <see cref="WorkerOptions.HeartbeatInterval"/>, living three intervals,
+/// so anyone can tell a live worker from a dead one. Redis being down is expected: a failed beat is logged (once per
+/// outage at Warning, then at Debug) and the next one is tried on schedule; any other failure (a write Redis refuses)
+/// is logged at Error.
 /// </summary>
 internal sealed class HeartbeatService(
     IRedisCoordinator coordinator,

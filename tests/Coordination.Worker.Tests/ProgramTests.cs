@@ -44,14 +44,17 @@ public sealed class ProgramTests(SharedRedisFixture redis)
     }
 
     [Fact]
-    public async Task CacheWarming_WorkerAlone_TakesTheWarmingLockUnderItsPrefix()
+    public async Task CacheWarming_WorkerAlone_TakesTheWarmingLockInThePlatformNamespace()
     {
         await using var app = new WorkerApp(redis.Server.ConnectionString);
         var db = (await redis.Server.GetAdminAsync()).GetDatabase();
-        var lockKey = $"{app.KeyPrefix}:default:lock:{{cache-warming}}";
+        var lockKey = $"{app.KeyPrefix}:default:platform-lock:{{cache-warming}}";
         await app.StartAsync();
 
         await ProcessUtil.WaitUntilAsync(() => db.KeyExistsAsync(lockKey), TimeSpan.FromSeconds(10), "the cache warming lock", Token);
+
+        // A tenant's lock of the same name is another key: no caller can hold up warming.
+        Assert.False(await db.KeyExistsAsync($"{app.KeyPrefix}:default:lock:{{cache-warming}}"));
 
         // Released when the worker stops, so another node can take over at once.
         await app.DisposeAsync();

@@ -8,7 +8,7 @@ public class PooledConnectionTests
     [Fact]
     public void EnterExit_CountsOutstandingOperationsAndFailures()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
 
         connection.Enter();
         connection.Enter();
@@ -25,7 +25,7 @@ public class PooledConnectionTests
     [Fact]
     public void TakePeakOutstanding_ReturnsPeakSinceLastTake_ThenCurrent()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         connection.Enter();
         connection.Enter();
         connection.Enter();
@@ -44,7 +44,7 @@ public class PooledConnectionTests
     [Fact]
     public async Task EnterExit_Concurrent_CountersConsistent()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         const int perWorker = 20_000;
         var workers = Enumerable.Range(0, 4).Select(w => Task.Run(
             () =>
@@ -68,7 +68,7 @@ public class PooledConnectionTests
     [Fact]
     public void TryBeginForcedReconnect_First_Succeeds()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
 
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.FromSeconds(5)));
     }
@@ -76,7 +76,7 @@ public class PooledConnectionTests
     [Fact]
     public void TryBeginForcedReconnect_WhileOneIsInProgress_Fails()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.Zero));
 
         Assert.False(connection.TryBeginForcedReconnect(TimeSpan.Zero));
@@ -85,7 +85,7 @@ public class PooledConnectionTests
     [Fact]
     public async Task TryBeginForcedReconnect_ManyConcurrentCallers_ExactlyOneWins()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         using var start = new Barrier(8);
         var wins = 0;
 
@@ -111,7 +111,7 @@ public class PooledConnectionTests
     [Fact]
     public void TryBeginForcedReconnect_SoonAfterPreviousEnded_FailsUntilMinInterval()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.FromHours(1)));
         connection.EndForcedReconnect(null);
 
@@ -124,7 +124,7 @@ public class PooledConnectionTests
     [Fact]
     public async Task TryBeginForcedReconnect_AfterMinInterval_SucceedsAgain()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         var interval = TimeSpan.FromMilliseconds(50);
         Assert.True(connection.TryBeginForcedReconnect(interval));
         connection.EndForcedReconnect(null);
@@ -139,7 +139,7 @@ public class PooledConnectionTests
     {
         var old = FakeMultiplexer.Create();
         var replacement = FakeMultiplexer.Create();
-        var connection = new PooledConnection(7, old);
+        var connection = new PooledConnection(7, old, TimeProvider.System);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.Zero));
 
         var returned = connection.EndForcedReconnect(replacement);
@@ -154,7 +154,7 @@ public class PooledConnectionTests
     public void EndForcedReconnect_WithoutReplacement_KeepsMultiplexer()
     {
         var old = FakeMultiplexer.Create();
-        var connection = new PooledConnection(7, old);
+        var connection = new PooledConnection(7, old, TimeProvider.System);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.Zero));
 
         Assert.Null(connection.EndForcedReconnect(null));
@@ -167,7 +167,7 @@ public class PooledConnectionTests
     public void IsConnected_FollowsTheMultiplexer()
     {
         var multiplexer = FakeMultiplexer.Create(connected: false);
-        var connection = new PooledConnection(1, multiplexer);
+        var connection = new PooledConnection(1, multiplexer, TimeProvider.System);
         Assert.False(connection.IsConnected);
 
         FakeMultiplexer.Of(multiplexer).Connected = true;
@@ -180,7 +180,7 @@ public class PooledConnectionTests
     {
         var multiplexer = FakeMultiplexer.Create();
         FakeMultiplexer.Of(multiplexer).EndPoints = [new DnsEndPoint("redis.local", 6380)];
-        var connection = new PooledConnection(3, multiplexer);
+        var connection = new PooledConnection(3, multiplexer, TimeProvider.System);
         connection.Enter();
         connection.Enter();
         connection.Exit(failed: true);
@@ -199,13 +199,13 @@ public class PooledConnectionTests
         var multiplexer = FakeMultiplexer.Create();
         FakeMultiplexer.Of(multiplexer).EndPoints = [];
 
-        Assert.Null(new PooledConnection(1, multiplexer).ToStatus().Endpoint);
+        Assert.Null(new PooledConnection(1, multiplexer, TimeProvider.System).ToStatus().Endpoint);
     }
 
     [Fact]
     public async Task MarkHealthy_ResetsSinceLastHealthy()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         await Task.Delay(200, TestContext.Current.CancellationToken);
         var silentFor = connection.SinceLastHealthy;
         Assert.True(silentFor >= TimeSpan.FromMilliseconds(150));

@@ -1,5 +1,6 @@
 using System.Net;
 using Coordination.Core.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Coordination.Core.Tests.Connections;
 
@@ -122,15 +123,18 @@ public class PooledConnectionTests
     }
 
     [Fact]
-    public async Task TryBeginForcedReconnect_AfterMinInterval_SucceedsAgain()
+    public void TryBeginForcedReconnect_AfterMinInterval_SucceedsAgain()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
+        var time = new FakeTimeProvider();
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), time);
         var interval = TimeSpan.FromMilliseconds(50);
         Assert.True(connection.TryBeginForcedReconnect(interval));
         connection.EndForcedReconnect(null);
 
-        await Task.Delay(interval * 3, TestContext.Current.CancellationToken);
+        time.Advance(interval - TimeSpan.FromMilliseconds(1));
+        Assert.False(connection.TryBeginForcedReconnect(interval));
 
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(connection.TryBeginForcedReconnect(interval));
     }
 
@@ -139,15 +143,17 @@ public class PooledConnectionTests
     {
         var old = FakeMultiplexer.Create();
         var replacement = FakeMultiplexer.Create();
-        var connection = new PooledConnection(7, old, TimeProvider.System);
+        var time = new FakeTimeProvider();
+        var connection = new PooledConnection(7, old, time);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.Zero));
+        time.Advance(TimeSpan.FromMinutes(1));
 
         var returned = connection.EndForcedReconnect(replacement);
 
         Assert.Same(old, returned);
         Assert.Same(replacement, connection.Multiplexer);
         Assert.Equal(1, connection.ToStatus().ForcedReconnects);
-        Assert.True(connection.SinceLastHealthy < TimeSpan.FromSeconds(5));
+        Assert.Equal(TimeSpan.Zero, connection.SinceLastHealthy);
     }
 
     [Fact]
@@ -203,15 +209,17 @@ public class PooledConnectionTests
     }
 
     [Fact]
-    public async Task MarkHealthy_ResetsSinceLastHealthy()
+    public void MarkHealthy_ResetsSinceLastHealthy()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
-        await Task.Delay(200, TestContext.Current.CancellationToken);
-        var silentFor = connection.SinceLastHealthy;
-        Assert.True(silentFor >= TimeSpan.FromMilliseconds(150));
+        var time = new FakeTimeProvider();
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), time);
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), connection.SinceLastHealthy);
 
         connection.MarkHealthy(TimeSpan.FromMilliseconds(1));
 
-        Assert.True(connection.SinceLastHealthy < silentFor);
+        Assert.Equal(TimeSpan.Zero, connection.SinceLastHealthy);
+        time.Advance(TimeSpan.FromMilliseconds(30));
+        Assert.Equal(TimeSpan.FromMilliseconds(30), connection.SinceLastHealthy);
     }
 }

@@ -91,6 +91,7 @@ public static class CoordinationHostingExtensions
                 options.Pool,
                 options.Resilience,
                 sp.GetRequiredService<CoordinationEvents>(),
+                sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<RedisConnectionPool>>(),
                 tracing is null ? null : tracing.Add);
         });
@@ -99,6 +100,7 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Resilience,
             sp.GetRequiredService<CoordinationEvents>(),
             sp.GetRequiredService<CoordinationMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new RedisClock(sp.GetRequiredService<TimeProvider>()));
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using StackExchange.Redis;
 
 namespace Coordination;
@@ -6,6 +5,7 @@ namespace Coordination;
 /// <summary>One multiplexer of the pool with its load counters. The multiplexer is replaced after a stall.</summary>
 internal sealed class PooledConnection : IConnectionLoad
 {
+    private readonly TimeProvider _timeProvider;
     private IConnectionMultiplexer _multiplexer;
     private int _outstanding;
     private int _peakOutstanding;
@@ -17,11 +17,12 @@ internal sealed class PooledConnection : IConnectionLoad
     private int _reconnecting;
     private double _lastPingMilliseconds = double.NaN;
 
-    public PooledConnection(int id, IConnectionMultiplexer multiplexer)
+    public PooledConnection(int id, IConnectionMultiplexer multiplexer, TimeProvider timeProvider)
     {
         Id = id;
         _multiplexer = multiplexer;
-        _lastHealthyTimestamp = Stopwatch.GetTimestamp();
+        _timeProvider = timeProvider;
+        _lastHealthyTimestamp = timeProvider.GetTimestamp();
     }
 
     public int Id { get; }
@@ -36,7 +37,7 @@ internal sealed class PooledConnection : IConnectionLoad
 
     public long Failures => Interlocked.Read(ref _failures);
 
-    public TimeSpan SinceLastHealthy => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastHealthyTimestamp));
+    public TimeSpan SinceLastHealthy => _timeProvider.GetElapsedTime(Interlocked.Read(ref _lastHealthyTimestamp));
 
     public void Enter()
     {
@@ -69,7 +70,7 @@ internal sealed class PooledConnection : IConnectionLoad
 
     public void MarkHealthy(TimeSpan pingLatency)
     {
-        Interlocked.Exchange(ref _lastHealthyTimestamp, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref _lastHealthyTimestamp, _timeProvider.GetTimestamp());
         Volatile.Write(ref _lastPingMilliseconds, pingLatency.TotalMilliseconds);
     }
 
@@ -82,13 +83,13 @@ internal sealed class PooledConnection : IConnectionLoad
         }
 
         var last = Interlocked.Read(ref _lastForcedReconnectTimestamp);
-        if (last != 0 && Stopwatch.GetElapsedTime(last) < minInterval)
+        if (last != 0 && _timeProvider.GetElapsedTime(last) < minInterval)
         {
             Volatile.Write(ref _reconnecting, 0);
             return false;
         }
 
-        Interlocked.Exchange(ref _lastForcedReconnectTimestamp, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref _lastForcedReconnectTimestamp, _timeProvider.GetTimestamp());
         return true;
     }
 
@@ -100,7 +101,7 @@ internal sealed class PooledConnection : IConnectionLoad
         {
             old = Interlocked.Exchange(ref _multiplexer, replacement);
             Interlocked.Increment(ref _forcedReconnects);
-            Interlocked.Exchange(ref _lastHealthyTimestamp, Stopwatch.GetTimestamp());
+            Interlocked.Exchange(ref _lastHealthyTimestamp, _timeProvider.GetTimestamp());
         }
 
         Volatile.Write(ref _reconnecting, 0);

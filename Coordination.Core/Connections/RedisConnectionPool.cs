@@ -16,6 +16,7 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
     private readonly ConnectionPoolOptions _options;
     private readonly TimeSpan _attemptTimeout;
     private readonly CoordinationEvents _events;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly Action<IConnectionMultiplexer>? _onCreated;
     private readonly CancellationTokenSource _stopping = new();
@@ -31,6 +32,7 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
         ConnectionPoolOptions options,
         ResilienceOptions resilience,
         CoordinationEvents events,
+        TimeProvider timeProvider,
         ILogger<RedisConnectionPool> logger,
         Action<IConnectionMultiplexer>? onCreated = null)
     {
@@ -38,6 +40,7 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
         _options = options;
         _attemptTimeout = resilience.AttemptTimeout;
         _events = events;
+        _timeProvider = timeProvider;
         _logger = logger;
         _onCreated = onCreated;
     }
@@ -178,7 +181,7 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
                 return;
             }
 
-            _connections = [.. _connections, new PooledConnection(id, multiplexer)];
+            _connections = [.. _connections, new PooledConnection(id, multiplexer, _timeProvider)];
         }
     }
 

@@ -38,6 +38,7 @@ internal sealed class RedisExecutor
         ResilienceOptions options,
         CoordinationEvents events,
         CoordinationMetrics metrics,
+        TimeProvider timeProvider,
         ILoggerFactory loggerFactory)
     {
         _pool = pool;
@@ -45,7 +46,7 @@ internal sealed class RedisExecutor
         CircuitControl = new CircuitBreakerManualControl();
         _samplingMilliseconds = (long)Math.Ceiling(options.SamplingDuration.TotalMilliseconds);
 
-        var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName }
+        var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName, TimeProvider = timeProvider }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = options.FailureRatio,
@@ -76,7 +77,7 @@ internal sealed class RedisExecutor
             .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
 
-        _idempotent = new ResiliencePipelineBuilder { Name = IdempotentPipelineName }
+        _idempotent = new ResiliencePipelineBuilder { Name = IdempotentPipelineName, TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = Math.Max(1, options.MaxRetryAttempts),
@@ -90,7 +91,7 @@ internal sealed class RedisExecutor
             .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
 
-        _nonIdempotent = new ResiliencePipelineBuilder { Name = NonIdempotentPipelineName }
+        _nonIdempotent = new ResiliencePipelineBuilder { Name = NonIdempotentPipelineName, TimeProvider = timeProvider }
             .AddPipeline(circuit)
             .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();

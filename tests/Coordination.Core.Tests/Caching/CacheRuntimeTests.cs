@@ -11,12 +11,13 @@ public class CacheRuntimeTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private static async Task<(UnreachableRedis Redis, CacheRuntime Runtime)> StartAsync(Action<CacheOptions>? configure = null)
+    private static async Task<(UnreachableRedis Redis, CacheRuntime Runtime)> StartAsync(Action<CacheOptions>? configure = null, TimeProvider? time = null)
     {
-        var redis = await UnreachableRedis.StartAsync(new ResilienceOptions { MaxRetryAttempts = 0 }, Token);
+        time ??= TimeProvider.System;
+        var redis = await UnreachableRedis.StartAsync(new ResilienceOptions { MaxRetryAttempts = 0 }, time, Token);
         var options = new CoordinationOptions();
         configure?.Invoke(options.Cache);
-        return (redis, redis.NewCacheRuntime(redis.NewLockRuntime(options), options));
+        return (redis, redis.NewCacheRuntime(redis.NewLockRuntime(options, time), options, time));
     }
 
     [Fact]
@@ -119,26 +120,41 @@ public class CacheRuntimeTests
     [Fact]
     public async Task GetOrCreateAsync_FactoryFailsWithStaleInMemory_ServesStale()
     {
-        var (redis, runtime) = await StartAsync(o => o.FailSafeWindow = TimeSpan.FromMinutes(1));
+        // Without Redis the cache's clock is the time provider's: the entry's time to live and the factory's hard
+        // timeout run on fake time, so a busy machine cannot stretch or shrink them.
+        var time = new TimerAwareTimeProvider();
+        var (redis, runtime) = await StartAsync(o => o.FailSafeWindow = TimeSpan.FromMinutes(1), time);
         await using var _ = redis;
         await using var __ = runtime;
         var cache = runtime.ForTenant("t");
         var shortLived = new CacheEntryOptions { TimeToLive = TimeSpan.FromMilliseconds(50) };
         await cache.GetOrCreateAsync("k", _ => ValueTask.FromResult("good"), shortLived, Token);
-        await Task.Delay(100, Token);
 
+        time.Advance(TimeSpan.FromMilliseconds(49));
+        var fresh = await cache.GetOrCreateAsync<string>("k", _ => throw new InvalidOperationException(), shortLived, Token);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         var stale = await cache.GetOrCreateAsync<string>("k", _ => throw new InvalidOperationException(), shortLived, Token);
-        var hard = await cache.GetOrCreateAsync(
+
+        var hardTimeout = TimeSpan.FromMilliseconds(50);
+        var hardTimerStarted = time.WhenTimerCreated(due => due == hardTimeout);
+        var hardCall = cache.GetOrCreateAsync(
             "k",
             async ct =>
             {
-                await Task.Delay(2000, ct);
+                await Task.Delay(TimeSpan.FromSeconds(2), time, ct);
                 return "late";
             },
-            new CacheEntryOptions { TimeToLive = TimeSpan.FromMilliseconds(50), FactoryHardTimeout = TimeSpan.FromMilliseconds(50) },
-            Token);
+            new CacheEntryOptions { TimeToLive = TimeSpan.FromMilliseconds(50), FactoryHardTimeout = hardTimeout },
+            Token).AsTask();
+        await hardTimerStarted.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        time.Advance(hardTimeout - TimeSpan.FromMilliseconds(1));
+        var pendingBeforeTimeout = !hardCall.IsCompleted;
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var hard = await hardCall.WaitAsync(TimeSpan.FromSeconds(10), Token);
 
+        Assert.Equal(("good", false, CacheSource.Memory), (fresh.Value, fresh.IsStale, fresh.Source));
         Assert.Equal(("good", true, CacheSource.Memory), (stale.Value, stale.IsStale, stale.Source));
+        Assert.True(pendingBeforeTimeout);
         Assert.Equal(("good", true), (hard.Value, hard.IsStale));
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Coordination.Core.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Coordination.Core.Tests.Caching;
@@ -17,18 +18,37 @@ public class WriteBehindQueueTests
             throw new TimeoutException("down");
         });
         var options = new WriteBehindOptions { FlushInterval = TimeSpan.FromMilliseconds(1), RetryDelay = TimeSpan.FromMilliseconds(10), MaxRetryDelay = TimeSpan.FromMilliseconds(20) };
-        var queue = new WriteBehindQueue<int>("k:", writer, options, TimeProvider.System, NullLogger.Instance, new CacheMetrics(meter));
+        var time = new TimerAwareTimeProvider();
+        var queue = new WriteBehindQueue<int>("k:", writer, options, time, NullLogger.Instance, new CacheMetrics(meter));
         var cache = new RecordingCache();
+        var token = TestContext.Current.CancellationToken;
 
-        await queue.SetAsync(cache, "k:1", 1, TestContext.Current.CancellationToken);
-        await queue.SetAsync(cache, "k:2", 2, TestContext.Current.CancellationToken);
-        using var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await queue.StopAsync(shutdown.Token).WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        // Each failed write waits its retry delay (jittered, at most MaxRetryDelay) on the fake clock: once the queue
+        // waits, moving the clock past MaxRetryDelay lets it try again.
+        bool IsRetryDelay(TimeSpan due) => due > TimeSpan.Zero && due <= options.MaxRetryDelay;
+        var retryWaiting = time.WhenTimerCreated(IsRetryDelay);
+        await queue.SetAsync(cache, "k:1", 1, token);
+        await queue.SetAsync(cache, "k:2", 2, token);
+        for (var retry = 0; retry < 2; retry++)
+        {
+            await retryWaiting.WaitAsync(TimeSpan.FromSeconds(10), token);
+            retryWaiting = time.WhenTimerCreated(IsRetryDelay);
+            time.Advance(options.MaxRetryDelay);
+        }
 
-        Assert.True(attempts >= 3, $"{attempts} attempts");
+        await retryWaiting.WaitAsync(TimeSpan.FromSeconds(10), token);
+        Assert.Equal(3, Volatile.Read(ref attempts));
+
+        using var shutdown = new CancellationTokenSource();
+        var stopping = queue.StopAsync(shutdown.Token);
+        Assert.False(stopping.IsCompleted); // still retrying: shutdown waits for the writes while its token allows
+        await shutdown.CancelAsync();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(5), token);
+
+        Assert.Equal(3, Volatile.Read(ref attempts));
         Assert.Equal(2, queue.Pending); // still counted: not written, and not forgotten silently
         Assert.Equal(["k:1", "k:2"], cache.Keys);
-        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => queue.SetAsync(cache, "k:3", 3, TestContext.Current.CancellationToken).AsTask());
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => queue.SetAsync(cache, "k:3", 3, token).AsTask());
         await queue.DisposeAsync();
     }
 

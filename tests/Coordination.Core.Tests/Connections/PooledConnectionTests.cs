@@ -1,5 +1,6 @@
 using System.Net;
 using Coordination.Core.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Coordination.Core.Tests.Connections;
 
@@ -8,7 +9,7 @@ public class PooledConnectionTests
     [Fact]
     public void EnterExit_CountsOutstandingOperationsAndFailures()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
 
         connection.Enter();
         connection.Enter();
@@ -25,7 +26,7 @@ public class PooledConnectionTests
     [Fact]
     public void TakePeakOutstanding_ReturnsPeakSinceLastTake_ThenCurrent()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         connection.Enter();
         connection.Enter();
         connection.Enter();
@@ -44,7 +45,7 @@ public class PooledConnectionTests
     [Fact]
     public async Task EnterExit_Concurrent_CountersConsistent()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         const int perWorker = 20_000;
         var workers = Enumerable.Range(0, 4).Select(w => Task.Run(
             () =>
@@ -68,7 +69,7 @@ public class PooledConnectionTests
     [Fact]
     public void TryBeginForcedReconnect_First_Succeeds()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
 
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.FromSeconds(5)));
     }
@@ -76,7 +77,7 @@ public class PooledConnectionTests
     [Fact]
     public void TryBeginForcedReconnect_WhileOneIsInProgress_Fails()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.Zero));
 
         Assert.False(connection.TryBeginForcedReconnect(TimeSpan.Zero));
@@ -85,7 +86,7 @@ public class PooledConnectionTests
     [Fact]
     public async Task TryBeginForcedReconnect_ManyConcurrentCallers_ExactlyOneWins()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         using var start = new Barrier(8);
         var wins = 0;
 
@@ -111,7 +112,7 @@ public class PooledConnectionTests
     [Fact]
     public void TryBeginForcedReconnect_SoonAfterPreviousEnded_FailsUntilMinInterval()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), TimeProvider.System);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.FromHours(1)));
         connection.EndForcedReconnect(null);
 
@@ -122,15 +123,18 @@ public class PooledConnectionTests
     }
 
     [Fact]
-    public async Task TryBeginForcedReconnect_AfterMinInterval_SucceedsAgain()
+    public void TryBeginForcedReconnect_AfterMinInterval_SucceedsAgain()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
+        var time = new FakeTimeProvider();
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), time);
         var interval = TimeSpan.FromMilliseconds(50);
         Assert.True(connection.TryBeginForcedReconnect(interval));
         connection.EndForcedReconnect(null);
 
-        await Task.Delay(interval * 3, TestContext.Current.CancellationToken);
+        time.Advance(interval - TimeSpan.FromMilliseconds(1));
+        Assert.False(connection.TryBeginForcedReconnect(interval));
 
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(connection.TryBeginForcedReconnect(interval));
     }
 
@@ -139,22 +143,24 @@ public class PooledConnectionTests
     {
         var old = FakeMultiplexer.Create();
         var replacement = FakeMultiplexer.Create();
-        var connection = new PooledConnection(7, old);
+        var time = new FakeTimeProvider();
+        var connection = new PooledConnection(7, old, time);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.Zero));
+        time.Advance(TimeSpan.FromMinutes(1));
 
         var returned = connection.EndForcedReconnect(replacement);
 
         Assert.Same(old, returned);
         Assert.Same(replacement, connection.Multiplexer);
         Assert.Equal(1, connection.ToStatus().ForcedReconnects);
-        Assert.True(connection.SinceLastHealthy < TimeSpan.FromSeconds(5));
+        Assert.Equal(TimeSpan.Zero, connection.SinceLastHealthy);
     }
 
     [Fact]
     public void EndForcedReconnect_WithoutReplacement_KeepsMultiplexer()
     {
         var old = FakeMultiplexer.Create();
-        var connection = new PooledConnection(7, old);
+        var connection = new PooledConnection(7, old, TimeProvider.System);
         Assert.True(connection.TryBeginForcedReconnect(TimeSpan.Zero));
 
         Assert.Null(connection.EndForcedReconnect(null));
@@ -167,7 +173,7 @@ public class PooledConnectionTests
     public void IsConnected_FollowsTheMultiplexer()
     {
         var multiplexer = FakeMultiplexer.Create(connected: false);
-        var connection = new PooledConnection(1, multiplexer);
+        var connection = new PooledConnection(1, multiplexer, TimeProvider.System);
         Assert.False(connection.IsConnected);
 
         FakeMultiplexer.Of(multiplexer).Connected = true;
@@ -180,7 +186,7 @@ public class PooledConnectionTests
     {
         var multiplexer = FakeMultiplexer.Create();
         FakeMultiplexer.Of(multiplexer).EndPoints = [new DnsEndPoint("redis.local", 6380)];
-        var connection = new PooledConnection(3, multiplexer);
+        var connection = new PooledConnection(3, multiplexer, TimeProvider.System);
         connection.Enter();
         connection.Enter();
         connection.Exit(failed: true);
@@ -199,19 +205,21 @@ public class PooledConnectionTests
         var multiplexer = FakeMultiplexer.Create();
         FakeMultiplexer.Of(multiplexer).EndPoints = [];
 
-        Assert.Null(new PooledConnection(1, multiplexer).ToStatus().Endpoint);
+        Assert.Null(new PooledConnection(1, multiplexer, TimeProvider.System).ToStatus().Endpoint);
     }
 
     [Fact]
-    public async Task MarkHealthy_ResetsSinceLastHealthy()
+    public void MarkHealthy_ResetsSinceLastHealthy()
     {
-        var connection = new PooledConnection(1, FakeMultiplexer.Create());
-        await Task.Delay(200, TestContext.Current.CancellationToken);
-        var silentFor = connection.SinceLastHealthy;
-        Assert.True(silentFor >= TimeSpan.FromMilliseconds(150));
+        var time = new FakeTimeProvider();
+        var connection = new PooledConnection(1, FakeMultiplexer.Create(), time);
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), connection.SinceLastHealthy);
 
         connection.MarkHealthy(TimeSpan.FromMilliseconds(1));
 
-        Assert.True(connection.SinceLastHealthy < silentFor);
+        Assert.Equal(TimeSpan.Zero, connection.SinceLastHealthy);
+        time.Advance(TimeSpan.FromMilliseconds(30));
+        Assert.Equal(TimeSpan.FromMilliseconds(30), connection.SinceLastHealthy);
     }
 }

@@ -1,5 +1,6 @@
 using Coordination.Core.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Coordination.Core.Tests.Locks;
 
@@ -69,19 +70,24 @@ public sealed class LockWaitersTests : IAsyncDisposable
     public async Task Waiter_ResetBeforeAttempt_KeepsWakeThatArrivesAfterwards()
     {
         var waiter = _waiters.Register("k", shared: false);
-        var time = TimeProvider.System;
+        var time = new FakeTimeProvider();
         var token = TestContext.Current.CancellationToken;
 
-        Assert.False(await waiter.WaitAsync(TimeSpan.FromMilliseconds(10), time, token));
+        // The timeout runs on the fake clock: one millisecond short of it the wait goes on, at it the wait ends.
+        var timingOut = waiter.WaitAsync(TimeSpan.FromMilliseconds(10), time, token).AsTask();
+        time.Advance(TimeSpan.FromMilliseconds(9));
+        Assert.False(timingOut.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.False(await timingOut.WaitAsync(TimeSpan.FromSeconds(10), token));
         Assert.True(waiter.Signal());
         Assert.False(waiter.Signal());
-        Assert.True(await waiter.WaitAsync(TimeSpan.FromSeconds(5), time, token));
+        Assert.True(await waiter.WaitAsync(TimeSpan.FromSeconds(5), time, token).AsTask().WaitAsync(TimeSpan.FromSeconds(10), token));
 
         waiter.Reset();
         Assert.False(waiter.IsSignaled);
-        var pending = waiter.WaitAsync(TimeSpan.FromSeconds(5), time, token);
+        var pending = waiter.WaitAsync(TimeSpan.FromSeconds(5), time, token).AsTask();
         waiter.Signal();
-        Assert.True(await pending);
+        Assert.True(await pending.WaitAsync(TimeSpan.FromSeconds(10), token)); // woken, not timed out: the fake clock stands still
     }
 
     [Theory]

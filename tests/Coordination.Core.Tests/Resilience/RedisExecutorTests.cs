@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Coordination.Core.Tests.TestSupport;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 using StackExchange.Redis;
 
@@ -153,21 +154,31 @@ public class RedisExecutorTests
     [Fact]
     public async Task ExecuteAsync_AfterBreakDuration_ProbesRedisAgainAndReopens()
     {
-        await using var redis = await UnreachableRedis.StartAsync(Resilience(breakSeconds: 0.5), Token);
+        var time = new FakeTimeProvider();
+        await using var redis = await UnreachableRedis.StartAsync(Resilience(breakSeconds: 0.5), time, Token);
         for (var i = 0; i < 10; i++)
         {
             await Assert.ThrowsAsync<CoordinationUnavailableException>(() => Get(redis.Executor));
         }
 
         Assert.Equal(CircuitState.Open, redis.Executor.CircuitState);
-        await Task.Delay(TimeSpan.FromMilliseconds(700), Token);
+        var attempts = redis.Pool.GetStatus().Connections.Sum(c => c.Operations);
 
+        // A millisecond before the break ends the circuit still rejects without touching Redis.
+        time.Advance(TimeSpan.FromMilliseconds(499));
+        var early = await Assert.ThrowsAsync<CoordinationUnavailableException>(() => Get(redis.Executor));
+
+        Assert.Equal(UnavailableReason.CircuitOpen, early.Reason);
+        Assert.Equal(attempts, redis.Pool.GetStatus().Connections.Sum(c => c.Operations));
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
         var probe = await Assert.ThrowsAsync<CoordinationUnavailableException>(() => Get(redis.Executor));
         var afterProbe = await Assert.ThrowsAsync<CoordinationUnavailableException>(() => Get(redis.Executor));
 
         Assert.Equal(UnavailableReason.ConnectionFailed, probe.Reason);
         Assert.Equal(UnavailableReason.CircuitOpen, afterProbe.Reason);
         Assert.Equal(CircuitState.Open, redis.Executor.CircuitState);
+        Assert.Equal(attempts + 1, redis.Pool.GetStatus().Connections.Sum(c => c.Operations));
     }
 
     [Fact]

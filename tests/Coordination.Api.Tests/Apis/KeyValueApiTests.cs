@@ -190,6 +190,37 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
         await AssertValidationProblemAsync(put, "body");
     }
 
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task SetValue_NotJsonContentType_Answers415Problem(string contentType)
+    {
+        using var client = Client();
+        using var content = new StringContent("""{"value":1}""", Encoding.UTF8, contentType);
+        using var put = await client.PutAsync(Kv(NewName()), content, Cancellation);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, put.StatusCode);
+        Assert.Equal("application/problem+json", put.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task SetValue_JsonBodyWithoutContentType_Answers415Problem()
+    {
+        using var client = Client();
+        using var content = new ByteArrayContent("""{"value":1}"""u8.ToArray());
+        using var put = await client.PutAsync(Kv(NewName()), content, Cancellation);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, put.StatusCode);
+        Assert.Equal("application/problem+json", put.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task SetValue_JsonWithCharset_IsAccepted()
+    {
+        using var client = Client();
+        using var content = new StringContent("""{"value":1}""", Encoding.UTF8, "application/json");
+        using var put = await client.PutAsync(Kv(NewName()), content, Cancellation);
+        await AssertStatusAsync(put, HttpStatusCode.NoContent);
+    }
+
     [Fact]
     public async Task SetValue_NoBodyAtAll_Answers400NamingBody()
     {

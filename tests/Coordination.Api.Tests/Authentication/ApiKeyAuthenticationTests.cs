@@ -47,6 +47,23 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture) : ApiTest(fixt
     }
 
     [Fact]
+    public async Task UnknownRoute_Answers404Problem()
+    {
+        using var client = Client();
+        using var response = await client.GetAsync(new Uri("/v1/nothing-here", UriKind.Relative), Cancellation);
+        await AssertProblemAsync(response, HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Fact]
+    public async Task UnmappedMethod_Answers405Problem()
+    {
+        using var client = Client();
+        using var response = await client.PatchAsync(Kv(NewName()), Json("{}"), Cancellation);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task AdminKey_CanUseMemberEndpoints()
     {
         using var client = Client(ApiFactory.AdminKey);

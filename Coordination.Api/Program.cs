@@ -30,6 +30,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages(RequestBodyProblems.WriteStatusCodePageAsync);
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseUtf8RequestBodies();
 
 app.MapOpenApi();
 app.MapKeyValueApi();

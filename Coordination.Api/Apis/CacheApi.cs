@@ -61,7 +61,7 @@ public static class CacheApi
         api.MapPut("/{*key}", SetEntry)
             .WithName("SetCacheEntry")
             .WithSummary("Caches a JSON value under a key for ttlMs (or the cache's default), with optional tags.")
-            .WithRequestBodyLimit(maxValueBytes + EnvelopeAllowanceBytes, "value");
+            .WithRequestBodyLimit((long)maxValueBytes + EnvelopeAllowanceBytes, "value");
 
         api.MapGet("/{*key}", GetEntry)
             .WithName("GetCacheEntry")

@@ -36,7 +36,7 @@ public static class KeyValueApi
         api.MapPut("/{*key}", SetValue)
             .WithName("SetValue")
             .WithSummary("Stores a JSON value under a key, optionally expiring after ttlMs.")
-            .WithRequestBodyLimit(maxValueBytes + EnvelopeAllowanceBytes, "value");
+            .WithRequestBodyLimit((long)maxValueBytes + EnvelopeAllowanceBytes, "value");
 
         api.MapGet("/{*key}", GetValue)
             .WithName("GetValue")

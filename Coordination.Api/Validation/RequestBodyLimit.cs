@@ -1,3 +1,4 @@
+using Coordination.Api.Problems;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Coordination.Api.Validation;

@@ -1,3 +1,5 @@
+using Coordination.Api.Problems;
+
 namespace Coordination.Api.Validation;
 
 /// <summary>Declares an endpoint's <see cref="RequestBodyLimit"/>.</summary>

@@ -1,8 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace Coordination.Api.Validation;
 
@@ -56,22 +54,12 @@ internal static class RequestValidation
         return true;
     }
 
-    /// <summary>
-    /// Checks a required JSON value of any kind (JSON null included: only absence, <see cref="JsonValueKind.Undefined"/>,
-    /// is an error). The JSON reader leaves string contents unchecked; JSON must be UTF-8 (RFC 8259), so a value with
-    /// invalid UTF-8 is refused here rather than stored with replacement characters.
-    /// </summary>
+    /// <summary>Checks a required JSON value of any kind (JSON null included: only absence, <see cref="JsonValueKind.Undefined"/>, is an error).</summary>
     public static JsonElement? ReadRequiredValue(JsonElement value, string field, RequestErrors errors)
     {
         if (value.ValueKind == JsonValueKind.Undefined)
         {
             errors.Add(field, "The value is required (any JSON, null included).");
-            return null;
-        }
-
-        if (!Utf8.IsValid(JsonMarshal.GetRawUtf8Value(value)))
-        {
-            errors.Add(RequestBodyProblems.BodyField, RequestBodyProblems.InvalidUtf8Message);
             return null;
         }
 

@@ -13,13 +13,9 @@ public sealed class CacheApiTests(ApiFixture fixture) : ApiTest(fixture)
         var key = NewName();
         await PutAsync(client, key, """{"value":{"total":12.5,"items":["a",1,true,null]},"ttlMs":60000,"tags":["t1"]}""");
 
-        using (var get = await client.GetAsync(Cache(key), Cancellation))
-        {
-            await AssertStatusAsync(get, HttpStatusCode.OK);
-            var body = await ReadJsonAsync(get);
-            Assert.Equal(key, body.GetProperty("key").GetString());
-            Assert.Equal("""{"total":12.5,"items":["a",1,true,null]}""", body.GetProperty("value").GetRawText());
-        }
+        var body = await GetOkAsync(client, Cache(key));
+        Assert.Equal(key, body.GetProperty("key").GetString());
+        Assert.Equal("""{"total":12.5,"items":["a",1,true,null]}""", body.GetProperty("value").GetRawText());
 
         using (var remove = await client.DeleteAsync(Cache(key), Cancellation))
         {
@@ -213,16 +209,7 @@ public sealed class CacheApiTests(ApiFixture fixture) : ApiTest(fixture)
         Assert.Equal("b", (await GetAsync(tenantB, key)).GetString());
     }
 
-    private static async Task PutAsync(HttpClient client, string key, string json)
-    {
-        using var response = await SendAsync(client, HttpMethod.Put, Cache(key), json);
-        await AssertStatusAsync(response, HttpStatusCode.NoContent);
-    }
+    private static Task PutAsync(HttpClient client, string key, string json) => SendExpectingAsync(client, HttpMethod.Put, Cache(key), json);
 
-    private static async Task<JsonElement> GetAsync(HttpClient client, string key)
-    {
-        using var response = await client.GetAsync(Cache(key), Cancellation);
-        await AssertStatusAsync(response, HttpStatusCode.OK);
-        return (await ReadJsonAsync(response)).GetProperty("value");
-    }
+    private static async Task<JsonElement> GetAsync(HttpClient client, string key) => (await GetOkAsync(client, Cache(key))).GetProperty("value");
 }

@@ -12,14 +12,9 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
         using var client = Client();
         var key = NewName();
 
-        using (var put = await SendAsync(client, HttpMethod.Put, Kv(key), """{"value":{"a":[1,"x",true,null]},"ttlMs":60000}"""))
-        {
-            await AssertStatusAsync(put, HttpStatusCode.NoContent);
-        }
+        await SendExpectingAsync(client, HttpMethod.Put, Kv(key), """{"value":{"a":[1,"x",true,null]},"ttlMs":60000}""");
 
-        using var get = await client.GetAsync(Kv(key), Cancellation);
-        await AssertStatusAsync(get, HttpStatusCode.OK);
-        var body = await ReadJsonAsync(get);
+        var body = await GetOkAsync(client, Kv(key));
         Assert.Equal(key, body.GetProperty("key").GetString());
         Assert.Equal("""{"a":[1,"x",true,null]}""", body.GetProperty("value").GetRawText());
         Assert.InRange(body.GetProperty("ttlMs").GetInt64(), 1, 60_000);
@@ -31,13 +26,9 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
         using var client = Client();
         var key = NewName();
 
-        using (var put = await SendAsync(client, HttpMethod.Put, Kv(key), """{"value":"v","ttlMs":null}"""))
-        {
-            await AssertStatusAsync(put, HttpStatusCode.NoContent);
-        }
+        await SendExpectingAsync(client, HttpMethod.Put, Kv(key), """{"value":"v","ttlMs":null}""");
 
-        using var get = await client.GetAsync(Kv(key), Cancellation);
-        var body = await ReadJsonAsync(get);
+        var body = await GetOkAsync(client, Kv(key));
         Assert.Equal("v", body.GetProperty("value").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, body.GetProperty("ttlMs").ValueKind);
     }
@@ -48,14 +39,9 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
         using var client = Client();
         var key = NewName();
 
-        using (var put = await SendAsync(client, HttpMethod.Put, Kv(key), """{"value":null}"""))
-        {
-            await AssertStatusAsync(put, HttpStatusCode.NoContent);
-        }
+        await SendExpectingAsync(client, HttpMethod.Put, Kv(key), """{"value":null}""");
 
-        using var get = await client.GetAsync(Kv(key), Cancellation);
-        await AssertStatusAsync(get, HttpStatusCode.OK);
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await ReadJsonAsync(get)).GetProperty("value").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await GetOkAsync(client, Kv(key))).GetProperty("value").ValueKind);
     }
 
     [Fact]
@@ -64,13 +50,9 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
         using var client = Client();
         var key = NewName();
 
-        using (var put = await SendAsync(client, HttpMethod.Put, Kv(key), """{"VALUE":7,"TtlMs":60000,"extra":{"nested":[1,2]},"more":"x"}"""))
-        {
-            await AssertStatusAsync(put, HttpStatusCode.NoContent);
-        }
+        await SendExpectingAsync(client, HttpMethod.Put, Kv(key), """{"VALUE":7,"TtlMs":60000,"extra":{"nested":[1,2]},"more":"x"}""");
 
-        using var get = await client.GetAsync(Kv(key), Cancellation);
-        var body = await ReadJsonAsync(get);
+        var body = await GetOkAsync(client, Kv(key));
         Assert.Equal(7, body.GetProperty("value").GetInt32());
         Assert.InRange(body.GetProperty("ttlMs").GetInt64(), 1, 60_000);
     }
@@ -81,13 +63,9 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
         using var client = Client();
         var key = NewName();
 
-        using (var put = await SendAsync(client, HttpMethod.Put, Kv(key), """{"value":1,"value":2}"""))
-        {
-            await AssertStatusAsync(put, HttpStatusCode.NoContent);
-        }
+        await SendExpectingAsync(client, HttpMethod.Put, Kv(key), """{"value":1,"value":2}""");
 
-        using var get = await client.GetAsync(Kv(key), Cancellation);
-        Assert.Equal(2, (await ReadJsonAsync(get)).GetProperty("value").GetInt32());
+        Assert.Equal(2, (await GetOkAsync(client, Kv(key))).GetProperty("value").GetInt32());
     }
 
     [Fact]
@@ -97,13 +75,9 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
         var key = NewName() + "/orders/42";
         var uri = new Uri("/v1/kv/" + key, UriKind.Relative);
 
-        using (var put = await SendAsync(client, HttpMethod.Put, uri, """{"value":42}"""))
-        {
-            await AssertStatusAsync(put, HttpStatusCode.NoContent);
-        }
+        await SendExpectingAsync(client, HttpMethod.Put, uri, """{"value":42}""");
 
-        using var get = await client.GetAsync(uri, Cancellation);
-        Assert.Equal(key, (await ReadJsonAsync(get)).GetProperty("key").GetString());
+        Assert.Equal(key, (await GetOkAsync(client, uri)).GetProperty("key").GetString());
     }
 
     [Fact]
@@ -119,10 +93,7 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
     {
         using var client = Client();
         var key = NewName();
-        using (var put = await SendAsync(client, HttpMethod.Put, Kv(key), """{"value":1}"""))
-        {
-            await AssertStatusAsync(put, HttpStatusCode.NoContent);
-        }
+        await SendExpectingAsync(client, HttpMethod.Put, Kv(key), """{"value":1}""");
 
         using (var delete = await client.DeleteAsync(Kv(key), Cancellation))
         {
@@ -193,20 +164,12 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
     [Theory]
     [InlineData("text/plain")]
     [InlineData("application/x-www-form-urlencoded")]
-    public async Task SetValue_NotJsonContentType_Answers415Problem(string contentType)
-    {
-        using var client = Client();
-        using var content = new StringContent("""{"value":1}""", Encoding.UTF8, contentType);
-        using var put = await client.PutAsync(Kv(NewName()), content, Cancellation);
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, put.StatusCode);
-        Assert.Equal("application/problem+json", put.Content.Headers.ContentType?.MediaType);
-    }
-
-    [Fact]
-    public async Task SetValue_JsonBodyWithoutContentType_Answers415Problem()
+    [InlineData(null)]
+    public async Task SetValue_NotJsonContentType_Answers415Problem(string? contentType)
     {
         using var client = Client();
         using var content = new ByteArrayContent("""{"value":1}"""u8.ToArray());
+        content.Headers.ContentType = contentType is null ? null : new(contentType);
         using var put = await client.PutAsync(Kv(NewName()), content, Cancellation);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, put.StatusCode);
         Assert.Equal("application/problem+json", put.Content.Headers.ContentType?.MediaType);
@@ -238,6 +201,34 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
         await AssertValidationProblemAsync(put, "body");
     }
 
+    [Theory]
+    [InlineData("ignored field value")]
+    [InlineData("ignored field name")]
+    [InlineData("cut off at the end")]
+    public async Task SetValue_InvalidUtf8AnywhereInTheBody_Answers400NamingBody(string where)
+    {
+        byte[] body = where switch
+        {
+            "ignored field value" => [.. """{"value":1,"extra":"a"""u8, 0xFF, .. "\"}"u8],
+            "ignored field name" => [.. """{"value":1,"a"""u8, 0xC3, 0x28, .. "\":2}"u8],
+            _ => [.. """{"value":1} """u8, 0xE2, 0x82],
+        };
+        using var client = Client();
+        using var put = await client.PutAsync(Kv(NewName()), Json(body), Cancellation);
+        await AssertValidationProblemAsync(put, "body");
+    }
+
+    [Fact]
+    public async Task SetValue_LargeValueOfMultiByteCharacters_RoundTrips()
+    {
+        using var client = Client();
+        var key = NewName();
+        // 240 KB of two- and four-byte sequences: the body arrives in many reads, sequences split between them.
+        var value = string.Concat(Enumerable.Repeat("é😀", 40_000));
+        await SendExpectingAsync(client, HttpMethod.Put, Kv(key), $$"""{"value":"{{value}}"}""");
+        Assert.Equal(value, (await GetOkAsync(client, Kv(key))).GetProperty("value").GetString());
+    }
+
     [Fact]
     public async Task SetValue_ValueUpToMaxValueBytes_IsAccepted()
     {
@@ -250,8 +241,7 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
             await AssertStatusAsync(put, HttpStatusCode.NoContent);
         }
 
-        using var get = await client.GetAsync(Kv(key), Cancellation);
-        Assert.Equal(value.Length, (await ReadJsonAsync(get)).GetProperty("value").GetString()!.Length);
+        Assert.Equal(value.Length, (await GetOkAsync(client, Kv(key))).GetProperty("value").GetString()!.Length);
     }
 
     [Fact]

@@ -18,16 +18,12 @@ public sealed class LocksApiTests(ApiFixture fixture) : ApiTest(fixture)
         var fencingToken = lease.GetProperty("fencingToken").GetInt64();
         Assert.True(lease.GetProperty("expiresAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(-5));
 
-        using (var info = await client.GetAsync(Lock(name), Cancellation))
-        {
-            await AssertStatusAsync(info, HttpStatusCode.OK);
-            var body = await ReadJsonAsync(info);
-            Assert.True(body.GetProperty("held").GetBoolean());
-            Assert.Equal("worker-1", body.GetProperty("owner").GetString());
-            Assert.Equal(fencingToken, body.GetProperty("fencingToken").GetInt64());
-            Assert.InRange(body.GetProperty("ttlMs").GetInt64(), 1, 30_000);
-            Assert.False(body.TryGetProperty("token", out _));
-        }
+        var info = await GetOkAsync(client, Lock(name));
+        Assert.True(info.GetProperty("held").GetBoolean());
+        Assert.Equal("worker-1", info.GetProperty("owner").GetString());
+        Assert.Equal(fencingToken, info.GetProperty("fencingToken").GetInt64());
+        Assert.InRange(info.GetProperty("ttlMs").GetInt64(), 1, 30_000);
+        Assert.False(info.TryGetProperty("token", out _));
 
         using (var extend = await SendAsync(client, HttpMethod.Post, Extend(name), $$"""{"token":"{{token}}","ttlMs":120000}"""))
         {
@@ -119,15 +115,8 @@ public sealed class LocksApiTests(ApiFixture fixture) : ApiTest(fixture)
         var lease = await AcquireAsync(client, name, """{"ttlMs":30000}""");
         Assert.Equal(name, lease.GetProperty("name").GetString());
 
-        using (var info = await client.GetAsync(Lock(name), Cancellation))
-        {
-            Assert.Equal(name, (await ReadJsonAsync(info)).GetProperty("name").GetString());
-        }
-
-        using (var extend = await SendAsync(client, HttpMethod.Post, Extend(name), $$"""{"token":"{{lease.GetProperty("token").GetString()}}","ttlMs":30000}"""))
-        {
-            await AssertStatusAsync(extend, HttpStatusCode.OK);
-        }
+        Assert.Equal(name, (await GetOkAsync(client, Lock(name))).GetProperty("name").GetString());
+        await SendExpectingAsync(client, HttpMethod.Post, Extend(name), $$"""{"token":"{{lease.GetProperty("token").GetString()}}","ttlMs":30000}""", HttpStatusCode.OK);
 
         // A literal "%2F" in a name (sent as %252F) is another name.
         using var literal = await client.GetAsync(Lock(name.Replace("/", "%2F", StringComparison.Ordinal)), Cancellation);
@@ -146,29 +135,40 @@ public sealed class LocksApiTests(ApiFixture fixture) : ApiTest(fixture)
     }
 
     [Theory]
-    [InlineData("{}", "ttlMs")]
-    [InlineData("""{"ttlMs":null}""", "ttlMs")]
-    [InlineData("""{"ttlMs":0}""", "ttlMs")]
-    [InlineData("""{"ttlMs":-5}""", "ttlMs")]
-    [InlineData("""{"ttlMs":1e30}""", "ttlMs")]
-    [InlineData("""{"ttlMs":99999999999999999999}""", "ttlMs")]
-    [InlineData("""{"ttlMs":"1000"}""", "ttlMs")]
-    [InlineData("""{"ttlMs":1000,"waitMs":-1}""", "waitMs")]
-    [InlineData("""{"ttlMs":1000,"waitMs":2592000001}""", "waitMs")]
-    [InlineData("""{"ttlMs":1000,"waitMs":"5"}""", "waitMs")]
-    [InlineData("""{"ttlMs":1000,"waitMs":1.5}""", "waitMs")]
-    [InlineData("""{"ttlMs":1000,"owner":5}""", "owner")]
-    [InlineData("""{"ttlMs":1000,"owner":""}""", "owner")]
-    [InlineData("""{"ttlMs":1000,"owner":"a\u0001b"}""", "owner")]
-    [InlineData("""{"ttlMs":1000,"owner":["x"]}""", "owner")]
-    [InlineData("""{"ttlMs":1000""", "body")]
-    [InlineData("[]", "body")]
-    [InlineData("null", "body")]
-    [InlineData("", "body")]
-    public async Task AcquireLock_BadBody_Answers400NamingTheField(string json, string field)
+    [InlineData("acquire", "{}", "ttlMs")]
+    [InlineData("acquire", """{"ttlMs":null}""", "ttlMs")]
+    [InlineData("acquire", """{"ttlMs":0}""", "ttlMs")]
+    [InlineData("acquire", """{"ttlMs":-5}""", "ttlMs")]
+    [InlineData("acquire", """{"ttlMs":1e30}""", "ttlMs")]
+    [InlineData("acquire", """{"ttlMs":99999999999999999999}""", "ttlMs")]
+    [InlineData("acquire", """{"ttlMs":"1000"}""", "ttlMs")]
+    [InlineData("acquire", """{"ttlMs":1000,"waitMs":-1}""", "waitMs")]
+    [InlineData("acquire", """{"ttlMs":1000,"waitMs":2592000001}""", "waitMs")]
+    [InlineData("acquire", """{"ttlMs":1000,"waitMs":"5"}""", "waitMs")]
+    [InlineData("acquire", """{"ttlMs":1000,"waitMs":1.5}""", "waitMs")]
+    [InlineData("acquire", """{"ttlMs":1000,"owner":5}""", "owner")]
+    [InlineData("acquire", """{"ttlMs":1000,"owner":""}""", "owner")]
+    [InlineData("acquire", """{"ttlMs":1000,"owner":"a\u0001b"}""", "owner")]
+    [InlineData("acquire", """{"ttlMs":1000,"owner":["x"]}""", "owner")]
+    [InlineData("acquire", """{"ttlMs":1000,"owner":"\uD800"}""", "owner")]
+    [InlineData("acquire", """{"ttlMs":1000""", "body")]
+    [InlineData("acquire", "[]", "body")]
+    [InlineData("acquire", "null", "body")]
+    [InlineData("acquire", "", "body")]
+    [InlineData("extend", """{"ttlMs":1000}""", "token")]
+    [InlineData("extend", """{"token":"","ttlMs":1000}""", "token")]
+    [InlineData("extend", """{"token":5,"ttlMs":1000}""", "token")]
+    [InlineData("extend", """{"token":"t"}""", "ttlMs")]
+    [InlineData("extend", """{"token":"t","ttlMs":0}""", "ttlMs")]
+    [InlineData("extend", """{"token":"t","ttlMs":"1"}""", "ttlMs")]
+    [InlineData("extend", "{", "body")]
+    [InlineData("extend", "1", "body")]
+    [InlineData("extend", "", "body")]
+    public async Task LockBody_Bad_Answers400NamingTheField(string call, string json, string field)
     {
         using var client = Client();
-        using var response = await SendAsync(client, HttpMethod.Post, Lock(NewName("lock")), json);
+        var name = NewName("lock");
+        using var response = await SendAsync(client, HttpMethod.Post, call == "extend" ? Extend(name) : Lock(name), json);
         await AssertValidationProblemAsync(response, field);
     }
 
@@ -201,23 +201,6 @@ public sealed class LocksApiTests(ApiFixture fixture) : ApiTest(fixture)
     {
         using var client = Client();
         await AcquireAsync(client, NewName("lock"), """{"ttlMs":1000,"waitMs":null,"owner":null}""");
-    }
-
-    [Theory]
-    [InlineData("""{"ttlMs":1000}""", "token")]
-    [InlineData("""{"token":"","ttlMs":1000}""", "token")]
-    [InlineData("""{"token":5,"ttlMs":1000}""", "token")]
-    [InlineData("""{"token":"t"}""", "ttlMs")]
-    [InlineData("""{"token":"t","ttlMs":0}""", "ttlMs")]
-    [InlineData("""{"token":"t","ttlMs":"1"}""", "ttlMs")]
-    [InlineData("{", "body")]
-    [InlineData("1", "body")]
-    [InlineData("", "body")]
-    public async Task ExtendLock_BadBody_Answers400NamingTheField(string json, string field)
-    {
-        using var client = Client();
-        using var response = await SendAsync(client, HttpMethod.Post, Extend(NewName("lock")), json);
-        await AssertValidationProblemAsync(response, field);
     }
 
     [Fact]

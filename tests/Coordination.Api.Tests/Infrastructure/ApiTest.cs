@@ -46,6 +46,21 @@ public abstract class ApiTest(ApiFixture fixture)
     protected static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, Uri uri, string? json) =>
         client.SendAsync(new HttpRequestMessage(method, uri) { Content = json is null ? null : Json(json) }, Cancellation);
 
+    /// <summary>Sends <paramref name="json"/> and asserts the answer is <paramref name="status"/> (204 by default).</summary>
+    protected static async Task SendExpectingAsync(HttpClient client, HttpMethod method, Uri uri, string json, HttpStatusCode status = HttpStatusCode.NoContent)
+    {
+        using var response = await SendAsync(client, method, uri, json);
+        await AssertStatusAsync(response, status);
+    }
+
+    /// <summary>GETs <paramref name="uri"/>, asserts 200 and returns the JSON body.</summary>
+    protected static async Task<JsonElement> GetOkAsync(HttpClient client, Uri uri)
+    {
+        using var response = await client.GetAsync(uri, Cancellation);
+        await AssertStatusAsync(response, HttpStatusCode.OK);
+        return await ReadJsonAsync(response);
+    }
+
     protected static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync(Cancellation);

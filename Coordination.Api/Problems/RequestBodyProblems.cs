@@ -1,11 +1,12 @@
 using System.Text;
 using System.Text.Json;
+using Coordination.Api.Validation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
-namespace Coordination.Api.Validation;
+namespace Coordination.Api.Problems;
 
 /// <summary>
 /// Answers a request body that could not be bound to the endpoint's request record (the
@@ -20,8 +21,8 @@ internal static class RequestBodyProblems
     /// <summary>The field named when the body as a whole is at fault.</summary>
     public const string BodyField = "body";
 
-    /// <summary>The message for a body that is not valid UTF-8.</summary>
-    public const string InvalidUtf8Message = "The body is not valid UTF-8.";
+    // The message for a body that is not valid UTF-8.
+    private const string InvalidUtf8Message = "The body is not valid UTF-8.";
 
     private static readonly Func<StatusCodeContext, Task> DefaultStatusCodePage = new StatusCodePagesOptions().HandleAsync;
 
@@ -80,8 +81,8 @@ internal static class RequestBodyProblems
             case JsonException syntax:
                 return (BodyField, $"The body is not valid JSON: {syntax.Message}");
 
-            // A string that cannot be transcoded: JSON must be UTF-8 (RFC 8259).
-            case InvalidOperationException { InnerException: DecoderFallbackException }:
+            // Utf8RequestBodyStream's: JSON must be UTF-8 (RFC 8259).
+            case DecoderFallbackException:
                 return (BodyField, InvalidUtf8Message);
         }
 

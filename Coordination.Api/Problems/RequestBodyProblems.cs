@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Coordination.Api.Problems;
 
@@ -27,13 +28,15 @@ internal static class RequestBodyProblems
     private static readonly Func<StatusCodeContext, Task> DefaultStatusCodePage = new StatusCodePagesOptions().HandleAsync;
 
     /// <summary>
-    /// The problem for <paramref name="exception"/>: a 400 validation problem, or for a refusal that is not the
+    /// The problem for <paramref name="exception"/>: a 400 validation problem, or for a refusal that is not about the
     /// caller's data (415: not JSON) a plain problem with the exception's status.
     /// </summary>
     public static ProblemDetails Create(HttpContext context, BadHttpRequestException exception)
     {
         var errors = new RequestErrors();
-        var endpoint = context.GetEndpoint();
+
+        // The exception handler has cleared the request's endpoint; the feature keeps the one that threw.
+        var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
         switch (exception)
         {
             case { InnerException: JsonException json }:
@@ -47,8 +50,11 @@ internal static class RequestBodyProblems
                 errors.Add(BodyField, "A JSON body is required.");
                 break;
 
-            default:
+            case { StatusCode: StatusCodes.Status415UnsupportedMediaType }:
                 return new ProblemDetails { Status = exception.StatusCode, Detail = "Send the body as JSON (Content-Type: application/json)." };
+
+            default:
+                return new ProblemDetails { Status = exception.StatusCode };
         }
 
         return errors.ToProblemDetails();
@@ -107,7 +113,7 @@ internal static class RequestBodyProblems
             return name;
         }
 
-        var typeInfo = services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions.GetTypeInfo(bodyType);
+        var typeInfo = services.GetRequiredService<IOptions<HttpJsonOptions>>().Value.SerializerOptions.GetTypeInfo(bodyType);
         return typeInfo.Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))?.Name ?? name;
     }
 }

@@ -7,7 +7,7 @@ namespace Coordination.Api.Validation;
 /// <summary>
 /// The input limits of api-v1.md, checked on the bound request records before the library sees the request (which
 /// checks them again). What cannot be bound at all (malformed JSON, a wrong JSON type) is answered by
-/// <see cref="RequestBodyProblems"/>.
+/// <see cref="Problems.RequestBodyProblems"/>.
 /// </summary>
 internal static class RequestValidation
 {

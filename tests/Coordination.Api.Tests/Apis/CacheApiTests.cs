@@ -89,6 +89,7 @@ public sealed class CacheApiTests(ApiFixture fixture) : ApiTest(fixture)
     [InlineData("""{"value":1,"tags":"t"}""", "tags")]
     [InlineData("""{"value":1,"tags":{}}""", "tags")]
     [InlineData("""{"value":1,"tags":[5]}""", "tags[0]")]
+    [InlineData("""{"value":1,"Tags":["a",{}]}""", "tags[1]")]
     [InlineData("""{"value":1,"tags":["ok",null]}""", "tags[1]")]
     [InlineData("""{"value":1,"tags":["ok",""]}""", "tags[1]")]
     [InlineData("""{"value":1,"tags":["a\u0007"]}""", "tags[0]")]

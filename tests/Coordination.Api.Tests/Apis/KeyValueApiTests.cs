@@ -119,6 +119,8 @@ public sealed class KeyValueApiTests(ApiFixture fixture) : ApiTest(fixture)
     [InlineData("""{"value":1,"ttlMs":1.5}""")]
     [InlineData("""{"value":1,"ttlMs":true}""")]
     [InlineData("""{"value":1,"ttlMs":{}}""")]
+    [InlineData("""{"value":1,"TTLMS":"60000"}""")]
+    [InlineData("""{"value":1,"TtlMs":0}""")]
     public async Task SetValue_BadTtl_Answers400NamingTtlMs(string json)
     {
         using var client = Client();

@@ -7,32 +7,18 @@ namespace Coordination.Api.Tests.OpenApi;
 public sealed class OpenApiDocumentTests(ApiFixture fixture) : ApiTest(fixture)
 {
     [Theory]
-    [InlineData("SetValueRequest", "value,ttlMs")]
-    [InlineData("AcquireLockRequest", "ttlMs,waitMs,owner")]
-    [InlineData("ExtendLockRequest", "token,ttlMs")]
-    [InlineData("SetCacheEntryRequest", "value,ttlMs,tags")]
-    [InlineData("InvalidateCacheRequest", "tags,prefix")]
-    public async Task Document_DescribesEachRequestSchemaWithItsProperties(string schema, string properties)
+    [InlineData("SetValueRequest", "value,ttlMs", "value")]
+    [InlineData("AcquireLockRequest", "ttlMs,waitMs,owner", "ttlMs")]
+    [InlineData("ExtendLockRequest", "token,ttlMs", "token,ttlMs")]
+    [InlineData("SetCacheEntryRequest", "value,ttlMs,tags", "value")]
+    [InlineData("InvalidateCacheRequest", "tags,prefix", "")]
+    public async Task Document_DescribesEachRequestSchemaWithItsPropertiesAndTheRequiredOnes(string name, string properties, string required)
     {
-        var document = await GetDocumentAsync();
-        var actual = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties")
-            .EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal);
-        Assert.Equal(properties.Split(',').Order(StringComparer.Ordinal), actual);
-    }
+        var schema = await GetSchemaAsync(name);
 
-    [Theory]
-    [InlineData("SetValueRequest", "value")]
-    [InlineData("AcquireLockRequest", "ttlMs")]
-    [InlineData("ExtendLockRequest", "token,ttlMs")]
-    [InlineData("SetCacheEntryRequest", "value")]
-    [InlineData("InvalidateCacheRequest", "")]
-    public async Task Document_MarksTheRequiredPropertiesOnly(string schema, string required)
-    {
-        var document = await GetDocumentAsync();
-        var actual = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).TryGetProperty("required", out var list)
-            ? list.EnumerateArray().Select(e => e.GetString()!).Order(StringComparer.Ordinal).ToArray()
-            : [];
-        Assert.Equal(required.Split(',', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal), actual);
+        Assert.Equal(Sorted(properties), schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var actualRequired = schema.TryGetProperty("required", out var list) ? list.EnumerateArray().Select(e => e.GetString()!) : [];
+        Assert.Equal(Sorted(required), actualRequired.Order(StringComparer.Ordinal));
     }
 
     [Theory]
@@ -42,8 +28,7 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture) : ApiTest(fixture)
     [InlineData("SetCacheEntryRequest")]
     public async Task Document_TtlIsAnIntegerNotAString(string schema)
     {
-        var document = await GetDocumentAsync();
-        var ttl = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties").GetProperty("ttlMs");
+        var ttl = (await GetSchemaAsync(schema)).GetProperty("properties").GetProperty("ttlMs");
         var types = ttl.GetProperty("type").EnumerateArray().Select(e => e.GetString()).ToArray();
         Assert.Contains("integer", types);
         Assert.DoesNotContain("string", types);
@@ -73,6 +58,12 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture) : ApiTest(fixture)
         Assert.True(document.GetProperty("paths").GetProperty("/v1/kv/{key}").GetProperty("get").TryGetProperty("security", out _));
         Assert.False(document.GetProperty("paths").GetProperty("/v1/status").GetProperty("get").TryGetProperty("security", out _));
     }
+
+    private static IOrderedEnumerable<string> Sorted(string commaSeparated) =>
+        commaSeparated.Split(',', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal);
+
+    private async Task<JsonElement> GetSchemaAsync(string name) =>
+        (await GetDocumentAsync()).GetProperty("components").GetProperty("schemas").GetProperty(name);
 
     private async Task<JsonElement> GetDocumentAsync()
     {

@@ -2,10 +2,11 @@ using System.Security.Claims;
 using System.Text.Json;
 using Coordination.Api.Authentication;
 using Coordination.Api.Models;
-using Coordination.Api.OpenApi;
 using Coordination.Api.Problems;
 using Coordination.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Coordination.Api.Apis;
 
@@ -52,13 +53,15 @@ public static class CacheApi
         api.MapPost("/invalidate", Invalidate)
             .WithName("InvalidateCache")
             .WithSummary("Invalidates every entry carrying one of the tags and/or whose key starts with the prefix, on every replica. O(1): entries are not scanned, so 'invalidated' is the number of distinct tags plus prefixes invalidated, not of entries.")
-            .WithJsonRequestBody<InvalidateCacheRequest>();
+            .WithRequestBodyLimit(MaxInvalidateBodyBytes);
+
+        var maxValueBytes = app.ServiceProvider.GetRequiredService<IOptions<CoordinationOptions>>().Value.MaxValueBytes;
 
         // A catch-all, so keys such as "orders/42" address one key rather than missing the route.
         api.MapPut("/{*key}", SetEntry)
             .WithName("SetCacheEntry")
             .WithSummary("Caches a JSON value under a key for ttlMs (or the cache's default), with optional tags.")
-            .WithJsonRequestBody<SetCacheEntryRequest>();
+            .WithRequestBodyLimit((long)maxValueBytes + EnvelopeAllowanceBytes, "value");
 
         api.MapGet("/{*key}", GetEntry)
             .WithName("GetCacheEntry")
@@ -75,35 +78,24 @@ public static class CacheApi
     /// <summary>PUT: 204, or 400 naming <c>key</c>, <c>value</c>, <c>ttlMs</c>, <c>tags</c> or <c>body</c>.</summary>
     public static async Task<Results<NoContent, ValidationProblem>> SetEntry(
         string? key,
-        HttpRequest request,
+        [FromBody] SetCacheEntryRequest request,
         ClaimsPrincipal user,
         [AsParameters] CacheServices services,
         CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         RequestValidation.IsValidName(key, "key", errors);
-
-        var maxBodyBytes = services.Options.Value.MaxValueBytes + EnvelopeAllowanceBytes;
-        using var body = await JsonBody.ReadObjectAsync(request, maxBodyBytes, "value", errors, cancellationToken);
-        JsonElement? value = null;
-        TimeSpan? timeToLive = null;
-        IReadOnlyList<string> tags = [];
-        if (body is not null)
-        {
-            value = RequestValidation.ReadRequiredValue(body.RootElement.FindProperty("value"), "value", errors);
-
-            timeToLive = RequestValidation.ReadDuration(body.RootElement.FindProperty("ttlMs"), "ttlMs", errors);
-            tags = RequestValidation.ReadOptionalNames(body.RootElement.FindProperty("tags"), "tags", MaxTags, errors);
-        }
-
+        var value = RequestValidation.ReadRequiredValue(request.Value, "value", errors);
+        var timeToLive = RequestValidation.ReadDuration(request.TtlMs, "ttlMs", errors);
+        var tags = RequestValidation.ReadOptionalNames(request.Tags, "tags", MaxTags, errors);
         if (errors.Any || key is null || value is not { } element)
         {
             return errors.ToProblem();
         }
 
-        // The memory level keeps the value itself, so it must outlive the request's document.
+        // The memory level keeps the value itself: a bound JsonElement owns its memory, so it may outlive the request.
         var options = timeToLive is null && tags.Count == 0 ? null : new CacheEntryOptions { TimeToLive = timeToLive, Tags = tags };
-        await services.Coordinators.ForTenant(user.GetTenant()).Cache.SetAsync(key, element.Clone(), options, cancellationToken);
+        await services.Coordinators.ForTenant(user.GetTenant()).Cache.SetAsync(key, element, options, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -155,23 +147,17 @@ public static class CacheApi
     /// not a count of entries); 400 naming <c>tags</c>, <c>prefix</c> or <c>body</c>.
     /// </summary>
     public static async Task<Results<Ok<InvalidateCacheResponse>, ValidationProblem>> Invalidate(
-        HttpRequest request,
+        [FromBody] InvalidateCacheRequest request,
         ClaimsPrincipal user,
         [AsParameters] CacheServices services,
         CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
-        using var body = await JsonBody.ReadObjectAsync(request, MaxInvalidateBodyBytes, "body", errors, cancellationToken);
-        IReadOnlyList<string> tags = [];
-        string? prefix = null;
-        if (body is not null)
+        var tags = RequestValidation.ReadOptionalNames(request.Tags, "tags", MaxTags, errors);
+        var prefix = RequestValidation.ReadOptionalName(request.Prefix, "prefix", errors);
+        if (!errors.Any && tags.Count == 0 && prefix is null)
         {
-            tags = RequestValidation.ReadOptionalNames(body.RootElement.FindProperty("tags"), "tags", MaxTags, errors);
-            prefix = RequestValidation.ReadOptionalName(body.RootElement.FindProperty("prefix"), "prefix", errors);
-            if (!errors.Any && tags.Count == 0 && prefix is null)
-            {
-                errors.Add("body", "Give at least one tag in tags, a prefix, or both.");
-            }
+            errors.Add("body", "Give at least one tag in tags, a prefix, or both.");
         }
 
         if (errors.Any)

@@ -2,10 +2,11 @@ using System.Security.Claims;
 using System.Text.Json;
 using Coordination.Api.Authentication;
 using Coordination.Api.Models;
-using Coordination.Api.OpenApi;
 using Coordination.Api.Problems;
 using Coordination.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Coordination.Api.Apis;
 
@@ -29,11 +30,13 @@ public static class KeyValueApi
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
+        var maxValueBytes = app.ServiceProvider.GetRequiredService<IOptions<CoordinationOptions>>().Value.MaxValueBytes;
+
         // A catch-all, so keys such as "orders/42" address one key rather than missing the route.
         api.MapPut("/{*key}", SetValue)
             .WithName("SetValue")
             .WithSummary("Stores a JSON value under a key, optionally expiring after ttlMs.")
-            .WithJsonRequestBody<SetValueRequest>();
+            .WithRequestBodyLimit((long)maxValueBytes + EnvelopeAllowanceBytes, "value");
 
         api.MapGet("/{*key}", GetValue)
             .WithName("GetValue")
@@ -50,25 +53,15 @@ public static class KeyValueApi
     /// <summary>PUT: 204, or 400 naming <c>key</c>, <c>value</c>, <c>ttlMs</c> or <c>body</c>.</summary>
     public static async Task<Results<NoContent, ValidationProblem>> SetValue(
         string? key,
-        HttpRequest request,
+        [FromBody] SetValueRequest request,
         ClaimsPrincipal user,
         [AsParameters] KeyValueServices services,
         CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         RequestValidation.IsValidName(key, "key", errors);
-
-        var maxBodyBytes = services.Options.Value.MaxValueBytes + EnvelopeAllowanceBytes;
-        using var body = await JsonBody.ReadObjectAsync(request, maxBodyBytes, "value", errors, cancellationToken);
-        JsonElement? value = null;
-        TimeSpan? timeToLive = null;
-        if (body is not null)
-        {
-            value = RequestValidation.ReadRequiredValue(body.RootElement.FindProperty("value"), "value", errors);
-
-            timeToLive = RequestValidation.ReadDuration(body.RootElement.FindProperty("ttlMs"), "ttlMs", errors);
-        }
-
+        var value = RequestValidation.ReadRequiredValue(request.Value, "value", errors);
+        var timeToLive = RequestValidation.ReadDuration(request.TtlMs, "ttlMs", errors);
         if (errors.Any || key is null || value is not { } element)
         {
             return errors.ToProblem();

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Coordination.Api.Authentication;
 using Coordination.Api.Models;
-using Coordination.Api.OpenApi;
 using Coordination.Api.Problems;
 using Coordination.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -42,13 +41,13 @@ public static class LocksApi
         api.MapPost("/{name}", AcquireLock)
             .WithName("AcquireLock")
             .WithSummary("Takes the exclusive lock for ttlMs, waiting up to waitMs; 409 lock-not-acquired (with retryAfterMs) or deadlock-detected when it cannot.")
-            .WithJsonRequestBody<AcquireLockRequest>()
+            .WithRequestBodyLimit(MaxBodyBytes)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         api.MapPost("/{name}/extend", ExtendLock)
             .WithName("ExtendLock")
             .WithSummary("Restarts the hold's time to live (ttlMs from now); 409 lock-not-held when the token holds nothing.")
-            .WithJsonRequestBody<ExtendLockRequest>()
+            .WithRequestBodyLimit(MaxBodyBytes)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         api.MapDelete("/{name}", ReleaseLock)
@@ -71,6 +70,7 @@ public static class LocksApi
     /// <summary>POST: 200 with the token and fencing token; 409 <c>lock-not-acquired</c> or <c>deadlock-detected</c>; 400 naming <c>name</c>, <c>ttlMs</c>, <c>waitMs</c>, <c>owner</c> or <c>body</c>.</summary>
     public static async Task<Results<Ok<LockAcquiredResponse>, ProblemHttpResult, ValidationProblem>> AcquireLock(
         [FromRoute(Name = "name")] string? routeName,
+        [FromBody] AcquireLockRequest request,
         HttpContext context,
         ClaimsPrincipal user,
         [AsParameters] LocksServices services,
@@ -79,18 +79,9 @@ public static class LocksApi
         var errors = new RequestErrors();
         var name = RouteSegment.Decode(context, routeName, fromEnd: 0);
         RequestValidation.IsValidName(name, "name", errors);
-
-        using var body = await JsonBody.ReadObjectAsync(context.Request, MaxBodyBytes, "body", errors, cancellationToken);
-        TimeSpan? timeToLive = null;
-        var wait = TimeSpan.Zero;
-        string? owner = null;
-        if (body is not null)
-        {
-            timeToLive = RequestValidation.ReadRequiredDuration(body.RootElement.FindProperty("ttlMs"), "ttlMs", errors);
-            wait = RequestValidation.ReadWait(body.RootElement.FindProperty("waitMs"), "waitMs", errors);
-            owner = RequestValidation.ReadOptionalName(body.RootElement.FindProperty("owner"), "owner", errors);
-        }
-
+        var timeToLive = RequestValidation.ReadRequiredDuration(request.TtlMs, "ttlMs", errors);
+        var wait = RequestValidation.ReadWait(request.WaitMs, "waitMs", errors);
+        var owner = RequestValidation.ReadOptionalName(request.Owner, "owner", errors);
         if (errors.Any || name is null || timeToLive is null)
         {
             return errors.ToProblem();
@@ -113,6 +104,7 @@ public static class LocksApi
     /// <summary>POST extend: 200 with the new expiry; 409 <c>lock-not-held</c>; 400 naming <c>name</c>, <c>token</c>, <c>ttlMs</c> or <c>body</c>.</summary>
     public static async Task<Results<Ok<LockExtendedResponse>, ValidationProblem>> ExtendLock(
         [FromRoute(Name = "name")] string? routeName,
+        [FromBody] ExtendLockRequest request,
         HttpContext context,
         ClaimsPrincipal user,
         [AsParameters] LocksServices services,
@@ -121,16 +113,8 @@ public static class LocksApi
         var errors = new RequestErrors();
         var name = RouteSegment.Decode(context, routeName, fromEnd: 1);
         RequestValidation.IsValidName(name, "name", errors);
-
-        using var body = await JsonBody.ReadObjectAsync(context.Request, MaxBodyBytes, "body", errors, cancellationToken);
-        string? token = null;
-        TimeSpan? timeToLive = null;
-        if (body is not null)
-        {
-            token = RequestValidation.ReadRequiredString(body.RootElement.FindProperty("token"), "token", errors);
-            timeToLive = RequestValidation.ReadRequiredDuration(body.RootElement.FindProperty("ttlMs"), "ttlMs", errors);
-        }
-
+        var token = RequestValidation.ReadRequiredString(request.Token, "token", errors);
+        var timeToLive = RequestValidation.ReadRequiredDuration(request.TtlMs, "ttlMs", errors);
         if (errors.Any || name is null || token is null || timeToLive is not { } ttl)
         {
             return errors.ToProblem();

@@ -1,6 +1,6 @@
 namespace Coordination.Api.Models;
 
-/// <summary>The body of <c>POST /v1/locks/{name}</c> (documentation only: the handler parses the body itself).</summary>
+/// <summary>The body of <c>POST /v1/locks/{name}</c>, bound by the endpoint and validated by it.</summary>
 /// <param name="TtlMs">How long the hold lasts unless extended or released, in milliseconds (1 .. 2592000000). Required.</param>
 /// <param name="WaitMs">
 /// How long to wait for the lock, in milliseconds (0 .. 2592000000); absent, null or 0 tries once. The request stays
@@ -11,4 +11,4 @@ namespace Coordination.Api.Models;
 /// requests of the same owner re-enter one hold (same token; release it as many times). Absent: every request is
 /// its own owner.
 /// </param>
-public sealed record AcquireLockRequest(long TtlMs, long? WaitMs = 0, string? Owner = null);
+public sealed record AcquireLockRequest(long? TtlMs, long? WaitMs = null, string? Owner = null);

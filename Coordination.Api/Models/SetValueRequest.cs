@@ -2,7 +2,10 @@ using System.Text.Json;
 
 namespace Coordination.Api.Models;
 
-/// <summary>The body of <c>PUT /v1/kv/{key}</c> (documentation only: the handler parses the body itself).</summary>
-/// <param name="Value">Any JSON value, up to <c>Coordination:MaxValueBytes</c> (1 MiB by default).</param>
+/// <summary>The body of <c>PUT /v1/kv/{key}</c>, bound by the endpoint and validated by it.</summary>
+/// <param name="Value">
+/// Any JSON value, up to <c>Coordination:MaxValueBytes</c> (1 MiB by default). Required; JSON <c>null</c> is a value
+/// (absence reads as <see cref="JsonValueKind.Undefined"/>).
+/// </param>
 /// <param name="TtlMs">When the key expires, in milliseconds (1 .. 2592000000); absent or null keeps it until deleted.</param>
-public sealed record SetValueRequest(JsonElement Value, long? TtlMs);
+public sealed record SetValueRequest(JsonElement Value, long? TtlMs = null);

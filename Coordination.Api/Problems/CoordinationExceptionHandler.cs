@@ -1,5 +1,6 @@
 using System.Globalization;
 using Coordination.Api.Authentication;
+using Coordination.Api.Validation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -7,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Coordination.Api.Problems;
 
 /// <summary>
-/// Maps the library's documented exceptions to problem details, once for every endpoint:
-/// <see cref="ArgumentException"/> to 400 (the field named), <see cref="CoordinationUnavailableException"/> to 503
+/// Maps a request body that could not be bound (<see cref="BadHttpRequestException"/>, see
+/// <see cref="RequestBodyProblems"/>) and the library's documented exceptions to problem details, once for every
+/// endpoint: <see cref="ArgumentException"/> to 400 (the field named), <see cref="CoordinationUnavailableException"/> to 503
 /// with <c>Retry-After</c>, and the lock exceptions to 409 (<see cref="LockProblems"/>): <see cref="LockNotHeldException"/>
 /// <c>lock-not-held</c>, <see cref="DeadlockDetectedException"/> <c>deadlock-detected</c>,
 /// <see cref="LockTimeoutException"/> <c>lock-not-acquired</c>, <see cref="LockHierarchyViolationException"/>
@@ -27,14 +29,17 @@ internal sealed partial class CoordinationExceptionHandler(
         ProblemDetails problem;
         switch (exception)
         {
+            case BadHttpRequestException badRequest:
+                LogBodyRejected(logger, badRequest.StatusCode);
+                problem = RequestBodyProblems.Create(httpContext, badRequest);
+                break;
+
             case ArgumentException argument:
                 var field = FieldOf(argument.ParamName);
                 LogRejected(logger, field);
-                problem = new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [MessageOf(argument)] })
-                {
-                    Type = ProblemTypes.Validation,
-                    Status = StatusCodes.Status400BadRequest,
-                };
+                var errors = new RequestErrors();
+                errors.Add(field, MessageOf(argument));
+                problem = errors.ToProblemDetails();
                 break;
 
             case CoordinationUnavailableException unavailable:
@@ -129,6 +134,9 @@ internal sealed partial class CoordinationExceptionHandler(
 
     [LoggerMessage(EventId = 100, EventName = "RequestRejected", Level = LogLevel.Debug, Message = "The library rejected the request's {Field}.")]
     private static partial void LogRejected(ILogger logger, string field);
+
+    [LoggerMessage(EventId = 104, EventName = "RequestBodyRejected", Level = LogLevel.Debug, Message = "The request body could not be bound ({StatusCode}).")]
+    private static partial void LogBodyRejected(ILogger logger, int statusCode);
 
     [LoggerMessage(EventId = 101, EventName = "CoordinationUnavailable", Level = LogLevel.Warning, Message = "Answered 503: coordination is unavailable ({Reason}).")]
     private static partial void LogUnavailable(ILogger logger, UnavailableReason reason);

@@ -13,5 +13,13 @@ internal sealed class RequestErrors
     public void Add(string field, string message) =>
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
 
+    /// <summary>The 400 answer of an endpoint.</summary>
     public ValidationProblem ToProblem() => TypedResults.ValidationProblem(_errors, type: ProblemTypes.Validation);
+
+    /// <summary>The same 400 as problem details, for answers written outside an endpoint (the exception handler).</summary>
+    public HttpValidationProblemDetails ToProblemDetails() => new(_errors)
+    {
+        Type = ProblemTypes.Validation,
+        Status = StatusCodes.Status400BadRequest,
+    };
 }

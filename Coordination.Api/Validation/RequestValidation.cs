@@ -4,7 +4,11 @@ using System.Text.Json;
 
 namespace Coordination.Api.Validation;
 
-/// <summary>The input limits of api-v1.md, checked before the library sees the request (which checks them again).</summary>
+/// <summary>
+/// The input limits of api-v1.md, checked on the bound request records before the library sees the request (which
+/// checks them again). What cannot be bound at all (malformed JSON, a wrong JSON type) is answered by
+/// <see cref="Problems.RequestBodyProblems"/>.
+/// </summary>
 internal static class RequestValidation
 {
     /// <summary>The longest key or name, in UTF-8 bytes.</summary>
@@ -15,7 +19,7 @@ internal static class RequestValidation
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Checks a key or name taken from the route: 1..512 UTF-8 bytes, no control characters.</summary>
+    /// <summary>Checks a key or name: 1..512 UTF-8 bytes, no control characters.</summary>
     public static bool IsValidName([NotNullWhen(true)] string? name, string field, RequestErrors errors)
     {
         if (string.IsNullOrEmpty(name))
@@ -50,94 +54,70 @@ internal static class RequestValidation
         return true;
     }
 
-    /// <summary>Reads a required JSON value of any kind (JSON null included: only absence is an error).</summary>
-    public static JsonElement? ReadRequiredValue(JsonElement? element, string field, RequestErrors errors)
+    /// <summary>Checks a required JSON value of any kind (JSON null included: only absence, <see cref="JsonValueKind.Undefined"/>, is an error).</summary>
+    public static JsonElement? ReadRequiredValue(JsonElement value, string field, RequestErrors errors)
     {
-        if (element is null)
+        if (value.ValueKind == JsonValueKind.Undefined)
         {
             errors.Add(field, "The value is required (any JSON, null included).");
+            return null;
         }
 
-        return element;
+        return value;
     }
 
-    /// <summary>Reads an optional duration in milliseconds (1 ms .. 30 days); JSON null or absence means none.</summary>
-    public static TimeSpan? ReadDuration(JsonElement? element, string field, RequestErrors errors) =>
-        IsAbsent(element) ? null : ReadMilliseconds(element!.Value, field, 1, errors);
+    /// <summary>Reads an optional duration in milliseconds (1 ms .. 30 days); absent or JSON null means none.</summary>
+    public static TimeSpan? ReadDuration(long? milliseconds, string field, RequestErrors errors) =>
+        milliseconds is { } value ? ReadMilliseconds(value, field, 1, errors) : null;
 
     /// <summary>Reads a required duration in milliseconds (1 ms .. 30 days).</summary>
-    public static TimeSpan? ReadRequiredDuration(JsonElement? element, string field, RequestErrors errors)
+    public static TimeSpan? ReadRequiredDuration(long? milliseconds, string field, RequestErrors errors)
     {
-        if (IsAbsent(element))
+        if (milliseconds is not { } value)
         {
             errors.Add(field, $"{field} is required: a whole number of milliseconds from 1 to {MaxDurationMs} (30 days).");
             return null;
         }
 
-        return ReadMilliseconds(element!.Value, field, 1, errors);
+        return ReadMilliseconds(value, field, 1, errors);
     }
 
-    /// <summary>Reads an optional wait in milliseconds (0 .. 30 days); JSON null or absence means no wait.</summary>
-    public static TimeSpan ReadWait(JsonElement? element, string field, RequestErrors errors) =>
-        IsAbsent(element) ? TimeSpan.Zero : ReadMilliseconds(element!.Value, field, 0, errors) ?? TimeSpan.Zero;
+    /// <summary>Reads an optional wait in milliseconds (0 .. 30 days); absent or JSON null means no wait.</summary>
+    public static TimeSpan ReadWait(long? milliseconds, string field, RequestErrors errors) =>
+        milliseconds is { } value ? ReadMilliseconds(value, field, 0, errors) ?? TimeSpan.Zero : TimeSpan.Zero;
 
-    /// <summary>Reads an optional name from the body (a JSON string, checked as <see cref="IsValidName"/>); JSON null or absence means none.</summary>
-    public static string? ReadOptionalName(JsonElement? element, string field, RequestErrors errors)
-    {
-        if (IsAbsent(element))
-        {
-            return null;
-        }
-
-        if (element!.Value.ValueKind != JsonValueKind.String)
-        {
-            errors.Add(field, $"The {field} must be a JSON string.");
-            return null;
-        }
-
-        var name = element.Value.GetString();
-        return IsValidName(name, field, errors) ? name : null;
-    }
+    /// <summary>Reads an optional name (checked as <see cref="IsValidName"/>); absent or JSON null means none.</summary>
+    public static string? ReadOptionalName(string? name, string field, RequestErrors errors) =>
+        name is null || !IsValidName(name, field, errors) ? null : name;
 
     /// <summary>
-    /// Reads an optional JSON array of names (each checked as <see cref="IsValidName"/>), at most
-    /// <paramref name="maxCount"/> of them, without duplicates in the result; JSON null or absence means none.
+    /// Reads an optional list of names (each checked as <see cref="IsValidName"/>), at most <paramref name="maxCount"/>
+    /// of them, without duplicates in the result; absent or JSON null means none.
     /// </summary>
-    public static IReadOnlyList<string> ReadOptionalNames(JsonElement? element, string field, int maxCount, RequestErrors errors)
+    public static IReadOnlyList<string> ReadOptionalNames(IReadOnlyList<string?>? items, string field, int maxCount, RequestErrors errors)
     {
-        if (IsAbsent(element))
+        if (items is null)
         {
             return [];
         }
 
-        if (element!.Value.ValueKind != JsonValueKind.Array)
+        if (items.Count > maxCount)
         {
-            errors.Add(field, $"The {field} must be a JSON array of strings.");
+            errors.Add(field, $"At most {maxCount} {field} are allowed; there are {items.Count}.");
             return [];
         }
 
-        var count = element.Value.GetArrayLength();
-        if (count > maxCount)
+        var names = new List<string>(items.Count);
+        for (var index = 0; index < items.Count; index++)
         {
-            errors.Add(field, $"At most {maxCount} {field} are allowed; there are {count}.");
-            return [];
-        }
-
-        var names = new List<string>(count);
-        var index = 0;
-        foreach (var item in element.Value.EnumerateArray())
-        {
-            var itemField = $"{field}[{index++}]";
-            if (item.ValueKind != JsonValueKind.String)
+            var itemField = $"{field}[{index}]";
+            if (items[index] is not { } name)
             {
                 errors.Add(itemField, $"The {itemField} must be a JSON string.");
             }
-            else if (item.GetString() is var name && IsValidName(name, itemField, errors))
+            else if (IsValidName(name, itemField, errors) && !names.Contains(name, StringComparer.Ordinal))
             {
-                if (!names.Contains(name, StringComparer.Ordinal))
-                {
-                    names.Add(name);
-                }
+                names.Add(name);
             }
         }
 
@@ -145,9 +125,9 @@ internal static class RequestValidation
     }
 
     /// <summary>Reads a required, non-empty string.</summary>
-    public static string? ReadRequiredString(JsonElement? element, string field, RequestErrors errors)
+    public static string? ReadRequiredString(string? text, string field, RequestErrors errors)
     {
-        if (element is not { ValueKind: JsonValueKind.String } value || value.GetString() is not { Length: > 0 } text)
+        if (string.IsNullOrEmpty(text))
         {
             errors.Add(field, $"The {field} is required (a non-empty JSON string).");
             return null;
@@ -156,11 +136,9 @@ internal static class RequestValidation
         return text;
     }
 
-    private static bool IsAbsent(JsonElement? element) => element is not { } value || value.ValueKind == JsonValueKind.Null;
-
-    private static TimeSpan? ReadMilliseconds(JsonElement value, string field, long min, RequestErrors errors)
+    private static TimeSpan? ReadMilliseconds(long milliseconds, string field, long min, RequestErrors errors)
     {
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var milliseconds) || milliseconds < min || milliseconds > MaxDurationMs)
+        if (milliseconds < min || milliseconds > MaxDurationMs)
         {
             errors.Add(field, $"{field} must be a whole number of milliseconds from {min} to {MaxDurationMs} (30 days).");
             return null;

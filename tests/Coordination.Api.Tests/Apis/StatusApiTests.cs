@@ -1,0 +1,49 @@
+using System.Net;
+using Coordination.Api.Tests.Infrastructure;
+
+namespace Coordination.Api.Tests.Apis;
+
+public sealed class StatusApiTests(ApiFixture fixture) : ApiTest(fixture)
+{
+    [Fact]
+    public async Task GetStatus_Anonymous_ReportsRedisCircuitFallbackAndVersion()
+    {
+        using var client = Client(apiKey: null);
+        using var response = await client.GetAsync(new Uri("/v1/status", UriKind.Relative), Cancellation);
+        await AssertStatusAsync(response, HttpStatusCode.OK);
+        var body = await ReadJsonAsync(response);
+        var redis = body.GetProperty("redis");
+        Assert.True(redis.GetProperty("connected").GetBoolean());
+        Assert.True(redis.GetProperty("latencyMs").GetDouble() >= 0);
+        Assert.True(redis.GetProperty("pool").GetProperty("size").GetInt32() >= 1);
+        Assert.True(redis.GetProperty("pool").GetProperty("connections").GetArrayLength() >= 1);
+        Assert.Equal("closed", body.GetProperty("circuit").GetString());
+        Assert.False(body.GetProperty("fallback").GetProperty("configured").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("version").GetString()));
+        Assert.DoesNotContain("tenant-a", body.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetStatusPage_RendersHtmlThatRefreshesItself()
+    {
+        using var client = Client(apiKey: null);
+        using var response = await client.GetAsync(new Uri("/status", UriKind.Relative), Cancellation);
+        await AssertStatusAsync(response, HttpStatusCode.OK);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Contains("nosniff", response.Headers.GetValues("X-Content-Type-Options"));
+        var html = await response.Content.ReadAsStringAsync(Cancellation);
+        Assert.Contains("<meta http-equiv=\"refresh\" content=\"5\">", html, StringComparison.Ordinal);
+        Assert.Contains("Healthy", html, StringComparison.Ordinal);
+        Assert.Contains("not configured", html, StringComparison.Ordinal);
+        Assert.Contains("<td>#", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_Anonymous_IsHealthy()
+    {
+        using var client = Client(apiKey: null);
+        using var response = await client.GetAsync(new Uri("/health", UriKind.Relative), Cancellation);
+        await AssertStatusAsync(response, HttpStatusCode.OK);
+    }
+}

@@ -1,0 +1,59 @@
+using Coordination.Api.Authentication;
+
+namespace Coordination.Api.Tests.Authentication;
+
+public sealed class ApiKeysOptionsValidatorTests
+{
+    [Fact]
+    public void Validate_NoKeys_FailsNamingTheSetting()
+    {
+        var result = new ApiKeysOptionsValidator().Validate(null, new ApiKeysOptions());
+
+        Assert.True(result.Failed);
+        Assert.Contains("Coordination:ApiKeys is empty", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("", "t", "member", "Coordination:ApiKeys:1:Key must not be empty.")]
+    [InlineData(" ", "t", "member", "Coordination:ApiKeys:1:Key must not be empty.")]
+    [InlineData("first", "t", "member", "Coordination:ApiKeys:1:Key repeats an earlier key")]
+    [InlineData("second", "bad tenant!", "member", "Coordination:ApiKeys:1:Tenant must be")]
+    [InlineData("second", "", "member", "Coordination:ApiKeys:1:Tenant must be")]
+    [InlineData("second", "t", "owner", "Coordination:ApiKeys:1:Role must be")]
+    public void Validate_ABrokenEntry_FailsNamingIt(string key, string tenant, string role, string expected)
+    {
+        var options = new ApiKeysOptions
+        {
+            ApiKeys =
+            [
+                new ApiKeyEntry { Key = "first", Tenant = "t", Role = "admin" },
+                new ApiKeyEntry { Key = key, Tenant = tenant, Role = role },
+            ],
+        };
+
+        var result = new ApiKeysOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
+        if (key.Trim().Length > 0)
+        {
+            // Never a key in the message.
+            Assert.DoesNotContain(key, result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Validate_GoodKeys_Succeeds()
+    {
+        var options = new ApiKeysOptions
+        {
+            ApiKeys =
+            [
+                new ApiKeyEntry { Key = "first", Tenant = "tenant.a_1-x", Role = "Admin" },
+                new ApiKeyEntry { Key = "second", Tenant = "t", Role = "member" },
+            ],
+        };
+
+        Assert.True(new ApiKeysOptionsValidator().Validate(null, options).Succeeded);
+    }
+}

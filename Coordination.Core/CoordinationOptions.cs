@@ -12,13 +12,13 @@ public sealed class CoordinationOptions
     /// <summary>The first segment of every Redis key the library writes (<c>{prefix}:{tenant}:{capability}:{name}</c>).</summary>
     /// <value>The default value is <c>coord</c>.</value>
     [Required]
-    [RegularExpression(CoordinationKey.SegmentPattern, ErrorMessage = "Coordination:KeyPrefix must be 1..64 characters of letters, digits, '.', '_' or '-'.")]
+    [RegularExpression(CoordinationLimits.SegmentPattern, ErrorMessage = "Coordination:KeyPrefix must be 1..64 characters of letters, digits, '.', '_' or '-'.")]
     public string KeyPrefix { get; set; } = "coord";
 
     /// <summary>The tenant of the coordinator resolved from dependency injection.</summary>
     /// <value>The default value is <c>default</c>.</value>
     [Required]
-    [RegularExpression(CoordinationKey.SegmentPattern, ErrorMessage = "Coordination:Tenant must be 1..64 characters of letters, digits, '.', '_' or '-'.")]
+    [RegularExpression(CoordinationLimits.SegmentPattern, ErrorMessage = "Coordination:Tenant must be 1..64 characters of letters, digits, '.', '_' or '-'.")]
     public string Tenant { get; set; } = "default";
 
     /// <summary>The largest serialized value accepted by a write; larger values are rejected with an <see cref="ArgumentException"/>.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using StackExchange.Redis;
@@ -56,7 +55,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public async ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
         var fullKey = BuildKey(KeyValueCapability, key);
-        TimeToLive.Validate(timeToLive, nameof(timeToLive));
+        CoordinationLimits.ValidateTimeToLive(timeToLive, nameof(timeToLive));
         var bytes = _serializer.SerializeBounded(value, _options.MaxValueBytes, nameof(value));
         using var activity = StartActivity("coordination kv.set", key);
 
@@ -167,7 +166,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public async ValueTask<bool> LockAsync(string key, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
         CoordinationKey.ValidateName(key, nameof(key));
-        TimeToLive.Validate(timeToLive, nameof(timeToLive));
+        CoordinationLimits.ValidateTimeToLive(timeToLive, nameof(timeToLive));
         var ttl = timeToLive ?? _options.DefaultLockTtl;
         using var activity = StartActivity("coordination lock.acquire", key);
 

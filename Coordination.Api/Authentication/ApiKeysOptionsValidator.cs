@@ -1,10 +1,9 @@
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace Coordination.Api.Authentication;
 
 /// <summary>Checks every configured key at start, naming the broken setting (never printing a key).</summary>
-internal sealed partial class ApiKeysOptionsValidator : IValidateOptions<ApiKeysOptions>
+internal sealed class ApiKeysOptionsValidator : IValidateOptions<ApiKeysOptions>
 {
     public ValidateOptionsResult Validate(string? name, ApiKeysOptions options)
     {
@@ -29,7 +28,7 @@ internal sealed partial class ApiKeysOptionsValidator : IValidateOptions<ApiKeys
                 failures.Add($"{setting}:Key repeats an earlier key; each key must be unique.");
             }
 
-            if (string.IsNullOrEmpty(entry.Tenant) || !TenantPattern().IsMatch(entry.Tenant))
+            if (!CoordinationLimits.IsValidSegment(entry.Tenant))
             {
                 failures.Add($"{setting}:Tenant must be 1..64 characters of letters, digits, '.', '_' or '-'.");
             }
@@ -42,7 +41,4 @@ internal sealed partial class ApiKeysOptionsValidator : IValidateOptions<ApiKeys
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$", RegexOptions.CultureInvariant)]
-    private static partial Regex TenantPattern();
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using System.Text.Json;
 
 namespace Coordination.Api.Validation;
@@ -11,47 +10,19 @@ namespace Coordination.Api.Validation;
 /// </summary>
 internal static class RequestValidation
 {
-    /// <summary>The longest key or name, in UTF-8 bytes.</summary>
-    public const int MaxNameBytes = 512;
+    /// <summary>The longest TTL or timeout in milliseconds: the library's longest time to live (30 days).</summary>
+    public static readonly long MaxDurationMs = (long)CoordinationLimits.MaxTimeToLive.TotalMilliseconds;
 
-    /// <summary>The longest TTL or timeout: 30 days, in milliseconds.</summary>
-    public const long MaxDurationMs = 30L * 24 * 60 * 60 * 1000;
-
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    /// <summary>Checks a key or name: 1..512 UTF-8 bytes, no control characters.</summary>
+    /// <summary>Checks a key or name by the library's rule (<see cref="CoordinationLimits.FindNameProblem"/>).</summary>
     public static bool IsValidName([NotNullWhen(true)] string? name, string field, RequestErrors errors)
     {
-        if (string.IsNullOrEmpty(name))
+        if (CoordinationLimits.FindNameProblem(name, field) is { } problem)
         {
-            errors.Add(field, $"The {field} must not be empty.");
+            errors.Add(field, problem);
             return false;
         }
 
-        if (name.Any(char.IsControl))
-        {
-            errors.Add(field, $"The {field} must not contain control characters.");
-            return false;
-        }
-
-        int bytes;
-        try
-        {
-            bytes = StrictUtf8.GetByteCount(name);
-        }
-        catch (EncoderFallbackException)
-        {
-            errors.Add(field, $"The {field} must be valid UTF-8 text.");
-            return false;
-        }
-
-        if (bytes > MaxNameBytes)
-        {
-            errors.Add(field, $"The {field} must be at most {MaxNameBytes} UTF-8 bytes; it is {bytes}.");
-            return false;
-        }
-
-        return true;
+        return name is not null;
     }
 
     /// <summary>Checks a required JSON value of any kind (JSON null included: only absence, <see cref="JsonValueKind.Undefined"/>, is an error).</summary>

@@ -35,12 +35,12 @@ internal sealed class CacheEntrySettings
     public static CacheEntrySettings Resolve(CacheEntryOptions? entry, CacheOptions defaults)
     {
         var ttl = entry?.SlidingExpiration ?? entry?.TimeToLive ?? defaults.DefaultTimeToLive;
-        Coordination.TimeToLive.Validate(ttl, nameof(entry));
+        CoordinationLimits.ValidateTimeToLive(ttl, nameof(entry));
 
         var jitter = entry?.Jitter ?? defaults.DefaultJitter;
         var memory = entry?.MemoryTimeToLive ?? defaults.MemoryTimeToLive;
         var failSafe = entry?.FailSafeWindow ?? defaults.FailSafeWindow;
-        if (jitter < TimeSpan.Zero || memory < TimeSpan.Zero || failSafe < TimeSpan.Zero || failSafe > Coordination.TimeToLive.Max)
+        if (jitter < TimeSpan.Zero || memory < TimeSpan.Zero || failSafe < TimeSpan.Zero || failSafe > CoordinationLimits.MaxTimeToLive)
         {
             throw new ArgumentException("Jitter, memory time to live and fail-safe window must not be negative (fail-safe at most 30 days).", nameof(entry));
         }

@@ -1,52 +1,23 @@
-using System.Text;
-
 namespace Coordination;
 
 /// <summary>Builds the Redis keys of the library and validates caller-supplied names.</summary>
 internal static class CoordinationKey
 {
-    /// <summary>The pattern a key prefix or tenant must match: it can never contain the ':' separator.</summary>
-    public const string SegmentPattern = "^[A-Za-z0-9._-]{1,64}$";
-
-    /// <summary>The longest caller-supplied name, in UTF-8 bytes.</summary>
-    public const int MaxNameBytes = 512;
-
+    /// <exception cref="ArgumentException">The name breaks <see cref="CoordinationLimits.FindNameProblem"/>'s rule.</exception>
     public static void ValidateName(string name, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(name, parameterName);
-        if (name.Length == 0)
+        if (CoordinationLimits.FindNameProblem(name) is { } problem)
         {
-            throw new ArgumentException("The name must not be empty.", parameterName);
-        }
-
-        foreach (var c in name)
-        {
-            if (char.IsControl(c))
-            {
-                throw new ArgumentException("The name must not contain control characters.", parameterName);
-            }
-        }
-
-        int bytes;
-        try
-        {
-            bytes = Utf8Strict.GetByteCount(name);
-        }
-        catch (EncoderFallbackException ex)
-        {
-            throw new ArgumentException("The name must be valid UTF-16 text (no unpaired surrogates).", parameterName, ex);
-        }
-
-        if (bytes > MaxNameBytes)
-        {
-            throw new ArgumentException($"The name must be at most {MaxNameBytes} UTF-8 bytes; it is {bytes}.", parameterName);
+            throw new ArgumentException(problem, parameterName);
         }
     }
 
+    /// <exception cref="ArgumentException">The value is not a valid tenant or prefix (<see cref="CoordinationLimits.SegmentPattern"/>).</exception>
     public static void ValidateSegment(string segment, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(segment, parameterName);
-        if (segment.Length is 0 or > 64 || !segment.All(IsSegmentChar))
+        if (!CoordinationLimits.IsValidSegment(segment))
         {
             throw new ArgumentException("The value must be 1..64 characters of letters, digits, '.', '_' or '-'.", parameterName);
         }
@@ -65,8 +36,4 @@ internal static class CoordinationKey
         var head = prefix.Length + tenant.Length + capability.Length + 3;
         return fullKey.Length >= head ? fullKey[head..] : fullKey;
     }
-
-    private static bool IsSegmentChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-';
-
-    private static readonly UTF8Encoding Utf8Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }

@@ -142,7 +142,7 @@ internal sealed class HeldLock
     public async ValueTask<DateTimeOffset> ExtendAsync(TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
         var ttl = timeToLive ?? _timeToLive;
-        TimeToLive.Validate(ttl, nameof(timeToLive));
+        CoordinationLimits.ValidateTimeToLive(ttl, nameof(timeToLive));
         if (!IsActive)
         {
             throw ExceptionFactory.LockNotHeld(Name);

@@ -13,7 +13,7 @@ internal static class LockRules
     {
         options ??= Default;
         var ttl = options.TimeToLive ?? defaults.DefaultTimeToLive;
-        TimeToLive.Validate(ttl, nameof(options));
+        CoordinationLimits.ValidateTimeToLive(ttl, nameof(options));
         if (options.AutoRenew && ttl < MinAutoRenewTimeToLive)
         {
             throw new ArgumentOutOfRangeException(nameof(options), ttl, $"With AutoRenew the time to live must be at least {MinAutoRenewTimeToLive.TotalMilliseconds} ms.");

@@ -76,7 +76,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     {
         var keys = LockKeysOf(name);
         ArgumentNullException.ThrowIfNull(token);
-        TimeToLive.Validate(timeToLive, nameof(timeToLive));
+        CoordinationLimits.ValidateTimeToLive(timeToLive, nameof(timeToLive));
         using var activity = StartActivity("coordination lock.extend", name);
         if (!LockRules.IsWellFormedToken(token))
         {

@@ -41,7 +41,7 @@ public class CoordinationKeyTests
     [MemberData(nameof(NamesOfExactly512Bytes))]
     public void ValidateName_512Utf8Bytes_Accepted(string name)
     {
-        Assert.Equal(CoordinationKey.MaxNameBytes, Encoding.UTF8.GetByteCount(name));
+        Assert.Equal(CoordinationLimits.MaxNameBytes, Encoding.UTF8.GetByteCount(name));
         CoordinationKey.ValidateName(name, "key");
     }
 
@@ -61,7 +61,7 @@ public class CoordinationKeyTests
     {
         // 171 characters only, but 513 UTF-8 bytes: the limit is on bytes, not on chars.
         var name = string.Concat(Enumerable.Repeat("\u20ac", 171));
-        Assert.True(name.Length < CoordinationKey.MaxNameBytes);
+        Assert.True(name.Length < CoordinationLimits.MaxNameBytes);
 
         Assert.Throws<ArgumentException>(() => CoordinationKey.ValidateName(name, "key"));
     }
@@ -94,7 +94,7 @@ public class CoordinationKeyTests
 
         var ex = Assert.Throws<ArgumentException>(() => CoordinationKey.ValidateName(name, "key"));
         Assert.Contains("surrogate", ex.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.IsType<EncoderFallbackException>(ex.InnerException);
+        Assert.Equal("key", ex.ParamName);
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public class CoordinationKeyTests
     [InlineData("0123456789012345678901234567890123456789012345678901234567890123")]
     public void SegmentPattern_AgreesWithValidateSegment_OnValid(string segment)
     {
-        Assert.Matches(CoordinationKey.SegmentPattern, segment);
+        Assert.Matches(CoordinationLimits.SegmentPattern, segment);
         CoordinationKey.ValidateSegment(segment, "segment");
     }
 
@@ -154,7 +154,7 @@ public class CoordinationKeyTests
     [InlineData("01234567890123456789012345678901234567890123456789012345678901234")]
     public void SegmentPattern_AgreesWithValidateSegment_OnInvalid(string segment)
     {
-        Assert.DoesNotMatch(CoordinationKey.SegmentPattern, segment);
+        Assert.DoesNotMatch(CoordinationLimits.SegmentPattern, segment);
         Assert.Throws<ArgumentException>(() => CoordinationKey.ValidateSegment(segment, "segment"));
     }
 

@@ -73,7 +73,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
                 (Key: (RedisKey)fullKey, Bytes: bytes, Ttl: timeToLive),
                 cancellationToken);
         }
-        catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured)
+        catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured && ex.Reason != UnavailableReason.OutOfMemory)
         {
             await _fallback.SetAsync(fullKey, bytes, timeToLive, "kv.set", ex, cancellationToken);
             return;
@@ -153,7 +153,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         {
             existed = await _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (RedisKey)fullKey, cancellationToken);
         }
-        catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured)
+        catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured && ex.Reason != UnavailableReason.OutOfMemory)
         {
             await _fallback.SetAsync(fullKey, null, null, "kv.delete", ex, cancellationToken);
             return true;

@@ -129,6 +129,8 @@ internal sealed partial class CoordinationExceptionHandler(
         UnavailableReason.Timeout => "timeout",
         UnavailableReason.CircuitOpen => "circuit-open",
         UnavailableReason.ServerUnavailable => "server-unavailable",
+        UnavailableReason.ReplicasNotAcknowledged => "replicas-not-acknowledged",
+        UnavailableReason.OutOfMemory => "out-of-memory",
         _ => "unknown",
     };
 

@@ -19,6 +19,7 @@ internal static class ExceptionFactory
         CoordinationUnavailableException unavailable => unavailable,
         BrokenCircuitException => new($"Redis is unavailable: the circuit is open, so '{operation}' was not attempted.", UnavailableReason.CircuitOpen, exception),
         TimeoutRejectedException or RedisTimeoutException or TimeoutException => new($"Redis did not answer '{operation}' in time.", UnavailableReason.Timeout, exception),
+        RedisServerException server when IsOutOfMemory(server) => new($"Redis refused '{operation}': it is at its memory limit (OOM).", UnavailableReason.OutOfMemory, exception),
         RedisServerException => new($"Redis cannot serve '{operation}' now ({FirstWord(exception.Message)}).", UnavailableReason.ServerUnavailable, exception),
         _ => new($"Redis is unavailable for '{operation}' ({exception.GetType().Name}).", UnavailableReason.ConnectionFailed, exception),
     };
@@ -48,6 +49,10 @@ internal static class ExceptionFactory
         var space = message.IndexOf(' ', StringComparison.Ordinal);
         return space < 0 ? message : message[..space];
     }
+
+    /// <summary>Redis refused a write at its memory limit (<c>OOM command not allowed when used memory &gt; 'maxmemory'</c>).</summary>
+    public static bool IsOutOfMemory(RedisServerException exception) =>
+        exception.Message.StartsWith("OOM", StringComparison.Ordinal) || exception.Message.StartsWith("ERR Error running script", StringComparison.Ordinal) && exception.Message.Contains("OOM", StringComparison.Ordinal);
 
     private static bool IsUnavailableServerError(RedisServerException exception)
     {

@@ -195,6 +195,18 @@ internal sealed class RedisExecutor
             _metrics.RecordOperation(operation, "failure", started);
             throw;
         }
+        catch (RedisServerException ex) when (ExceptionFactory.IsOutOfMemory(ex))
+        {
+            // Redis is up and answering; it refuses writes until memory is freed. Not transient (no retry, not
+            // counted by the breaker), but typed like every other reason Redis cannot serve a call.
+            failed = false;
+            if (!insidePipelines)
+            {
+                _metrics.RecordOperation(operation, "failure", started);
+            }
+
+            throw ExceptionFactory.Unavailable(operation, ex);
+        }
         finally
         {
             connection?.Exit(failed);

@@ -17,4 +17,11 @@ public enum UnavailableReason
 
     /// <summary>A write was applied on the primary but fewer replicas than asked for acknowledged it in time; it was undone.</summary>
     ReplicasNotAcknowledged,
+
+    /// <summary>
+    /// Redis refused a write because it is at its memory limit (<c>maxmemory</c> with the <c>noeviction</c> policy).
+    /// Reads still work; writes fail until memory is freed. Not counted by the circuit breaker and not served by the
+    /// PostgreSQL fallback: Redis is up, and an operator must act.
+    /// </summary>
+    OutOfMemory,
 }

@@ -50,6 +50,12 @@ internal sealed class HeartbeatService(
                 WorkerLog.HeartbeatRecovered(logger);
             }
         }
+        catch (CoordinationUnavailableException ex) when (ex.Reason == UnavailableReason.OutOfMemory)
+        {
+            // Redis answers but refuses writes at its memory limit: not an outage that passes, an operator must act.
+            _failing = true;
+            WorkerLog.HeartbeatFailed(logger, ex);
+        }
         catch (CoordinationUnavailableException ex)
         {
             if (!_failing)

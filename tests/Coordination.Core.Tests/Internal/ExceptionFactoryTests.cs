@@ -62,7 +62,21 @@ public class ExceptionFactoryTests
         { Server(RedisErrorKind.ReadOnly, "READONLY You can't write against a read only replica."), UnavailableReason.ServerUnavailable },
         { Connection(ConnectionFailureType.SocketFailure, "closed"), UnavailableReason.ConnectionFailed },
         { new InvalidOperationException("anything else"), UnavailableReason.ConnectionFailed },
+        { Server(RedisErrorKind.Unknown, "OOM command not allowed when used memory > 'maxmemory'."), UnavailableReason.OutOfMemory },
     };
+
+    [Theory]
+    [InlineData("OOM command not allowed when used memory > 'maxmemory'.", true)]
+    [InlineData("ERR Error running script (call to f_1): @user_script:1: OOM command not allowed when used memory > 'maxmemory'.", true)]
+    [InlineData("ERR wrong number of arguments", false)]
+    [InlineData("LOADING Redis is loading the dataset in memory", false)]
+    public void IsOutOfMemory_OnlyTheMemoryLimit(string message, bool outOfMemory)
+    {
+        var exception = Server(RedisErrorKind.Unknown, message);
+
+        Assert.Equal(outOfMemory, ExceptionFactory.IsOutOfMemory(exception));
+        Assert.False(ExceptionFactory.IsTransient(exception) && outOfMemory, "Out of memory is not transient: retrying or opening the circuit does not help.");
+    }
 
     [Theory]
     [MemberData(nameof(Mappings))]

@@ -119,7 +119,9 @@ public sealed class HeartbeatServiceTests(SharedRedisFixture redis)
         await config.ConfigSetAsync("maxmemory", "1");
         var failed = await app.WaitForEventAsync(HeartbeatFailed, TimeSpan.FromSeconds(10), "the heartbeat's error");
         Assert.Equal(LogLevel.Error, failed.Level);
-        var error = Assert.IsType<RedisServerException>(failed.Exception);
+        var unavailable = Assert.IsType<CoordinationUnavailableException>(failed.Exception);
+        Assert.Equal(UnavailableReason.OutOfMemory, unavailable.Reason);
+        var error = Assert.IsType<RedisServerException>(unavailable.InnerException);
         Assert.StartsWith("OOM", error.Message, StringComparison.Ordinal);
         Assert.Empty(app.Events(HeartbeatUnavailable));
 

@@ -25,7 +25,8 @@ namespace Coordination.Api.Apis;
 /// </remarks>
 public static class LocksApi
 {
-    // The body is three small fields; the owner, the longest, is at most 512 UTF-8 bytes (6 in JSON escapes each).
+    // The body is four small fields; the owner and the token, the longest, are at most 512 UTF-8 bytes each (6 in
+    // JSON escapes each).
     private const int MaxBodyBytes = 16 * 1024;
 
     /// <summary>Maps the lock endpoints; every one needs a <c>member</c> (or <c>admin</c>) key.</summary>
@@ -67,7 +68,11 @@ public static class LocksApi
         return api;
     }
 
-    /// <summary>POST: 200 with the token and fencing token; 409 <c>lock-not-acquired</c> or <c>deadlock-detected</c>; 400 naming <c>name</c>, <c>ttlMs</c>, <c>waitMs</c>, <c>owner</c> or <c>body</c>.</summary>
+    /// <summary>
+    /// POST: 200 with the token and fencing token; 409 <c>lock-not-acquired</c> or <c>deadlock-detected</c>; 400 naming
+    /// <c>name</c>, <c>ttlMs</c>, <c>waitMs</c>, <c>owner</c>, <c>token</c> or <c>body</c>. A hold of the named owner is
+    /// re-entered only with its token.
+    /// </summary>
     public static async Task<Results<Ok<LockAcquiredResponse>, ProblemHttpResult, ValidationProblem>> AcquireLock(
         [FromRoute(Name = "name")] string? routeName,
         [FromBody] AcquireLockRequest request,
@@ -82,15 +87,24 @@ public static class LocksApi
         var timeToLive = RequestValidation.ReadRequiredDuration(request.TtlMs, "ttlMs", errors);
         var wait = RequestValidation.ReadWait(request.WaitMs, "waitMs", errors);
         var owner = RequestValidation.ReadOptionalName(request.Owner, "owner", errors);
+        var token = RequestValidation.ReadOptionalName(request.Token, "token", errors);
         if (errors.Any || name is null || timeToLive is null)
         {
             return errors.ToProblem();
         }
 
         // A lease, not a handle: no watchdog and nothing kept here. Without an owner the library gives the lease an
-        // owner of its own, so every such request is a separate holder for deadlock detection.
+        // owner of its own, so every such request is a separate holder for deadlock detection. Owners are public (GET
+        // shows them), so naming one re-enters its hold only with that hold's token: the library checks it in the
+        // acquire script itself (ReentryToken), and an empty one matches no hold.
         var locks = services.Coordinators.ForTenant(user.GetTenant()).Locks;
-        var options = new LockOptions { TimeToLive = timeToLive, WaitTimeout = wait, Owner = owner };
+        var options = new LockOptions
+        {
+            TimeToLive = timeToLive,
+            WaitTimeout = wait,
+            Owner = owner,
+            ReentryToken = owner is null ? null : token ?? string.Empty,
+        };
         var lease = await locks.TryAcquireLeaseAsync(name, options, cancellationToken);
         if (lease is null)
         {

@@ -7,8 +7,15 @@ namespace Coordination.Api.Models;
 /// open while it waits; a client that disconnects stops waiting.
 /// </param>
 /// <param name="Owner">
-/// The logical holder (1..512 UTF-8 bytes, no control characters), for deadlock detection between clients. Two
-/// requests of the same owner re-enter one hold (same token; release it as many times). Absent: every request is
-/// its own owner.
+/// The logical holder (1..512 UTF-8 bytes, no control characters), for deadlock detection between clients. A request
+/// naming the owner of the current hold re-enters it (same token and fencing token; release it as many times) only
+/// when it also carries that hold's <c>token</c>; without it, or with another token, the hold blocks the request like
+/// anyone else's (409 <c>lock-not-acquired</c> once <c>waitMs</c> runs out) and nothing of the hold is disclosed.
+/// Absent: every request is its own owner.
 /// </param>
-public sealed record AcquireLockRequest(long? TtlMs, long? WaitMs = null, string? Owner = null);
+/// <param name="Token">
+/// With <c>owner</c>: the token this owner's earlier acquisition of the lock returned, to re-enter (and extend) that
+/// hold. Optional; ignored without <c>owner</c>. Owners are visible to every caller of <c>GET /v1/locks/{name}</c>,
+/// tokens only to the caller that acquired the hold.
+/// </param>
+public sealed record AcquireLockRequest(long? TtlMs, long? WaitMs = null, string? Owner = null, string? Token = null);

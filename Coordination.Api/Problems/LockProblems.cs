@@ -20,7 +20,7 @@ internal static class LockProblems
             Type = ProblemTypes.LockNotAcquired,
             Title = "Lock not acquired",
             Status = StatusCodes.Status409Conflict,
-            Detail = "Another owner holds the lock and did not release it within waitMs. retryAfterMs says when its hold expires unless extended (it may be released sooner).",
+            Detail = "Another holder has the lock and did not release it within waitMs (a hold of the owner named in the request counts unless the request carries that hold's token). retryAfterMs says when its hold expires unless extended (it may be released sooner).",
             Extensions = { ["retryAfterMs"] = retryAfterMs },
         };
     }

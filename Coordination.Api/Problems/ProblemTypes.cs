@@ -20,7 +20,11 @@ public static class ProblemTypes
     /// <summary>503: Redis is unavailable and the call has no fallback; retry after <c>Retry-After</c>.</summary>
     public const string Unavailable = Base + "unavailable";
 
-    /// <summary>409: the lock was not acquired within <c>waitMs</c>; <c>retryAfterMs</c> (and <c>Retry-After</c>) says when its hold expires.</summary>
+    /// <summary>
+    /// 409: the lock was not acquired within <c>waitMs</c>; <c>retryAfterMs</c> (and <c>Retry-After</c>) says when its
+    /// hold expires. Also when the request names the holder's <c>owner</c> without that hold's <c>token</c>: the hold
+    /// is someone else's until the token is shown. Never carries a token or fencing token.
+    /// </summary>
     public const string LockNotAcquired = Base + "lock-not-acquired";
 
     /// <summary>409: the token does not hold the lock (expired, released, someone else's, or never issued). Nothing changed.</summary>

@@ -45,6 +45,17 @@ public sealed class LockOptions
     public string? Owner { get; set; }
 
     /// <summary>
+    /// With <see cref="Owner"/>: the token of the hold of that owner this call may re-enter. When set, a hold of
+    /// <see cref="Owner"/> with any other token is not re-entered: it blocks the call like another owner's hold
+    /// (the call waits as asked, then returns <see langword="null"/> or throws <see cref="LockTimeoutException"/>),
+    /// and neither its token nor its fencing token is returned. The check and the acquisition are one Redis script,
+    /// so a hold that changes hands meanwhile cannot be re-entered without its token. An empty string re-enters no
+    /// hold. Ignored without <see cref="Owner"/>. The HTTP API sets it, so a client naming another's owner gets nothing.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: any hold of <see cref="Owner"/> is re-entered.</value>
+    public string? ReentryToken { get; set; }
+
+    /// <summary>
     /// The lock's level in the lock hierarchy: taking it while the owner holds a lock of the same or a higher level
     /// raises <see cref="LockHierarchyViolationException"/> (or logs, see <see cref="LockManagerOptions.HierarchyViolation"/>).
     /// Locks without a level take no part in the hierarchy.

@@ -38,4 +38,7 @@ internal enum Reentry
     None = 0,
     ByToken = 1,
     ByOwner = 2,
+
+    /// <summary>By owner, only the hold whose token is <see cref="LockSettings.ReentryToken"/> (ARGV[9]).</summary>
+    ByOwnerWithToken = 3,
 }

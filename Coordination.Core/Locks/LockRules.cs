@@ -35,7 +35,8 @@ internal static class LockRules
             throw new ArgumentOutOfRangeException(nameof(options), options.ReplicasToAcknowledge, $"ReplicasToAcknowledge must be between 0 and {MaxReplicasToAcknowledge}.");
         }
 
-        return new LockSettings(ttl, wait, options.AutoRenew, options.Fair, options.Owner, options.Level, options.ReplicasToAcknowledge);
+        return new LockSettings(
+            ttl, wait, options.AutoRenew, options.Fair, options.Owner, options.Level, options.ReplicasToAcknowledge, options.Owner is null ? null : options.ReentryToken);
     }
 
     public static void ValidatePermits(int permits)

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +21,9 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
     [ThreadStatic]
     private static int t_tokenNext;
 
-    private static readonly string ProcessTag = $"{Environment.MachineName}/{Environment.ProcessId}/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+    // Opaque: owners reach other callers (GET /v1/locks/{name}, deadlock cycles), so they carry no machine name or
+    // process id. 96 random bits: two processes never draw the same tag.
+    private static readonly string ProcessTag = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(12));
     private static long _owners;
     private readonly ConcurrentDictionary<string, RedisLockManager> _tenants = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RedisLockManager> _platform = new(StringComparer.Ordinal);
@@ -101,8 +104,12 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
         return failures;
     }
 
-    /// <summary>A new owner id: machine, process, a random tag (process ids are reused) and a sequence number.</summary>
-    public static string NewOwner() => ProcessTag + "/" + Interlocked.Increment(ref _owners).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A new owner id: this process's random tag (16 base64url characters) and a sequence number, formatted on the
+    /// stack: the returned string is the only allocation.
+    /// </summary>
+    public static string NewOwner() =>
+        string.Create(CultureInfo.InvariantCulture, stackalloc char[64], $"{ProcessTag}/{Interlocked.Increment(ref _owners)}");
 
     /// <summary>A new hold token: 128 random bits from the cryptographic generator, base64url (22 characters).</summary>
     public static string NewToken()

@@ -8,7 +8,8 @@ internal readonly record struct LockSettings(
     bool Fair,
     string? Owner,
     int? Level,
-    int ReplicasToAcknowledge)
+    int ReplicasToAcknowledge,
+    string? ReentryToken = null)
 {
     public bool Waits => WaitTimeout != TimeSpan.Zero;
 }

@@ -23,7 +23,7 @@ internal sealed partial class RedisLockManager
         if (settings.Owner is { } owner)
         {
             request.Owner = owner;
-            request.Reentry = kind == LockKind.Semaphore ? Reentry.None : Reentry.ByOwner;
+            request.Reentry = kind == LockKind.Semaphore ? Reentry.None : ReentryByOwner(settings);
             if (checkHierarchy && settings.Level is { } level && !HoldsByOwner(keys.Base, owner))
             {
                 CheckHierarchy(owner, name, level);
@@ -92,9 +92,12 @@ internal sealed partial class RedisLockManager
         return new LockRequest(LockKind.Exclusive, keys, settings, 1, tracked: false)
         {
             Owner = settings.Owner ?? LockRuntime.NewOwner(),
-            Reentry = settings.Owner is null ? Reentry.None : Reentry.ByOwner,
+            Reentry = settings.Owner is null ? Reentry.None : ReentryByOwner(settings),
         };
     }
+
+    private static Reentry ReentryByOwner(LockSettings settings) =>
+        settings.ReentryToken is null ? Reentry.ByOwner : Reentry.ByOwnerWithToken;
 
     private LockRequest[] PrepareAll(IEnumerable<string> names, LockOptions? options, TimeSpan defaultWait)
     {
@@ -434,6 +437,7 @@ internal sealed partial class RedisLockManager
                 (int)request.Reentry,
                 leaseMilliseconds,
                 request.Settings.Fair ? "1" : "0",
+                request.Settings.ReentryToken ?? string.Empty,
             ];
         var attempt = new AcquireAttempt(this, request.Keys, request.Token, arguments, fast, clockReading, sent, request.Settings.ReplicasToAcknowledge);
         AcquireOutcome outcome;

@@ -7,8 +7,11 @@
 -- KEYS[4]: the FIFO queue of fair waiters (sorted set, token -> arrival number).
 -- KEYS[5]: every waiter by lease deadline (sorted set). KEYS[6]: the fair waiters' modes (hash) and '#seq'.
 -- ARGV[1]: the caller's token. ARGV[2]: the owner. ARGV[3]: the time to live in ms. ARGV[4]: the mode.
--- ARGV[5]: the permits of a semaphore. ARGV[6]: re-entry: '0' none, '1' by token, '2' by owner.
+-- ARGV[5]: the permits of a semaphore. ARGV[6]: re-entry: '0' none, '1' by token, '2' by owner, '3' by owner
+-- only when the owner's hold has the token ARGV[9] (another hold of the owner then blocks like anyone else's).
 -- ARGV[7]: the waiter lease in ms (0: the caller does not wait and is not recorded). ARGV[8]: '1' for FIFO.
+-- ARGV[9]: with re-entry '3', the token the caller presents (checked here, in the same script that re-enters, so
+-- the hold cannot change hands between the check and the re-entry; never stored).
 -- Returns {1, token, fencing token, expires at (ms), count} when the caller holds the lock afterwards;
 -- {0, ms until the blocking holds expire (-1: only the fair queue blocks), arrival number (0 unless fair),
 -- blocking owner...} when it does not;
@@ -18,6 +21,7 @@ local holds, expiries, counter = KEYS[1], KEYS[2], KEYS[3]
 local queue, waiters, queued = KEYS[4], KEYS[5], KEYS[6]
 local token, owner, ttl, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local permits, reentry, lease, fair = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1'
+local by_owner = reentry == '2' or reentry == '3'
 
 adopt_fast_hold(holds, expiries, KEYS[3])
 
@@ -82,7 +86,7 @@ if reentry == '1' then
         return {3}
     end
     current = token
-elseif reentry == '2' then
+elseif by_owner then
     current = redis.call('HGET', holds, '#o|' .. mode .. '|' .. owner)
     if not current and mode == 'r' then
         -- Writing includes reading: an owner holding the lock exclusively re-enters that hold.
@@ -93,6 +97,10 @@ elseif reentry == '2' then
     end
     if not current and mode == 'w' and redis.call('HEXISTS', holds, '#o|r|' .. owner) == 1 then
         return {2}
+    end
+    if current and reentry == '3' and current ~= ARGV[9] then
+        -- Naming the owner is not enough: its hold blocks this caller like another owner's hold.
+        current = nil
     end
 end
 if current then
@@ -155,6 +163,10 @@ if admitted then
         fields[#fields + 1] = token
     end
     redis.call('HSET', holds, unpack(fields))
+    if reentry == '3' then
+        -- A shared hold of the owner refused above for its token keeps the owner's index.
+        redis.call('HSETNX', holds, '#o|' .. mode .. '|' .. owner, token)
+    end
     redis.call('ZADD', expiries, expires_text, token)
     if held == 0 then
         -- The only hold: the keys expire with it.

@@ -54,13 +54,147 @@ public sealed class LocksApiTests(ApiFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
-    public async Task AcquireLock_SameOwnerTwice_ReentersTheHold()
+    public async Task AcquireLock_SameOwnerWithItsToken_ReentersTheHold()
     {
         using var client = Client();
         var name = NewName("lock");
         var first = await AcquireAsync(client, name, """{"ttlMs":30000,"owner":"same"}""");
-        var second = await AcquireAsync(client, name, """{"ttlMs":30000,"owner":"same"}""");
-        Assert.Equal(first.GetProperty("token").GetString(), second.GetProperty("token").GetString());
+        var token = first.GetProperty("token").GetString();
+        var second = await AcquireAsync(client, name, $$"""{"ttlMs":60000,"owner":"same","token":"{{token}}"}""");
+        Assert.Equal(token, second.GetProperty("token").GetString());
+        Assert.Equal(first.GetProperty("fencingToken").GetInt64(), second.GetProperty("fencingToken").GetInt64());
+        Assert.True(second.GetProperty("expiresAt").GetDateTimeOffset() > first.GetProperty("expiresAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task AcquireLock_OwnerOfAnotherClientsHold_WithoutOrWithWrongToken_Answers409WithoutTheToken()
+    {
+        using var clientA = Client();
+        using var clientB = Client();
+        var name = NewName("lock");
+        var owner = NewName("o");
+        var lease = await AcquireAsync(clientA, name, $$"""{"ttlMs":30000,"owner":"{{owner}}"}""");
+        var token = lease.GetProperty("token").GetString()!;
+        var fencingToken = lease.GetProperty("fencingToken").GetInt64();
+
+        string[] hostile =
+        [
+            $$"""{"ttlMs":2592000000,"owner":"{{owner}}"}""",
+            $$"""{"ttlMs":2592000000,"waitMs":50,"owner":"{{owner}}"}""",
+            $$"""{"ttlMs":2592000000,"owner":"{{owner}}","token":"not-the-token"}""",
+            $$"""{"ttlMs":2592000000,"owner":"{{owner}}","token":"{{token[..^1]}}"}""",
+        ];
+        foreach (var json in hostile)
+        {
+            using var response = await SendAsync(clientB, HttpMethod.Post, Lock(name), json);
+            var body = await response.Content.ReadAsStringAsync(Cancellation);
+            var problem = await AssertProblemAsync(response, HttpStatusCode.Conflict, "lock-not-acquired");
+            Assert.DoesNotContain(token, body, StringComparison.Ordinal);
+            Assert.False(problem.TryGetProperty("token", out _));
+            Assert.False(problem.TryGetProperty("fencingToken", out _));
+            Assert.DoesNotContain(response.Headers.Concat(response.Content.Headers).SelectMany(h => h.Value), v => v.Contains(token, StringComparison.Ordinal));
+        }
+
+        // GET shows the owner, never the token; the hostile requests did not extend the hold.
+        using (var get = await clientB.GetAsync(Lock(name), Cancellation))
+        {
+            var body = await get.Content.ReadAsStringAsync(Cancellation);
+            await AssertStatusAsync(get, HttpStatusCode.OK);
+            Assert.DoesNotContain(token, body, StringComparison.Ordinal);
+            var info = JsonDocument.Parse(body).RootElement;
+            Assert.Equal(owner, info.GetProperty("owner").GetString());
+            Assert.InRange(info.GetProperty("ttlMs").GetInt64(), 1, 30_000);
+        }
+
+        // The caller that acquired it re-enters with its token as before: same token, same fencing token.
+        var again = await AcquireAsync(clientA, name, $$"""{"ttlMs":30000,"owner":"{{owner}}","token":"{{token}}"}""");
+        Assert.Equal(token, again.GetProperty("token").GetString());
+        Assert.Equal(fencingToken, again.GetProperty("fencingToken").GetInt64());
+
+        // Two counts: the first release leaves it held, the second frees it.
+        using (var release = await clientA.DeleteAsync(Lock(name, token), Cancellation))
+        {
+            await AssertStatusAsync(release, HttpStatusCode.NoContent);
+        }
+
+        Assert.Equal(owner, (await GetOkAsync(clientA, Lock(name))).GetProperty("owner").GetString());
+        using (var release = await clientA.DeleteAsync(Lock(name, token), Cancellation))
+        {
+            await AssertStatusAsync(release, HttpStatusCode.NoContent);
+        }
+    }
+
+    [Fact]
+    public async Task AcquireLock_ManyHostileReentriesWhileHolderReentersAndChanges_DiscloseNoToken()
+    {
+        using var clientA = Client();
+        using var clientB = Client();
+        var name = NewName("lock");
+        var owner = NewName("o");
+        var tokensOfA = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var answersOfB = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var hostileDone = new TaskCompletionSource();
+        var reentries = 0;
+
+        // A: takes the lock as owner, re-enters it with its token, releases every count and takes it anew (a new
+        // token each round), so the hold changes hands under the hostile requests.
+        var holder = Task.Run(async () =>
+        {
+            while (!hostileDone.Task.IsCompleted)
+            {
+                var lease = await AcquireAsync(clientA, name, $$"""{"ttlMs":30000,"waitMs":10000,"owner":"{{owner}}"}""");
+                var token = lease.GetProperty("token").GetString()!;
+                tokensOfA[token] = 0;
+                for (var i = 0; i < 2; i++)
+                {
+                    var again = await AcquireAsync(clientA, name, $$"""{"ttlMs":30000,"owner":"{{owner}}","token":"{{token}}"}""");
+                    Assert.Equal(token, again.GetProperty("token").GetString());
+                    Interlocked.Increment(ref reentries);
+                }
+
+                for (var i = 0; i < 3; i++)
+                {
+                    using var release = await clientA.DeleteAsync(Lock(name, token), Cancellation);
+                    await AssertStatusAsync(release, HttpStatusCode.NoContent);
+                }
+            }
+        }, Cancellation);
+
+        // B: 200 requests at once naming A's owner, without a token or with a wrong one. One that finds the lock free
+        // gets a hold of its own (its own new token) and gives it back.
+        var hostile = Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
+        {
+            var json = i % 2 == 0
+                ? $$"""{"ttlMs":2592000000,"owner":"{{owner}}"}"""
+                : $$"""{"ttlMs":2592000000,"owner":"{{owner}}","token":"wrong-{{i}}"}""";
+            using var response = await SendAsync(clientB, HttpMethod.Post, Lock(name), json);
+            var body = await response.Content.ReadAsStringAsync(Cancellation);
+            answersOfB.Add(body + "\n" + string.Join("\n", response.Headers.Concat(response.Content.Headers).SelectMany(h => h.Value)));
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                var own = JsonDocument.Parse(body).RootElement.GetProperty("token").GetString()!;
+                using var release = await clientB.DeleteAsync(Lock(name, own), Cancellation);
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            }
+        }, Cancellation)).ToArray();
+        try
+        {
+            await Task.WhenAll(hostile);
+        }
+        finally
+        {
+            hostileDone.TrySetResult();
+        }
+
+        await holder;
+
+        var disclosures = answersOfB.Count(answer => tokensOfA.Keys.Any(token => answer.Contains(token, StringComparison.Ordinal)));
+        Assert.Equal(200, answersOfB.Count);
+        Assert.True(reentries > 0);
+        Assert.Equal(0, disclosures);
     }
 
     [Fact]

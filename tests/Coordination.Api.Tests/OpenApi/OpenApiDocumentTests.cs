@@ -8,7 +8,7 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture) : ApiTest(fixture)
 {
     [Theory]
     [InlineData("SetValueRequest", "value,ttlMs", "value")]
-    [InlineData("AcquireLockRequest", "ttlMs,waitMs,owner", "ttlMs")]
+    [InlineData("AcquireLockRequest", "ttlMs,waitMs,owner,token", "ttlMs")]
     [InlineData("ExtendLockRequest", "token,ttlMs", "token,ttlMs")]
     [InlineData("SetCacheEntryRequest", "value,ttlMs,tags", "value")]
     [InlineData("InvalidateCacheRequest", "tags,prefix", "")]

@@ -176,7 +176,29 @@ public class LockRulesTests
     {
         Assert.NotEqual(LockRuntime.NewOwner(), LockRuntime.NewOwner());
         Assert.Equal(22, LockRuntime.NewToken().Length);
-        Assert.Contains($"/{Environment.ProcessId}/", LockRuntime.NewOwner(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NewOwner_Opaque_NoMachineNameOrProcessId_Distinct()
+    {
+        var (first, second) = (LockRuntime.NewOwner(), LockRuntime.NewOwner());
+
+        Assert.NotEqual(first, second);
+        var processId = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var owner in new[] { first, second })
+        {
+            // A random tag and a sequence number, nothing else. A short machine name ("vm") may turn up inside 16
+            // random characters by chance, so it is looked for as a part of the owner, and as text when it is long.
+            var parts = owner.Split('/');
+            Assert.DoesNotContain(parts, p => string.Equals(p, Environment.MachineName, StringComparison.OrdinalIgnoreCase) || p == processId);
+            Assert.DoesNotContain(processId, parts[0], StringComparison.Ordinal);
+            if (Environment.MachineName.Length >= 8)
+            {
+                Assert.DoesNotContain(Environment.MachineName, owner, StringComparison.OrdinalIgnoreCase);
+            }
+
+            Assert.Matches("^[A-Za-z0-9_-]{16}/[0-9]+$", owner);
+        }
     }
 
     [Fact]

@@ -443,6 +443,48 @@ public sealed class DistributedLockManagerTests(SharedRedisFixture redis) : IAsy
     }
 
     [Fact]
+    public async Task Leases_OwnerWithReentryToken_ReenterOnlyTheHoldOfThatToken()
+    {
+        LockOptions As(string? presented, TimeSpan? ttl = null, TimeSpan? wait = null) =>
+            new() { Owner = "shared-name", ReentryToken = presented, TimeToLive = ttl ?? TimeSpan.FromSeconds(30), WaitTimeout = wait };
+
+        var lease = await First.TryAcquireLeaseAsync("token-reentry", As(null), Token);
+        Assert.NotNull(lease);
+
+        // Naming the owner is not enough: an empty token, a stranger or a near miss finds the lock busy, also after a
+        // wait, and changes nothing (no count, no 30-day expiry).
+        foreach (var presented in new[] { string.Empty, "AAAAAAAAAAAAAAAAAAAAAA", lease.Token[..^1] + "x" })
+        {
+            Assert.Null(await Second.TryAcquireLeaseAsync("token-reentry", As(presented, TimeSpan.FromDays(30)), Token));
+        }
+
+        Assert.Null(await Second.TryAcquireLeaseAsync("token-reentry", As(string.Empty, wait: TimeSpan.FromMilliseconds(100)), Token));
+        var info = await First.GetInfoAsync("token-reentry", Token);
+        Assert.Equal(1, info!.Holders[0].Count);
+        Assert.True(info.TimeToLive <= TimeSpan.FromSeconds(30));
+
+        // The hold's own token re-enters it, from any process.
+        var again = await Second.TryAcquireLeaseAsync("token-reentry", As(lease.Token, TimeSpan.FromSeconds(60)), Token);
+        Assert.Equal((lease.Token, lease.FencingToken, 2), (again!.Token, again.FencingToken, again.Count));
+        await First.ReleaseAsync("token-reentry", lease.Token, Token);
+        await First.ReleaseAsync("token-reentry", lease.Token, Token);
+
+        // Free: a presented token takes nothing over; the caller gets a new hold under a new token.
+        var fresh = await Second.TryAcquireLeaseAsync("token-reentry", As(lease.Token), Token);
+        Assert.NotEqual(lease.Token, fresh!.Token);
+        Assert.True(fresh.FencingToken > lease.FencingToken);
+        await Second.ReleaseAsync("token-reentry", fresh.Token, Token);
+
+        // Readers share: a read refused re-entry for its token is a read hold of its own and leaves the owner's
+        // index to the hold it had, which its token still re-enters.
+        await using var reader = await First.AcquireReadAsync("token-reentry-read", new LockOptions { Owner = "reader" }, Token);
+        await using var other = await Second.AcquireReadAsync("token-reentry-read", new LockOptions { Owner = "reader", ReentryToken = string.Empty }, Token);
+        Assert.NotEqual(reader.Token, other.Token);
+        await using var reentered = await Second.AcquireReadAsync("token-reentry-read", new LockOptions { Owner = "reader", ReentryToken = reader.Token }, Token);
+        Assert.Equal(reader.Token, reentered.Token);
+    }
+
+    [Fact]
     public async Task ReleaseAsync_ByTokenOfHandleHeldHere_ReportsHandleLost()
     {
         var handle = await First.AcquireAsync("taken-away", cancellationToken: Token);

@@ -24,18 +24,13 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", schema)],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await StartReadyAsync(redis, pg, schema);
         var coordinator = host.Coordinator;
         var engaged = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         var recovered = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.Events.FallbackEngaged += (_, e) => engaged.TrySetResult(e);
         host.Events.FallbackRecovered += (_, e) => recovered.TrySetResult(e);
 
-        await ProcessUtil.WaitUntilAsync(
-            async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
         var status = await host.Monitor.GetStatusAsync(Token);
         Assert.True(status.Fallback.Configured);
         Assert.False(status.Fallback.Active);
@@ -141,15 +136,10 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", schema)],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await StartReadyAsync(redis, pg, schema);
         var fallback = host.Services.GetRequiredService<KeyValueFallback>();
         var recovered = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.Events.FallbackRecovered += (_, e) => recovered.TrySetResult(e);
-        await ProcessUtil.WaitUntilAsync(
-            async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
 
         var acknowledged = new int[Writers];
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
@@ -247,15 +237,10 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", schema), new("Coordination:Fallback:PurgeInterval", "00:00:00.500")],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await StartReadyAsync(redis, pg, schema, [new("Coordination:Fallback:PurgeInterval", "00:00:00.500")]);
         using var purged = new HostCounter(host, "coordination.fallback.purged");
         var engaged = false;
         host.Events.FallbackEngaged += (_, _) => engaged = true;
-        await ProcessUtil.WaitUntilAsync(
-            async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
 
         const int Expiring = 20;
         for (var i = 0; i < Expiring; i++)
@@ -293,13 +278,8 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", schema), new(bound, limit), new("Coordination:Fallback:MirrorBatchSize", "4")],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await StartReadyAsync(redis, pg, schema, [new(bound, limit), new("Coordination:Fallback:MirrorBatchSize", "4")]);
         using var dropped = new HostCounter(host, "coordination.fallback.mirror.dropped");
-        await ProcessUtil.WaitUntilAsync(
-            async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
 
         // PostgreSQL stalls for this test's table only (the server is shared): mirror batches wait on the lock.
         var stall = new NpgsqlConnection(pg.ConnectionString);
@@ -359,6 +339,27 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
             !rows.TryGetValue(host.RedisKey($"w-{w}"), out var row)
             || !row.Value.AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(acknowledged[w], Web)));
         Assert.Equal(0, mismatches);
+    }
+
+    /// <summary>Starts a host with the fallback in <paramref name="schema"/> and waits until the fallback can serve.</summary>
+    private static async Task<CoordinationTestHost> StartReadyAsync(
+        RedisServer redis, PostgresServer pg, string schema, KeyValuePair<string, string?>[]? settings = null)
+    {
+        var host = await CoordinationTestHost.StartAsync(
+            redis.ConnectionString,
+            settings: [new("Coordination:Fallback:Schema", schema), .. settings ?? []],
+            postgresConnectionString: pg.ConnectionString);
+        try
+        {
+            await ProcessUtil.WaitUntilAsync(
+                async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Sums one counter of the <c>Coordination</c> meter of one host (other hosts run in parallel).</summary>

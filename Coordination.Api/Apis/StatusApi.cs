@@ -78,6 +78,6 @@ public static class StatusApi
             CircuitState.Isolated => "isolated",
             _ => "unknown",
         },
-        new FallbackStatusResponse(status.Fallback.Configured, status.Fallback.Ready, status.Fallback.Active, status.Fallback.MirrorBacklog),
+        new FallbackStatusResponse(status.Fallback.Configured, status.Fallback.Ready, status.Fallback.Active, status.Fallback.MirrorBacklog, status.Fallback.MirrorBehind, status.Fallback.MirrorDroppedWrites),
         Version);
 }

@@ -79,6 +79,7 @@ internal static class StatusPage
     private static string FallbackText(FallbackStatusResponse fallback) => fallback switch
     {
         { Configured: false } => "not configured",
+        { MirrorBehind: true } => $"{(fallback.Active ? "active (serving)" : "ready")}, mirror behind ({fallback.MirrorDroppedWrites} writes dropped, to reconcile)",
         { Active: true } => $"active (serving), {fallback.MirrorBacklog} writes to mirror",
         { Ready: true } => $"ready, {fallback.MirrorBacklog} writes to mirror",
         _ => "configured, not ready",

@@ -5,4 +5,6 @@ namespace Coordination.Api.Models;
 /// <param name="Ready">Whether it can serve.</param>
 /// <param name="Active">Whether key/value calls are served by it now.</param>
 /// <param name="MirrorBacklog">Writes still waiting to be copied to PostgreSQL.</param>
-public sealed record FallbackStatusResponse(bool Configured, bool Ready, bool Active, int MirrorBacklog);
+/// <param name="MirrorBehind">Whether writes dropped from a full mirror queue still wait to be reconciled from Redis.</param>
+/// <param name="MirrorDroppedWrites">Writes dropped from a full mirror queue since the process started.</param>
+public sealed record FallbackStatusResponse(bool Configured, bool Ready, bool Active, int MirrorBacklog, bool MirrorBehind, long MirrorDroppedWrites);

@@ -23,6 +23,10 @@ internal sealed class CoordinationMonitor(RedisExecutor executor, KeyValueFallba
             latency,
             executor.Pool.GetStatus(),
             executor.CircuitState,
-            new FallbackStatus(fallback.IsConfigured, fallback.IsReady, fallback.IsActive, fallback.MirrorBacklog));
+            new FallbackStatus(fallback.IsConfigured, fallback.IsReady, fallback.IsActive, fallback.MirrorBacklog)
+            {
+                MirrorBehind = fallback.MirrorBehind,
+                MirrorDroppedWrites = fallback.MirrorDroppedWrites,
+            });
     }
 }

@@ -25,4 +25,19 @@ internal static partial class FallbackLog
 
     [LoggerMessage(1206, LogLevel.Error, "{Count} writes could not be mirrored to PostgreSQL before shutdown (they are in Redis).", EventName = "MirrorAbandoned")]
     public static partial void MirrorAbandoned(ILogger logger, int count);
+
+    [LoggerMessage(1207, LogLevel.Debug, "Purged {Count} expired rows from the PostgreSQL fallback store.", EventName = "ExpiredRowsPurged")]
+    public static partial void ExpiredRowsPurged(ILogger logger, long count);
+
+    [LoggerMessage(1208, LogLevel.Warning, "Purging expired rows from the PostgreSQL fallback store failed; retrying at the next interval.", EventName = "PurgeFailed")]
+    public static partial void PurgeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1209, LogLevel.Warning, "The PostgreSQL mirror queue is full: writes made in Redis are not mirrored until the queue drains and they are reconciled from Redis.", EventName = "MirrorBehind")]
+    public static partial void MirrorBehind(ILogger logger);
+
+    [LoggerMessage(1210, LogLevel.Information, "The PostgreSQL mirror caught up: {Count} keys reconciled from Redis (full scan: {FullScan}).", EventName = "MirrorReconciled")]
+    public static partial void MirrorReconciled(ILogger logger, int count, bool fullScan);
+
+    [LoggerMessage(1211, LogLevel.Warning, "Reconciling the PostgreSQL mirror from Redis failed; retrying.", EventName = "MirrorReconcileFailed")]
+    public static partial void MirrorReconcileFailed(ILogger logger, Exception exception);
 }

@@ -26,10 +26,30 @@ public sealed class FallbackOptions
     [RegularExpression("^[a-z_][a-z0-9_]{0,62}$", ErrorMessage = "Coordination:Fallback:Schema must be a lowercase PostgreSQL identifier.")]
     public string Schema { get; set; } = "coordination";
 
-    /// <summary>Writes that may wait to be mirrored to PostgreSQL; a full queue makes writers wait.</summary>
+    /// <summary>
+    /// Writes that may wait to be mirrored to PostgreSQL (the batch being written included). A write that finds the
+    /// queue full is not mirrored and never waits: the mirror is then behind until it is reconciled from Redis. Also
+    /// the number of dropped keys remembered for that reconcile; beyond it, every key/value key is reconciled.
+    /// </summary>
     /// <value>The default value is 10000.</value>
     [Range(1, 10_000_000)]
     public int MirrorQueueCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// The most bytes (keys and values) that may wait to be mirrored to PostgreSQL; like
+    /// <see cref="MirrorQueueCapacity"/>, a write beyond it is not mirrored but reconciled later.
+    /// </summary>
+    /// <value>The default value is 64 MiB (67108864).</value>
+    [Range(typeof(long), "1024", "9223372036854775807")]
+    public long MirrorQueueMaxBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// How often each node deletes expired rows from PostgreSQL (by PostgreSQL's clock, in batches). Every node
+    /// purges: a purge is idempotent and cheap when there is nothing to delete.
+    /// </summary>
+    /// <value>The default value is 1 minute.</value>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The most writes mirrored to PostgreSQL in one batch.</summary>
     /// <value>The default value is 256.</value>

@@ -7,11 +7,12 @@ namespace Coordination;
 
 /// <summary>
 /// Serves key/value calls from PostgreSQL while Redis is unavailable. In normal operation every Redis write is
-/// mirrored to PostgreSQL in the background (batched; flushed at shutdown). When a Redis call fails, the node
+/// mirrored to PostgreSQL in the background (batched; flushed at shutdown; never awaited by the writer: see
+/// <c>KeyValueFallback.Mirror.cs</c>), and expired rows are purged periodically (<c>KeyValueFallback.Purge.cs</c>). When a Redis call fails, the node
 /// switches to the fallback: reads come from PostgreSQL, writes go to PostgreSQL marked pending. A recovery loop
 /// probes Redis; once it answers, the pending writes are replayed to Redis and the node switches back.
 /// </summary>
-internal sealed class KeyValueFallback : IAsyncDisposable
+internal sealed partial class KeyValueFallback : IAsyncDisposable
 {
     private readonly PostgresFallbackStore? _store;
     private readonly FallbackMigrator? _migrator;
@@ -26,6 +27,7 @@ internal sealed class KeyValueFallback : IAsyncDisposable
     private Task _mirrorLoop = Task.CompletedTask;
     private Task _migrationLoop = Task.CompletedTask;
     private Task _recoveryLoop = Task.CompletedTask;
+    private Task _purgeLoop = Task.CompletedTask;
     private volatile bool _ready;
     private volatile bool _active;
     private int _fallbackWritesInFlight;
@@ -52,13 +54,13 @@ internal sealed class KeyValueFallback : IAsyncDisposable
             _migrator = new FallbackMigrator(dataSource, options.Schema);
         }
 
-        _mirror = Channel.CreateBounded<MirrorWrite>(new BoundedChannelOptions(options.MirrorQueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // Unbounded as a channel: the bounds (writes and bytes) are kept by MirrorAsync, which drops instead of waiting.
+        _mirror = Channel.CreateUnbounded<MirrorWrite>(new UnboundedChannelOptions { SingleReader = true });
         metrics.Meter.CreateObservableGauge("coordination.fallback.active", () => IsActive ? 1 : 0, "{state}", "1 while key/value calls are served by the PostgreSQL fallback.");
         metrics.Meter.CreateObservableGauge("coordination.fallback.mirror.backlog", () => MirrorBacklog, "{write}", "Writes waiting to be copied to PostgreSQL.");
+        metrics.Meter.CreateObservableGauge("coordination.fallback.mirror.behind", () => MirrorBehind ? 1 : 0, "{state}", "1 while writes dropped from a full mirror queue wait to be reconciled from Redis.");
+        _mirrorDropped = metrics.Meter.CreateCounter<long>("coordination.fallback.mirror.dropped", "{write}", "Writes made in Redis not queued for PostgreSQL because the mirror queue was full.");
+        _purged = metrics.Meter.CreateCounter<long>("coordination.fallback.purged", "{row}", "Expired rows deleted from the PostgreSQL fallback store.");
     }
 
     /// <summary>Whether a PostgreSQL fallback store is configured.</summary>
@@ -69,8 +71,6 @@ internal sealed class KeyValueFallback : IAsyncDisposable
 
     /// <summary>Whether calls are being served by the fallback now.</summary>
     public bool IsActive => _active;
-
-    public int MirrorBacklog => _mirror.Reader.Count;
 
     public Exception? LastStoreFailure => Volatile.Read(ref _lastStoreFailure);
 
@@ -83,12 +83,9 @@ internal sealed class KeyValueFallback : IAsyncDisposable
 
         _migrationLoop = Task.Run(() => MigrateUntilReadyAsync(_stopping.Token));
         _mirrorLoop = Task.Run(() => MirrorAsync(_stopping.Token));
+        _purgeLoop = Task.Run(() => PurgeAsync(_stopping.Token));
         return Task.CompletedTask;
     }
-
-    /// <summary>Queues a write made in Redis for PostgreSQL; waits only when the queue is full.</summary>
-    public ValueTask MirrorAsync(string key, byte[]? value, TimeSpan? timeToLive, CancellationToken cancellationToken) =>
-        _store is null ? ValueTask.CompletedTask : _mirror.Writer.WriteAsync(new MirrorWrite(key, value, timeToLive), cancellationToken);
 
     public async ValueTask<(bool Found, byte[]? Value, TimeSpan? TimeToLive)> GetAsync(string key, string operation, Exception? cause, CancellationToken cancellationToken)
     {
@@ -176,11 +173,11 @@ internal sealed class KeyValueFallback : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            FallbackLog.MirrorAbandoned(_logger, _mirror.Reader.Count);
+            FallbackLog.MirrorAbandoned(_logger, MirrorBacklog);
         }
 
         await _stopping.CancelAsync();
-        await Task.WhenAll(_migrationLoop, _recoveryLoop).ContinueWith(static _ => { }, TaskScheduler.Default);
+        await Task.WhenAll(_migrationLoop, _recoveryLoop, _purgeLoop).ContinueWith(static _ => { }, TaskScheduler.Default);
         _stopping.Dispose();
     }
 
@@ -242,46 +239,6 @@ internal sealed class KeyValueFallback : IAsyncDisposable
         }
     }
 
-    private async Task MirrorAsync(CancellationToken stopping)
-    {
-        var batch = new List<MirrorWrite>(_options.MirrorBatchSize);
-        var reader = _mirror.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
-        {
-            while (batch.Count < _options.MirrorBatchSize && reader.TryRead(out var write))
-            {
-                batch.Add(write);
-            }
-
-            // A batch is retried until PostgreSQL takes it; at shutdown the retries stop with the host.
-            while (batch.Count > 0)
-            {
-                try
-                {
-                    if (!_ready)
-                    {
-                        throw new InvalidOperationException("The fallback schema is not ready yet.");
-                    }
-
-                    await _store!.MirrorAsync(batch, CancellationToken.None);
-                    batch.Clear();
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-                {
-                    Volatile.Write(ref _lastStoreFailure, ex);
-                    FallbackLog.MirrorFailed(_logger, batch.Count, ex);
-                    if (stopping.IsCancellationRequested)
-                    {
-                        FallbackLog.MirrorAbandoned(_logger, batch.Count + reader.Count);
-                        return;
-                    }
-
-                    await DelayAsync(TimeSpan.FromMilliseconds(500), stopping);
-                }
-            }
-        }
-    }
-
     private async Task RecoverAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -303,7 +260,7 @@ internal sealed class KeyValueFallback : IAsyncDisposable
                 var replayed = await ReplayAsync(catchUp: true, stopping);
                 replayed += await SwitchToRedisAsync(stopping);
                 _events.OnFallbackRecovered(new FallbackEventArgs("recovery", null, replayed));
-                await _store!.PurgeExpiredAsync(stopping);
+                await PurgeOnceAsync(stopping);
                 return;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -25,7 +25,8 @@ internal sealed class PostgresFallbackStore(NpgsqlDataSource dataSource, string 
     private readonly string _readPending = $"SELECT redis_key, value, EXTRACT(EPOCH FROM (expires_at - now())), expires_at IS NOT NULL AND expires_at <= now(), version FROM {schema}.kv WHERE pending ORDER BY updated_at LIMIT $1";
     private readonly string _clearPending = $"UPDATE {schema}.kv SET pending = false WHERE redis_key = $1 AND version = $2 AND value IS NOT NULL";
     private readonly string _clearPendingDelete = $"DELETE FROM {schema}.kv WHERE redis_key = $1 AND version = $2 AND (value IS NULL OR expires_at <= now())";
-    private readonly string _purgeExpired = $"DELETE FROM {schema}.kv WHERE expires_at <= now() AND NOT pending";
+    // One batch: a short statement that holds few row locks, repeated until a batch comes back short.
+    private readonly string _purgeExpired = $"DELETE FROM {schema}.kv WHERE ctid IN (SELECT ctid FROM {schema}.kv WHERE expires_at <= now() AND NOT pending LIMIT $1)";
 
     /// <summary>Reads a live value; a pending delete reads as absent.</summary>
     public async Task<(bool Found, byte[]? Value, TimeSpan? TimeToLive)> GetAsync(string key, CancellationToken cancellationToken)
@@ -98,10 +99,24 @@ internal sealed class PostgresFallbackStore(NpgsqlDataSource dataSource, string 
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<int> PurgeExpiredAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes mirrored rows that expired by PostgreSQL's clock, <paramref name="batchSize"/> rows per statement, until
+    /// a batch deletes fewer. Pending rows are left to the replay. Returns the rows deleted.
+    /// </summary>
+    public async Task<long> PurgeExpiredAsync(int batchSize, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(_purgeExpired);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        long purged = 0;
+        while (true)
+        {
+            await using var command = dataSource.CreateCommand(_purgeExpired);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+            purged += deleted;
+            if (deleted < batchSize)
+            {
+                return purged;
+            }
+        }
     }
 
     private async Task WriteAsync(string sql, string key, byte[]? value, TimeSpan? timeToLive, CancellationToken cancellationToken)

@@ -52,6 +52,10 @@ public class CoordinationOptionsValidatorTests
         { "MirrorQueueCapacity", o => o.Fallback.MirrorQueueCapacity = 0 },
         { "MirrorBatchSize", o => o.Fallback.MirrorBatchSize = 100_001 },
         { "RecoveryProbeInterval", o => o.Fallback.RecoveryProbeInterval = TimeSpan.Zero },
+        { "MirrorQueueMaxBytes", o => o.Fallback.MirrorQueueMaxBytes = 1023 },
+        { "MirrorQueueMaxBytes", o => o.Fallback.MirrorQueueMaxBytes = -1 },
+        { "PurgeInterval", o => o.Fallback.PurgeInterval = TimeSpan.FromMilliseconds(99) },
+        { "PurgeInterval", o => o.Fallback.PurgeInterval = TimeSpan.FromDays(2) },
         { "DegradedLatency", o => o.Health.DegradedLatency = TimeSpan.FromMinutes(2) },
         { "ProbeTimeout", o => o.Health.ProbeTimeout = TimeSpan.FromMilliseconds(1) },
     };

@@ -1,6 +1,10 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Text.Json;
 using Coordination.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Coordination.IntegrationTests.Fallback;
 
@@ -20,18 +24,13 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", schema)],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await StartReadyAsync(redis, pg, schema);
         var coordinator = host.Coordinator;
         var engaged = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         var recovered = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.Events.FallbackEngaged += (_, e) => engaged.TrySetResult(e);
         host.Events.FallbackRecovered += (_, e) => recovered.TrySetResult(e);
 
-        await ProcessUtil.WaitUntilAsync(
-            async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
         var status = await host.Monitor.GetStatusAsync(Token);
         Assert.True(status.Fallback.Configured);
         Assert.False(status.Fallback.Active);
@@ -137,15 +136,10 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", schema)],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await StartReadyAsync(redis, pg, schema);
         var fallback = host.Services.GetRequiredService<KeyValueFallback>();
         var recovered = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.Events.FallbackRecovered += (_, e) => recovered.TrySetResult(e);
-        await ProcessUtil.WaitUntilAsync(
-            async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
 
         var acknowledged = new int[Writers];
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
@@ -235,6 +229,162 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var status = await host.Monitor.GetStatusAsync(Token);
         Assert.False(status.Fallback.Configured);
         Assert.False(status.Fallback.Active);
+    }
+
+    [Fact]
+    public async Task Mirror_ExpiredRowsWithoutOutage_PurgedWithinIntervalAndCounted()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await StartReadyAsync(redis, pg, schema, [new("Coordination:Fallback:PurgeInterval", "00:00:00.500")]);
+        using var purged = new HostCounter(host, "coordination.fallback.purged");
+        var engaged = false;
+        host.Events.FallbackEngaged += (_, _) => engaged = true;
+
+        const int Expiring = 20;
+        for (var i = 0; i < Expiring; i++)
+        {
+            await host.Coordinator.SetAsync($"short-{i}", i, TimeSpan.FromSeconds(2), Token);
+        }
+
+        await host.Coordinator.SetAsync("kept", "no ttl", cancellationToken: Token);
+        await host.Coordinator.SetAsync("kept-long", "long ttl", TimeSpan.FromMinutes(10), Token);
+        await ProcessUtil.WaitUntilAsync(
+            async () => (await FallbackTable.ReadAsync(pg, schema, host.KeyPrefix, Token)).Count == Expiring + 2,
+            TimeSpan.FromSeconds(5),
+            "the writes to be mirrored",
+            Token);
+
+        // 2 s of TTL plus one 500 ms purge interval, with room for a loaded machine; no outage, no recovery.
+        await ProcessUtil.WaitUntilAsync(
+            async () => (await FallbackTable.ReadAsync(pg, schema, host.KeyPrefix, Token)).Count == 2,
+            TimeSpan.FromSeconds(6),
+            "the expired rows to be purged",
+            Token);
+        var left = await FallbackTable.ReadAsync(pg, schema, host.KeyPrefix, Token);
+        Assert.True(left.ContainsKey(host.RedisKey("kept")));
+        Assert.True(left.ContainsKey(host.RedisKey("kept-long")));
+        await ProcessUtil.WaitUntilAsync(() => purged.Total == Expiring, TimeSpan.FromSeconds(2), "the purge metric", Token);
+        Assert.False(engaged);
+    }
+
+    [Theory]
+    [InlineData("Coordination:Fallback:MirrorQueueCapacity", "4")]
+    [InlineData("Coordination:Fallback:MirrorQueueMaxBytes", "2048")]
+    public async Task SetAsync_MirrorQueueFullWhilePostgresStalls_WritersNotBlockedThenReconciled(string bound, string limit)
+    {
+        const int Writers = 64;
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await StartReadyAsync(redis, pg, schema, [new(bound, limit), new("Coordination:Fallback:MirrorBatchSize", "4")]);
+        using var dropped = new HostCounter(host, "coordination.fallback.mirror.dropped");
+
+        // PostgreSQL stalls for this test's table only (the server is shared): mirror batches wait on the lock.
+        var stall = new NpgsqlConnection(pg.ConnectionString);
+        await stall.OpenAsync(Token);
+        var stallTransaction = await stall.BeginTransactionAsync(Token);
+#pragma warning disable CA2100 // The schema is a generated identifier of the test.
+        await using (var lockTable = new NpgsqlCommand($"LOCK TABLE {schema}.kv IN ACCESS EXCLUSIVE MODE", stall, stallTransaction))
+#pragma warning restore CA2100
+        {
+            await lockTable.ExecuteNonQueryAsync(Token);
+        }
+
+        var padding = new string('x', 200);
+        var acknowledged = new string?[Writers];
+        var slowest = new long[Writers];
+        var writersStop = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
+        async Task WriteAsync(int writer)
+        {
+            for (var value = 1; Stopwatch.GetTimestamp() < writersStop; value++)
+            {
+                var text = string.Create(CultureInfo.InvariantCulture, $"{value}-{padding}");
+                var started = Stopwatch.GetTimestamp();
+                await host.Coordinator.SetAsync($"w-{writer}", text, cancellationToken: CancellationToken.None);
+                slowest[writer] = Math.Max(slowest[writer], Stopwatch.GetTimestamp() - started);
+                acknowledged[writer] = text;
+            }
+        }
+
+        var writers = Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(() => WriteAsync(w), CancellationToken.None)));
+        var finished = await Task.WhenAny(writers, Task.Delay(TimeSpan.FromSeconds(10), Token)) == writers;
+        var behind = await host.Monitor.GetStatusAsync(Token);
+
+        // PostgreSQL answers again.
+        await stallTransaction.RollbackAsync(Token);
+        await stallTransaction.DisposeAsync();
+        await stall.DisposeAsync();
+        await writers.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        var slowestWrite = TimeSpan.FromTicks(slowest.Max() * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+        TestContext.Current.TestOutputHelper!.WriteLine(
+            $"[measure] mirror full ({bound}={limit}): slowest write {slowestWrite.TotalMilliseconds:F0} ms, dropped {behind.Fallback.MirrorDroppedWrites}, backlog {behind.Fallback.MirrorBacklog}");
+        Assert.True(finished, "Writers were blocked by the stalled mirror.");
+        Assert.True(slowestWrite < TimeSpan.FromSeconds(1), $"A write took {slowestWrite.TotalMilliseconds:F0} ms.");
+        Assert.True(behind.Fallback.MirrorBehind);
+        Assert.True(behind.Fallback.MirrorDroppedWrites > 0);
+        Assert.False(behind.Fallback.Active);
+        Assert.True(dropped.Total > 0);
+
+        // The queue drains, then the dropped writes are reconciled from Redis: PostgreSQL has every key's last value.
+        await ProcessUtil.WaitUntilAsync(
+            async () => await host.Monitor.GetStatusAsync(Token) is { Fallback: { MirrorBehind: false, MirrorBacklog: 0 } },
+            TimeSpan.FromSeconds(30),
+            "the mirror to catch up",
+            Token);
+        var rows = await FallbackTable.ReadAsync(pg, schema, host.KeyPrefix, Token);
+        var mismatches = Enumerable.Range(0, Writers).Count(w =>
+            !rows.TryGetValue(host.RedisKey($"w-{w}"), out var row)
+            || !row.Value.AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(acknowledged[w], Web)));
+        Assert.Equal(0, mismatches);
+    }
+
+    /// <summary>Starts a host with the fallback in <paramref name="schema"/> and waits until the fallback can serve.</summary>
+    private static async Task<CoordinationTestHost> StartReadyAsync(
+        RedisServer redis, PostgresServer pg, string schema, KeyValuePair<string, string?>[]? settings = null)
+    {
+        var host = await CoordinationTestHost.StartAsync(
+            redis.ConnectionString,
+            settings: [new("Coordination:Fallback:Schema", schema), .. settings ?? []],
+            postgresConnectionString: pg.ConnectionString);
+        try
+        {
+            await ProcessUtil.WaitUntilAsync(
+                async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Sums one counter of the <c>Coordination</c> meter of one host (other hosts run in parallel).</summary>
+    private sealed class HostCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _total;
+
+        public HostCounter(CoordinationTestHost host, string instrument)
+        {
+            var factory = host.Services.GetRequiredService<IMeterFactory>();
+            _listener.InstrumentPublished = (i, l) =>
+            {
+                if (i.Name == instrument && ReferenceEquals(i.Meter.Scope, factory))
+                {
+                    l.EnableMeasurementEvents(i);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+            _listener.Start();
+        }
+
+        public long Total => Interlocked.Read(ref _total);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private sealed record Item(string Name, int Number);

@@ -18,7 +18,8 @@ builder.Services.AddExceptionHandler<CoordinationExceptionHandler>();
 // the field in every environment (the default only logs it and answers an empty 400 outside Development).
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.SectionName);
+builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<StatusSnapshotCache>();
 
 builder.Services.AddOpenApi(options => options
     .AddDocumentTransformer<ApiKeySecurityTransformer>()

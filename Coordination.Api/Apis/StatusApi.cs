@@ -50,14 +50,14 @@ public static class StatusApi
 
     /// <summary>200 with the status snapshot: the details for an admin key, the status word for anyone else.</summary>
     public static async Task<Ok<StatusResponse>> GetStatus(
-        ICoordinationMonitor monitor, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await GetVisibleStatusAsync(monitor, authorization, user, cancellationToken));
+        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await GetVisibleStatusAsync(snapshots, authorization, user, cancellationToken));
 
     /// <summary>200 with an HTML page rendering the status snapshot; it reloads itself every few seconds.</summary>
     public static async Task<ContentHttpResult> GetStatusPage(
-        ICoordinationMonitor monitor, IAuthorizationService authorization, ClaimsPrincipal user, HttpResponse response, CancellationToken cancellationToken)
+        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, HttpResponse response, CancellationToken cancellationToken)
     {
-        var status = await GetVisibleStatusAsync(monitor, authorization, user, cancellationToken);
+        var status = await GetVisibleStatusAsync(snapshots, authorization, user, cancellationToken);
         response.Headers.CacheControl = "no-store";
         response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
         response.Headers.XContentTypeOptions = "nosniff";
@@ -65,9 +65,9 @@ public static class StatusApi
     }
 
     private static async Task<StatusResponse> GetVisibleStatusAsync(
-        ICoordinationMonitor monitor, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken)
+        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var status = ToResponse(await monitor.GetStatusAsync(cancellationToken));
+        var status = ToResponse(await snapshots.GetStatusAsync(cancellationToken));
         var admin = await authorization.AuthorizeAsync(user, ApiKeyDefaults.AdminPolicy);
         return admin.Succeeded ? status : status.Coarse();
     }

@@ -3,6 +3,7 @@ using Coordination.Api.Apis;
 using Coordination.Api.OpenApi;
 using Coordination.Api.Problems;
 using Coordination.Api.Validation;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -21,6 +22,7 @@ builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadReq
 builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<StatusSnapshotCache>();
 
+builder.Services.AddOptions<OpenApiDocumentOptions>().BindConfiguration(OpenApiDocumentOptions.SectionName);
 builder.Services.AddOpenApi(options => options
     .AddDocumentTransformer<ApiKeySecurityTransformer>()
     .AddOperationTransformer<ApiKeySecurityTransformer>());
@@ -33,7 +35,11 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseUtf8RequestBodies();
 
-app.MapOpenApi();
+if (app.Services.GetRequiredService<IOptions<OpenApiDocumentOptions>>().Value.IsEnabledIn(app.Environment))
+{
+    app.MapOpenApi();
+}
+
 app.MapKeyValueApi();
 app.MapLocksApi();
 app.MapCacheApi();

@@ -23,6 +23,10 @@ internal sealed class ApiKeysOptionsValidator : IValidateOptions<ApiKeysOptions>
             {
                 failures.Add($"{setting}:Key must not be empty.");
             }
+            else if (entry.Key.Length < ApiKeysOptions.MinimumKeyLength)
+            {
+                failures.Add($"{setting}:Key is too short: an API key must be at least {ApiKeysOptions.MinimumKeyLength} characters (generate one, for example with `openssl rand -hex 24`).");
+            }
             else if (!seen.Add(entry.Key))
             {
                 failures.Add($"{setting}:Key repeats an earlier key; each key must be unique.");

@@ -100,10 +100,26 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture) : ApiTest(fixt
     {
         await using var factory = new ApiFactory(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
         {
-            ["Coordination:ApiKeys:3:Key"] = "another-key",
+            ["Coordination:ApiKeys:3:Key"] = "another-key-0123456789abcdefghijkl",
             ["Coordination:ApiKeys:3:Tenant"] = "t",
             ["Coordination:ApiKeys:3:Role"] = "owner",
         });
         Assert.ThrowsAny<Exception>(() => factory.StartServer());
+    }
+
+    [Fact]
+    public async Task Start_WithAKeyShorterThan32Characters_FailsNamingTheSettingNotTheKey()
+    {
+        const string shortKey = "short-but-unique-key-0123456789";
+        await using var factory = new ApiFactory(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Coordination:ApiKeys:3:Key"] = shortKey,
+            ["Coordination:ApiKeys:3:Tenant"] = "t",
+            ["Coordination:ApiKeys:3:Role"] = "member",
+        });
+        // The whole chain (inner exceptions included) names the setting and never prints the key.
+        var failure = Assert.ThrowsAny<Exception>(() => factory.StartServer()).ToString();
+        Assert.Contains("Coordination:ApiKeys:3:Key is too short", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain(shortKey, failure, StringComparison.Ordinal);
     }
 }

@@ -15,9 +15,10 @@ namespace Coordination.Api.Tests.Infrastructure;
 public sealed class ApiFactory(string redisConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<Program>
 {
-    public const string MemberKey = "member-key-tenant-a";
-    public const string AdminKey = "admin-key-tenant-a";
-    public const string OtherTenantKey = "member-key-tenant-b";
+    // At least ApiKeysOptions.MinimumKeyLength (32) characters: shorter keys fail the start.
+    public const string MemberKey = "member-key-tenant-a-0123456789abcdef";
+    public const string AdminKey = "admin-key-tenant-a-0123456789abcdef";
+    public const string OtherTenantKey = "member-key-tenant-b-0123456789abcdef";
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

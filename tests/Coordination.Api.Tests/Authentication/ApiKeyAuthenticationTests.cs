@@ -122,4 +122,17 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture) : ApiTest(fixt
         Assert.Contains("Coordination:ApiKeys:3:Key is too short", failure, StringComparison.Ordinal);
         Assert.DoesNotContain(shortKey, failure, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Start_WithAKeyForTheWorkersTenant_Fails()
+    {
+        await using var factory = new ApiFactory(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Coordination:ApiKeys:3:Key"] = "worker-tenant-key-0123456789abcdefgh",
+            ["Coordination:ApiKeys:3:Tenant"] = "default",
+            ["Coordination:ApiKeys:3:Role"] = "admin",
+        });
+        var failure = Assert.ThrowsAny<Exception>(() => factory.StartServer()).ToString();
+        Assert.Contains("Coordination:ApiKeys:3:Tenant is the tenant the Worker uses for itself", failure, StringComparison.Ordinal);
+    }
 }

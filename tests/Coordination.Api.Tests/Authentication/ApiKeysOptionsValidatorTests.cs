@@ -25,6 +25,8 @@ public sealed class ApiKeysOptionsValidatorTests
     [InlineData(Second, "bad tenant!", "member", "Coordination:ApiKeys:1:Tenant must be")]
     [InlineData(Second, "", "member", "Coordination:ApiKeys:1:Tenant must be")]
     [InlineData(Second, "t", "owner", "Coordination:ApiKeys:1:Role must be")]
+    [InlineData(Second, "default", "member", "Coordination:ApiKeys:1:Tenant is the tenant the Worker uses for itself (Coordination:ReservedTenant)")]
+    [InlineData(Second, "Default", "admin", "Coordination:ApiKeys:1:Tenant is the tenant the Worker uses for itself")]
     public void Validate_ABrokenEntry_FailsNamingIt(string key, string tenant, string role, string expected)
     {
         var options = new ApiKeysOptions
@@ -53,6 +55,26 @@ public sealed class ApiKeysOptionsValidatorTests
         var options = new ApiKeysOptions { ApiKeys = [new ApiKeyEntry { Key = new string('k', 32), Tenant = "t", Role = "member" }] };
 
         Assert.True(new ApiKeysOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_ReservedTenantSetting_RefusesThatTenantAndFreesTheDefault()
+    {
+        var options = new ApiKeysOptions
+        {
+            ReservedTenant = "worker",
+            ApiKeys =
+            [
+                new ApiKeyEntry { Key = First, Tenant = "default", Role = "admin" },
+                new ApiKeyEntry { Key = Second, Tenant = "worker", Role = "member" },
+            ],
+        };
+
+        var result = new ApiKeysOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Coordination:ApiKeys:1:Tenant is the tenant the Worker uses", result.FailureMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("Coordination:ApiKeys:0:", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Coordination.Api.Apis;
+using Coordination.Api.Authentication;
 using Coordination.Api.OpenApi;
 using Coordination.Api.Problems;
 using Coordination.Api.Validation;
@@ -31,6 +32,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages(RequestBodyProblems.WriteStatusCodePageAsync);
+app.UseAuthenticationThrottle();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseUtf8RequestBodies();

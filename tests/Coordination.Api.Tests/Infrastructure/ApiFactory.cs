@@ -37,6 +37,9 @@ public sealed class ApiFactory(string redisConnectionString, IReadOnlyDictionary
             ["Coordination:ApiKeys:2:Key"] = OtherTenantKey,
             ["Coordination:ApiKeys:2:Tenant"] = "tenant-b",
             ["Coordination:ApiKeys:2:Role"] = "Member",
+            // Every test calls from loopback: the shared API must not throttle the tests that send wrong keys on purpose
+            // (AuthenticationThrottleTests start their own API with a low limit).
+            ["Coordination:AuthenticationThrottle:FailureLimit"] = "1000000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -100,6 +100,7 @@ public sealed class AppModelTests
                 $"--Coordination:HostingMode={mode}",
                 $"--Parameters:admin-api-key={TestAdminKey}",
                 "--Parameters:postgres-password=test-postgres-password",
+                "--Parameters:redis-password=test-redis-password",
             ],
             timeout.Token);
     }

@@ -7,7 +7,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 // Secrets are parameters with generated defaults: nothing secret lives in the repository.
 // In run mode the generated values are kept in the AppHost's user secrets; set
-// Parameters:postgres-password / Parameters:admin-api-key to choose them. No special characters:
+// Parameters:postgres-password / Parameters:admin-api-key / Parameters:redis-password to choose them. No special characters:
 // the values go unescaped into connection strings, SQL literals and HTTP headers.
 var postgresPassword = builder.AddParameter(
     "postgres-password",
@@ -16,6 +16,13 @@ var postgresPassword = builder.AddParameter(
     persist: true);
 var adminApiKey = builder.AddParameter(
     "admin-api-key",
+    new GenerateParameterDefault { MinLength = 32, Special = false },
+    secret: true,
+    persist: true);
+
+// Redis's password, for the container and the local redis-server alike.
+var redisPassword = builder.AddParameter(
+    "redis-password",
     new GenerateParameterDefault { MinLength = 32, Special = false },
     secret: true,
     persist: true);
@@ -33,13 +40,13 @@ IResourceBuilder<IResourceWithConnectionString> redis;
 IResourceBuilder<IResourceWithConnectionString> coordinationDb;
 if (hosting.Mode == HostingMode.Container)
 {
-    redis = builder.AddRedis("redis");
+    redis = builder.AddRedis("redis", password: redisPassword);
     coordinationDb = builder.AddPostgres("postgres", password: postgresPassword)
         .AddDatabase("coordinationdb");
 }
 else
 {
-    redis = builder.AddLocalRedis("redis");
+    redis = builder.AddLocalRedis("redis", redisPassword);
     coordinationDb = builder.AddLocalPostgres("postgres", postgresPassword)
         .AddDatabase("coordinationdb");
 }

@@ -1,8 +1,10 @@
 using System.Text.Json.Serialization;
 using Coordination.Api.Apis;
+using Coordination.Api.Authentication;
 using Coordination.Api.OpenApi;
 using Coordination.Api.Problems;
 using Coordination.Api.Validation;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -18,8 +20,10 @@ builder.Services.AddExceptionHandler<CoordinationExceptionHandler>();
 // the field in every environment (the default only logs it and answers an empty 400 outside Development).
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.SectionName);
+builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<StatusSnapshotCache>();
 
+builder.Services.AddOptions<OpenApiDocumentOptions>().BindConfiguration(OpenApiDocumentOptions.SectionName);
 builder.Services.AddOpenApi(options => options
     .AddDocumentTransformer<ApiKeySecurityTransformer>()
     .AddOperationTransformer<ApiKeySecurityTransformer>());
@@ -28,11 +32,16 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages(RequestBodyProblems.WriteStatusCodePageAsync);
+app.UseAuthenticationThrottle();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseUtf8RequestBodies();
 
-app.MapOpenApi();
+if (app.Services.GetRequiredService<IOptions<OpenApiDocumentOptions>>().Value.IsEnabledIn(app.Environment))
+{
+    app.MapOpenApi();
+}
+
 app.MapKeyValueApi();
 app.MapLocksApi();
 app.MapCacheApi();

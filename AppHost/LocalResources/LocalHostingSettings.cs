@@ -6,6 +6,16 @@ internal static class LocalHostingSettings
     /// <summary>Loopback port of the local redis-server; a free port is chosen when unset.</summary>
     public const string RedisPortKey = "Coordination:Local:RedisPort";
 
+    /// <summary>
+    /// The local Redis server's <c>maxmemory</c> (redis-server syntax, e.g. <c>256mb</c>); it runs with
+    /// <c>maxmemory-policy noeviction</c>, so a full server refuses writes instead of silently dropping locks or
+    /// sessions. The default is <see cref="DefaultRedisMaxMemory"/>.
+    /// </summary>
+    public const string RedisMaxMemoryKey = "Coordination:Local:RedisMaxMemory";
+
+    /// <summary>The default of <see cref="RedisMaxMemoryKey"/>.</summary>
+    public const string DefaultRedisMaxMemory = "256mb";
+
     /// <summary>Loopback port of the local PostgreSQL server; a free port is chosen when unset.</summary>
     public const string PostgresPortKey = "Coordination:Local:PostgresPort";
 

@@ -6,14 +6,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Coordination.AppHost.LocalResources;
 
 /// <summary>
-/// Healthy when the Redis server answers <c>PING</c> with <c>+PONG</c> (so not while it is
-/// still loading its data set, when it answers <c>-LOADING</c>).
+/// Healthy when the Redis server accepts the password (<c>AUTH</c>) and answers <c>PING</c> with
+/// <c>+PONG</c> (so not while it is still loading its data set, when it answers <c>-LOADING</c>).
 /// </summary>
 /// <param name="resource">The local Redis resource to probe.</param>
 internal sealed class RedisPingHealthCheck(LocalRedisResource resource) : IHealthCheck
 {
-    private static readonly byte[] Ping = "PING\r\n"u8.ToArray();
-
     /// <inheritdoc/>
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -27,12 +25,19 @@ internal sealed class RedisPingHealthCheck(LocalRedisResource resource) : IHealt
         {
             using var client = new TcpClient();
             await client.ConnectAsync(IPAddress.Parse(LocalHostingSettings.LoopbackAddress), endpoint.Port, cancellationToken);
+            var password = await resource.PasswordParameter.GetValueAsync(cancellationToken);
             var stream = client.GetStream();
-            await stream.WriteAsync(Ping, cancellationToken);
+            using var reader = new StreamReader(stream, Encoding.ASCII, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTH {password}\r\nPING\r\n"), cancellationToken);
 
-            var buffer = new byte[128];
-            var read = await stream.ReadAsync(buffer, cancellationToken);
-            var reply = Encoding.ASCII.GetString(buffer, 0, read).TrimEnd();
+            // The AUTH reply is not echoed: it could only say the password was refused.
+            var auth = await reader.ReadLineAsync(cancellationToken);
+            if (auth != "+OK")
+            {
+                return HealthCheckResult.Unhealthy("Redis refused the password.");
+            }
+
+            var reply = await reader.ReadLineAsync(cancellationToken);
             return reply == "+PONG"
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy($"PING was answered with '{reply}'.");

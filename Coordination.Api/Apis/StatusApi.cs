@@ -1,6 +1,8 @@
 using System.Reflection;
 using Coordination.Api.Authentication;
 using Coordination.Api.Models;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +10,9 @@ namespace Coordination.Api.Apis;
 
 /// <summary>
 /// <c>GET /v1/status</c> (JSON) and <c>GET /status</c> (a self-refreshing HTML page): the state of the link to
-/// Redis, the circuit and the fallback. Open to anyone unless <c>Coordination:Status:RequireAdminKey</c> is set.
+/// Redis, the circuit and the fallback. Anonymous callers (and keys without the admin role) get the status word only;
+/// the details (pool, connections, counters, version) need an admin key. With
+/// <c>Coordination:Status:RequireAdminKey</c> everything needs the admin key.
 /// </summary>
 public static class StatusApi
 {
@@ -44,21 +48,41 @@ public static class StatusApi
         return api;
     }
 
-    /// <summary>200 with the status snapshot.</summary>
-    public static async Task<Ok<StatusResponse>> GetStatus(ICoordinationMonitor monitor, CancellationToken cancellationToken) =>
-        TypedResults.Ok(ToResponse(await monitor.GetStatusAsync(cancellationToken)));
+    /// <summary>200 with the status snapshot: the details for an admin key, the status word for anyone else.</summary>
+    public static async Task<Ok<StatusResponse>> GetStatus(
+        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await GetVisibleStatusAsync(snapshots, authorization, user, cancellationToken));
 
     /// <summary>200 with an HTML page rendering the status snapshot; it reloads itself every few seconds.</summary>
-    public static async Task<ContentHttpResult> GetStatusPage(ICoordinationMonitor monitor, HttpResponse response, CancellationToken cancellationToken)
+    public static async Task<ContentHttpResult> GetStatusPage(
+        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, HttpResponse response, CancellationToken cancellationToken)
     {
-        var status = ToResponse(await monitor.GetStatusAsync(cancellationToken));
+        var status = await GetVisibleStatusAsync(snapshots, authorization, user, cancellationToken);
         response.Headers.CacheControl = "no-store";
         response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
         response.Headers.XContentTypeOptions = "nosniff";
         return TypedResults.Content(StatusPage.Render(status), "text/html; charset=utf-8");
     }
 
+    private static async Task<StatusResponse> GetVisibleStatusAsync(
+        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var status = ToResponse(await snapshots.GetStatusAsync(cancellationToken));
+        var admin = await authorization.AuthorizeAsync(user, ApiKeyDefaults.AdminPolicy);
+        return admin.Succeeded ? status : status.Coarse();
+    }
+
+    /// <summary><c>healthy</c>, <c>degraded</c> (circuit not closed or the fallback serving) or <c>unavailable</c>.</summary>
+    internal static string StatusWord(CoordinationStatus status) => status switch
+    {
+        { Connected: false, Fallback.Active: true } => "degraded",
+        { Connected: false } => "unavailable",
+        { Circuit: not CircuitState.Closed } or { Fallback.Active: true } => "degraded",
+        _ => "healthy",
+    };
+
     internal static StatusResponse ToResponse(CoordinationStatus status) => new(
+        StatusWord(status),
         new RedisStatusResponse(
             status.Connected,
             status.LatencyMilliseconds,

@@ -17,9 +17,9 @@ internal static class StatusPage
     {
         var (overall, colour) = status switch
         {
-            { Redis.Connected: false, Fallback.Active: true } => ("Degraded: served by the fallback", "#b26a00"),
-            { Redis.Connected: false } => ("Unavailable", "#b00020"),
-            { Circuit: not "closed" } or { Fallback.Active: true } => ("Degraded", "#b26a00"),
+            { Status: "unavailable" } => ("Unavailable", "#b00020"),
+            { Status: "degraded", Redis.Connected: false, Fallback.Active: true } => ("Degraded: served by the fallback", "#b26a00"),
+            { Status: "degraded" } => ("Degraded", "#b26a00"),
             _ => ("Healthy", "#1b7f3b"),
         };
 
@@ -45,20 +45,44 @@ internal static class StatusPage
             <body>
             <h1>Coordination status</h1>
             <p><span class="badge">{{Encode(overall)}}</span></p>
+
+            """);
+
+        if (status is not { Redis: { } redis, Circuit: { } circuit, Fallback: { } fallback, Version: { } version })
+        {
+            html.Append("<p>Details (pool, connections, counters, version) need an admin API key.</p>\n");
+        }
+        else
+        {
+            AppendDetails(html, redis, circuit, fallback, version);
+        }
+
+        html.Append(CultureInfo.InvariantCulture, $$"""
+            <footer>Refreshes every {{RefreshSeconds}} s. Generated {{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}} UTC. JSON: <a href="v1/status">/v1/status</a></footer>
+            </body>
+            </html>
+
+            """);
+        return html.ToString();
+    }
+
+    private static void AppendDetails(StringBuilder html, RedisStatusResponse redis, string circuit, FallbackStatusResponse fallback, string version)
+    {
+        html.Append(CultureInfo.InvariantCulture, $$"""
             <table>
-            <tr><th>Redis</th><td>{{(status.Redis.Connected ? "connected" : "not connected")}}</td></tr>
-            <tr><th>Latency</th><td>{{Milliseconds(status.Redis.LatencyMs)}}</td></tr>
-            <tr><th>Circuit</th><td>{{Encode(status.Circuit)}}</td></tr>
-            <tr><th>Fallback</th><td>{{FallbackText(status.Fallback)}}</td></tr>
-            <tr><th>Pool</th><td>{{status.Redis.Pool.Connected}} of {{status.Redis.Pool.Size}} connected (min {{status.Redis.Pool.MinConnections}}, max {{status.Redis.Pool.MaxConnections}}), {{status.Redis.Pool.Outstanding}} in flight</td></tr>
-            <tr><th>Version</th><td>{{Encode(status.Version)}}</td></tr>
+            <tr><th>Redis</th><td>{{(redis.Connected ? "connected" : "not connected")}}</td></tr>
+            <tr><th>Latency</th><td>{{Milliseconds(redis.LatencyMs)}}</td></tr>
+            <tr><th>Circuit</th><td>{{Encode(circuit)}}</td></tr>
+            <tr><th>Fallback</th><td>{{FallbackText(fallback)}}</td></tr>
+            <tr><th>Pool</th><td>{{redis.Pool.Connected}} of {{redis.Pool.Size}} connected (min {{redis.Pool.MinConnections}}, max {{redis.Pool.MaxConnections}}), {{redis.Pool.Outstanding}} in flight</td></tr>
+            <tr><th>Version</th><td>{{Encode(version)}}</td></tr>
             </table>
             <table>
             <tr><th>Connection</th><th>State</th><th>In flight</th><th>Operations</th><th>Failures</th><th>Last ping</th><th>Replaced</th></tr>
 
             """);
 
-        foreach (var connection in status.Redis.Pool.Connections)
+        foreach (var connection in redis.Pool.Connections)
         {
             html.Append(CultureInfo.InvariantCulture, $$"""
                 <tr><td>#{{connection.Id}}</td><td>{{(connection.Connected ? "connected" : "disconnected")}}</td><td>{{connection.Outstanding}}</td><td>{{connection.Operations}}</td><td>{{connection.Failures}}</td><td>{{Milliseconds(connection.LastPingMs)}}</td><td>{{connection.ForcedReconnects}}</td></tr>
@@ -66,14 +90,7 @@ internal static class StatusPage
                 """);
         }
 
-        html.Append(CultureInfo.InvariantCulture, $$"""
-            </table>
-            <footer>Refreshes every {{RefreshSeconds}} s. Generated {{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}} UTC. JSON: <a href="v1/status">/v1/status</a></footer>
-            </body>
-            </html>
-
-            """);
-        return html.ToString();
+        html.Append("</table>\n");
     }
 
     private static string FallbackText(FallbackStatusResponse fallback) => fallback switch

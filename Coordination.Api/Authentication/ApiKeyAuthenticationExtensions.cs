@@ -9,7 +9,7 @@ internal static class ApiKeyAuthenticationExtensions
 {
     /// <summary>
     /// Adds the <c>ApiKey</c> scheme (header <c>X-Api-Key</c>, keys from <c>Coordination:ApiKeys</c>, validated at
-    /// start) and the policies <c>member</c> (member or admin) and <c>admin</c>.
+    /// start), the throttle of failed attempts per address (<c>Coordination:AuthenticationThrottle</c>) and the policies <c>member</c> (member or admin) and <c>admin</c>.
     /// </summary>
     public static IHostApplicationBuilder AddApiKeyAuthentication(this IHostApplicationBuilder builder)
     {
@@ -19,6 +19,12 @@ internal static class ApiKeyAuthenticationExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiKeysOptions>, ApiKeysOptionsValidator>());
         services.TryAddSingleton<ApiKeyStore>();
+        services.AddOptions<AuthenticationThrottleOptions>()
+            .BindConfiguration(AuthenticationThrottleOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<FailedAuthenticationTracker>();
 
         services.AddAuthentication(ApiKeyDefaults.AuthenticationScheme)
             .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.AuthenticationScheme, configureOptions: null);

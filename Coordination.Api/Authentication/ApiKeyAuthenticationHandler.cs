@@ -16,6 +16,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyStore keys,
+    FailedAuthenticationTracker failures,
     IProblemDetailsService problemDetails)
     : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, logger, encoder)
 {
@@ -28,11 +29,13 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         if (values.Count > 1 || string.IsNullOrEmpty(values[0]))
         {
+            failures.RecordFailure(Context.Connection.RemoteIpAddress);
             return Task.FromResult(AuthenticateResult.Fail($"Send exactly one non-empty {ApiKeyDefaults.HeaderName} header."));
         }
 
         if (keys.Find(values[0]!) is not { } match)
         {
+            failures.RecordFailure(Context.Connection.RemoteIpAddress);
             return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
         }
 

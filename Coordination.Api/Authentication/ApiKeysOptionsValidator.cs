@@ -14,6 +14,11 @@ internal sealed class ApiKeysOptionsValidator : IValidateOptions<ApiKeysOptions>
         }
 
         var failures = new List<string>();
+        if (!CoordinationLimits.IsValidSegment(options.ReservedTenant))
+        {
+            failures.Add("Coordination:ReservedTenant must be 1..64 characters of letters, digits, '.', '_' or '-' (the Worker's Coordination:Tenant).");
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.ApiKeys.Count; i++)
         {
@@ -23,6 +28,10 @@ internal sealed class ApiKeysOptionsValidator : IValidateOptions<ApiKeysOptions>
             {
                 failures.Add($"{setting}:Key must not be empty.");
             }
+            else if (entry.Key.Length < ApiKeysOptions.MinimumKeyLength)
+            {
+                failures.Add($"{setting}:Key is too short: an API key must be at least {ApiKeysOptions.MinimumKeyLength} characters (generate one, for example with `openssl rand -hex 24`).");
+            }
             else if (!seen.Add(entry.Key))
             {
                 failures.Add($"{setting}:Key repeats an earlier key; each key must be unique.");
@@ -31,6 +40,10 @@ internal sealed class ApiKeysOptionsValidator : IValidateOptions<ApiKeysOptions>
             if (!CoordinationLimits.IsValidSegment(entry.Tenant))
             {
                 failures.Add($"{setting}:Tenant must be 1..64 characters of letters, digits, '.', '_' or '-'.");
+            }
+            else if (string.Equals(entry.Tenant, options.ReservedTenant, StringComparison.OrdinalIgnoreCase))
+            {
+                failures.Add($"{setting}:Tenant is the tenant the Worker uses for itself (Coordination:ReservedTenant): give the key a tenant of its own.");
             }
 
             if (!ApiKeyStore.IsKnownRole(entry.Role))

@@ -1,8 +1,23 @@
+using System.Text.Json.Serialization;
+
 namespace Coordination.Api.Models;
 
-/// <summary>The answer of <c>GET /v1/status</c>. Carries no secrets, keys, tenant names or stored data.</summary>
-/// <param name="Redis">The link to Redis.</param>
-/// <param name="Circuit"><c>closed</c>, <c>open</c>, <c>half-open</c> or <c>isolated</c>.</param>
-/// <param name="Fallback">The PostgreSQL fallback.</param>
-/// <param name="Version">The service's version.</param>
-public sealed record StatusResponse(RedisStatusResponse Redis, string Circuit, FallbackStatusResponse Fallback, string Version);
+/// <summary>
+/// The answer of <c>GET /v1/status</c>. Anonymous callers get <paramref name="Status"/> only; the details need an
+/// admin key. Carries no secrets, keys, tenant names or stored data.
+/// </summary>
+/// <param name="Status">The coarse health: <c>healthy</c>, <c>degraded</c> or <c>unavailable</c>.</param>
+/// <param name="Redis">The link to Redis (admin only).</param>
+/// <param name="Circuit"><c>closed</c>, <c>open</c>, <c>half-open</c> or <c>isolated</c> (admin only).</param>
+/// <param name="Fallback">The PostgreSQL fallback (admin only).</param>
+/// <param name="Version">The service's version (admin only).</param>
+public sealed record StatusResponse(
+    string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RedisStatusResponse? Redis,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Circuit,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FallbackStatusResponse? Fallback,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Version)
+{
+    /// <summary>The answer for a caller without an admin key: the status word only.</summary>
+    public StatusResponse Coarse() => new(Status, null, null, null, null);
+}

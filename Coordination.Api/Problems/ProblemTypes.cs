@@ -17,6 +17,12 @@ public static class ProblemTypes
     /// <summary>403: the API key's role is too low for the call.</summary>
     public const string Forbidden = Base + "forbidden";
 
+    /// <summary>
+    /// 429: too many requests with an invalid <c>X-Api-Key</c> came from the caller's address; every keyed request from
+    /// it is refused until <c>Retry-After</c> has passed.
+    /// </summary>
+    public const string TooManyAuthenticationFailures = Base + "too-many-authentication-failures";
+
     /// <summary>503: Redis is unavailable and the call has no fallback; retry after <c>Retry-After</c>.</summary>
     public const string Unavailable = Base + "unavailable";
 

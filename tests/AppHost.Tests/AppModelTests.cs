@@ -8,6 +8,9 @@ public sealed class AppModelTests
 {
     private const int TestTimeoutMs = 60_000;
 
+    // At least 32 characters, as the API requires of every key.
+    private const string TestAdminKey = "test-admin-key-0123456789abcdefghij";
+
     private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(45);
 
     [Theory(Timeout = TestTimeoutMs)]
@@ -60,7 +63,7 @@ public sealed class AppModelTests
         var apiKey = Assert.IsType<ParameterResource>(environment["Coordination__ApiKeys__0__Key"]);
         Assert.Equal("admin-api-key", apiKey.Name);
         Assert.True(apiKey.Secret);
-        Assert.Equal("test-admin-key", await apiKey.GetValueAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(TestAdminKey, await apiKey.GetValueAsync(TestContext.Current.CancellationToken));
         Assert.Equal("dev", environment["Coordination__ApiKeys__0__Tenant"]);
         Assert.Equal("admin", environment["Coordination__ApiKeys__0__Role"]);
         Assert.Contains("ConnectionStrings__redis", environment.Keys);
@@ -95,8 +98,9 @@ public sealed class AppModelTests
         return await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [
                 $"--Coordination:HostingMode={mode}",
-                "--Parameters:admin-api-key=test-admin-key",
+                $"--Parameters:admin-api-key={TestAdminKey}",
                 "--Parameters:postgres-password=test-postgres-password",
+                "--Parameters:redis-password=test-redis-password",
             ],
             timeout.Token);
     }

@@ -28,6 +28,9 @@ public sealed class LocalModeAppFixture : IAsyncLifetime
     /// <summary>The admin API key the api accepts (header <c>X-Api-Key</c>).</summary>
     public string AdminApiKey { get; } = NewSecret();
 
+    /// <summary>The local redis-server's password (parameter <c>redis-password</c>).</summary>
+    public string RedisPassword { get; } = NewSecret();
+
     /// <summary>The running application.</summary>
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The application has not started.");
 
@@ -43,6 +46,7 @@ public sealed class LocalModeAppFixture : IAsyncLifetime
                 $"--Coordination:Local:DataDirectory={_dataDirectory}",
                 $"--Parameters:admin-api-key={AdminApiKey}",
                 $"--Parameters:postgres-password={NewSecret()}",
+                $"--Parameters:redis-password={RedisPassword}",
             ],
             timeout.Token);
 

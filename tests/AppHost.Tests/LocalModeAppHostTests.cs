@@ -40,10 +40,50 @@ public sealed class LocalModeAppHostTests(LocalModeAppFixture fixture)
         var redis = await fixture.App.GetConnectionStringAsync("redis", cancellationToken);
         var database = await fixture.App.GetConnectionStringAsync("coordinationdb", cancellationToken);
 
-        Assert.Matches(@"^127\.0\.0\.1:\d+$", redis);
+        Assert.Equal($"127.0.0.1:{RedisPort(redis)},password={fixture.RedisPassword}", redis);
         Assert.NotNull(database);
         Assert.StartsWith("Host=127.0.0.1;Port=", database, StringComparison.Ordinal);
         Assert.EndsWith(";Database=coordinationdb", database, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = TestTimeoutMs)]
+    public async Task LocalRedis_LocalMode_RequiresThePasswordAndDoesNotEvict()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await fixture.WaitForHealthyAsync("redis", HealthyTimeout, cancellationToken);
+        var port = RedisPort(await fixture.App.GetConnectionStringAsync("redis", cancellationToken));
+
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+        var stream = client.GetStream();
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII, false, 1024, leaveOpen: true);
+        async Task<string?> SendAsync(string command)
+        {
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command + "\r\n"), cancellationToken);
+            return await reader.ReadLineAsync(cancellationToken).AsTask().WaitAsync(RequestTimeout, cancellationToken);
+        }
+
+        async Task<string?> ConfigGetAsync(string name)
+        {
+            Assert.Equal("*2", await SendAsync($"CONFIG GET {name}"));
+            for (var i = 0; i < 2; i++)
+            {
+                await reader.ReadLineAsync(cancellationToken); // $length
+                var line = await reader.ReadLineAsync(cancellationToken);
+                if (i == 1)
+                {
+                    return line;
+                }
+            }
+
+            return null;
+        }
+
+        Assert.StartsWith("-NOAUTH", await SendAsync("PING"), StringComparison.Ordinal);
+        Assert.StartsWith("-WRONGPASS", await SendAsync("AUTH wrong-password"), StringComparison.Ordinal);
+        Assert.Equal("+OK", await SendAsync($"AUTH {fixture.RedisPassword}"));
+        Assert.Equal("noeviction", await ConfigGetAsync("maxmemory-policy"));
+        Assert.Equal((256L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture), await ConfigGetAsync("maxmemory"));
     }
 
     [Theory(Timeout = TestTimeoutMs)]
@@ -102,5 +142,13 @@ public sealed class LocalModeAppHostTests(LocalModeAppFixture fixture)
         var client = fixture.App.CreateHttpClient(resourceName, "http");
         client.Timeout = RequestTimeout;
         return client;
+    }
+
+    // "127.0.0.1:port,password=.." -> port.
+    private static int RedisPort(string? connectionString)
+    {
+        Assert.NotNull(connectionString);
+        var endpoint = connectionString.Split(',')[0];
+        return int.Parse(endpoint[(endpoint.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -6,12 +6,30 @@ namespace Coordination.Api.Tests.Apis;
 public sealed class StatusApiTests(ApiFixture fixture) : ApiTest(fixture)
 {
     [Fact]
-    public async Task GetStatus_Anonymous_ReportsRedisCircuitFallbackAndVersion()
+    public async Task GetStatus_Anonymous_ReportsTheStatusWordOnly()
     {
         using var client = Client(apiKey: null);
-        using var response = await client.GetAsync(new Uri("/v1/status", UriKind.Relative), Cancellation);
-        await AssertStatusAsync(response, HttpStatusCode.OK);
-        var body = await ReadJsonAsync(response);
+        var body = await GetOkAsync(client, new Uri("/v1/status", UriKind.Relative));
+        Assert.Equal("healthy", body.GetProperty("status").GetString());
+        Assert.Equal(["status"], body.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Theory]
+    [InlineData(ApiFactory.MemberKey)]
+    [InlineData("not-a-key-at-all-but-long-enough-0123456789")]
+    public async Task GetStatus_WithoutAdminKey_ReportsTheStatusWordOnly(string apiKey)
+    {
+        using var client = Client(apiKey);
+        var body = await GetOkAsync(client, new Uri("/v1/status", UriKind.Relative));
+        Assert.Equal(["status"], body.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task GetStatus_WithAdminKey_ReportsRedisCircuitFallbackAndVersion()
+    {
+        using var client = Client(ApiFactory.AdminKey);
+        var body = await GetOkAsync(client, new Uri("/v1/status", UriKind.Relative));
+        Assert.Equal("healthy", body.GetProperty("status").GetString());
         var redis = body.GetProperty("redis");
         Assert.True(redis.GetProperty("connected").GetBoolean());
         Assert.True(redis.GetProperty("latencyMs").GetDouble() >= 0);
@@ -24,7 +42,7 @@ public sealed class StatusApiTests(ApiFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
-    public async Task GetStatusPage_RendersHtmlThatRefreshesItself()
+    public async Task GetStatusPage_Anonymous_ShowsTheBadgeWithoutDetails()
     {
         using var client = Client(apiKey: null);
         using var response = await client.GetAsync(new Uri("/status", UriKind.Relative), Cancellation);
@@ -35,8 +53,22 @@ public sealed class StatusApiTests(ApiFixture fixture) : ApiTest(fixture)
         var html = await response.Content.ReadAsStringAsync(Cancellation);
         Assert.Contains("<meta http-equiv=\"refresh\" content=\"5\">", html, StringComparison.Ordinal);
         Assert.Contains("Healthy", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<td>#", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Version", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Operations", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetStatusPage_WithAdminKey_ShowsTheDetails()
+    {
+        using var client = Client(ApiFactory.AdminKey);
+        using var response = await client.GetAsync(new Uri("/status", UriKind.Relative), Cancellation);
+        await AssertStatusAsync(response, HttpStatusCode.OK);
+        var html = await response.Content.ReadAsStringAsync(Cancellation);
+        Assert.Contains("Healthy", html, StringComparison.Ordinal);
         Assert.Contains("not configured", html, StringComparison.Ordinal);
         Assert.Contains("<td>#", html, StringComparison.Ordinal);
+        Assert.Contains("Version", html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -98,12 +98,36 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture) : ApiTest(fixt
     [Fact]
     public async Task Start_WithABrokenKeySetting_Fails()
     {
+        var failure = await StartFailureWithFourthKeyAsync("another-key-0123456789abcdefghijkl", "t", "owner");
+        Assert.Contains("Coordination:ApiKeys:3:Role must be", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WithAKeyShorterThan32Characters_FailsNamingTheSettingNotTheKey()
+    {
+        const string shortKey = "short-but-unique-key-0123456789";
+        var failure = await StartFailureWithFourthKeyAsync(shortKey, "t", "member");
+        Assert.Contains("Coordination:ApiKeys:3:Key is too short", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain(shortKey, failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WithAKeyForTheWorkersTenant_Fails()
+    {
+        var failure = await StartFailureWithFourthKeyAsync("worker-tenant-key-0123456789abcdefgh", "default", "admin");
+        Assert.Contains("Coordination:ApiKeys:3:Tenant is the tenant the Worker uses for itself", failure, StringComparison.Ordinal);
+    }
+
+    // Starts an API with one more key (index 3) that must fail the start; returns the whole failure chain as text
+    // (inner exceptions included), so a test can check what it names and what it never prints.
+    private async Task<string> StartFailureWithFourthKeyAsync(string key, string tenant, string role)
+    {
         await using var factory = new ApiFactory(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
         {
-            ["Coordination:ApiKeys:3:Key"] = "another-key",
-            ["Coordination:ApiKeys:3:Tenant"] = "t",
-            ["Coordination:ApiKeys:3:Role"] = "owner",
+            ["Coordination:ApiKeys:3:Key"] = key,
+            ["Coordination:ApiKeys:3:Tenant"] = tenant,
+            ["Coordination:ApiKeys:3:Role"] = role,
         });
-        Assert.ThrowsAny<Exception>(() => factory.StartServer());
+        return Assert.ThrowsAny<Exception>(() => factory.StartServer()).ToString();
     }
 }

@@ -4,6 +4,9 @@ namespace Coordination.Api.Tests.Authentication;
 
 public sealed class ApiKeysOptionsValidatorTests
 {
+    private const string First = "first-key-0123456789abcdefghijklmn";
+    private const string Second = "second-key-0123456789abcdefghijklm";
+
     [Fact]
     public void Validate_NoKeys_FailsNamingTheSetting()
     {
@@ -16,17 +19,21 @@ public sealed class ApiKeysOptionsValidatorTests
     [Theory]
     [InlineData("", "t", "member", "Coordination:ApiKeys:1:Key must not be empty.")]
     [InlineData(" ", "t", "member", "Coordination:ApiKeys:1:Key must not be empty.")]
-    [InlineData("first", "t", "member", "Coordination:ApiKeys:1:Key repeats an earlier key")]
-    [InlineData("second", "bad tenant!", "member", "Coordination:ApiKeys:1:Tenant must be")]
-    [InlineData("second", "", "member", "Coordination:ApiKeys:1:Tenant must be")]
-    [InlineData("second", "t", "owner", "Coordination:ApiKeys:1:Role must be")]
+    [InlineData(First, "t", "member", "Coordination:ApiKeys:1:Key repeats an earlier key")]
+    [InlineData("short-key", "t", "member", "Coordination:ApiKeys:1:Key is too short: an API key must be at least 32 characters")]
+    [InlineData("0123456789abcdef0123456789abcde", "t", "member", "Coordination:ApiKeys:1:Key is too short")]
+    [InlineData(Second, "bad tenant!", "member", "Coordination:ApiKeys:1:Tenant must be")]
+    [InlineData(Second, "", "member", "Coordination:ApiKeys:1:Tenant must be")]
+    [InlineData(Second, "t", "owner", "Coordination:ApiKeys:1:Role must be")]
+    [InlineData(Second, "default", "member", "Coordination:ApiKeys:1:Tenant is the tenant the Worker uses for itself (Coordination:ReservedTenant)")]
+    [InlineData(Second, "Default", "admin", "Coordination:ApiKeys:1:Tenant is the tenant the Worker uses for itself")]
     public void Validate_ABrokenEntry_FailsNamingIt(string key, string tenant, string role, string expected)
     {
         var options = new ApiKeysOptions
         {
             ApiKeys =
             [
-                new ApiKeyEntry { Key = "first", Tenant = "t", Role = "admin" },
+                new ApiKeyEntry { Key = First, Tenant = "t", Role = "admin" },
                 new ApiKeyEntry { Key = key, Tenant = tenant, Role = role },
             ],
         };
@@ -43,14 +50,42 @@ public sealed class ApiKeysOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_AKeyOfExactlyTheMinimumLength_Succeeds()
+    {
+        var options = new ApiKeysOptions { ApiKeys = [new ApiKeyEntry { Key = new string('k', 32), Tenant = "t", Role = "member" }] };
+
+        Assert.True(new ApiKeysOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_ReservedTenantSetting_RefusesThatTenantAndFreesTheDefault()
+    {
+        var options = new ApiKeysOptions
+        {
+            ReservedTenant = "worker",
+            ApiKeys =
+            [
+                new ApiKeyEntry { Key = First, Tenant = "default", Role = "admin" },
+                new ApiKeyEntry { Key = Second, Tenant = "worker", Role = "member" },
+            ],
+        };
+
+        var result = new ApiKeysOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Coordination:ApiKeys:1:Tenant is the tenant the Worker uses", result.FailureMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("Coordination:ApiKeys:0:", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_GoodKeys_Succeeds()
     {
         var options = new ApiKeysOptions
         {
             ApiKeys =
             [
-                new ApiKeyEntry { Key = "first", Tenant = "tenant.a_1-x", Role = "Admin" },
-                new ApiKeyEntry { Key = "second", Tenant = "t", Role = "member" },
+                new ApiKeyEntry { Key = First, Tenant = "tenant.a_1-x", Role = "Admin" },
+                new ApiKeyEntry { Key = Second, Tenant = "t", Role = "member" },
             ],
         };
 

@@ -15,9 +15,10 @@ namespace Coordination.Api.Tests.Infrastructure;
 public sealed class ApiFactory(string redisConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<Program>
 {
-    public const string MemberKey = "member-key-tenant-a";
-    public const string AdminKey = "admin-key-tenant-a";
-    public const string OtherTenantKey = "member-key-tenant-b";
+    // At least ApiKeysOptions.MinimumKeyLength (32) characters: shorter keys fail the start.
+    public const string MemberKey = "member-key-tenant-a-0123456789abcdef";
+    public const string AdminKey = "admin-key-tenant-a-0123456789abcdef";
+    public const string OtherTenantKey = "member-key-tenant-b-0123456789abcdef";
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -36,6 +37,9 @@ public sealed class ApiFactory(string redisConnectionString, IReadOnlyDictionary
             ["Coordination:ApiKeys:2:Key"] = OtherTenantKey,
             ["Coordination:ApiKeys:2:Tenant"] = "tenant-b",
             ["Coordination:ApiKeys:2:Role"] = "Member",
+            // Every test calls from loopback: the shared API must not throttle the tests that send wrong keys on purpose
+            // (AuthenticationThrottleTests start their own API with a low limit).
+            ["Coordination:AuthenticationThrottle:FailureLimit"] = "1000000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -20,7 +20,8 @@ public sealed class ApiFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _redis = await RedisServer.StartAsync(TestContext.Current.CancellationToken);
-        _api = ApiFactory.StartOnKestrel(_redis.ConnectionString);
+        // The OpenAPI document is off outside Development unless asked for; the shared API asks (OpenApiDocumentTests).
+        _api = ApiFactory.StartOnKestrel(_redis.ConnectionString, new Dictionary<string, string?> { ["Coordination:OpenApi:Enabled"] = "true" });
     }
 
     public async ValueTask DisposeAsync()

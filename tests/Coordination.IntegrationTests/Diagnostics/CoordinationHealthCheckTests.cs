@@ -51,10 +51,7 @@ public sealed class CoordinationHealthCheckTests(PostgresFixture postgres)
     {
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", TestKeys.NewSchema())],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await CoordinationTestHost.StartWithFallbackAsync(redis.ConnectionString, pg);
         await ProcessUtil.WaitUntilAsync(
             async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);

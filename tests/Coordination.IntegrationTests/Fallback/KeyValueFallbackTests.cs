@@ -345,10 +345,7 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
     private static async Task<CoordinationTestHost> StartReadyAsync(
         RedisServer redis, PostgresServer pg, string schema, KeyValuePair<string, string?>[]? settings = null)
     {
-        var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", schema), .. settings ?? []],
-            postgresConnectionString: pg.ConnectionString);
+        var host = await CoordinationTestHost.StartWithFallbackAsync(redis.ConnectionString, pg, schema, settings);
         try
         {
             await ProcessUtil.WaitUntilAsync(

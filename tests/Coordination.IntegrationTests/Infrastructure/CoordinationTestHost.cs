@@ -59,6 +59,17 @@ public sealed class CoordinationTestHost : OwnedHost
         return builder.Build();
     }
 
+    /// <summary>Starts a host on <paramref name="redisConnectionString"/> with the PostgreSQL fallback in <paramref name="schema"/> (a fresh one when null) of <paramref name="postgres"/>.</summary>
+    public static Task<CoordinationTestHost> StartWithFallbackAsync(
+        string redisConnectionString,
+        PostgresServer postgres,
+        string? schema = null,
+        IEnumerable<KeyValuePair<string, string?>>? settings = null) =>
+        StartAsync(
+            redisConnectionString,
+            settings: [new("Coordination:Fallback:Schema", schema ?? TestKeys.NewSchema()), .. settings ?? []],
+            postgresConnectionString: postgres.ConnectionString);
+
     /// <summary>Starts a host on <paramref name="redisConnectionString"/> with its own key prefix.</summary>
     /// <param name="redisConnectionString">ConnectionStrings:redis.</param>
     /// <param name="keyPrefix">Coordination:KeyPrefix; a fresh one when null.</param>

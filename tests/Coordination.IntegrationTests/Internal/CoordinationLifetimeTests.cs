@@ -60,10 +60,7 @@ public sealed class CoordinationLifetimeTests(SharedRedisFixture redis, Postgres
         const int Writes = 2000;
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.Server.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", schema)],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await CoordinationTestHost.StartWithFallbackAsync(redis.Server.ConnectionString, pg, schema);
         await ProcessUtil.WaitUntilAsync(
             async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
 

@@ -17,10 +17,7 @@ public sealed class OutOfMemoryTests(PostgresFixture postgres)
     {
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
-        await using var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            settings: [new("Coordination:Fallback:Schema", TestKeys.NewSchema())],
-            postgresConnectionString: pg.ConnectionString);
+        await using var host = await CoordinationTestHost.StartWithFallbackAsync(redis.ConnectionString, pg);
         var coordinator = host.Coordinator;
         await coordinator.SetAsync("before", "kept", cancellationToken: Token);
         var engaged = 0;

@@ -95,8 +95,13 @@ elseif by_owner then
             current = writer
         end
     end
-    if not current and mode == 'w' and redis.call('HEXISTS', holds, '#o|r|' .. owner) == 1 then
-        return {2}
+    if not current and mode == 'w' then
+        -- The owner reads and now asks to write: refused (no upgrade). With re-entry '3' only when the caller
+        -- presents that read hold's token; otherwise the read hold blocks this caller like anyone else's.
+        local reader = redis.call('HGET', holds, '#o|r|' .. owner)
+        if reader and (reentry ~= '3' or reader == ARGV[9]) then
+            return {2}
+        end
     end
     if current and reentry == '3' and current ~= ARGV[9] then
         -- Naming the owner is not enough: its hold blocks this caller like another owner's hold.

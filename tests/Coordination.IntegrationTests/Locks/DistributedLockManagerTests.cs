@@ -482,6 +482,12 @@ public sealed class DistributedLockManagerTests(SharedRedisFixture redis) : IAsy
         Assert.NotEqual(reader.Token, other.Token);
         await using var reentered = await Second.AcquireReadAsync("token-reentry-read", new LockOptions { Owner = "reader", ReentryToken = reader.Token }, Token);
         Assert.Equal(reader.Token, reentered.Token);
+
+        // Asking to write as an owner that reads: without that read hold's token the caller is not that owner, so the
+        // readers simply block it (no LockRecursionException that would tell it the owner reads); with it, the
+        // upgrade is refused as for the owner itself.
+        Assert.Null(await Second.TryAcquireLeaseAsync("token-reentry-read", new LockOptions { Owner = "reader", ReentryToken = "AAAAAAAAAAAAAAAAAAAAAA" }, Token));
+        await Assert.ThrowsAsync<LockRecursionException>(() => Second.TryAcquireLeaseAsync("token-reentry-read", new LockOptions { Owner = "reader", ReentryToken = reader.Token }, Token).AsTask());
     }
 
     [Fact]

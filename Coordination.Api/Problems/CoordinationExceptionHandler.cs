@@ -70,6 +70,12 @@ internal sealed partial class CoordinationExceptionHandler(
                 problem = LockProblems.HierarchyViolation(violation);
                 break;
 
+            case LockRecursionException:
+                // The owner named in the request reads the lock (a library client of the tenant took the read side):
+                // it cannot also write it. Over HTTP that is one more way of the lock being taken.
+                problem = LockProblems.NotAcquired(httpContext.Response, DefaultRetryAfterMs);
+                break;
+
             case LockTimeoutException timeout:
                 problem = LockProblems.NotAcquired(httpContext.Response, await RetryAfterMsAsync(httpContext, timeout.Name, cancellationToken));
                 break;

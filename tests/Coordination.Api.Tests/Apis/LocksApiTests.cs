@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Coordination.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Coordination.Api.Tests.Apis;
 
@@ -64,6 +65,20 @@ public sealed class LocksApiTests(ApiFixture fixture) : ApiTest(fixture)
         Assert.Equal(token, second.GetProperty("token").GetString());
         Assert.Equal(first.GetProperty("fencingToken").GetInt64(), second.GetProperty("fencingToken").GetInt64());
         Assert.True(second.GetProperty("expiresAt").GetDateTimeOffset() > first.GetProperty("expiresAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task AcquireLock_OwnerReadsThroughTheLibrary_WriteWithItsToken_Answers409NotA500()
+    {
+        using var client = Client();
+        var name = NewName("lock");
+        var owner = NewName("o");
+        var locks = Fixture.Api.Services.GetRequiredService<ICoordinatorFactory>().ForTenant("tenant-a").Locks;
+        await using var reader = await locks.AcquireReadAsync(name, new LockOptions { Owner = owner }, Cancellation);
+
+        using var response = await SendAsync(client, HttpMethod.Post, Lock(name), $$"""{"ttlMs":30000,"owner":"{{owner}}","token":"{{reader.Token}}"}""");
+
+        await AssertProblemAsync(response, HttpStatusCode.Conflict, "lock-not-acquired");
     }
 
     [Fact]

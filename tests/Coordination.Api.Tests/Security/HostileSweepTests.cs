@@ -28,7 +28,7 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         var data = new TheoryData<string, string>();
         foreach (var endpoint in Endpoints)
         {
-            foreach (var auth in new[] { "none", "empty", "two-headers", "query-apiKey", "query-X-Api-Key" })
+            foreach (var auth in new[] { "none", "empty", "two-headers", "two-headers-two-tenants", "two-values-one-line", "query-apiKey", "query-X-Api-Key" })
             {
                 data.Add(endpoint, auth);
             }
@@ -84,19 +84,33 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
             _ => "",
         };
         using var request = RequestFor(endpoint, state, query);
-        switch (auth)
-        {
-            case "empty":
-                request.Headers.TryAddWithoutValidation("X-Api-Key", "");
-                break;
-            case "two-headers":
-                request.Headers.TryAddWithoutValidation("X-Api-Key", [ApiFactory.MemberKey, ApiFactory.MemberKey]);
-                break;
-        }
-
         var violations = new List<string>();
-        using (var response = await anonymous.SendAsync(request, Cancellation))
+        if (auth is "two-headers" or "two-headers-two-tenants")
         {
+            // Two header lines, exactly as sent (HttpClient would fold them into one): raw HTTP/1.1.
+            var second = auth == "two-headers" ? ApiFactory.MemberKey : ApiFactory.OtherTenantKey;
+            var body = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(Cancellation);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+            timeout.CancelAfter(TimeSpan.FromSeconds(20));
+            var status = await SendRawAsync(request.Method, request.RequestUri!.OriginalString, $"X-Api-Key: {ApiFactory.MemberKey}\r\nX-Api-Key: {second}\r\n", body, timeout.Token);
+            if (status != 401)
+            {
+                violations.Add($"{request.Method} {request.RequestUri} ({auth}): expected 401, got {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no answer"}");
+            }
+        }
+        else
+        {
+            switch (auth)
+            {
+                case "empty":
+                    request.Headers.TryAddWithoutValidation("X-Api-Key", "");
+                    break;
+                case "two-values-one-line":
+                    request.Headers.TryAddWithoutValidation("X-Api-Key", $"{ApiFactory.MemberKey}, {ApiFactory.MemberKey}");
+                    break;
+            }
+
+            using var response = await anonymous.SendAsync(request, Cancellation);
             if (response.StatusCode != HttpStatusCode.Unauthorized)
             {
                 violations.Add($"{request.Method} {request.RequestUri} ({auth}): expected 401, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
@@ -389,6 +403,29 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         var head = $"{method} {path} HTTP/1.1\r\nHost: {address.Authority}\r\nX-Api-Key: {ApiFactory.MemberKey}\r\n"
             + "Content-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{\"value\":\"" + new string('x', 88) + "\"}";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
+        return await ReadStatusAsync(stream, cancellationToken);
+    }
+
+    /// <summary>One HTTP/1.1 request with <paramref name="headers"/> as given (CRLF-terminated lines); returns the status, or null.</summary>
+    private async Task<int?> SendRawAsync(HttpMethod method, string path, string headers, byte[]? body, CancellationToken cancellationToken)
+    {
+        Uri address;
+        using (var client = Fixture.Api.CreateApiClient(null))
+        {
+            address = client.BaseAddress!;
+        }
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port, cancellationToken);
+        await using var stream = tcp.GetStream();
+        var head = $"{method} {path} HTTP/1.1\r\nHost: {address.Authority}\r\n{headers}"
+            + (body is null ? "" : $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\n") + "Connection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
+        if (body is not null)
+        {
+            await stream.WriteAsync(body, cancellationToken);
+        }
+
         return await ReadStatusAsync(stream, cancellationToken);
     }
 

@@ -111,10 +111,7 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
             }
 
             using var response = await anonymous.SendAsync(request, Cancellation);
-            if (response.StatusCode != HttpStatusCode.Unauthorized)
-            {
-                violations.Add($"{request.Method} {request.RequestUri} ({auth}): expected 401, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
-            }
+            await IsAsExpectedAsync(response, HttpStatusCode.Unauthorized, $"{request.Method} {request.RequestUri} ({auth})", violations);
         }
 
         await ReadBackUnchangedAsync(member, state, violations);
@@ -164,20 +161,14 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         var violations = new List<string>();
         using (var response = await member.SendAsync(request, Cancellation))
         {
-            if ((int)response.StatusCode is < 400 or >= 500)
-            {
-                violations.Add($"{request.Method} {request.RequestUri} ({label}): expected 4xx, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
-            }
+            await IsAsExpectedAsync(response, IsClientError, "4xx", $"{request.Method} {request.RequestUri} ({label})", violations);
         }
 
         // Nothing readable under that name afterwards.
         foreach (var uri in new[] { Kv(name), Cache(name), Lock(name) })
         {
             using var get = await member.GetAsync(uri, Cancellation);
-            if ((int)get.StatusCode is < 400 or >= 500)
-            {
-                violations.Add($"GET {uri} after {endpoint} ({label}): expected 4xx, got {(int)get.StatusCode}: {await get.Content.ReadAsStringAsync(Cancellation)}");
-            }
+            await IsAsExpectedAsync(get, IsClientError, "4xx", $"GET {uri} after {endpoint} ({label})", violations);
         }
 
         AssertNoViolations(violations);
@@ -200,9 +191,8 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         {
             using (var put = await SendAsync(member, HttpMethod.Put, uri, """{"value":"odd"}"""))
             {
-                if (put.StatusCode != HttpStatusCode.NoContent)
+                if (!await IsAsExpectedAsync(put, HttpStatusCode.NoContent, $"PUT {uri}", violations))
                 {
-                    violations.Add($"PUT {uri}: expected 204, got {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync(Cancellation)}");
                     continue;
                 }
             }
@@ -289,10 +279,7 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         };
         using (var response = await SendAsync(member, method, uri, json))
         {
-            if (response.StatusCode != HttpStatusCode.BadRequest)
-            {
-                violations.Add($"{method} {uri} {json}: expected 400, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
-            }
+            await IsAsExpectedAsync(response, HttpStatusCode.BadRequest, $"{method} {uri} {json}", violations);
         }
 
         await ExpectStatusAsync(member, HttpMethod.Get, Kv(fresh), HttpStatusCode.NotFound, violations, "after " + target);
@@ -319,10 +306,7 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         foreach (var (label, json) in new[] { ("1 MiB + 1 byte", oversized), ("65 levels", tooDeep) })
         {
             using var response = await SendAsync(member, HttpMethod.Put, uri, json);
-            if (response.StatusCode != HttpStatusCode.BadRequest)
-            {
-                violations.Add($"PUT {uri} ({label}): expected 400, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
-            }
+            await IsAsExpectedAsync(response, HttpStatusCode.BadRequest, $"PUT {uri} ({label})", violations);
         }
 
         await ReadBackUnchangedAsync(member, state, violations);
@@ -388,8 +372,8 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         AssertNoViolations(violations);
     }
 
-    /// <summary>Declares 5 MB and sends 100 bytes, then waits for the status line (Kestrel may answer before the body).</summary>
-    private async Task<int?> SendDeclaredButShortAsync(HttpMethod method, string path, CancellationToken cancellationToken)
+    /// <summary>A plain TCP connection to the test API, for requests HttpClient would not send as written.</summary>
+    private async Task<RawConnection> ConnectAsync(CancellationToken cancellationToken)
     {
         Uri address;
         using (var client = Fixture.Api.CreateApiClient(null))
@@ -397,9 +381,37 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
             address = client.BaseAddress!;
         }
 
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(address.Host, address.Port, cancellationToken);
-        await using var stream = tcp.GetStream();
+        var tcp = new TcpClient();
+        try
+        {
+            await tcp.ConnectAsync(address.Host, address.Port, cancellationToken);
+            return new RawConnection(tcp, address);
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class RawConnection(TcpClient tcp, Uri address) : IAsyncDisposable
+    {
+        public Uri Address { get; } = address;
+
+        public NetworkStream Stream { get; } = tcp.GetStream();
+
+        public async ValueTask DisposeAsync()
+        {
+            await Stream.DisposeAsync();
+            tcp.Dispose();
+        }
+    }
+
+    /// <summary>Declares 5 MB and sends 100 bytes, then waits for the status line (Kestrel may answer before the body).</summary>
+    private async Task<int?> SendDeclaredButShortAsync(HttpMethod method, string path, CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectAsync(cancellationToken);
+        var (address, stream) = (connection.Address, connection.Stream);
         var head = $"{method} {path} HTTP/1.1\r\nHost: {address.Authority}\r\nX-Api-Key: {ApiFactory.MemberKey}\r\n"
             + "Content-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{\"value\":\"" + new string('x', 88) + "\"}";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
@@ -409,15 +421,8 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
     /// <summary>One HTTP/1.1 request with <paramref name="headers"/> as given (CRLF-terminated lines); returns the status, or null.</summary>
     private async Task<int?> SendRawAsync(HttpMethod method, string path, string headers, byte[]? body, CancellationToken cancellationToken)
     {
-        Uri address;
-        using (var client = Fixture.Api.CreateApiClient(null))
-        {
-            address = client.BaseAddress!;
-        }
-
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(address.Host, address.Port, cancellationToken);
-        await using var stream = tcp.GetStream();
+        await using var connection = await ConnectAsync(cancellationToken);
+        var (address, stream) = (connection.Address, connection.Stream);
         var head = $"{method} {path} HTTP/1.1\r\nHost: {address.Authority}\r\n{headers}"
             + (body is null ? "" : $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\n") + "Connection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
@@ -432,15 +437,8 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
     /// <summary>A 5 MB chunked body (no Content-Length); stops sending as soon as the server answers.</summary>
     private async Task<int?> SendChunkedAsync(HttpMethod method, string path, CancellationToken cancellationToken)
     {
-        Uri address;
-        using (var client = Fixture.Api.CreateApiClient(null))
-        {
-            address = client.BaseAddress!;
-        }
-
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(address.Host, address.Port, cancellationToken);
-        await using var stream = tcp.GetStream();
+        await using var connection = await ConnectAsync(cancellationToken);
+        var (address, stream) = (connection.Address, connection.Stream);
         var head = $"{method} {path} HTTP/1.1\r\nHost: {address.Authority}\r\nX-Api-Key: {ApiFactory.MemberKey}\r\n"
             + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
@@ -525,10 +523,7 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         };
         using (var response = await SendAsync(member, method, uri, json))
         {
-            if ((int)response.StatusCode is not (400 or 409))
-            {
-                violations.Add($"{method} {uri} {json}: expected 400 or 409 lock-not-held, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
-            }
+            await IsAsExpectedAsync(response, static status => status is 400 or 409, "400 or 409 lock-not-held", $"{method} {uri} {json}", violations);
         }
 
         await ReadBackUnchangedAsync(member, state, violations);
@@ -614,10 +609,25 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
     private static async Task ExpectStatusAsync(HttpClient client, HttpMethod method, Uri uri, HttpStatusCode status, List<string> violations, string what)
     {
         using var response = await client.SendAsync(new HttpRequestMessage(method, uri), Cancellation);
-        if (response.StatusCode != status)
+        await IsAsExpectedAsync(response, status, $"{what}: {method} {uri}", violations);
+    }
+
+    private static bool IsClientError(int status) => status is >= 400 and < 500;
+
+    /// <summary>Whether <paramref name="response"/>'s status is <paramref name="expected"/>; when not, notes it (with the body) as a violation of <paramref name="what"/>.</summary>
+    private static Task<bool> IsAsExpectedAsync(HttpResponseMessage response, HttpStatusCode expected, string what, List<string> violations) =>
+        IsAsExpectedAsync(response, status => status == (int)expected, ((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), what, violations);
+
+    /// <summary>Whether <paramref name="response"/>'s status is <paramref name="accepted"/>; when not, notes it (with the body) as a violation of <paramref name="what"/>.</summary>
+    private static async Task<bool> IsAsExpectedAsync(HttpResponseMessage response, Func<int, bool> accepted, string expectation, string what, List<string> violations)
+    {
+        if (accepted((int)response.StatusCode))
         {
-            violations.Add($"{what}: {method} {uri}: expected {(int)status}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
+            return true;
         }
+
+        violations.Add($"{what}: expected {expectation}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
+        return false;
     }
 
     private static void AssertNoViolations(List<string> violations) =>

@@ -73,7 +73,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
                 (Key: (RedisKey)fullKey, Bytes: bytes, Ttl: timeToLive),
                 cancellationToken);
         }
-        catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured && ex.Reason != UnavailableReason.OutOfMemory)
+        catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
         {
             await _fallback.SetAsync(fullKey, bytes, timeToLive, "kv.set", ex, cancellationToken);
             return;
@@ -96,7 +96,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         {
             stored = await _reads.GetAsync(fullKey, cancellationToken);
         }
-        catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured)
+        catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
         {
             return await GetFromFallbackAsync<T>(fullKey, "kv.get", ex, cancellationToken);
         }
@@ -123,7 +123,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
                 (RedisKey)fullKey,
                 cancellationToken);
         }
-        catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured)
+        catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
         {
             return await GetFromFallbackAsync<T>(fullKey, "kv.get", ex, cancellationToken);
         }
@@ -153,7 +153,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         {
             existed = await _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (RedisKey)fullKey, cancellationToken);
         }
-        catch (CoordinationUnavailableException ex) when (_fallback.IsConfigured && ex.Reason != UnavailableReason.OutOfMemory)
+        catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
         {
             await _fallback.SetAsync(fullKey, null, null, "kv.delete", ex, cancellationToken);
             return true;

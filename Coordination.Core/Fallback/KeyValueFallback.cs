@@ -66,6 +66,13 @@ internal sealed partial class KeyValueFallback : IAsyncDisposable
     /// <summary>Whether a PostgreSQL fallback store is configured.</summary>
     public bool IsConfigured => _store is not null;
 
+    /// <summary>
+    /// Whether the fallback takes over a key/value call that failed with <paramref name="failure"/>: when it is
+    /// configured and Redis is down, not when Redis is up but at its memory limit (an operator must act there, and
+    /// writes replayed to a full Redis would only fail again).
+    /// </summary>
+    public bool Serves(CoordinationUnavailableException failure) => IsConfigured && failure.Reason != UnavailableReason.OutOfMemory;
+
     /// <summary>Whether the schema is in place and the store can serve.</summary>
     public bool IsReady => _ready;
 

@@ -40,7 +40,6 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
         Logger = loggerFactory.CreateLogger<RedisCacheManager>();
         Metrics = new CacheMetrics(metrics.Meter);
         Reads = new RedisReadCombiner(executor, metrics, "cache.get", options.MaxReadsInFlight);
-        LogKey = KeyPrefix + ":cache-log";
         Channel = KeyPrefix + ":cache-bus";
         NodeId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         _create = tenant => new RedisCacheManager(this, tenant, platformLocks.For(tenant));
@@ -68,10 +67,7 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
 
     public CacheMetrics Metrics { get; }
 
-    /// <summary>The invalidation log, shared by the tenants of the prefix (<c>{prefix}:cache-log</c>).</summary>
-    public string LogKey { get; }
-
-    /// <summary>The backplane channel (<c>{prefix}:cache-bus</c>).</summary>
+    /// <summary>The backplane channel (<c>{prefix}:cache-bus</c>), shared by the tenants of the prefix; each tenant has a log of its own.</summary>
     public string Channel { get; }
 
     /// <summary>This node's id on the backplane: its own messages are not applied twice.</summary>
@@ -92,7 +88,16 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
     public RedisCacheManager ForTenant(string tenant)
     {
         CoordinationKey.ValidateSegment(tenant, nameof(tenant));
-        return _tenants.GetOrAdd(tenant, _create);
+        if (_tenants.TryGetValue(tenant, out var cache))
+        {
+            return cache;
+        }
+
+        cache = _tenants.GetOrAdd(tenant, _create);
+        // The new tenant's log offset is learned now rather than at the next poll, so that pub/sub messages it misses
+        // meanwhile are replayed from the log.
+        TriggerCatchUp();
+        return cache;
     }
 
     /// <summary>The caches created so far.</summary>
@@ -154,17 +159,6 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
         {
             Volatile.Write(ref _compacting, 0);
         }
-    }
-
-    /// <summary>Clears the memory level of every tenant (the log no longer reaches back to this node's offset).</summary>
-    public void ClearMemory()
-    {
-        foreach (var cache in _tenants.Values)
-        {
-            cache.ClearMemory();
-        }
-
-        Metrics.Invalidation("clear", "log");
     }
 
     public async ValueTask DisposeAsync()

@@ -11,7 +11,7 @@ internal static partial class CachingLog
     [LoggerMessage(1501, LogLevel.Warning, "The cache could not write to Redis; the value is kept in this node's memory only.", EventName = "CacheWriteFailed")]
     public static partial void WriteFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1502, LogLevel.Warning, "The invalidation log no longer reaches back to this node's offset {Offset}; the memory level was cleared.", EventName = "CacheMemoryCleared")]
+    [LoggerMessage(1502, LogLevel.Warning, "A tenant's invalidation log no longer reaches back to this node's offset {Offset}; that tenant's memory level was cleared, the other tenants' were kept.", EventName = "CacheMemoryCleared")]
     public static partial void MemoryCleared(ILogger logger, string offset);
 
     [LoggerMessage(1503, LogLevel.Information, "The cache replayed {Count} invalidations from the log after offset {Offset}.", EventName = "CacheLogReplayed")]
@@ -25,4 +25,7 @@ internal static partial class CachingLog
 
     [LoggerMessage(1506, LogLevel.Debug, "Cache key '{Key}' of tenant {Tenant} is computed by this node's factory.", EventName = "CacheFactoryCall")]
     public static partial void FactoryCall(ILogger logger, string key, string tenant);
+
+    [LoggerMessage(1507, LogLevel.Debug, "The memory level of tenant {Tenant} was cleared: its invalidation log lost entries this node had not read.", EventName = "CacheTenantMemoryCleared")]
+    public static partial void TenantMemoryCleared(ILogger logger, string tenant);
 }

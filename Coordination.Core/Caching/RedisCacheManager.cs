@@ -93,20 +93,39 @@ internal sealed partial class RedisCacheManager : ICacheManager
     public async ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         CoordinationKey.ValidateName(key, nameof(key));
+        // Whatever Redis answers: this node may hold a value Redis never got (a write whose Redis part failed).
         EvictLocally(key);
         await _runtime.Executor.ExecuteAsync(
             "cache.remove",
             idempotent: true,
-            static async (db, s) =>
-            {
-                var delete = db.KeyDeleteAsync(s.Key);
-                var log = s.Runtime.AppendLogAsync(db, "k", s.Tenant, s.Name);
-                await Task.WhenAll(delete, log);
-                return true;
-            },
-            (Key: (RedisKey)RedisKey(key), Runtime: _runtime, Tenant, Name: key),
+            static (db, removal) => removal.RunAsync(db),
+            new Removal(_runtime, Tenant, key, RedisKey(key)),
             cancellationToken);
         _runtime.Metrics.Invalidation("key", "local");
+    }
+
+    /// <summary>
+    /// A remove's Redis part: <c>DEL</c>, then the invalidation (log entry and message) only when it deleted an entry,
+    /// so removes of absent keys cost the tenant's log and the other nodes nothing. Two calls, not one script: the
+    /// entry and the tenant's log are in different hash slots, and the order makes the pair safe without atomicity (a
+    /// write between them announces itself; the extra announcement only evicts).
+    /// </summary>
+    private sealed class Removal(CacheRuntime runtime, string tenant, string name, string redisKey)
+    {
+        private int _attempts;
+
+        public async Task<bool> RunAsync(IDatabase database)
+        {
+            // A failed attempt may have deleted the entry without its answer arriving: a retry announces either way.
+            var retried = Interlocked.Increment(ref _attempts) > 1;
+            if (!await database.KeyDeleteAsync(redisKey) && !retried)
+            {
+                return false;
+            }
+
+            await runtime.AppendLogAsync(database, "k", tenant, name);
+            return true;
+        }
     }
 
     public ValueTask InvalidateTagsAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)

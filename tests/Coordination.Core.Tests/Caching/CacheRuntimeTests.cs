@@ -112,7 +112,7 @@ public class CacheRuntimeTests
         runtime.Compact();
         Assert.InRange(runtime.MemoryBytes, 1, 2000);
         Assert.True(cache.MemoryCount < 20);
-        runtime.ClearMemory();
+        cache.ClearMemory();
         Assert.Equal(0, cache.MemoryCount);
         Assert.Equal(0, runtime.MemoryBytes);
     }

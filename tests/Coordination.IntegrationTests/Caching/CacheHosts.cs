@@ -45,7 +45,7 @@ public sealed class CacheHosts : IAsyncDisposable
         _hosts.Add(host);
         // The backplane is ready once its first log read has set the offset.
         var cache = Cache(_hosts.Count - 1);
-        await ProcessUtil.WaitUntilAsync(() => cache.Runtime.Offset is not null, TimeSpan.FromSeconds(10), "the cache backplane to start", TestContext.Current.CancellationToken);
+        await ProcessUtil.WaitUntilAsync(() => cache.Runtime.OffsetOf(cache.Tenant) is not null, TimeSpan.FromSeconds(10), "the cache backplane to start", TestContext.Current.CancellationToken);
         return host;
     }
 

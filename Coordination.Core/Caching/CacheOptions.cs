@@ -107,8 +107,9 @@ public sealed class CacheOptions
     public TimeSpan DistributedSingleFlightWait { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Gets or sets how many invalidations the log keeps (exactly trimmed). A node that was cut off for longer than
-    /// the log reaches back clears its whole memory level instead of replaying.
+    /// Gets or sets how many invalidations each tenant's log keeps (exactly trimmed). A node that was cut off for
+    /// longer than a tenant's log reaches back clears that tenant's memory level instead of replaying; the other
+    /// tenants keep theirs.
     /// </summary>
     /// <value>The default value is 10000.</value>
     [Range(1, 10_000_000)]

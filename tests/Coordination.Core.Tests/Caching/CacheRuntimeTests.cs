@@ -75,6 +75,30 @@ public class CacheRuntimeTests
     }
 
     [Fact]
+    public async Task OnMessage_SameIdInTwoTenantsLogs_AppliedToEachTenant_LogsArePerTenant()
+    {
+        var (redis, runtime) = await StartAsync();
+        await using var _ = redis;
+        await using var __ = runtime;
+        var first = runtime.ForTenant("t1");
+        var second = runtime.ForTenant("t2");
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => first.SetAsync("a", 1, cancellationToken: Token).AsTask());
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => second.SetAsync("a", 2, cancellationToken: Token).AsTask());
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(() => second.SetAsync("b", 3, cancellationToken: Token).AsTask());
+
+        // Ids of different streams may be equal; one tenant's delivered id must not stand for the other's.
+        runtime.OnMessage("5-0\nother\nk\nt1\na");
+        runtime.OnMessage("5-0\nother\nk\nt2\na");
+
+        Assert.False(first.MemoryContains("a"));
+        Assert.False(second.MemoryContains("a"));
+        Assert.True(second.MemoryContains("b"));
+        Assert.Equal(runtime.KeyPrefix + ":t1:cache-log", runtime.LogKeyOf("t1"));
+        Assert.Equal(runtime.KeyPrefix + ":t2:cache-log", runtime.LogKeyOf("t2"));
+        Assert.Null(runtime.OffsetOf("t1"));
+    }
+
+    [Fact]
     public async Task MemoryHit_DoesNotAllocate()
     {
         var (redis, runtime) = await StartAsync();

@@ -49,6 +49,9 @@ internal sealed partial class CacheRuntime
     /// <summary>The id of the last entry of <paramref name="tenant"/>'s log this node applied; null until it first read that log.</summary>
     public string? OffsetOf(string tenant) => _logs.TryGetValue(tenant, out var log) ? Volatile.Read(ref log.Offset) : null;
 
+    /// <summary>Ids of <paramref name="tenant"/>'s log that pub/sub delivered and the log replay has not passed yet.</summary>
+    internal int DeliveredCountOf(string tenant) => _logs.TryGetValue(tenant, out var log) ? log.Delivered.Count : 0;
+
     /// <summary>Starts the backplane once (subscription and log polling); the first cache of the process calls it.</summary>
     public void EnsureBackplane()
     {

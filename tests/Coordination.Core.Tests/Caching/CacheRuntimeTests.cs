@@ -99,6 +99,27 @@ public class CacheRuntimeTests
     }
 
     [Fact]
+    public async Task OnMessage_ManyUnreplayedIds_DeliveredSetStaysBoundedPerTenant()
+    {
+        var (redis, runtime) = await StartAsync(o => o.InvalidationLogLength = 10);
+        await using var _ = redis;
+        await using var __ = runtime;
+        runtime.ForTenant("flooded");
+        runtime.ForTenant("quiet");
+
+        for (var i = 0; i < 3000; i++)
+        {
+            runtime.OnMessage($"{i}-0\nother\nk\nflooded\nkey{i}");
+        }
+
+        runtime.OnMessage("1-0\nother\nk\nquiet\nkey");
+
+        Assert.Equal(3001, runtime.MessageCount);
+        Assert.InRange(runtime.DeliveredCountOf("flooded"), 1, 1024);
+        Assert.Equal(1, runtime.DeliveredCountOf("quiet"));
+    }
+
+    [Fact]
     public async Task MemoryHit_DoesNotAllocate()
     {
         var (redis, runtime) = await StartAsync();

@@ -119,6 +119,35 @@ public class CacheRuntimeTests
     }
 
     [Fact]
+    public async Task SetAsync_KeepsWhatTheMemoryLevelCanHoldAndMeasure()
+    {
+        var (redis, runtime) = await StartAsync(o => (o.MemorySizeLimitBytes, o.MemoryTenantShare) = (40_000, 1));
+        await using var _ = redis;
+        await using var __ = runtime;
+        var cache = runtime.ForTenant("t");
+        async Task SetAsync<T>(string key, T value, CacheEntryOptions? options = null) =>
+            await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.SetAsync(key, value, options, Token).AsTask());
+
+        var bytes = new byte[1000];
+        await SetAsync("bytes", bytes);
+        var list = new List<int> { 1, 2, 3 };
+        await SetAsync("list", list);
+        await SetAsync("too-large", new string('x', 10_001));
+        await SetAsync<IComparable>("unreadable", 5);
+        await SetAsync("not-in-memory", "old");
+        await SetAsync("not-in-memory", "new", new CacheEntryOptions { MemoryTimeToLive = TimeSpan.Zero });
+
+        // A byte array is kept as given; other values as the cache's own copy, which a caller's change does not reach.
+        Assert.Same(bytes, (await cache.GetAsync<byte[]>("bytes", Token)).Value);
+        list.Add(4);
+        Assert.Equal([1, 2, 3], (await cache.GetAsync<List<int>>("list", Token)).Value);
+        Assert.InRange(cache.MemoryBytes, 1000 + 24, 3000);
+        Assert.False(cache.MemoryContains("too-large"));
+        Assert.False(cache.MemoryContains("unreadable"));
+        Assert.False(cache.MemoryContains("not-in-memory"));
+    }
+
+    [Fact]
     public async Task GetOrCreateAsync_FactoryFailsWithStaleInMemory_ServesStale()
     {
         // Without Redis the cache's clock is the time provider's: the entry's time to live and the factory's hard

@@ -5,6 +5,13 @@ namespace Coordination;
 /// <summary>The cache instruments of the <c>Coordination</c> meter. Tags never carry keys, tags or tenants.</summary>
 internal sealed class CacheMetrics
 {
+    /// <summary>Eviction reasons: past the memory or fail-safe time, over the tenant's share, over the level's limit.</summary>
+    public const string EvictedExpired = "expired";
+
+    public const string EvictedOverShare = "share";
+
+    public const string EvictedOverLimit = "limit";
+
     private static readonly KeyValuePair<string, object?> L1 = new("coordination.cache.level", "l1");
     private static readonly KeyValuePair<string, object?> L2 = new("coordination.cache.level", "l2");
     private static readonly KeyValuePair<string, object?> Hit = new("coordination.cache.result", "hit");
@@ -16,12 +23,13 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _compressionSaved;
     private readonly Counter<long> _staleServed;
     private readonly Counter<long> _memoryEvictions;
+    private readonly Counter<long> _memoryRejected;
     private readonly Counter<long> _writeBehindFlushed;
     private readonly Counter<long> _writeBehindFailures;
     private readonly UpDownCounter<long> _writeBehindPending;
     private readonly Counter<long> _warmedKeys;
 
-    public CacheMetrics(Meter meter)
+    public CacheMetrics(Meter meter, Func<long>? memoryBytes = null)
     {
         _requests = meter.CreateCounter<long>("coordination.cache.requests", "{request}", "Cache lookups by level (l1|l2) and result (hit|miss).");
         _factoryCalls = meter.CreateCounter<long>("coordination.cache.factory.calls", "{call}", "Factory calls by result (success|failure|timeout).");
@@ -29,7 +37,12 @@ internal sealed class CacheMetrics
         _invalidations = meter.CreateCounter<long>("coordination.cache.invalidations", "{invalidation}", "Invalidations by kind (key|tag|prefix|clear) and origin (local|remote|log).");
         _compressionSaved = meter.CreateCounter<long>("coordination.cache.compression.saved", "By", "Bytes compression saved on values written to Redis.");
         _staleServed = meter.CreateCounter<long>("coordination.cache.failsafe.served", "{request}", "Stale values served by fail-safe.");
-        _memoryEvictions = meter.CreateCounter<long>("coordination.cache.memory.evictions", "{entry}", "Entries evicted from the memory level to stay under its size limit.");
+        _memoryEvictions = meter.CreateCounter<long>("coordination.cache.memory.evictions", "{entry}", "Entries evicted from the memory level, by reason (expired|share|limit).");
+        _memoryRejected = meter.CreateCounter<long>("coordination.cache.memory.rejected", "{entry}", "Values not kept in the memory level because they are larger than an entry may be.");
+        if (memoryBytes is not null)
+        {
+            meter.CreateObservableGauge("coordination.cache.memory.size", memoryBytes, "By", "Bytes the memory level's entries are charged (what their values hold).");
+        }
         _writeBehindFlushed = meter.CreateCounter<long>("coordination.cache.writebehind.flushed", "{write}", "Write-behind writes the writer accepted.");
         _writeBehindFailures = meter.CreateCounter<long>("coordination.cache.writebehind.failures", "{batch}", "Write-behind batches the writer failed (each is retried).");
         _writeBehindPending = meter.CreateUpDownCounter<long>("coordination.cache.writebehind.pending", "{write}", "Write-behind writes acknowledged and not yet written.");
@@ -55,7 +68,15 @@ internal sealed class CacheMetrics
 
     public void StaleServed() => _staleServed.Add(1);
 
-    public void MemoryEvicted(long count) => _memoryEvictions.Add(count);
+    public void MemoryEvicted(long count, string reason)
+    {
+        if (count > 0)
+        {
+            _memoryEvictions.Add(count, new KeyValuePair<string, object?>("coordination.cache.eviction.reason", reason));
+        }
+    }
+
+    public void MemoryRejected() => _memoryRejected.Add(1);
 
     public void WriteBehindQueued(long count) => _writeBehindPending.Add(count);
 

@@ -33,12 +33,24 @@ public sealed class CacheOptions
     public TimeSpan MemoryTimeToLive { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Gets or sets the approximate size limit of the memory level in bytes (serialized sizes of its values). Above
-    /// it, the least recently used entries are evicted down to 90 % of the limit. 0 disables the memory level.
+    /// Gets or sets the size limit of the memory level of the process in bytes, shared by all tenants. An entry is
+    /// charged what its value holds in memory (measured when the cache reads the value, not its serialized size),
+    /// plus the entry's own objects. Above the limit, the tenants that hold the most give up their least recently
+    /// used entries until the level is at 90 % of the limit. 0 disables the memory level.
     /// </summary>
     /// <value>The default value is 64 MiB.</value>
     [Range(0L, long.MaxValue)]
     public long MemorySizeLimitBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets the fraction of <see cref="MemorySizeLimitBytes"/> one tenant's entries may hold. A tenant over
+    /// its share evicts its own least recently used entries (down to 90 % of the share), so one tenant cannot evict
+    /// another that is within its share. An entry larger than a quarter of the share is not kept in memory; it is
+    /// read from Redis each time. Must be greater than 0 and at most 1.
+    /// </summary>
+    /// <value>The default value is 0.5.</value>
+    [Range(0.0, 1.0, MinimumIsExclusive = true)]
+    public double MemoryTenantShare { get; set; } = 0.5;
 
     /// <summary>Gets or sets the codec for values at or above <see cref="CompressionThresholdBytes"/>.</summary>
     /// <value>The default value is <see cref="CacheCompression.Brotli"/>.</value>

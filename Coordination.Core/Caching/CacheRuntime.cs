@@ -16,8 +16,6 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
     private readonly Func<string, RedisCacheManager> _create;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConditionalWeakTable<CacheEntryOptions, CacheEntrySettings> _settings = [];
-    private long _memoryBytes;
-    private int _compacting;
     private int _disposed;
 
     public CacheRuntime(
@@ -38,7 +36,8 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
         Clock = clock;
         Time = time;
         Logger = loggerFactory.CreateLogger<RedisCacheManager>();
-        Metrics = new CacheMetrics(metrics.Meter);
+        Metrics = new CacheMetrics(metrics.Meter, () => MemoryBytes);
+        Memory = new MemoryLevel(Options, Metrics, NowMs);
         Reads = new RedisReadCombiner(executor, metrics, "cache.get", options.MaxReadsInFlight);
         Channel = KeyPrefix + ":cache-bus";
         NodeId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
@@ -76,7 +75,10 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
     /// <summary>Canceled at shutdown; the token factories get.</summary>
     public CancellationToken Stopping => _stopping.Token;
 
-    public long MemoryBytes => Interlocked.Read(ref _memoryBytes);
+    /// <summary>The memory level's budget: its limit, each tenant's share, and what the entries of all tenants are charged.</summary>
+    public MemoryLevel Memory { get; }
+
+    public long MemoryBytes => Memory.UsedBytes;
 
     /// <summary>
     /// <paramref name="options"/> resolved and validated, once per instance (a hot path that passes the same options
@@ -105,61 +107,6 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
 
     /// <summary>The Redis clock in Unix milliseconds, estimated from the last script that returned it.</summary>
     public long NowMs() => Clock.EstimateNow();
-
-    public void AddMemoryBytes(long delta)
-    {
-        var total = Interlocked.Add(ref _memoryBytes, delta);
-        if (delta > 0 && total > Options.MemorySizeLimitBytes && Interlocked.CompareExchange(ref _compacting, 1, 0) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static runtime => runtime.Compact(), this, preferLocal: false);
-        }
-    }
-
-    /// <summary>Evicts dead entries, then the least recently used, down to 90 % of the size limit.</summary>
-    internal void Compact()
-    {
-        try
-        {
-            var now = NowMs();
-            var target = Options.MemorySizeLimitBytes * 9 / 10;
-            long evicted = 0;
-            var live = new List<(RedisCacheManager Cache, string Key, CacheItem Item)>();
-            foreach (var cache in _tenants.Values)
-            {
-                foreach (var (key, item) in cache.MemoryEntries)
-                {
-                    if (now >= item.HardExpires || now >= item.MemoryExpires && item.HardExpires <= item.Expires)
-                    {
-                        evicted += cache.EvictMemory(key, item) ? 1 : 0;
-                    }
-                    else
-                    {
-                        live.Add((cache, key, item));
-                    }
-                }
-            }
-
-            if (MemoryBytes > target)
-            {
-                live.Sort(static (a, b) => a.Item.LastAccess.CompareTo(b.Item.LastAccess));
-                foreach (var (cache, key, item) in live)
-                {
-                    if (MemoryBytes <= target)
-                    {
-                        break;
-                    }
-
-                    evicted += cache.EvictMemory(key, item) ? 1 : 0;
-                }
-            }
-
-            Metrics.MemoryEvicted(evicted);
-        }
-        finally
-        {
-            Volatile.Write(ref _compacting, 0);
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {

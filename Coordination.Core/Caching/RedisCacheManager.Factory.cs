@@ -106,8 +106,8 @@ internal sealed partial class RedisCacheManager
         if (stored is { } entry && IsUsable(key, entry.Info, now, allowStale: false))
         {
             _runtime.Metrics.RedisHit();
-            var value = Deserialize<T>(entry.Payload, entry.Codec)!;
-            Remember(key, value, entry.Info, settings.MemoryTimeToLive, entry.Payload.Length, epoch);
+            var value = Deserialize<T>(entry.Payload, entry.Codec, out var retainedBytes)!;
+            Remember(key, value, entry.Info, settings.MemoryTimeToLive, retainedBytes, epoch);
             if (ShouldRefreshEarly(entry.Info.Created, entry.Info.Expires, entry.Info.ComputeMilliseconds, settings, now))
             {
                 ComputeAsync(key, factory, settings).LogFailure(_runtime.Logger, CachingLog.RefreshFailed);
@@ -139,8 +139,8 @@ internal sealed partial class RedisCacheManager
                     {
                         // Another node computed it while this one waited.
                         _runtime.Metrics.StampedeSuppressed();
-                        var value = Deserialize<T>(other.Payload, other.Codec)!;
-                        Remember(key, value, other.Info, settings.MemoryTimeToLive, other.Payload.Length, epoch);
+                        var value = Deserialize<T>(other.Payload, other.Codec, out var retainedBytes)!;
+                        Remember(key, value, other.Info, settings.MemoryTimeToLive, retainedBytes, epoch);
                         await handle.DisposeAsync();
                         return new CacheResult<T>(value, CacheSource.Redis);
                     }

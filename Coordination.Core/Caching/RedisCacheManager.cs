@@ -12,7 +12,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
     private readonly string _keyPrefix;
     private readonly string _stampsKey;
     private readonly CacheEntrySettings _defaults;
-    private readonly ConcurrentDictionary<string, CacheItem> _memory = new(StringComparer.Ordinal);
+    private readonly TenantMemory _memory;
     private readonly ConcurrentDictionary<string, long> _tagStamps = new(StringComparer.Ordinal);
     private (string Prefix, long Stamp)[] _prefixStamps = [];
     private readonly Lock _prefixLock = new();
@@ -31,6 +31,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
         _keyPrefix = CoordinationKey.Build(runtime.KeyPrefix, tenant, Capability, string.Empty);
         _stampsKey = CoordinationKey.Build(runtime.KeyPrefix, tenant, "cache-stamps", string.Empty).TrimEnd(':');
         _defaults = CacheEntrySettings.Resolve(null, runtime.Options);
+        _memory = runtime.Memory.AddTenant();
         _locks = singleFlightLocks;
         runtime.EnsureBackplane();
     }
@@ -42,7 +43,10 @@ internal sealed partial class RedisCacheManager : ICacheManager
     /// <summary>Samples reads for hot-key re-warming while the cache warming service runs; null otherwise.</summary>
     internal HotKeyTracker? HotKeys { get; set; }
 
-    internal IEnumerable<KeyValuePair<string, CacheItem>> MemoryEntries => _memory;
+    internal IEnumerable<KeyValuePair<string, CacheItem>> MemoryEntries => _memory.Entries;
+
+    /// <summary>The bytes this tenant's memory entries are charged.</summary>
+    internal long MemoryBytes => _memory.UsedBytes;
 
     internal int MemoryCount => _memory.Count;
 
@@ -78,8 +82,8 @@ internal sealed partial class RedisCacheManager : ICacheManager
         }
 
         _runtime.Metrics.RedisHit();
-        var value = Deserialize<T>(entry.Payload, entry.Codec);
-        Remember(key, value, entry.Info, _defaults.MemoryTimeToLive, entry.Payload.Length, epoch);
+        var value = Deserialize<T>(entry.Payload, entry.Codec, out var retainedBytes);
+        Remember(key, value, entry.Info, _defaults.MemoryTimeToLive, retainedBytes, epoch);
         return new CacheResult<T>(value!, CacheSource.Redis);
     }
 
@@ -201,6 +205,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
             _runtime.Metrics.CompressionSaved(saved);
         }
 
+        var held = CopyForMemory(value, payload, settings.MemoryTimeToLive);
         var ttl = settings.NextTimeToLive();
         BumpEpoch(key);
         long created;
@@ -228,11 +233,11 @@ internal sealed partial class RedisCacheManager : ICacheManager
         catch (CoordinationUnavailableException)
         {
             // The caller learns that Redis has not got the value; this node still serves what it was told to cache.
-            Store(key, value, new StoredEntryInfo(_runtime.NowMs(), _runtime.NowMs() + ttl, _runtime.NowMs() + ttl + settings.FailSafeWindow, settings.Sliding, computeMilliseconds, settings.Tags), settings.MemoryTimeToLive, payload.Length);
+            StoreWritten(key, held, new StoredEntryInfo(_runtime.NowMs(), _runtime.NowMs() + ttl, _runtime.NowMs() + ttl + settings.FailSafeWindow, settings.Sliding, computeMilliseconds, settings.Tags), settings.MemoryTimeToLive);
             throw;
         }
 
-        Store(key, value, new StoredEntryInfo(created, created + ttl, created + ttl + settings.FailSafeWindow, settings.Sliding, computeMilliseconds, settings.Tags), settings.MemoryTimeToLive, payload.Length);
+        StoreWritten(key, held, new StoredEntryInfo(created, created + ttl, created + ttl + settings.FailSafeWindow, settings.Sliding, computeMilliseconds, settings.Tags), settings.MemoryTimeToLive);
     }
 
     internal readonly record struct StoredEntry(StoredEntryInfo Info, ReadOnlyMemory<byte> Payload, CacheCompression Codec);
@@ -371,21 +376,12 @@ internal sealed partial class RedisCacheManager : ICacheManager
         }
     }
 
-    internal bool EvictMemory(string key, CacheItem item)
-    {
-        if (_memory.TryRemove(new KeyValuePair<string, CacheItem>(key, item)))
-        {
-            _runtime.AddMemoryBytes(-item.Size);
-            return true;
-        }
-
-        return false;
-    }
+    internal bool EvictMemory(string key, CacheItem item) => _memory.Evict(key, item);
 
     internal void ClearMemory()
     {
         Interlocked.Increment(ref _epoch);
-        foreach (var (key, item) in _memory)
+        foreach (var (key, item) in _memory.Entries)
         {
             EvictMemory(key, item);
         }
@@ -394,11 +390,11 @@ internal sealed partial class RedisCacheManager : ICacheManager
     }
 
     /// <summary>Fills the memory level from a Redis read, unless an invalidation arrived since the read began.</summary>
-    private void Remember(string key, object? value, in StoredEntryInfo info, long memoryTimeToLive, int payloadLength, long epoch)
+    private void Remember(string key, object? value, in StoredEntryInfo info, long memoryTimeToLive, long retainedBytes, long epoch)
     {
         if (Epoch(key) == epoch)
         {
-            Store(key, value, info, memoryTimeToLive, payloadLength);
+            Store(key, value, info, memoryTimeToLive, retainedBytes);
         }
     }
 
@@ -421,19 +417,88 @@ internal sealed partial class RedisCacheManager : ICacheManager
 
     private void BumpEpoch(string key) => Interlocked.Increment(ref _keyEpochs[(uint)StringComparer.Ordinal.GetHashCode(key) % EpochBuckets]);
 
-    private void Store(string key, object? value, in StoredEntryInfo info, long memoryTimeToLive, int payloadLength)
+    /// <summary>
+    /// Keeps <paramref name="value"/> in the memory level, charged <paramref name="retainedBytes"/> (what the value
+    /// holds) plus the entry's own objects; a value larger than an entry may be is not kept (see <see cref="MemoryLevel"/>).
+    /// </summary>
+    private void Store(string key, object? value, in StoredEntryInfo info, long memoryTimeToLive, long retainedBytes)
     {
-        if (memoryTimeToLive <= 0 || _runtime.Options.MemorySizeLimitBytes == 0)
+        if (memoryTimeToLive <= 0 || _runtime.Memory.LimitBytes == 0)
         {
             return;
         }
 
-        var size = payloadLength + (key.Length * 2) + 96;
-        var item = new CacheItem(value, info, Math.Min(_runtime.NowMs() + memoryTimeToLive, info.Expires), size);
-        var previous = _memory.TryGetValue(key, out var old) ? old.Size : 0;
-        _memory[key] = item;
-        _runtime.AddMemoryBytes(size - previous);
+        var size = retainedBytes + EntryOverheadBytes(key, info.Tags);
+        _memory.Store(key, new CacheItem(value, info, Math.Min(_runtime.NowMs() + memoryTimeToLive, info.Expires), size));
     }
+
+    /// <summary>After a write: keeps the copy <see cref="CopyForMemory"/> made, or drops the key's older entry when there is none.</summary>
+    private void StoreWritten(string key, HeldValue? held, in StoredEntryInfo info, long memoryTimeToLive)
+    {
+        if (held is { } copy)
+        {
+            Store(key, copy.Value, info, memoryTimeToLive, copy.RetainedBytes);
+        }
+        else
+        {
+            _memory.Remove(key);
+        }
+    }
+
+    /// <summary>A value for the memory level and the bytes it holds.</summary>
+    private readonly record struct HeldValue(object? Value, long RetainedBytes);
+
+    /// <summary>
+    /// What the memory level keeps of a written value: the cache's own copy, read back from the payload, so that it
+    /// is charged what it really holds (a caller's object may hold far more than its serialized form, as a 1 MiB
+    /// JSON array held as a <see cref="System.Text.Json.JsonElement"/> takes 7 MiB) and later changes to the caller's
+    /// object do not reach the cache. A <see cref="byte"/> array is kept as given. Null when nothing is to be kept: no
+    /// memory level, a payload already larger than an entry may be, or a type the serializer cannot read back.
+    /// </summary>
+    private HeldValue? CopyForMemory<T>(T value, byte[] payload, long memoryTimeToLive)
+    {
+        if (memoryTimeToLive <= 0 || _runtime.Memory.LimitBytes == 0)
+        {
+            return null;
+        }
+
+        if (value is byte[] raw)
+        {
+            return new HeldValue(raw, ArrayBytes(raw.Length));
+        }
+
+        if (payload.Length > _runtime.Memory.MaxEntryBytes)
+        {
+            _runtime.Metrics.MemoryRejected();
+            return null;
+        }
+
+        try
+        {
+            var copy = Deserialize<T>(payload, CacheCompression.None, out var retainedBytes);
+            return new HeldValue(copy, retainedBytes);
+        }
+        catch (Exception ex) when (ex is CoordinationSerializationException or NotSupportedException or InvalidOperationException)
+        {
+            return null; // Other nodes cannot read it from Redis either; this one does not pretend to have it.
+        }
+    }
+
+    /// <summary>The entry's objects besides the value: the item, the dictionary node, the key and the tags.</summary>
+    private static long EntryOverheadBytes(string key, string[] tags)
+    {
+        var bytes = 160L + StringBytes(key);
+        foreach (var tag in tags)
+        {
+            bytes += 8 + StringBytes(tag);
+        }
+
+        return bytes;
+    }
+
+    private static long StringBytes(string text) => 22 + (2L * text.Length);
+
+    private static long ArrayBytes(int length) => 24 + length;
 
     private byte[] Serialize<T>(T value)
     {
@@ -445,14 +510,25 @@ internal sealed partial class RedisCacheManager : ICacheManager
         return _runtime.Serializer.SerializeBounded(value, _runtime.MaxValueBytes, nameof(value));
     }
 
-    private T? Deserialize<T>(ReadOnlyMemory<byte> payload, CacheCompression codec)
+    private T? Deserialize<T>(ReadOnlyMemory<byte> payload, CacheCompression codec) => Deserialize<T>(payload, codec, out _);
+
+    /// <summary>
+    /// Reads a payload into a <typeparamref name="T"/>. <paramref name="retainedBytes"/> is what the value can hold at
+    /// most: the bytes this thread allocated while the serializer built it (the serializer runs synchronously, so
+    /// nothing else allocates on the thread meanwhile; its scratch space is counted too, which makes it an upper bound).
+    /// </summary>
+    private T? Deserialize<T>(ReadOnlyMemory<byte> payload, CacheCompression codec, out long retainedBytes)
     {
         var bytes = codec == CacheCompression.None ? payload : CacheEntryCodec.Decompress(payload.Span, codec);
         if (typeof(T) == typeof(byte[]))
         {
+            retainedBytes = ArrayBytes(bytes.Length);
             return (T)(object)bytes.ToArray();
         }
 
-        return _runtime.Serializer.Deserialize<T>(bytes.Span);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var value = _runtime.Serializer.Deserialize<T>(bytes.Span);
+        retainedBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        return value;
     }
 }

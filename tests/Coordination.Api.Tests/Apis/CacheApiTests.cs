@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using Coordination.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Coordination.Api.Tests.Apis;
 
@@ -208,6 +210,38 @@ public sealed class CacheApiTests(ApiFixture fixture) : ApiTest(fixture)
         await PutAsync(tenantB, key, """{"value":"b"}""");
         Assert.Equal("a", (await GetAsync(tenantA, key)).GetString());
         Assert.Equal("b", (await GetAsync(tenantB, key)).GetString());
+    }
+
+    [Fact]
+    public async Task SetEntry_LargeJsonArray_MemoryLevelIsChargedWhatTheValueHolds()
+    {
+        // An API of its own, so that no other test's entries move the gauge.
+        await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString);
+        using var client = api.CreateApiClient();
+        var meters = api.Services.GetRequiredService<IMeterFactory>();
+        long charged = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "coordination.cache.memory.size")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => charged = value);
+        listener.Start();
+        // 524,287 zeros: 1 MiB of JSON, held as a JsonElement in about 7 MiB (12 bytes per token besides the text).
+        var zeros = "[" + string.Join(',', Enumerable.Repeat('0', 524_287)) + "]";
+        var key = NewName();
+
+        await PutAsync(client, key, $$"""{"value":{{zeros}}}""");
+        var value = await GetAsync(client, key);
+        listener.RecordObservableInstruments();
+
+        Assert.Equal(524_287, value.GetArrayLength());
+        Assert.InRange(charged, 6L * 1024 * 1024, 12L * 1024 * 1024);
     }
 
     private static Task PutAsync(HttpClient client, string key, string json) => SendExpectingAsync(client, HttpMethod.Put, Cache(key), json);

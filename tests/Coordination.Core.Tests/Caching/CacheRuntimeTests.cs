@@ -143,23 +143,53 @@ public class CacheRuntimeTests
     }
 
     [Fact]
-    public async Task Compact_OverSizeLimit_EvictsLeastRecentlyUsed()
+    public async Task Store_OverSizeLimit_EvictsLeastRecentlyUsedBeforeReturning()
     {
-        var (redis, runtime) = await StartAsync(o => o.MemorySizeLimitBytes = 2000);
+        var (redis, runtime) = await StartAsync(o => (o.MemorySizeLimitBytes, o.MemoryTenantShare) = (20_000, 1));
         await using var _ = redis;
         await using var __ = runtime;
         var cache = runtime.ForTenant("t");
         for (var i = 0; i < 20; i++)
         {
-            await cache.GetOrCreateAsync($"k{i}", _ => ValueTask.FromResult(new string('x', 200)), cancellationToken: Token);
+            // A 2000-character string holds 4 KB as UTF-16: it is charged that, not its 2 KB of JSON.
+            await cache.GetOrCreateAsync($"k{i}", _ => ValueTask.FromResult(new string('x', 2000)), cancellationToken: Token);
+            Assert.InRange(runtime.MemoryBytes, 0, 20_000);
         }
 
-        runtime.Compact();
-        Assert.InRange(runtime.MemoryBytes, 1, 2000);
-        Assert.True(cache.MemoryCount < 20);
+        Assert.InRange(runtime.MemoryBytes, 4000 * cache.MemoryCount, 20_000);
+        Assert.InRange(cache.MemoryCount, 1, 4);
         cache.ClearMemory();
         Assert.Equal(0, cache.MemoryCount);
         Assert.Equal(0, runtime.MemoryBytes);
+    }
+
+    [Fact]
+    public async Task SetAsync_KeepsWhatTheMemoryLevelCanHoldAndMeasure()
+    {
+        var (redis, runtime) = await StartAsync(o => (o.MemorySizeLimitBytes, o.MemoryTenantShare) = (40_000, 1));
+        await using var _ = redis;
+        await using var __ = runtime;
+        var cache = runtime.ForTenant("t");
+        async Task SetAsync<T>(string key, T value, CacheEntryOptions? options = null) =>
+            await Assert.ThrowsAsync<CoordinationUnavailableException>(() => cache.SetAsync(key, value, options, Token).AsTask());
+
+        var bytes = new byte[1000];
+        await SetAsync("bytes", bytes);
+        var list = new List<int> { 1, 2, 3 };
+        await SetAsync("list", list);
+        await SetAsync("too-large", new string('x', 10_001));
+        await SetAsync<IComparable>("unreadable", 5);
+        await SetAsync("not-in-memory", "old");
+        await SetAsync("not-in-memory", "new", new CacheEntryOptions { MemoryTimeToLive = TimeSpan.Zero });
+
+        // A byte array is kept as given; other values as the cache's own copy, which a caller's change does not reach.
+        Assert.Same(bytes, (await cache.GetAsync<byte[]>("bytes", Token)).Value);
+        list.Add(4);
+        Assert.Equal([1, 2, 3], (await cache.GetAsync<List<int>>("list", Token)).Value);
+        Assert.InRange(cache.MemoryBytes, 1000 + 24, 3000);
+        Assert.False(cache.MemoryContains("too-large"));
+        Assert.False(cache.MemoryContains("unreadable"));
+        Assert.False(cache.MemoryContains("not-in-memory"));
     }
 
     [Fact]
@@ -223,6 +253,19 @@ public class CacheRuntimeTests
         using var annotated = BuildHost([new("ConnectionStrings:redis", "127.0.0.1:1"), new("Coordination:Cache:EagerRefreshThreshold", "1.5")]);
         var annotatedEx = await Assert.ThrowsAsync<OptionsValidationException>(() => annotated.StartAsync(Token));
         Assert.Contains("EagerRefreshThreshold", annotatedEx.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-0.5")]
+    [InlineData("1.01")]
+    public async Task Host_MemoryTenantShareOutsideZeroToOne_FailsToStart(string share)
+    {
+        using var host = BuildHost([new("ConnectionStrings:redis", "127.0.0.1:1"), new("Coordination:Cache:MemoryTenantShare", share)]);
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Token));
+
+        Assert.Contains("MemoryTenantShare", ex.Message, StringComparison.Ordinal);
     }
 
     private static IHost BuildHost(KeyValuePair<string, string?>[] settings)

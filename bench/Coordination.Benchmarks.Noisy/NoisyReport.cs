@@ -39,6 +39,12 @@ internal sealed class NoisyReport(NoisySettings settings)
         md.AppendLine("attack, both in the same run against the same servers. Target: B's p99 under attack at most 2x its p99 alone, and");
         md.AppendLine("zero errors for B. Absolute numbers drift with the load of this shared two-core machine: read the ratio of each pair.");
         md.AppendLine();
+        if (settings.Note is { } note)
+        {
+            md.AppendLine(Invariant, $"**{note}**");
+            md.AppendLine();
+        }
+
         md.AppendLine(Invariant, $"- Command: `{Command()}`");
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC; the run took {(_finished - _started).TotalSeconds:0} s");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
@@ -77,6 +83,20 @@ internal sealed class NoisyReport(NoisySettings settings)
             md.AppendLine(Invariant, $"| {r.Attack.Title} | {r.Before.WorkingSetBytes / 1048576.0:N0} → {r.After.WorkingSetBytes / 1048576.0:N0} | {Backlog(r.Before)} → {Backlog(r.After)} | {(r.After.MirrorDroppedWrites is { } dropped ? dropped.ToString("N0", Invariant) : "n/a")} | {r.After.Circuit} | {healthyAgain} | {load} |");
         }
 
+        md.AppendLine();
+        md.AppendLine("## How to read it");
+        md.AppendLine();
+        md.AppendLine("- The control row is a tenant that is merely busy: full-speed reads of one key, nothing hostile. Everything in this");
+        md.AppendLine("  run shares two cores (the API, both tenants' clients, redis-server, PostgreSQL, and whatever else runs on the");
+        md.AppendLine("  machine), so any full-speed tenant costs B some latency; an attack is worse than being busy by how far its ratio");
+        md.AppendLine("  exceeds the control's. Per-tenant caps and quotas can make A's requests cheap (a quick 400 or 429), not free.");
+        md.AppendLine("- B's latency is measured on the client, from the intended send time, so it includes the client's own queueing in");
+        md.AppendLine("  this process. A's client runs in the same process too; its cost is part of what B competes with, as a neighbour's");
+        md.AppendLine("  traffic on a shared host would be, but a separate machine for A would lower both columns.");
+        md.AppendLine("- Errors under \"B errors alone\" come from the previous attack's after-effects when the pause did not absorb them;");
+        md.AppendLine("  the target is judged on the phase under attack (p99 ratio at most 2x, no error, every scheduled operation sent).");
+        md.AppendLine("- A 503 is the API's answer when a Redis call failed (`coordination-unavailable`): timed out, or refused while the");
+        md.AppendLine("  circuit breaker that such timeouts open is open, for every tenant alike.");
         md.AppendLine();
         md.AppendLine("## What tenant A sends");
         md.AppendLine();

@@ -19,6 +19,8 @@ internal sealed record NoisySettings
 
     public bool Postgres { get; init; } = true;
 
+    public string? Note { get; init; }
+
     public string? Output { get; init; }
 
     public bool Write { get; init; } = true;
@@ -39,6 +41,7 @@ internal sealed record NoisySettings
           --lock-waiters <n>    tenant A's waiting lock acquisitions in the lock attack (default 256)
           --attacks <list>      comma-separated attack ids (default all: control,stamps,lock-waiters,memory,mirror,minting,invalidation-log,status-auth)
           --no-postgres         no PostgreSQL fallback (the mirror attack then only writes to Redis)
+          --note <text>         a line for the report, e.g. which code was measured
           --output <path>       report path (default docs/benchmarks-noisy.md in the repository)
           --no-write            print only
         """;
@@ -63,6 +66,7 @@ internal sealed record NoisySettings
                 "--lock-waiters" => settings with { LockWaiters = Positive(Next()) },
                 "--attacks" => settings with { Attacks = KnownAttacks(Next()) },
                 "--no-postgres" => settings with { Postgres = false },
+                "--note" => settings with { Note = Next() },
                 "--output" => settings with { Output = Next() },
                 "--no-write" => settings with { Write = false },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),

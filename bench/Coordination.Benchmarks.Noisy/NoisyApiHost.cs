@@ -47,8 +47,9 @@ internal sealed class NoisyApiHost(string redisConnectionString, string? postgre
             ["Coordination:ApiKeys:2:Tenant"] = "operator",
             ["Coordination:ApiKeys:2:Role"] = "admin",
 
-            // A flood's warnings on the console would cost the process more than the requests themselves.
-            ["Logging:LogLevel:Default"] = "Error",
+            // A flood's warnings and the circuit's errors on the console would cost the process more than the requests
+            // themselves; the report reads the circuit's state from /v1/status instead.
+            ["Logging:LogLevel:Default"] = "Critical",
         };
         if (postgresConnectionString is not null)
         {

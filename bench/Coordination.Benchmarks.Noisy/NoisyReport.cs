@@ -49,7 +49,7 @@ internal sealed class NoisyReport(NoisySettings settings)
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC; the run took {(_finished - _started).TotalSeconds:0} s");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min): start {_loadAtStart}; end {_loadAtEnd}; after each attack in the table below. The benchmark alone keeps both cores busy during an attack (API, both tenants' clients, redis-server and PostgreSQL share them); a 1-minute load well above 2 means other work competed too.");
-        md.AppendLine(Invariant, $"- Server: Coordination.Api {ServerVersion}, hosted in the benchmark's process by `WebApplicationFactory<Program>` on Kestrel on a loopback port (not TestServer: every request crosses a real socket and Kestrel's connection handling, as in production); Production environment, default options except the API keys (A and B are `member`s of tenants `tenant-a` and `tenant-b`), `Coordination:KeyPrefix` and the log level (Error, so a flood's warnings do not fill the console).");
+        md.AppendLine(Invariant, $"- Server: Coordination.Api {ServerVersion}, hosted in the benchmark's process by `WebApplicationFactory<Program>` on Kestrel on a loopback port (not TestServer: every request crosses a real socket and Kestrel's connection handling, as in production); Production environment, default options except the API keys (A and B are `member`s of tenants `tenant-a` and `tenant-b`), `Coordination:KeyPrefix` and the log level (Critical, so a flood's warnings and the circuit's errors do not fill the console; the circuit's state is in the tables).");
         md.AppendLine(Invariant, $"- Redis: redis-server {RedisVersion} on a free loopback port, started by the benchmark, no persistence, no memory limit");
         md.AppendLine(Invariant, $"- PostgreSQL fallback: {(settings.Postgres ? "PostgreSQL 15 started by the benchmark (fsync off), `ConnectionStrings:coordinationdb` set, so every key/value write is queued for the mirror" : "not configured (`--no-postgres`): the mirror attack only writes to Redis")}");
         md.AppendLine(Invariant, $"- Tenant B: {settings.Rate} operations/s, open loop ({VictimTenant.Mix}); latency from the moment the schedule meant to send (a stall counts against every operation it delays: no coordinated omission), 10 s timeout; an error is any other status or an exception.");
@@ -64,6 +64,18 @@ internal sealed class NoisyReport(NoisySettings settings)
         foreach (var (r, _) in _results)
         {
             md.AppendLine(Invariant, $"| {r.Attack.Title} | {Latency(r.Alone)} | {Latency(r.UnderAttack)} | {r.P99Ratio:0.00}x | {r.Alone.ErrorCount:N0} | {Errors(r.UnderAttack)} | {r.AttackerRequestsPerSecond:N0} | {r.AttackerOutcomes.Describe()}{(r.AttackerUnanswered > 0 ? string.Create(Invariant, $"; unanswered at stop: {r.AttackerUnanswered:N0}") : string.Empty)}{(r.AttackFailure is null ? string.Empty : "; attack failed: " + r.AttackFailure)} | {(r.MeetsTarget ? "yes" : "**no**")} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Tenant B's p99 by operation");
+        md.AppendLine();
+        md.AppendLine("Milliseconds, alone → under attack (\"lock\" is an acquisition and its release).");
+        md.AppendLine();
+        md.AppendLine("| Attack | " + string.Join(" | ", VictimTenant.Operations) + " |");
+        md.AppendLine("|---|" + string.Concat(VictimTenant.Operations.Select(_ => "---:|")));
+        foreach (var (r, _) in _results)
+        {
+            md.AppendLine(Invariant, $"| {r.Attack.Title} | {string.Join(" | ", VictimTenant.Operations.Select(o => string.Create(Invariant, $"{r.Alone.Percentile(o, 0.99):0.0} → {r.UnderAttack.Percentile(o, 0.99):0.0}")))} |");
         }
 
         md.AppendLine();
@@ -97,6 +109,8 @@ internal sealed class NoisyReport(NoisySettings settings)
         md.AppendLine("  the target is judged on the phase under attack (p99 ratio at most 2x, no error, every scheduled operation sent).");
         md.AppendLine("- A 503 is the API's answer when a Redis call failed (`coordination-unavailable`): timed out, or refused while the");
         md.AppendLine("  circuit breaker that such timeouts open is open, for every tenant alike.");
+        md.AppendLine("- The mirror columns are the API's totals over all tenants: B's key/value writes wait in the same PostgreSQL mirror");
+        md.AppendLine("  queue as A's, so dropped writes may be B's even when B's HTTP answers were all 204.");
         md.AppendLine();
         md.AppendLine("## What tenant A sends");
         md.AppendLine();
@@ -126,7 +140,7 @@ internal sealed class NoisyReport(NoisySettings settings)
 
     private string Command()
     {
-        var arguments = settings.Arguments.Count == 0 ? string.Empty : " -- " + string.Join(' ', settings.Arguments);
+        var arguments = settings.Arguments.Count == 0 ? string.Empty : " -- " + string.Join(' ', settings.Arguments.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
         return $"dotnet run -c Release --project bench/Coordination.Benchmarks.Noisy{arguments}";
     }
 }

@@ -10,6 +10,7 @@ internal sealed class VictimResult(TimeSpan duration)
 {
     private readonly Lock _gate = new();
     private readonly List<long> _ticks = [];
+    private readonly Dictionary<string, List<long>> _ticksByOperation = new(StringComparer.Ordinal);
     private long[]? _sorted;
 
     public TimeSpan Duration { get; } = duration;
@@ -32,12 +33,33 @@ internal sealed class VictimResult(TimeSpan duration)
 
     public long ErrorCount => Errors.Total;
 
-    public void Add(long ticks)
+    public void Add(string operation, long ticks)
     {
         lock (_gate)
         {
             _ticks.Add(ticks);
             _sorted = null;
+            if (!_ticksByOperation.TryGetValue(operation, out var ofOperation))
+            {
+                _ticksByOperation[operation] = ofOperation = [];
+            }
+
+            ofOperation.Add(ticks);
+        }
+    }
+
+    /// <summary>The latency of one kind of operation at quantile <paramref name="q"/> in milliseconds; NaN when none completed.</summary>
+    public double Percentile(string operation, double q)
+    {
+        lock (_gate)
+        {
+            if (!_ticksByOperation.TryGetValue(operation, out var ofOperation) || ofOperation.Count == 0)
+            {
+                return double.NaN;
+            }
+
+            long[] sorted = [.. ofOperation.Order()];
+            return ToMilliseconds(sorted[(int)Math.Round(q * (sorted.Length - 1))]);
         }
     }
 

@@ -18,6 +18,9 @@ internal sealed class VictimTenant(Uri baseAddress, int rate)
     private const int KeyCount = 256;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The mix's operations, in the order it sends them.</summary>
+    public static IReadOnlyList<string> Operations { get; } = ["kv GET", "kv PUT", "cache GET", "cache PUT", "lock"];
+
     private readonly HttpClient _client = CreateClient(baseAddress);
     private long _sequence;
 
@@ -42,6 +45,7 @@ internal sealed class VictimTenant(Uri baseAddress, int rate)
         var count = (int)(duration.TotalSeconds * rate);
 
         // The schedule runs on its own thread so a busy thread pool delays the requests, not the clock that times them.
+        var scheduled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var scheduler = new Thread(() =>
         {
             for (var i = 0; i < count && !cancellationToken.IsCancellationRequested; i++)
@@ -50,10 +54,12 @@ internal sealed class VictimTenant(Uri baseAddress, int rate)
                 WaitUntil(intended);
                 operations.Add(RunOperationAsync(intended, result, cancellationToken));
             }
+
+            scheduled.SetResult();
         })
-        { IsBackground = true, Name = "tenant B schedule", Priority = ThreadPriority.AboveNormal };
+        { IsBackground = true, Name = "tenant B schedule" };
         scheduler.Start();
-        await Task.Run(scheduler.Join, cancellationToken);
+        await scheduled.Task;
         result.Scheduled = count;
         await Task.WhenAll(operations);
         return result;
@@ -63,8 +69,8 @@ internal sealed class VictimTenant(Uri baseAddress, int rate)
     {
         var sequence = Interlocked.Increment(ref _sequence);
         var key = (int)(sequence % KeyCount);
-        var kind = sequence % 5;
-        var what = kind switch { 0 => "kv GET", 1 => "kv PUT", 2 => "cache GET", 3 => "cache PUT", _ => "lock" };
+        var kind = (int)(sequence % Operations.Count);
+        var what = Operations[kind];
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -87,7 +93,7 @@ internal sealed class VictimTenant(Uri baseAddress, int rate)
             result.Errors.Record($"{what} {ex.GetType().Name}");
         }
 
-        result.Add(Stopwatch.GetTimestamp() - intended);
+        result.Add(what, Stopwatch.GetTimestamp() - intended);
     }
 
     private async Task<string?> LockAndReleaseAsync(int key, CancellationToken cancellationToken)

@@ -10,12 +10,12 @@ namespace Coordination.Benchmarks.Noisy;
 /// </summary>
 internal static class NoisyBenchmark
 {
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
     // The attack starts this long before B's measured phase, so B is measured against an attack in full flow.
-    private static readonly TimeSpan AttackRampUp = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan AttackRampUp = TimeSpan.FromSeconds(1);
 
-    private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(60);
 
     public static async Task<int> Main(string[] args)
     {

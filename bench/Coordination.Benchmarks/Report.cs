@@ -43,6 +43,7 @@ internal sealed class Report(BenchmarkSettings settings, string endpoint, bool o
         md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
         md.AppendLine(Invariant, $"- Tracing: {(settings.DisableTracing ? "disabled (`Aspire:StackExchange:Redis:DisableTracing=true`)" : settings.TraceRedisCommands ? "spans and a span per Redis command (`Coordination:TraceRedisCommands=true`), no exporter" : "as `AddCoordination` sets it up by default (a span per operation, no span per Redis command, no exporter)")}");
         md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and cell, in two halves run in ABBA order (BAAB in every other cell), each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; values of {settings.ValueBytes} bytes over {settings.Keys} keys.");
+        md.AppendLine("- Other benchmarks, each written by its own project with its command: [locks](benchmarks-locks.md) (`bench/Coordination.Benchmarks.Locks`), [cache](benchmarks-cache.md) (`bench/Coordination.Benchmarks.Cache`), [noisy neighbours](benchmarks-noisy.md) (`bench/Coordination.Benchmarks.Noisy`: one tenant attacking the HTTP API while another measures its latency)");
         md.AppendLine();
 
         md.AppendLine("## Throughput and latency: raw StackExchange.Redis vs `IRedisCoordinator`");

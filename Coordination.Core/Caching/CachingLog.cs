@@ -25,4 +25,10 @@ internal static partial class CachingLog
 
     [LoggerMessage(1506, LogLevel.Debug, "Cache key '{Key}' of tenant {Tenant} is computed by this node's factory.", EventName = "CacheFactoryCall")]
     public static partial void FactoryCall(ILogger logger, string key, string tenant);
+
+    [LoggerMessage(1507, LogLevel.Warning, "A tenant reached the bound of {Limit} tag and prefix stamps (Coordination:Cache:MaxStampsPerTenant); its oldest stamps are folded into its floor, which invalidates its older entries early.", EventName = "CacheStampsCapped")]
+    public static partial void StampsCapped(ILogger logger, int limit);
+
+    [LoggerMessage(1508, LogLevel.Debug, "Tenant {Tenant} reached the bound of tag and prefix stamps.", EventName = "CacheStampsCappedTenant")]
+    public static partial void StampsCappedTenant(ILogger logger, string tenant);
 }

@@ -145,6 +145,6 @@ public sealed class CacheOptions
     /// <see cref="ArgumentException"/>. Every read of the entry looks up each of its tags.
     /// </summary>
     /// <value>The default value is 32.</value>
-    [Range(1, 255)]
+    [Range(1, CacheEntryCodec.MaxTags)]
     public int MaxTagsPerEntry { get; set; } = 32;
 }

@@ -142,7 +142,8 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
     public async Task InvalidateAsync_MoreNamesThanTheBound_FoldsTheOldestIntoAFloorOnEveryReplica()
     {
         const int Bound = 20;
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2, [new("Coordination:Cache:MaxStampsPerTenant", "20")]);
+        KeyValuePair<string, string?>[] settings = [new("Coordination:Cache:MaxStampsPerTenant", "20"), new("Coordination:Cache:MaxTagsPerInvalidation", "4")];
+        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2, settings);
         var (first, second) = (hosts.Cache(0), hosts.Cache(1));
         await first.SetAsync("tagged", 1, new CacheEntryOptions { TimeToLive = Hour, Tags = ["old"] }, Token);
         await first.SetAsync("orders/1", 2, new CacheEntryOptions { TimeToLive = Hour }, Token);
@@ -163,7 +164,7 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
         var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
         var stored = await StoredStampCountAsync(admin, hosts.KeyPrefix, "default");
         var floor = (long)await admin.StringGetAsync(FloorKey(hosts.KeyPrefix, "default"));
-        var third = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString)).Factory.ForTenant("default").Cache;
+        var third = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString, settings)).Factory.ForTenant("default").Cache;
         foreach (var cache in new[] { first, second, third })
         {
             Assert.False((await cache.GetAsync<int>("tagged", Token)).HasValue);
@@ -182,7 +183,8 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
     [Fact]
     public async Task ReadAsync_StampHashOfAnEarlierVersion_IsHonouredAndMigrated()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1, [new("Coordination:Cache:MaxStampsPerTenant", "5")]);
+        KeyValuePair<string, string?>[] settings = [new("Coordination:Cache:MaxStampsPerTenant", "5"), new("Coordination:Cache:MaxTagsPerInvalidation", "4")];
+        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1, settings);
         var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
         var writer = hosts.Cache(0);
         await writer.SetAsync("small", 1, new CacheEntryOptions { TimeToLive = Hour, Tags = ["legacy"] }, Token);
@@ -192,7 +194,7 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
         await admin.HashSetAsync(legacyKey, [new("t:legacy", now), new("p:gone/", now)]);
 
         // A replica of the new version that starts after the deploy reads the old stamps.
-        var reader = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString)).Factory.ForTenant("default").Cache;
+        var reader = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString, settings)).Factory.ForTenant("default").Cache;
         Assert.False((await reader.GetAsync<int>("small", Token)).HasValue);
         Assert.Equal(2, (await reader.GetAsync<int>("kept", Token)).Value);
         Assert.False(await admin.KeyExistsAsync(legacyKey));
@@ -202,7 +204,7 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
         await writer.SetAsync("big", 3, new CacheEntryOptions { TimeToLive = Hour }, Token);
         await admin.HashSetAsync(legacyKey, [.. Enumerable.Range(0, 6).Select(i => new HashEntry($"t:t{i}", now))]);
         await writer.InvalidateTagsAsync(["any"], Token);
-        var fresh = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString)).Factory.ForTenant("default").Cache;
+        var fresh = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString, settings)).Factory.ForTenant("default").Cache;
         Assert.False((await fresh.GetAsync<int>("big", Token)).HasValue);
         Assert.False((await fresh.GetAsync<int>("kept", Token)).HasValue);
         Assert.False(await admin.KeyExistsAsync(legacyKey));

@@ -160,4 +160,16 @@ public class InvalidationStampsTests
         Assert.Equal(0, misses);
         Assert.Equal(8, stamps.Count);
     }
+
+    [Fact]
+    public void StampKeys_ShareTheSlotOfTheLegacyHash()
+    {
+        // Cluster hashes a key with no '{' whole, and a key with a tag by the tag alone: the legacy name as the tag
+        // puts all three keys of cache_stamp.lua in one slot.
+        var keys = RedisCacheManager.StampKeys("coord", "acme").Select(k => (string)k!).ToArray();
+
+        Assert.Equal("coord:acme:cache-stamps", keys[2]);
+        Assert.DoesNotContain('{', keys[2]);
+        Assert.Equal(["{coord:acme:cache-stamps}:stamps", "{coord:acme:cache-stamps}:floor"], keys[..2]);
+    }
 }

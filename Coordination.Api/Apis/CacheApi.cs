@@ -29,7 +29,11 @@ namespace Coordination.Api.Apis;
 /// </remarks>
 public static class CacheApi
 {
-    /// <summary>The most tags a request may carry (the library allows more; the API keeps requests small).</summary>
+    /// <summary>
+    /// The most tags a request may carry, whatever the library allows; the library's own caps
+    /// (<c>Coordination:Cache:MaxTagsPerInvalidation</c> and <c>MaxTagsPerEntry</c>, 32 by default) answer 400 too when
+    /// configured lower, through its <see cref="ArgumentException"/>.
+    /// </summary>
     public const int MaxTags = 32;
 
     // Room for the envelope around the value ({"value": ..., "ttlMs": ..., "tags": [...]}: 32 tags of up to 512

@@ -15,7 +15,10 @@ public sealed record CacheEntryOptions
     /// <summary>Gets the largest random extra time added to <see cref="TimeToLive"/>.</summary>
     public TimeSpan? Jitter { get; init; }
 
-    /// <summary>Gets the tags of the entry; <see cref="ICacheManager.InvalidateTagsAsync"/> invalidates all entries of a tag at once.</summary>
+    /// <summary>
+    /// Gets the tags of the entry (at most <see cref="CacheOptions.MaxTagsPerEntry"/>);
+    /// <see cref="ICacheManager.InvalidateTagsAsync"/> invalidates all entries of a tag at once.
+    /// </summary>
     public IReadOnlyList<string>? Tags
     {
         get => _tags;

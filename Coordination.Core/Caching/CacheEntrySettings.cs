@@ -61,9 +61,10 @@ internal sealed class CacheEntrySettings
         string[] tags = [];
         if (entry?.Tags is { Count: > 0 } given)
         {
-            if (given.Count > CacheEntryCodec.MaxTags)
+            if (given.Count > defaults.MaxTagsPerEntry)
             {
-                throw new ArgumentException($"An entry can have at most {CacheEntryCodec.MaxTags} tags.", nameof(entry));
+                // Named after the field callers set (and the API reports), as the tag names' own checks are.
+                throw TagsProblem($"An entry can have at most {defaults.MaxTagsPerEntry} tags (Coordination:Cache:MaxTagsPerEntry); it has {given.Count}.", "tags");
             }
 
             tags = new string[given.Count];
@@ -89,4 +90,6 @@ internal sealed class CacheEntrySettings
             Sliding = entry?.SlidingExpiration is { } sliding ? (long)sliding.TotalMilliseconds : 0,
         };
     }
+
+    private static ArgumentException TagsProblem(string message, string parameterName) => new(message, parameterName);
 }

@@ -28,6 +28,7 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _writeBehindFailures;
     private readonly UpDownCounter<long> _writeBehindPending;
     private readonly Counter<long> _warmedKeys;
+    private readonly Counter<long> _stampsFolded;
 
     public CacheMetrics(Meter meter, Func<long>? memoryBytes = null)
     {
@@ -46,6 +47,7 @@ internal sealed class CacheMetrics
         _writeBehindFlushed = meter.CreateCounter<long>("coordination.cache.writebehind.flushed", "{write}", "Write-behind writes the writer accepted.");
         _writeBehindFailures = meter.CreateCounter<long>("coordination.cache.writebehind.failures", "{batch}", "Write-behind batches the writer failed (each is retried).");
         _writeBehindPending = meter.CreateUpDownCounter<long>("coordination.cache.writebehind.pending", "{write}", "Write-behind writes acknowledged and not yet written.");
+        _stampsFolded = meter.CreateCounter<long>("coordination.cache.stamps.folded", "{stamp}", "Tag and prefix stamps folded into a tenant's floor to keep its stamps within MaxStampsPerTenant, by level (l1: a replica's table, l2: Redis).");
         _warmedKeys = meter.CreateCounter<long>("coordination.cache.warming.keys", "{key}", "Keys written by cache warming, by kind (warmer|hot).");
     }
 
@@ -89,4 +91,6 @@ internal sealed class CacheMetrics
     public void WriteBehindFailed() => _writeBehindFailures.Add(1);
 
     public void Warmed(long count, string kind) => _warmedKeys.Add(count, new KeyValuePair<string, object?>("coordination.cache.warming.kind", kind));
+
+    public void StampsFolded(long count, string level) => _stampsFolded.Add(count, level == "l1" ? L1 : L2);
 }

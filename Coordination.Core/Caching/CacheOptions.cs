@@ -134,4 +134,30 @@ public sealed class CacheOptions
     /// <value>The default value is 5 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan InvalidationLogPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets the most tag and prefix stamps kept per tenant, in Redis and on each replica. Beyond it the oldest
+    /// stamps are folded into the tenant's floor: every entry of the tenant created at or before the floor counts as
+    /// invalidated, so a tenant that invalidates more names than this loses some of its own cached entries early, and
+    /// no other tenant notices. A replica loads at most this many stamps per tenant.
+    /// </summary>
+    /// <value>The default value is 10000.</value>
+    [Range(1, 1_000_000)]
+    public int MaxStampsPerTenant { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets the most tags one <see cref="ICacheManager.InvalidateTagsAsync"/> call may invalidate; more throw
+    /// <see cref="ArgumentException"/>.
+    /// </summary>
+    /// <value>The default value is 32.</value>
+    [Range(1, 1000)]
+    public int MaxTagsPerInvalidation { get; set; } = 32;
+
+    /// <summary>
+    /// Gets or sets the most tags an entry may carry (<see cref="CacheEntryOptions.Tags"/>); more throw
+    /// <see cref="ArgumentException"/>. Every read of the entry looks up each of its tags.
+    /// </summary>
+    /// <value>The default value is 32.</value>
+    [Range(1, CacheEntryCodec.MaxTags)]
+    public int MaxTagsPerEntry { get; set; } = 32;
 }

@@ -13,6 +13,12 @@ internal sealed class CacheOptionsRules : IValidateOptions<CoordinationOptions>
             return ValidateOptionsResult.Fail("Coordination:Cache:FactorySoftTimeout must not be greater than Coordination:Cache:FactoryHardTimeout.");
         }
 
+        // One call would fold its own stamps into the floor: every entry of the tenant invalidated at each call.
+        if (cache.MaxTagsPerInvalidation > cache.MaxStampsPerTenant)
+        {
+            return ValidateOptionsResult.Fail("Coordination:Cache:MaxTagsPerInvalidation must not be greater than Coordination:Cache:MaxStampsPerTenant.");
+        }
+
         return ValidateOptionsResult.Success;
     }
 }

@@ -28,4 +28,10 @@ internal static partial class CachingLog
 
     [LoggerMessage(1507, LogLevel.Debug, "The memory level of tenant {Tenant} was cleared: its invalidation log lost entries this node had not read.", EventName = "CacheTenantMemoryCleared")]
     public static partial void TenantMemoryCleared(ILogger logger, string tenant);
+
+    [LoggerMessage(1508, LogLevel.Warning, "A tenant reached the bound of {Limit} tag and prefix stamps (Coordination:Cache:MaxStampsPerTenant); its oldest stamps are folded into its floor, which invalidates its older entries early.", EventName = "CacheStampsCapped")]
+    public static partial void StampsCapped(ILogger logger, int limit);
+
+    [LoggerMessage(1509, LogLevel.Debug, "Tenant {Tenant} reached the bound of tag and prefix stamps.", EventName = "CacheStampsCappedTenant")]
+    public static partial void StampsCappedTenant(ILogger logger, string tenant);
 }

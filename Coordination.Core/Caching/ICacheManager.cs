@@ -25,7 +25,7 @@ public interface ICacheManager
     ValueTask<CacheResult<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Writes <paramref name="value"/> to both levels and evicts the key from every other node's memory level.</summary>
-    /// <exception cref="ArgumentException">The key, a tag or an option is invalid.</exception>
+    /// <exception cref="ArgumentException">The key, a tag or an option is invalid, or there are more tags than <see cref="CacheOptions.MaxTagsPerEntry"/>.</exception>
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable (the value is kept in this node's memory level).</exception>
     ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default);
 
@@ -54,11 +54,17 @@ public interface ICacheManager
     ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Invalidates every entry that carries one of <paramref name="tags"/>, on every node, in one round trip.</summary>
-    /// <exception cref="ArgumentException">A tag is invalid.</exception>
+    /// <remarks>
+    /// A tenant keeps at most <see cref="CacheOptions.MaxStampsPerTenant"/> tag and prefix stamps; beyond it the oldest
+    /// are folded into a floor that invalidates all of the tenant's entries created before them, so an invalidated
+    /// entry never becomes valid again, and a tenant that invalidates many distinct names loses older entries early.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A tag is invalid, or there are more than <see cref="CacheOptions.MaxTagsPerInvalidation"/>.</exception>
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable.</exception>
     ValueTask InvalidateTagsAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default);
 
     /// <summary>Invalidates every entry whose key starts with <paramref name="prefix"/>, on every node, without scanning Redis.</summary>
+    /// <remarks>Bounded as <see cref="InvalidateTagsAsync"/> is: prefixes count towards <see cref="CacheOptions.MaxStampsPerTenant"/>.</remarks>
     /// <exception cref="ArgumentException">The prefix is invalid.</exception>
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable.</exception>
     ValueTask InvalidateByPrefixAsync(string prefix, CancellationToken cancellationToken = default);

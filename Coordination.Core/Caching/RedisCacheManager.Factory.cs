@@ -238,7 +238,7 @@ internal sealed partial class RedisCacheManager
             return null;
         }
 
-        if (_memory.TryGetValue(key, out var item) && Is(item.Value, out T value) && now < item.HardExpires && !IsInvalidated(key, item.Created, item.Tags))
+        if (_memory.TryGetValue(key, out var item) && Is(item.Value, out T value) && now < item.HardExpires && !IsInvalidated(key, item.Created, item.Tags, now))
         {
             return new CacheResult<T>(value, CacheSource.Memory);
         }

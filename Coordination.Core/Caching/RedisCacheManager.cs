@@ -7,16 +7,10 @@ namespace Coordination;
 internal sealed partial class RedisCacheManager : ICacheManager
 {
     private const string Capability = "cache";
-    private const char StampSeparator = '\u001f';
     private readonly CacheRuntime _runtime;
     private readonly string _keyPrefix;
-    private readonly string _stampsKey;
     private readonly CacheEntrySettings _defaults;
     private readonly TenantMemory _memory;
-    private readonly ConcurrentDictionary<string, long> _tagStamps = new(StringComparer.Ordinal);
-    private (string Prefix, long Stamp)[] _prefixStamps = [];
-    private readonly Lock _prefixLock = new();
-    private volatile bool _stampsLoaded;
 
     // Invalidation counters: a Redis read that an invalidation of its key (bucket) or a tag/prefix invalidation
     // overtook does not fill the memory level, as it may have read the value the invalidation replaced.
@@ -29,7 +23,8 @@ internal sealed partial class RedisCacheManager : ICacheManager
         _runtime = runtime;
         Tenant = tenant;
         _keyPrefix = CoordinationKey.Build(runtime.KeyPrefix, tenant, Capability, string.Empty);
-        _stampsKey = CoordinationKey.Build(runtime.KeyPrefix, tenant, "cache-stamps", string.Empty).TrimEnd(':');
+        _stampKeys = StampKeys(runtime.KeyPrefix, tenant);
+        _stamps = new InvalidationStamps(runtime.Options.MaxStampsPerTenant);
         _defaults = CacheEntrySettings.Resolve(null, runtime.Options);
         _memory = runtime.Memory.AddTenant();
         _locks = singleFlightLocks;
@@ -136,6 +131,12 @@ internal sealed partial class RedisCacheManager : ICacheManager
     {
         ArgumentNullException.ThrowIfNull(tags);
         var list = tags.ToArray();
+        var limit = _runtime.Options.MaxTagsPerInvalidation;
+        if (list.Length > limit)
+        {
+            throw new ArgumentException($"A call can invalidate at most {limit} tags (Coordination:Cache:MaxTagsPerInvalidation); it has {list.Length}.", nameof(tags));
+        }
+
         foreach (var tag in list)
         {
             CoordinationKey.ValidateName(tag, nameof(tags));
@@ -148,36 +149,6 @@ internal sealed partial class RedisCacheManager : ICacheManager
     {
         CoordinationKey.ValidateName(prefix, nameof(prefix));
         return StampAsync([prefix], isPrefix: true, cancellationToken);
-    }
-
-    private async ValueTask StampAsync(string[] names, bool isPrefix, CancellationToken cancellationToken)
-    {
-        var marker = isPrefix ? "p:" : "t:";
-        var arguments = new RedisValue[names.Length + 1];
-        arguments[0] = (long)TimeSpan.FromDays(31).TotalMilliseconds;
-        for (var i = 0; i < names.Length; i++)
-        {
-            arguments[i + 1] = marker + names[i];
-        }
-
-        var stamp = await _runtime.Executor.ExecuteAsync(
-            isPrefix ? "cache.invalidate.prefix" : "cache.invalidate.tags",
-            idempotent: true,
-            static async (db, s) =>
-            {
-                var stamp = (long)await RedisScript.CacheStamp.EvaluateAsync(db, [s.Key], s.Arguments);
-                await s.Runtime.AppendLogAsync(db, s.Kind, s.Tenant, string.Concat(stamp.ToString(System.Globalization.CultureInfo.InvariantCulture), StampSeparator.ToString(), string.Join(StampSeparator, s.Names)));
-                return stamp;
-            },
-            (Key: (RedisKey)_stampsKey, Arguments: arguments, Runtime: _runtime, Kind: isPrefix ? "p" : "t", Tenant, Names: names),
-            cancellationToken);
-        _runtime.Clock.Observe(stamp);
-        foreach (var name in names)
-        {
-            ApplyStamp(name, stamp, isPrefix);
-        }
-
-        _runtime.Metrics.Invalidation(isPrefix ? "prefix" : "tag", "local");
     }
 
     /// <summary>Whether <paramref name="key"/> may have a sliding expiration: false only when memory knows it has none.</summary>
@@ -261,11 +232,11 @@ internal sealed partial class RedisCacheManager : ICacheManager
 
     /// <summary>Whether the entry may be served: not invalidated by a tag or prefix, and fresh (or within fail-safe when allowed).</summary>
     private bool IsUsable(string key, in StoredEntryInfo info, long now, bool allowStale) =>
-        (now < info.Expires || (allowStale && now < info.HardExpires)) && !IsInvalidated(key, info.Created, info.Tags);
+        (now < info.Expires || (allowStale && now < info.HardExpires)) && !IsInvalidated(key, info.Created, info.Tags, now);
 
     private bool IsFresh(string key, CacheItem item, long now)
     {
-        if (now < item.MemoryExpires && !IsInvalidated(key, item.Created, item.Tags))
+        if (now < item.MemoryExpires && !IsInvalidated(key, item.Created, item.Tags, now))
         {
             return true;
         }
@@ -276,93 +247,6 @@ internal sealed partial class RedisCacheManager : ICacheManager
         }
 
         return false;
-    }
-
-    private bool IsInvalidated(string key, long created, string[] tags)
-    {
-        foreach (var tag in tags)
-        {
-            if (_tagStamps.TryGetValue(tag, out var stamp) && stamp >= created)
-            {
-                return true;
-            }
-        }
-
-        foreach (var (prefix, stamp) in Volatile.Read(ref _prefixStamps))
-        {
-            if (stamp >= created && key.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private async ValueTask LoadStampsAsync(CancellationToken cancellationToken)
-    {
-        RedisResult result;
-        try
-        {
-            result = await _runtime.Executor.ExecuteAsync(
-                "cache.stamps",
-                idempotent: true,
-                static (db, k) => RedisScript.CacheStamps.EvaluateByShaAsync(db, [k], []),
-                (RedisKey)_stampsKey,
-                cancellationToken);
-        }
-        catch (CoordinationUnavailableException)
-        {
-            return; // The read that follows reports it; stamps are loaded at the next read.
-        }
-
-        var parts = (RedisResult[])result!;
-        _runtime.Clock.Observe((long)parts[0]);
-        for (var i = 1; i + 1 < parts.Length; i += 2)
-        {
-            var field = (string)parts[i]!;
-            ApplyStamp(field[2..], (long)parts[i + 1], isPrefix: field.StartsWith("p:", StringComparison.Ordinal));
-        }
-
-        _stampsLoaded = true;
-    }
-
-    private void ApplyStamp(string name, long stamp, bool isPrefix)
-    {
-        Interlocked.Increment(ref _epoch);
-        if (!isPrefix)
-        {
-            _tagStamps.AddOrUpdate(name, stamp, (_, old) => Math.Max(old, stamp));
-            return;
-        }
-
-        lock (_prefixLock)
-        {
-            var current = _prefixStamps;
-            var index = Array.FindIndex(current, p => p.Prefix == name);
-            var next = index < 0 ? [.. current, (name, stamp)] : current.ToArray();
-            if (index >= 0)
-            {
-                next[index] = (name, Math.Max(current[index].Stamp, stamp));
-            }
-
-            Volatile.Write(ref _prefixStamps, next);
-        }
-    }
-
-    /// <summary>A backplane message: <c>{stamp}\u001f{name}\u001f{name}...</c>.</summary>
-    internal void OnStampsInvalidated(string argument, bool isPrefix)
-    {
-        var parts = argument.Split(StampSeparator);
-        if (parts.Length < 2 || !long.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var stamp))
-        {
-            return;
-        }
-
-        for (var i = 1; i < parts.Length; i++)
-        {
-            ApplyStamp(parts[i], stamp, isPrefix);
-        }
     }
 
     internal void OnKeyInvalidated(string key) => EvictLocally(key);

@@ -28,7 +28,6 @@ internal sealed class RedisScript
     public static readonly RedisScript CacheSet = Load("cache_set");
     public static readonly RedisScript CacheTouch = Load("cache_touch");
     public static readonly RedisScript CacheStamp = Load("cache_stamp");
-    public static readonly RedisScript CacheStamps = Load("cache_stamps");
     public static readonly RedisScript CacheLogAppend = Load("cache_log_append");
     public static readonly RedisScript CacheLogRead = Load("cache_log_read");
 

@@ -187,6 +187,35 @@ public sealed class CacheApiTests(ApiFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task InvalidateAndSet_MoreTagsThanTheConfiguredCaps_Answer400NamingTags()
+    {
+        // Caps below the API's own 32: the library's ArgumentException is what answers.
+        await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Coordination:Cache:MaxTagsPerInvalidation"] = "4",
+            ["Coordination:Cache:MaxTagsPerEntry"] = "4",
+        });
+        using var client = api.CreateApiClient();
+        var five = string.Join(',', Enumerable.Range(0, 5).Select(i => $"\"t{i}\""));
+        var four = string.Join(',', Enumerable.Range(0, 4).Select(i => $"\"t{i}\""));
+
+        using (var invalidate = await SendAsync(client, HttpMethod.Post, Invalidate, $$"""{"tags":[{{five}}]}"""))
+        {
+            var errors = await AssertValidationProblemAsync(invalidate, "tags");
+            Assert.Contains("MaxTagsPerInvalidation", errors.GetProperty("tags")[0].GetString(), StringComparison.Ordinal);
+        }
+
+        using (var set = await SendAsync(client, HttpMethod.Put, Cache(NewName()), $$"""{"value":1,"tags":[{{five}}]}"""))
+        {
+            var errors = await AssertValidationProblemAsync(set, "tags");
+            Assert.Contains("MaxTagsPerEntry", errors.GetProperty("tags")[0].GetString(), StringComparison.Ordinal);
+        }
+
+        await SendExpectingAsync(client, HttpMethod.Put, Cache(NewName()), $$"""{"value":1,"tags":[{{four}}]}""");
+        await SendExpectingAsync(client, HttpMethod.Post, Invalidate, $$"""{"tags":[{{four}}]}""", HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Invalidate_BodyOverTheLimit_Answers400NamingBody()
     {
         using var client = Client();

@@ -49,4 +49,17 @@ public class CacheEntrySettingsTests
     [MemberData(nameof(Invalid))]
     public void Resolve_InvalidOptions_Throws(CacheEntryOptions options) =>
         Assert.ThrowsAny<ArgumentException>(() => CacheEntrySettings.Resolve(options, new CacheOptions()));
+
+    [Fact]
+    public void Resolve_MoreTagsThanMaxTagsPerEntry_ThrowsNamingTags()
+    {
+        var defaults = new CacheOptions { MaxTagsPerEntry = 3 };
+        string[] tags = ["a", "b", "c", "d"];
+
+        var error = Assert.Throws<ArgumentException>(() => CacheEntrySettings.Resolve(new CacheEntryOptions { Tags = tags }, defaults));
+
+        Assert.Equal("tags", error.ParamName);
+        Assert.Contains("MaxTagsPerEntry", error.Message, StringComparison.Ordinal);
+        Assert.Equal(tags[..3], CacheEntrySettings.Resolve(new CacheEntryOptions { Tags = tags[..3] }, defaults).Tags);
+    }
 }

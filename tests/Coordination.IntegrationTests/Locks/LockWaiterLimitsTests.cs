@@ -20,9 +20,10 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
 
     private static ITestOutputHelper Output => TestContext.Current.TestOutputHelper!;
 
-    // Before the bounds, 1,500 waits of one tenant (half of them by one owner, whose wait map the graph script decoded
-    // and re-encoded as JSON on every re-check of every one of its waits) saturated Redis: the other tenant's
-    // acquire/release took seconds. On its own redis-server, so that load cannot reach the other tests.
+    // Both tenants share one process, as they do in the API. Before the bounds, 1,500 waits of one tenant (half of
+    // them by one owner, whose wait map the graph script decoded and re-encoded as JSON on every re-check of every
+    // one of its waits) saturated Redis: commands timed out and the process's circuit opened, for the other tenant
+    // too. On its own redis-server, so that load cannot reach the other tests.
     [Fact]
     public async Task TryAcquireLeaseAsync_HostileTenantWaitsBeyondTheCap_RefusedAndOtherTenantStaysCorrectAndFast()
     {
@@ -32,14 +33,14 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
         await using var server = await RedisServer.StartAsync(Token);
         await using var hosts = await LockHosts.StartAsync(
             server.ConnectionString,
-            count: 2,
+            count: 1,
             [
                 new("Coordination:Locks:MaxWaitersPerTenant", TenantCap.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new("Coordination:Locks:MaxWaitersPerLock", "60"),
                 new("Coordination:Locks:RecheckInterval", "00:00:00.100"),
             ]);
         var attacker = hosts[0].Factory.ForTenant("a").Locks;
-        var victim = hosts[1].Factory.ForTenant("b").Locks;
+        var victim = hosts[0].Factory.ForTenant("b").Locks;
         for (var i = 0; i < Locks; i++)
         {
             Assert.NotNull(await attacker.TryAcquireLeaseAsync($"held-{i}", new LockOptions { TimeToLive = TimeSpan.FromMinutes(5) }, Token));
@@ -48,71 +49,92 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
         using var stopAttack = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var refused = new ConcurrentQueue<LockWaitersExceededException>();
         var unexpected = new ConcurrentQueue<Exception>();
-        var attack = Enumerable.Range(0, Attackers).Select(i => Task.Run(
+        async Task HostileWaitAsync(int i)
+        {
+            try
+            {
+                await attacker.TryAcquireLeaseAsync(
+                    $"held-{i % Locks}",
+                    new LockOptions { WaitTimeout = LongWait, TimeToLive = TimeSpan.FromMinutes(1), Owner = i % 2 == 0 ? "x" : $"owner-{i}" },
+                    stopAttack.Token);
+            }
+            catch (LockWaitersExceededException ex)
+            {
+                refused.Enqueue(ex);
+            }
+            catch (OperationCanceledException) when (stopAttack.IsCancellationRequested)
+            {
+            }
+#pragma warning disable CA1031 // Collected and asserted below.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                unexpected.Enqueue(ex);
+            }
+        }
+
+        // The hostile client opens ten long waits every 10 ms; the other tenant's calls run alongside from the start.
+        var attack = new List<Task>(Attackers);
+        var opening = Task.Run(
             async () =>
             {
-                try
+                for (var i = 0; i < Attackers; i++)
                 {
-                    await attacker.TryAcquireLeaseAsync(
-                        $"held-{i % Locks}",
-                        new LockOptions { WaitTimeout = LongWait, TimeToLive = TimeSpan.FromMinutes(1), Owner = i % 2 == 0 ? "x" : $"owner-{i}" },
-                        stopAttack.Token);
-                }
-                catch (LockWaitersExceededException ex)
-                {
-                    refused.Enqueue(ex);
-                }
-                catch (OperationCanceledException) when (stopAttack.IsCancellationRequested)
-                {
-                }
-#pragma warning disable CA1031 // Collected and asserted below.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    unexpected.Enqueue(ex);
+                    var index = i;
+                    attack.Add(Task.Run(() => HostileWaitAsync(index), Token));
+                    if (i % 10 == 9)
+                    {
+                        await Task.Delay(10, Token);
+                    }
                 }
             },
-            Token)).ToArray();
+            Token);
         try
         {
-            // Until every refusal came (or, without bounds, the waits have piled up for a while).
+            var latencies = new List<double>();
+            var victimFailures = new List<string>();
+            var measuring = Stopwatch.StartNew();
+            for (var i = 0; i < 200 && measuring.Elapsed < TimeSpan.FromSeconds(30); i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    var lease = await victim.TryAcquireLeaseAsync($"b-{i % 4}", new LockOptions { TimeToLive = TimeSpan.FromSeconds(10) }, Token);
+                    if (lease is null)
+                    {
+                        victimFailures.Add("a free lock was not acquired");
+                        continue;
+                    }
+
+                    await victim.ReleaseAsync(lease.Name, lease.Token, Token);
+                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                catch (CoordinationException ex)
+                {
+                    victimFailures.Add(ex.Message);
+                }
+
+                await Task.Delay(10, Token);
+            }
+
+            await opening;
             var settling = Stopwatch.StartNew();
-            while (refused.Count < Attackers - TenantCap && settling.Elapsed < TimeSpan.FromSeconds(15))
+            while (refused.Count + unexpected.Count < Attackers - TenantCap && settling.Elapsed < TimeSpan.FromSeconds(10))
             {
                 await Task.Delay(100, Token);
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(1), Token);
-
-            // The other tenant: acquire and release its own locks, one after the other, while the waits go on.
-            var latencies = new List<double>();
-            var victimFailures = 0;
-            var measuring = Stopwatch.StartNew();
-            for (var i = 0; i < 200 && measuring.Elapsed < TimeSpan.FromSeconds(20); i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                var lease = await victim.TryAcquireLeaseAsync($"b-{i % 4}", new LockOptions { TimeToLive = TimeSpan.FromSeconds(10) }, Token);
-                if (lease is null)
-                {
-                    victimFailures++;
-                    continue;
-                }
-
-                await victim.ReleaseAsync(lease.Name, lease.Token, Token);
-                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-
             var liveWaiters = await CountLiveWaitersAsync(server, hosts[0].KeyPrefix, "a", Enumerable.Range(0, Locks).Select(i => $"held-{i}"));
             latencies.Sort();
-            var p99 = latencies.Count == 0 ? double.PositiveInfinity : latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1];
+            var p99 = Percentile(latencies, 0.99);
             Output.WriteLine(
                 $"[measure] {Attackers} hostile waits (cap {TenantCap}): {refused.Count} refused, {liveWaiters.Places} places and {liveWaiters.LockWaiters} lock waiters live in Redis; " +
-                $"other tenant: {latencies.Count} acquire+release, p50 {(latencies.Count == 0 ? 0 : latencies[latencies.Count / 2]):F1} ms, p99 {p99:F1} ms");
+                $"other tenant: {latencies.Count} acquire+release, p50 {Percentile(latencies, 0.5):F1} ms, p90 {Percentile(latencies, 0.9):F1} ms, p99 {p99:F1} ms, max {Percentile(latencies, 1):F1} ms");
 
-            Assert.Empty(unexpected);
-            Assert.Equal(0, victimFailures);
+            Assert.True(victimFailures.Count == 0, $"The other tenant failed {victimFailures.Count} times, first: {victimFailures.FirstOrDefault()}");
+            Assert.True(unexpected.IsEmpty, $"{unexpected.Count} hostile waits failed otherwise, first: {unexpected.FirstOrDefault()?.Message}");
             Assert.Equal(200, latencies.Count);
-            Assert.True(p99 < 250, $"The other tenant's acquire+release p99 was {p99:F1} ms.");
+            Assert.True(p99 < 500, $"The other tenant's acquire+release p99 was {p99:F1} ms.");
             Assert.Equal(Attackers - TenantCap, refused.Count);
             Assert.All(refused, r => Assert.Equal(LockWaiterLimit.Tenant, r.Limit));
             Assert.All(refused, r => Assert.Equal(TenantCap, r.MaxWaiters));
@@ -122,6 +144,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
         finally
         {
             await stopAttack.CancelAsync();
+            await opening.ContinueWith(_ => { }, TaskScheduler.Default);
             await Task.WhenAll(attack).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         }
     }
@@ -241,6 +264,9 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
             await Task.WhenAll(waits.Select(w => w.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         }
     }
+
+    private static double Percentile(List<double> sorted, double share) =>
+        sorted.Count == 0 ? double.PositiveInfinity : sorted[(int)Math.Ceiling(sorted.Count * share) - 1];
 
     private static async Task<long> WaitsOfAsync(IDatabase admin, string graph, string owner) =>
         await admin.SortedSetLengthByValueAsync(graph + ":o", owner + "\u0001", owner + "\u0002", Exclude.Stop);

@@ -265,6 +265,57 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
         }
     }
 
+    // Waiters are woken by release messages; their own re-checks are a safety net. Before, each one ran the acquire
+    // and the graph script every RecheckInterval (500 ms): about 4,000 scripts a second for 1,000 idle waiters. Now a
+    // waiter that sleeps through doubles its sleep up to two intervals: about half of that.
+    [Fact]
+    public async Task TryAcquireLeaseAsync_ThousandIdleWaiters_CostRedisAtMostTwoScriptsPerWaiterPerSecond()
+    {
+        const int Waiters = 1000;
+        await using var server = await RedisServer.StartAsync(Token);
+        await using var hosts = await LockHosts.StartAsync(server.ConnectionString, count: 1);
+        var locks = hosts.Locks(0);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.NotNull(await locks.TryAcquireLeaseAsync($"idle-{i}", new LockOptions { TimeToLive = TimeSpan.FromMinutes(5) }, Token));
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var waits = Enumerable.Range(0, Waiters)
+            .Select(i => Task.Run(() => locks.TryAcquireLeaseAsync($"idle-{i % 10}", new LockOptions { WaitTimeout = LongWait, Owner = $"o{i}" }, stop.Token).AsTask(), Token))
+            .ToArray();
+        var admin = await server.GetAdminAsync();
+        var redisServer = admin.GetServer(admin.GetEndPoints()[0]);
+        try
+        {
+            await ProcessUtil.WaitUntilAsync(
+                async () => (await CountLiveWaitersAsync(server, hosts[0].KeyPrefix, "default", Enumerable.Range(0, 10).Select(i => $"idle-{i}"))).LockWaiters == Waiters,
+                TimeSpan.FromSeconds(30),
+                "a thousand waiters",
+                Token);
+            await Task.Delay(TimeSpan.FromSeconds(3), Token);
+            await redisServer.ConfigResetStatisticsAsync();
+            var window = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(5), Token);
+            var stats = (await redisServer.InfoAsync("commandstats")).SelectMany(g => g).ToArray();
+            var elapsed = window.Elapsed.TotalSeconds;
+
+            var scripts = stats.Where(s => s.Key is "cmdstat_evalsha" or "cmdstat_eval").Sum(s => CallsOf(s.Value));
+            var commands = stats.Where(s => s.Key.StartsWith("cmdstat_", StringComparison.Ordinal)).Sum(s => CallsOf(s.Value));
+            Output.WriteLine($"[measure] {Waiters} idle waiters: {scripts / elapsed:F0} scripts/s, {commands / elapsed:F0} commands/s; {string.Join("; ", stats.Where(s => s.Key is "cmdstat_evalsha").Select(s => s.Value))}");
+            Assert.True(scripts / elapsed < 2.4 * Waiters, $"{scripts / elapsed:F0} scripts a second for {Waiters} idle waiters.");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(waits.Select(w => w.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        }
+    }
+
+    // "calls=123,usec=456,..." of INFO commandstats.
+    private static long CallsOf(string stat) =>
+        long.Parse(stat.Split(',')[0].Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+
     private static double Percentile(List<double> sorted, double share) =>
         sorted.Count == 0 ? double.PositiveInfinity : sorted[(int)Math.Ceiling(sorted.Count * share) - 1];
 

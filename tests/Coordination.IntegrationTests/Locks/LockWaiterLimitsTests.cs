@@ -37,7 +37,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
             [
                 new("Coordination:Locks:MaxWaitersPerTenant", TenantCap.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new("Coordination:Locks:MaxWaitersPerLock", "60"),
-                new("Coordination:Locks:RecheckInterval", "00:00:00.100"),
+                new("Coordination:Locks:RecheckInterval", "00:00:00.200"),
             ]);
         var attacker = hosts[0].Factory.ForTenant("a").Locks;
         var victim = hosts[0].Factory.ForTenant("b").Locks;
@@ -73,7 +73,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
             }
         }
 
-        // The hostile client opens ten long waits every 10 ms; the other tenant's calls run alongside from the start.
+        // The hostile client opens five long waits every 10 ms; the other tenant's calls run alongside from the start.
         var attack = new List<Task>(Attackers);
         var opening = Task.Run(
             async () =>
@@ -82,7 +82,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
                 {
                     var index = i;
                     attack.Add(Task.Run(() => HostileWaitAsync(index), Token));
-                    if (i % 10 == 9)
+                    if (i % 5 == 4)
                     {
                         await Task.Delay(10, Token);
                     }
@@ -114,7 +114,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
                     victimFailures.Add(ex.Message);
                 }
 
-                await Task.Delay(10, Token);
+                await Task.Delay(20, Token);
             }
 
             await opening;

@@ -19,8 +19,11 @@ namespace Coordination.Api.Apis;
 /// more segments answers 400 naming <c>name</c>, never a 404 that would read as "free".
 /// </para>
 /// <para>
-/// <c>waitMs</c> accepts the contract's full range (0 .. 30 days). The request stays open while it waits; the wait
-/// is bound to the connection, so a client (or proxy) that gives up stops it and nothing is acquired for it.
+/// <c>waitMs</c> accepts the contract's full range (0 .. 30 days); the wait itself ends at
+/// <c>Coordination:Locks:MaxWaitTimeout</c> (1 day by default) like any wait that runs out (409 <c>lock-not-acquired</c>).
+/// The request stays open while it waits; the wait is bound to the connection, so a client (or proxy) that gives up
+/// stops it and nothing is acquired for it. A request that would wait beyond the tenant's or the lock's bound on
+/// waiters is refused at once: 429 <c>too-many-waiters</c> or 409 <c>lock-queue-full</c>, with <c>Retry-After</c>.
 /// </para>
 /// </remarks>
 public static class LocksApi
@@ -41,9 +44,10 @@ public static class LocksApi
 
         api.MapPost("/{name}", AcquireLock)
             .WithName("AcquireLock")
-            .WithSummary("Takes the exclusive lock for ttlMs, waiting up to waitMs; 409 lock-not-acquired (with retryAfterMs) or deadlock-detected when it cannot.")
+            .WithSummary("Takes the exclusive lock for ttlMs, waiting up to waitMs; 409 lock-not-acquired (with retryAfterMs), deadlock-detected or lock-queue-full, or 429 too-many-waiters, when it cannot.")
             .WithRequestBodyLimit(MaxBodyBytes)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         api.MapPost("/{name}/extend", ExtendLock)
             .WithName("ExtendLock")
@@ -69,7 +73,8 @@ public static class LocksApi
     }
 
     /// <summary>
-    /// POST: 200 with the token and fencing token; 409 <c>lock-not-acquired</c> or <c>deadlock-detected</c>; 400 naming
+    /// POST: 200 with the token and fencing token; 409 <c>lock-not-acquired</c>, <c>deadlock-detected</c> or
+    /// <c>lock-queue-full</c>; 429 <c>too-many-waiters</c>; 400 naming
     /// <c>name</c>, <c>ttlMs</c>, <c>waitMs</c>, <c>owner</c>, <c>token</c> or <c>body</c>. A hold of the named owner is
     /// re-entered only with its token.
     /// </summary>

@@ -14,7 +14,8 @@ namespace Coordination.Api.Problems;
 /// with <c>Retry-After</c>, and the lock exceptions to 409 (<see cref="LockProblems"/>): <see cref="LockNotHeldException"/>
 /// <c>lock-not-held</c>, <see cref="DeadlockDetectedException"/> <c>deadlock-detected</c>,
 /// <see cref="LockTimeoutException"/> <c>lock-not-acquired</c>, <see cref="LockHierarchyViolationException"/>
-/// <c>hierarchy-violation</c>. Anything else is left to the default 500 answer.
+/// <c>hierarchy-violation</c>, <see cref="LockWaitersExceededException"/> 429 <c>too-many-waiters</c> (the tenant's bound) or
+/// 409 <c>lock-queue-full</c> (the lock's). Anything else is left to the default 500 answer.
 /// </summary>
 internal sealed partial class CoordinationExceptionHandler(
     IProblemDetailsService problemDetails,
@@ -64,6 +65,10 @@ internal sealed partial class CoordinationExceptionHandler(
 
             case DeadlockDetectedException deadlock:
                 problem = LockProblems.Deadlock(deadlock);
+                break;
+
+            case LockWaitersExceededException exceeded:
+                problem = LockProblems.WaitersExceeded(httpContext.Response, exceeded);
                 break;
 
             case LockHierarchyViolationException violation:

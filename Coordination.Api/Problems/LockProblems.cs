@@ -60,6 +60,26 @@ internal static class LockProblems
     };
 
     /// <summary>
+    /// 429 <c>too-many-waiters</c> (the tenant's bound) or 409 <c>lock-queue-full</c> (the lock's), with <c>maxWaiters</c>
+    /// and <c>Retry-After</c> (one second: waiters leave as locks are released, which the refusal cannot foresee).
+    /// </summary>
+    public static ProblemDetails WaitersExceeded(HttpResponse response, LockWaitersExceededException exception)
+    {
+        response.Headers.RetryAfter = "1";
+        var byTenant = exception.Limit == LockWaiterLimit.Tenant;
+        return new ProblemDetails
+        {
+            Type = byTenant ? ProblemTypes.TooManyWaiters : ProblemTypes.LockQueueFull,
+            Title = byTenant ? "Too many waiters" : "Lock queue full",
+            Status = byTenant ? StatusCodes.Status429TooManyRequests : StatusCodes.Status409Conflict,
+            Detail = byTenant
+                ? "The tenant already has as many requests waiting for its locks as it may. The request was not queued; retry later or wait less (waitMs)."
+                : "The lock already has as many requests waiting for it as it may. The request was not queued; retry later.",
+            Extensions = { ["maxWaiters"] = exception.MaxWaiters },
+        };
+    }
+
+    /// <summary>
     /// The <c>retryAfterMs</c> hint after a refused acquisition: the time to live left on the lock's hold (at least
     /// 1 ms), or 0 when the lock has become free meanwhile.
     /// </summary>

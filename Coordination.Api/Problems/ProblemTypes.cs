@@ -39,6 +39,18 @@ public static class ProblemTypes
     /// <summary>409: waiting for the lock would close a cycle of owners waiting for each other; <c>cycle</c> names it.</summary>
     public const string DeadlockDetected = Base + "deadlock-detected";
 
+    /// <summary>
+    /// 429: the tenant already has as many callers waiting for its locks as it may
+    /// (<c>Coordination:Locks:MaxWaitersPerTenant</c>); the request was not queued. Retry after <c>Retry-After</c>.
+    /// </summary>
+    public const string TooManyWaiters = Base + "too-many-waiters";
+
+    /// <summary>
+    /// 409: the lock already has as many waiters as it may (<c>Coordination:Locks:MaxWaitersPerLock</c>); the request
+    /// was not queued. Retry after <c>Retry-After</c>.
+    /// </summary>
+    public const string LockQueueFull = Base + "lock-queue-full";
+
     /// <summary>409: the lock's level is not above every level its owner holds.</summary>
     public const string HierarchyViolation = Base + "hierarchy-violation";
 }

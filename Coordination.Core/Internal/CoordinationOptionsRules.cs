@@ -28,6 +28,11 @@ internal sealed class CoordinationOptionsRules(string connectionName, Func<strin
             failures.Add("Coordination:Health:ProbeTimeout must be above Coordination:Health:DegradedLatency.");
         }
 
+        if (options.Locks.DefaultWaitTimeout > options.Locks.MaxWaitTimeout)
+        {
+            failures.Add($"Coordination:Locks:DefaultWaitTimeout ({options.Locks.DefaultWaitTimeout}) must not be above Coordination:Locks:MaxWaitTimeout ({options.Locks.MaxWaitTimeout}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -33,6 +33,11 @@ internal static class ExceptionFactory
     public static DeadlockDetectedException Deadlock(IReadOnlyList<LockWait> cycle) =>
         new($"Waiting for the lock would close a cycle of {cycle.Count} owners waiting for each other (a deadlock); see Cycle.", cycle);
 
+    public static LockWaitersExceededException WaitersExceeded(string name, LockWaiterLimit limit, int maxWaiters) =>
+        new(limit == LockWaiterLimit.Tenant
+            ? $"The tenant already has {maxWaiters} callers waiting for locks (MaxWaitersPerTenant); the call was not queued."
+            : $"The lock already has {maxWaiters} callers waiting for it (MaxWaitersPerLock); the call was not queued.", name, limit, maxWaiters);
+
     public static LockHierarchyViolationException HierarchyViolation(string name, int level, string heldName, int heldLevel) =>
         new($"A lock of level {level} cannot be taken while its owner holds a lock of level {heldLevel}: levels must rise.", name, level, heldName, heldLevel);
 

@@ -68,6 +68,7 @@ internal sealed record AcquireOutcome(
             0 => new AcquireOutcome(
                 AcquireStatus.Refused, string.Empty, 0, 0, 0, (long)parts[1], (long)parts[2], [.. parts.Skip(3).Select(p => (string)p!)]),
             2 => new AcquireOutcome(AcquireStatus.UpgradeRefused, string.Empty, 0, 0, 0, -1, 0, []),
+            4 => new AcquireOutcome(AcquireStatus.WaitersExceeded, string.Empty, 0, 0, 0, -1, 0, []),
             _ => new AcquireOutcome(AcquireStatus.ReentryGone, string.Empty, 0, 0, 0, -1, 0, []),
         };
     }
@@ -79,4 +80,7 @@ internal enum AcquireStatus
     Refused,
     UpgradeRefused,
     ReentryGone,
+
+    /// <summary>The caller would wait, but the lock already has its most waiters.</summary>
+    WaitersExceeded,
 }

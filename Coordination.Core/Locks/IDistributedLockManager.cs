@@ -11,7 +11,9 @@ namespace Coordination;
 /// Contention is not exceptional: the <c>TryAcquire*</c> methods return <see langword="null"/> when the lock is not
 /// acquired within <see cref="LockOptions.WaitTimeout"/>; the <c>Acquire*</c> methods throw
 /// <see cref="LockTimeoutException"/>. Locks fail closed: while Redis is unavailable every call throws
-/// <see cref="CoordinationUnavailableException"/>, never falling back to a local or PostgreSQL lock.
+/// <see cref="CoordinationUnavailableException"/>, never falling back to a local or PostgreSQL lock. Waiting is
+/// bounded: a call that would wait while the tenant or the lock already has its most waiters throws
+/// <see cref="LockWaitersExceededException"/> (both kinds of methods).
 /// </para>
 /// <para>
 /// The owner of a lock is <see cref="LockOptions.Owner"/> when given; otherwise it is the calling async flow: a

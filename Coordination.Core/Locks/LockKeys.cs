@@ -43,8 +43,16 @@ internal sealed class LockKeys
     /// <summary>KEYS of lock_fast_release.lua: the holds.</summary>
     public RedisKey[] FastRelease => _fastRelease ??= [Base];
 
-    /// <summary>The wait-for graph of a tenant's lock namespace: <c>{prefix}:{tenant}:{capability}:{prefix:tenant}</c>.</summary>
-    public static RedisKey Graph(string prefix, string tenant, string capability) => string.Concat(prefix, ":", tenant, ":", capability, ":{", prefix, ":", tenant, "}");
+    /// <summary>
+    /// The keys of lock_graph_wait.lua and lock_graph_leave.lua for a tenant's lock namespace: the wait-for graph
+    /// <c>{prefix}:{tenant}:{capability}:{prefix:tenant}</c>, the tenant's waiter places (<c>…:w</c>) and the waits by
+    /// owner (<c>…:o</c>), under one tenant-level hash tag.
+    /// </summary>
+    public static RedisKey[] Graph(string prefix, string tenant, string capability)
+    {
+        var graph = string.Concat(prefix, ":", tenant, ":", capability, ":{", prefix, ":", tenant, "}");
+        return [graph, graph + ":w", graph + ":o"];
+    }
 
     /// <summary>The channel releases are published on (one per key prefix, shared by the tenants).</summary>
     public static string Channel(string prefix) => prefix + ":lock-released";

@@ -18,6 +18,32 @@ public sealed class LockManagerOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan DefaultWaitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest any one acquisition waits. A longer <see cref="LockOptions.WaitTimeout"/> (also
+    /// <see cref="Timeout.InfiniteTimeSpan"/>) is cut to this: the wait then runs out like any other (<see langword="null"/>
+    /// or <see cref="LockTimeoutException"/>). <see cref="DefaultWaitTimeout"/> may not be above it.
+    /// </summary>
+    /// <value>The default value is 1 day.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan MaxWaitTimeout { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// The most callers of one tenant that may wait for its locks at the same time (all locks and semaphores of the
+    /// tenant, all processes). A caller that would wait beyond it gets <see cref="LockWaitersExceededException"/>
+    /// (<see cref="LockWaiterLimit.Tenant"/>). Waiters that crashed stop counting when their lease ends.
+    /// </summary>
+    /// <value>The default value is 1000.</value>
+    [Range(1, 1_000_000)]
+    public int MaxWaitersPerTenant { get; set; } = 1000;
+
+    /// <summary>
+    /// The most callers that may wait for one lock (or semaphore) at the same time, across processes. A caller that
+    /// would wait beyond it gets <see cref="LockWaitersExceededException"/> (<see cref="LockWaiterLimit.Lock"/>).
+    /// </summary>
+    /// <value>The default value is 100.</value>
+    [Range(1, 100_000)]
+    public int MaxWaitersPerLock { get; set; } = 100;
+
     /// <summary>What taking a lock whose level is not above every level its owner holds does.</summary>
     /// <value>The default value is <see cref="HierarchyViolationBehavior.Throw"/>.</value>
     public HierarchyViolationBehavior HierarchyViolation { get; set; } = HierarchyViolationBehavior.Throw;
@@ -32,8 +58,10 @@ public sealed class LockManagerOptions
     public double ClockDriftFactor { get; set; } = 0.01;
 
     /// <summary>
-    /// The longest a waiter sleeps between two attempts without a release message (pub/sub is at most once: a
-    /// message lost in a reconnect costs at most this much). Waiter records in Redis live for three of these.
+    /// How long a waiter sleeps between two attempts without a release message (pub/sub is at most once: a message
+    /// lost in a reconnect costs at most twice this much). A waiter that sleeps it through without a message doubles
+    /// its next sleep, up to twice this, so idle waiters cost Redis half as much; a release message wakes a waiter at
+    /// once whatever its sleep. Waiter records in Redis live for four of these plus one attempt timeout.
     /// </summary>
     /// <value>The default value is 500 milliseconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]

@@ -13,8 +13,11 @@ public sealed class LockOptions
 
     /// <summary>
     /// How long to wait for the lock: <see cref="TimeSpan.Zero"/> tries once, <see cref="Timeout.InfiniteTimeSpan"/>
-    /// waits until the cancellation token fires. Waiters wake when the holder releases (pub/sub), re-check at
-    /// <see cref="LockManagerOptions.RecheckInterval"/> at the latest, and when the blocking hold expires.
+    /// waits until the cancellation token fires; no wait is longer than <see cref="LockManagerOptions.MaxWaitTimeout"/>.
+    /// Waiters wake when the holder releases (pub/sub), when the blocking hold expires, and re-check on their own after
+    /// <see cref="LockManagerOptions.RecheckInterval"/> (up to twice that while nothing happens). A call that would
+    /// wait beyond <see cref="LockManagerOptions.MaxWaitersPerTenant"/> or <see cref="LockManagerOptions.MaxWaitersPerLock"/>
+    /// throws <see cref="LockWaitersExceededException"/>.
     /// </summary>
     /// <value>
     /// The default value is <see langword="null"/>: <see cref="LockManagerOptions.DefaultWaitTimeout"/> for the

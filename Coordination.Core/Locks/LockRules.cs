@@ -25,6 +25,12 @@ internal static class LockRules
             throw new ArgumentOutOfRangeException(nameof(options), wait, "The wait timeout must be zero or more, or Timeout.InfiniteTimeSpan.");
         }
 
+        if (wait == Timeout.InfiniteTimeSpan || wait > defaults.MaxWaitTimeout)
+        {
+            // A waiter holds a place of its tenant's waiters for as long as it waits: no wait is endless.
+            wait = defaults.MaxWaitTimeout;
+        }
+
         if (options.Owner is not null)
         {
             CoordinationKey.ValidateName(options.Owner, nameof(options));
@@ -94,11 +100,32 @@ internal static class LockRules
     public static TimeSpan RenewRetryDelay(TimeSpan ttl) =>
         TimeSpan.FromTicks(Math.Clamp(ttl.Ticks / 10, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
 
+    /// <summary>An idle waiter's sleep doubles up to this many re-check intervals (see <see cref="NextRecheck"/>).</summary>
+    public const int MaxRecheckBackOff = 2;
+
     /// <summary>
-    /// How long a waiter record lives in Redis without a refresh: three re-check intervals plus one attempt timeout,
-    /// so a waiter that is merely slow is not dropped while a crashed one is forgotten soon.
+    /// How long a waiter record lives in Redis without a refresh: the longest idle sleep (<see cref="MaxRecheckBackOff"/>
+    /// re-check intervals) plus two more and one attempt timeout, so a waiter that is merely slow is not dropped
+    /// while a crashed one is forgotten soon.
     /// </summary>
-    public static TimeSpan WaiterLease(TimeSpan recheckInterval, TimeSpan attemptTimeout) => recheckInterval * 3 + attemptTimeout;
+    public static TimeSpan WaiterLease(TimeSpan recheckInterval, TimeSpan attemptTimeout) => recheckInterval * (MaxRecheckBackOff + 2) + attemptTimeout;
+
+    /// <summary>
+    /// The re-check interval of a waiter's next sleep: back to <paramref name="recheckInterval"/> after a release
+    /// message woke it (the lock is busy again, someone else won), doubled up to <see cref="MaxRecheckBackOff"/>
+    /// intervals after a sleep no message ended (nothing happens to the lock: idle waiters cost Redis less).
+    /// </summary>
+    public static TimeSpan NextRecheck(TimeSpan current, TimeSpan recheckInterval, bool woken)
+    {
+        if (woken)
+        {
+            return recheckInterval;
+        }
+
+        var doubled = current * 2;
+        var longest = recheckInterval * MaxRecheckBackOff;
+        return doubled < longest ? doubled : longest;
+    }
 
     /// <summary><c>WAIT</c> is bounded by the client's attempt timeout like any command: at most half of it, at least 1 ms.</summary>
     public static TimeSpan ReplicaWait(TimeSpan configured, TimeSpan attemptTimeout)

@@ -336,9 +336,12 @@ internal sealed partial class RedisLockManager
     }
 
     /// <summary>
-    /// Tries, and waits when asked: each refused attempt records the caller as a waiter (and in the wait-for graph),
-    /// then sleeps until a release message, the blocking holds' expiry or the re-check interval, whichever is first.
-    /// Returns <see langword="null"/> when the wait runs out.
+    /// Tries, and waits when asked: each refused attempt records the caller as a waiter of the lock (at most
+    /// <see cref="LockManagerOptions.MaxWaitersPerLock"/>) and of the tenant (at most
+    /// <see cref="LockManagerOptions.MaxWaitersPerTenant"/>, with its edge in the wait-for graph), then sleeps until a
+    /// release message, the blocking holds' expiry or the re-check interval, whichever is first; the interval doubles
+    /// (up to <see cref="LockRules.MaxRecheckBackOff"/> times) while no message comes. Returns <see langword="null"/>
+    /// when the wait runs out.
     /// </summary>
     private async ValueTask<AcquireOutcome?> AcquireGeneralAsync(LockRequest request, CancellationToken cancellationToken)
     {
@@ -348,6 +351,7 @@ internal sealed partial class RedisLockManager
         var wait = request.Settings.WaitTimeout;
         var started = time.GetTimestamp();
         var leaseMilliseconds = request.Settings.Waits ? (long)_runtime.WaiterLease.TotalMilliseconds : 0;
+        var recheck = _options.RecheckInterval;
         LockWaiter? waiter = null;
         var graph = new GraphState();
         AcquireOutcome? acquired = null;
@@ -378,6 +382,8 @@ internal sealed partial class RedisLockManager
                         request.Reentry = Reentry.None;
                         request.Token = LockRuntime.NewToken();
                         continue;
+                    case AcquireStatus.WaitersExceeded:
+                        throw ExceptionFactory.WaitersExceeded(request.Name, LockWaiterLimit.Lock, _options.MaxWaitersPerLock);
                 }
 
                 if (waiter is null)
@@ -387,19 +393,17 @@ internal sealed partial class RedisLockManager
 
                 queued = true;
                 waiter.ArrivalNumber = outcome.ArrivalNumber;
-                if (_options.DeadlockDetection && request.Kind != LockKind.Semaphore)
-                {
-                    await RecordWaitAsync(request, outcome, graph, cancellationToken);
-                }
+                await RecordWaitAsync(request, outcome, graph, cancellationToken);
 
-                var remaining = wait == Timeout.InfiniteTimeSpan ? _options.RecheckInterval : wait - time.GetElapsedTime(started);
+                var remaining = wait == Timeout.InfiniteTimeSpan ? recheck : wait - time.GetElapsedTime(started);
                 if (remaining <= TimeSpan.Zero)
                 {
                     return null;
                 }
 
                 await _runtime.Waiters.EnsureSubscribedAsync(cancellationToken);
-                await waiter.WaitAsync(LockRules.NextSleep(remaining, _options.RecheckInterval, outcome.RetryAfterMilliseconds), time, cancellationToken);
+                var woken = await waiter.WaitAsync(LockRules.NextSleep(remaining, recheck, outcome.RetryAfterMilliseconds), time, cancellationToken);
+                recheck = LockRules.NextRecheck(recheck, _options.RecheckInterval, woken);
             }
         }
         finally
@@ -438,6 +442,7 @@ internal sealed partial class RedisLockManager
                 leaseMilliseconds,
                 request.Settings.Fair ? "1" : "0",
                 request.Settings.ReentryToken ?? string.Empty,
+                _options.MaxWaitersPerLock,
             ];
         var attempt = new AcquireAttempt(this, request.Keys, request.Token, arguments, fast, clockReading, sent, request.Settings.ReplicasToAcknowledge);
         AcquireOutcome outcome;

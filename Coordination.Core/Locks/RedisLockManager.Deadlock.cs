@@ -4,31 +4,31 @@ namespace Coordination;
 
 // Deadlock detection. The wait-for graph has two kinds of edges: "owner waits for lock" (written by the waiter)
 // and "lock is held by owner" (written by the waiters of that lock from what their refused attempt saw, and by a
-// waiter that got the lock). The graph of a tenant is one hash under a tenant-level hash tag, so recording a wait
-// and searching for the cycle it would close is one atomic script: of two owners closing a cycle at the same moment,
+// waiter that got the lock). The graph of a tenant is under a tenant-level hash tag (with the tenant's waiter places,
+// which bound its waiters), so taking a place, recording a wait and searching for the cycle it would close is one
+// atomic script: of two owners closing a cycle at the same moment,
 // exactly one sees it. The locks' own keys keep their per-lock tags; what crosses slots is only this graph, written
 // after the lock script (not atomically with it). What could go stale that way is checked before anyone is told
 // about a deadlock: every "held by" edge of a cycle is read back from the lock itself.
 internal sealed partial class RedisLockManager
 {
-    private readonly RedisKey _graph;
+    private readonly RedisKey[] _graph;
 
     /// <summary>
-    /// Records that the caller waits (again) for the lock. Runs on the first refusal, whenever the blocking owners
-    /// change, and at least every re-check interval (which keeps the entry's lease alive).
+    /// Takes (or renews) the caller's place among the tenant's waiters and records that it waits (again) for the
+    /// lock in the wait-for graph, when deadlock detection applies. Runs on the first refusal, whenever the blocking
+    /// owners change, and at least every re-check interval (which keeps the place's and the edge's lease alive).
     /// </summary>
     /// <exception cref="DeadlockDetectedException">The wait would close a cycle (verified against the locks).</exception>
+    /// <exception cref="LockWaitersExceededException">The tenant has its most waiters already.</exception>
     private async ValueTask RecordWaitAsync(LockRequest request, AcquireOutcome outcome, GraphState state, CancellationToken cancellationToken)
     {
         var owners = outcome.Owners;
-        if (owners.Length == 0 || (owners.Length == 1 && owners[0] == request.Owner))
-        {
-            return;
-        }
-
+        var record = _options.DeadlockDetection && request.Kind != LockKind.Semaphore
+            && owners.Length > 0 && !(owners.Length == 1 && owners[0] == request.Owner);
         var time = _runtime.Time;
-        if (state.Owners is { } seen && seen.SequenceEqual(owners, StringComparer.Ordinal)
-            && time.GetElapsedTime(state.RecordedAt) < _options.RecheckInterval)
+        if (state.Recorded && time.GetElapsedTime(state.RecordedAt) < _options.RecheckInterval
+            && (!record || (state.Owners is { } seen && seen.SequenceEqual(owners, StringComparer.Ordinal))))
         {
             return;
         }
@@ -41,20 +41,25 @@ internal sealed partial class RedisLockManager
             (long)_runtime.WaiterLease.TotalMilliseconds,
             Math.Max(1, outcome.RetryAfterMilliseconds),
             _options.MaxDeadlockCycleLength,
-            .. owners.Select(o => (RedisValue)o),
+            _options.MaxWaitersPerTenant,
+            record ? "1" : "0",
+            .. (record ? owners : []).Select(o => (RedisValue)o),
         ];
         var result = (RedisResult[])(await _executor.ExecuteAsync(
             "lock.graph",
             idempotent: true,
-            static (db, s) => RedisScript.LockGraphWait.EvaluateByShaAsync(db, [s.Graph], s.Arguments),
-            (Graph: _graph, Arguments: arguments),
+            static (db, s) => RedisScript.LockGraphWait.EvaluateByShaAsync(db, s.Keys, s.Arguments),
+            (Keys: _graph, Arguments: arguments),
             cancellationToken))!;
-        if ((long)result[0] == 0)
+        switch ((long)result[0])
         {
-            state.Recorded = true;
-            state.Owners = owners;
-            state.RecordedAt = time.GetTimestamp();
-            return;
+            case 0:
+                state.Recorded = true;
+                state.Owners = record ? owners : null;
+                state.RecordedAt = time.GetTimestamp();
+                return;
+            case 2:
+                throw ExceptionFactory.WaitersExceeded(request.Name, LockWaiterLimit.Tenant, _options.MaxWaitersPerTenant);
         }
 
         var cycle = new List<LockWait>((result.Length - 1) / 2);
@@ -99,8 +104,8 @@ internal sealed partial class RedisLockManager
         await _executor.ExecuteAsync(
             "lock.graph",
             idempotent: true,
-            static (db, s) => RedisScript.LockGraphLeave.EvaluateByShaAsync(db, [s.Graph], s.Arguments),
-            (Graph: _graph, Arguments: arguments),
+            static (db, s) => RedisScript.LockGraphLeave.EvaluateByShaAsync(db, s.Keys, s.Arguments),
+            (Keys: _graph, Arguments: arguments),
             CancellationToken.None);
     }
 

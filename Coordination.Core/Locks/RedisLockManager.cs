@@ -225,6 +225,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
         DeadlockDetectedException => "deadlock",
         LockHierarchyViolationException => "hierarchy",
         CoordinationUnavailableException => "unavailable",
+        LockWaitersExceededException => "waiters_exceeded",
         OperationCanceledException => "canceled",
         LockTimeoutException => "timeout",
         _ => "error",

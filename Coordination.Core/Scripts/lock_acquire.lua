@@ -12,11 +12,13 @@
 -- ARGV[7]: the waiter lease in ms (0: the caller does not wait and is not recorded). ARGV[8]: '1' for FIFO.
 -- ARGV[9]: with re-entry '3', the token the caller presents (checked here, in the same script that re-enters, so
 -- the hold cannot change hands between the check and the re-entry; never stored).
+-- ARGV[10]: the most live waiters the lock may have (a refused caller beyond them is not recorded).
 -- Returns {1, token, fencing token, expires at (ms), count} when the caller holds the lock afterwards;
 -- {0, ms until the blocking holds expire (-1: only the fair queue blocks), arrival number (0 unless fair),
 -- blocking owner...} when it does not;
 -- {2} when an owner holding the lock shared asks for it exclusively (an upgrade, refused);
--- {3} when re-entry by token finds the hold gone (expired or released).
+-- {3} when re-entry by token finds the hold gone (expired or released);
+-- {4} when the caller would wait but the lock already has ARGV[10] waiters (nothing recorded for it).
 local holds, expiries, counter = KEYS[1], KEYS[2], KEYS[3]
 local queue, waiters, queued = KEYS[4], KEYS[5], KEYS[6]
 local token, owner, ttl, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -219,6 +221,10 @@ if held > 0 then
 end
 
 if lease > 0 then
+    -- The sweep above removed the waiters whose lease ran out: the count is of live ones.
+    if waiting and not redis.call('ZSCORE', waiters, token) and redis.call('ZCARD', waiters) >= tonumber(ARGV[10]) then
+        return {4}
+    end
     redis.call('ZADD', waiters, now + lease, token)
     if fair then
         local seq = redis.call('ZSCORE', queue, token)

@@ -70,8 +70,9 @@ public class LockKeysTests
     [Fact]
     public void Graph_TenantLevelTagAndChannelPerPrefix()
     {
-        Assert.Equal("coord:acme:lockgraph:{coord:acme}", (string?)LockKeys.Graph("coord", "acme", "lockgraph"));
-        Assert.Equal("coord:acme", HashTag(LockKeys.Graph("coord", "acme", "lockgraph")));
+        var keys = LockKeys.Graph("coord", "acme", "lockgraph");
+        Assert.Equal(["coord:acme:lockgraph:{coord:acme}", "coord:acme:lockgraph:{coord:acme}:w", "coord:acme:lockgraph:{coord:acme}:o"], keys.Select(k => (string)k!));
+        Assert.All(keys, k => Assert.Equal("coord:acme", HashTag(k)));
         Assert.Equal("coord:lock-released", LockKeys.Channel("coord"));
     }
 

@@ -20,7 +20,7 @@ public class LockRulesTests
         var options = new LockOptions
         {
             TimeToLive = TimeSpan.FromSeconds(2),
-            WaitTimeout = Timeout.InfiniteTimeSpan,
+            WaitTimeout = TimeSpan.FromHours(3),
             AutoRenew = true,
             Fair = true,
             Owner = "svc-1",
@@ -30,7 +30,7 @@ public class LockRulesTests
 
         var settings = LockRules.Resolve(options, Defaults, TimeSpan.Zero);
 
-        Assert.Equal(new LockSettings(TimeSpan.FromSeconds(2), Timeout.InfiniteTimeSpan, true, true, "svc-1", 3, 2), settings);
+        Assert.Equal(new LockSettings(TimeSpan.FromSeconds(2), TimeSpan.FromHours(3), true, true, "svc-1", 3, 2), settings);
     }
 
     public static TheoryData<LockOptions> InvalidOptions => new()
@@ -137,8 +137,27 @@ public class LockRulesTests
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), LockRules.ReplicaWait(TimeSpan.FromMilliseconds(configuredMs), TimeSpan.FromMilliseconds(attemptMs)));
 
     [Fact]
-    public void WaiterLease_ThreeRechecksAndOneAttempt() =>
-        Assert.Equal(TimeSpan.FromMilliseconds(2500), LockRules.WaiterLease(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)));
+    public void WaiterLease_LongestIdleSleepTwoRechecksAndOneAttempt() =>
+        Assert.Equal(TimeSpan.FromMilliseconds(3000), LockRules.WaiterLease(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)));
+
+    [Fact]
+    public void NextRecheck_DoublesWhileIdleUpToTwoIntervals_BackToOneAfterAWake()
+    {
+        var interval = TimeSpan.FromMilliseconds(500);
+        Assert.Equal(TimeSpan.FromMilliseconds(1000), LockRules.NextRecheck(interval, interval, woken: false));
+        Assert.Equal(TimeSpan.FromMilliseconds(1000), LockRules.NextRecheck(TimeSpan.FromMilliseconds(1000), interval, woken: false));
+        Assert.Equal(interval, LockRules.NextRecheck(TimeSpan.FromMilliseconds(1000), interval, woken: true));
+    }
+
+    [Fact]
+    public void Resolve_WaitAboveMaxWaitTimeoutOrInfinite_CutToIt()
+    {
+        var defaults = new LockManagerOptions { MaxWaitTimeout = TimeSpan.FromMinutes(5) };
+        Assert.Equal(TimeSpan.FromMinutes(5), LockRules.Resolve(new LockOptions { WaitTimeout = TimeSpan.FromDays(30) }, defaults, TimeSpan.Zero).WaitTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), LockRules.Resolve(new LockOptions { WaitTimeout = Timeout.InfiniteTimeSpan }, defaults, TimeSpan.Zero).WaitTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), LockRules.Resolve(new LockOptions { WaitTimeout = TimeSpan.FromMinutes(5) }, defaults, TimeSpan.Zero).WaitTimeout);
+        Assert.Equal(TimeSpan.FromDays(1), LockRules.Resolve(new LockOptions { WaitTimeout = Timeout.InfiniteTimeSpan }, Defaults, TimeSpan.Zero).WaitTimeout);
+    }
 
     [Theory]
     [InlineData(10_000, 500, -1, 500)]

@@ -70,6 +70,7 @@ public class LockTypesTests
         Assert.Equal(
             (TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), HierarchyViolationBehavior.Throw, 0.01, TimeSpan.FromMilliseconds(500), true, 16, TimeSpan.FromMilliseconds(250), true),
             (options.DefaultTimeToLive, options.DefaultWaitTimeout, options.HierarchyViolation, options.ClockDriftFactor, options.RecheckInterval, options.DeadlockDetection, options.MaxDeadlockCycleLength, options.ReplicaAcknowledgeTimeout, options.LoseLocksOnPrimaryChange));
+        Assert.Equal((TimeSpan.FromDays(1), 1000, 100), (options.MaxWaitTimeout, options.MaxWaitersPerTenant, options.MaxWaitersPerLock));
         Assert.Equal("Coordination:Locks", LockManagerOptions.SectionName);
         Assert.Equal((null, null, false, false, null, null, 0), (lockOptions.TimeToLive, lockOptions.WaitTimeout, lockOptions.AutoRenew, lockOptions.Fair, lockOptions.Owner, lockOptions.Level, lockOptions.ReplicasToAcknowledge));
     }

@@ -155,6 +155,10 @@ public sealed class RedisLockManagerTests : IAsyncLifetime
     [InlineData("Coordination:Locks:ClockDriftFactor", "0.9", "ClockDriftFactor")]
     [InlineData("Coordination:Locks:DefaultTimeToLive", "00:00:00", "DefaultTimeToLive")]
     [InlineData("Coordination:Locks:MaxDeadlockCycleLength", "1", "MaxDeadlockCycleLength")]
+    [InlineData("Coordination:Locks:MaxWaitersPerTenant", "0", "MaxWaitersPerTenant")]
+    [InlineData("Coordination:Locks:MaxWaitersPerLock", "0", "MaxWaitersPerLock")]
+    [InlineData("Coordination:Locks:MaxWaitTimeout", "31.00:00:00", "MaxWaitTimeout")]
+    [InlineData("Coordination:Locks:MaxWaitTimeout", "00:00:10", "must not be above Coordination:Locks:MaxWaitTimeout")]
     public async Task StartAsync_BadLockOption_ThrowsNamingIt(string key, string value, string named)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

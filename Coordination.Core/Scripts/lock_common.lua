@@ -19,7 +19,11 @@ local function next_fence(counter, now_ms)
         fence = now
         redis.call('SET', counter, fence)
     end
-    redis.call('EXPIRE', counter, string.format('%d', 5356800 + math.max(0, math.min(fence - now, 1099511627776))))
+    if fence <= now then
+        redis.call('EXPIRE', counter, '5356800')
+    else
+        redis.call('EXPIRE', counter, string.format('%d', 5356800 + math.min(fence - now, 1099511627776)))
+    end
     return fence
 end
 

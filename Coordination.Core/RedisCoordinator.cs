@@ -257,7 +257,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     private RedisKey KeyLedger => _keyLedger ??= string.Concat(_options.KeyPrefix, ":", Tenant, ":kv-ledger:{", _options.KeyPrefix, ":", Tenant, "}");
 
     /// <summary>
-    /// Writes the key, then counts it in the tenant's ledger (another hash slot, so not in the same script); a key
+    /// Writes the key (answering whether it existed), then counts it in the tenant's ledger (another hash slot, so not in the same script); a key
     /// this write created over the quota is deleted again and refused. Writing first means the ledger is updated
     /// after every write it counts, so concurrent writes and deletes of a name can only leave it counted too often,
     /// never too rarely.
@@ -265,12 +265,15 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     private async ValueTask SetCountedAsync(string key, string fullKey, byte[] bytes, TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
         var ttl = timeToLive is { } span ? (long)span.TotalMilliseconds : 0;
-        var existed = (long)await _executor.ExecuteAsync(
+        // SET ... GET: whether the key existed comes with the write (a plain command, cheaper for Redis than a script
+        // around SET); the price is the old value on the wire.
+        var previous = await _executor.ExecuteAsync(
             "kv.set",
             idempotent: true,
-            static (db, s) => RedisScript.KeyValueSet.EvaluateByShaAsync(db, [s.Key], [s.Bytes, s.Ttl]),
-            (Key: (RedisKey)fullKey, Bytes: bytes, Ttl: ttl),
+            static (db, s) => db.StringSetAndGetAsync(s.Key, s.Bytes, s.Ttl, keepTtl: false),
+            (Key: (RedisKey)fullKey, Bytes: bytes, Ttl: timeToLive),
             cancellationToken);
+        var existed = previous.IsNull ? "0" : "1";
         var limit = _options.Quotas.MaxKeysPerTenant;
         var counted = (long)await _executor.ExecuteAsync(
             "kv.count",

@@ -284,6 +284,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         if (counted == 0)
         {
             await _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (RedisKey)fullKey, cancellationToken);
+            _executor.Metrics.RecordQuotaRefused("keys");
             throw ExceptionFactory.KeyQuotaExceeded(limit);
         }
     }

@@ -30,6 +30,7 @@ public sealed class KeyQuotaTests(SharedRedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task SetAsync_PastTheQuota_IsRefusedAndStoresNothing_OtherTenantsUnaffected()
     {
+        using var refusals = new HostCounter(_host, "coordination.quota.refusals");
         var hog = _host.Factory.ForTenant("hog");
         var neighbour = _host.Factory.ForTenant("neighbour");
         for (var i = 0; i < Quota; i++)
@@ -44,6 +45,7 @@ public sealed class KeyQuotaTests(SharedRedisFixture redis) : IAsyncLifetime
         }
 
         Assert.Equal(Quota, await CountKeysAsync("hog"));
+        Assert.Equal(20, refusals.Total);
         Assert.False((await hog.GetAsync<int>($"k{Quota}", Token)).HasValue);
 
         // The neighbour's whole quota stays its own, at the speed of any write.

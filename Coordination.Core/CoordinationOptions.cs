@@ -75,6 +75,11 @@ public sealed class CoordinationOptions
     [ValidateObjectMembers]
     public CacheOptions Cache { get; set; } = new();
 
+    /// <summary>Per-tenant quotas (section <c>Coordination:Quotas</c>).</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public QuotaOptions Quotas { get; set; } = new();
+
     /// <summary>Health check settings.</summary>
     [Required]
     [ValidateObjectMembers]

@@ -17,6 +17,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     private readonly RedisLockManager _locks;
     private readonly CacheRuntime _caches;
     private ICacheManager? _cache;
+    private RedisKey? _keyLedger;
 
     // LockAsync/UnlockAsync: this coordinator is one owner; name -> the token of its hold.
     private readonly ConcurrentDictionary<string, string> _heldLocks = new(StringComparer.Ordinal);
@@ -66,12 +67,19 @@ internal sealed class RedisCoordinator : IRedisCoordinator
 
         try
         {
-            await _executor.ExecuteAsync(
-                "kv.set",
-                idempotent: true,
-                static (db, s) => db.StringSetAsync(s.Key, s.Bytes, s.Ttl, When.Always),
-                (Key: (RedisKey)fullKey, Bytes: bytes, Ttl: timeToLive),
-                cancellationToken);
+            if (_options.Quotas.MaxKeysPerTenant > 0)
+            {
+                await SetCountedAsync(key, fullKey, bytes, timeToLive, cancellationToken);
+            }
+            else
+            {
+                await _executor.ExecuteAsync(
+                    "kv.set",
+                    idempotent: true,
+                    static (db, s) => db.StringSetAsync(s.Key, s.Bytes, s.Ttl, When.Always),
+                    (Key: (RedisKey)fullKey, Bytes: bytes, Ttl: timeToLive),
+                    cancellationToken);
+            }
         }
         catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
         {
@@ -151,6 +159,13 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         bool existed;
         try
         {
+            if (_options.Quotas.MaxKeysPerTenant > 0)
+            {
+                // Uncounted before the delete, not after: a write of the same name racing this delete then either
+                // lands after the DEL and counts itself again, or is deleted (docs/operations.md, "Key quotas").
+                await _executor.ExecuteAsync("kv.uncount", idempotent: true, static (db, s) => db.SortedSetRemoveAsync(s.Ledger, s.Name), (Ledger: KeyLedger, Name: key), cancellationToken);
+            }
+
             existed = await _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (RedisKey)fullKey, cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
@@ -233,6 +248,45 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     {
         var (found, value, ttl) = await _fallback.GetAsync(fullKey, operation, cause, cancellationToken);
         return found ? new CoordinationValue<T>(Deserialize<T>(value), ttl, fromFallback: true) : default;
+    }
+
+    /// <summary>
+    /// The tenant's key ledger (kv_quota_count.lua): a capability segment no caller's key can take, under a
+    /// tenant-level hash tag.
+    /// </summary>
+    private RedisKey KeyLedger => _keyLedger ??= string.Concat(_options.KeyPrefix, ":", Tenant, ":kv-ledger:{", _options.KeyPrefix, ":", Tenant, "}");
+
+    /// <summary>
+    /// Writes the key (answering whether it existed), then counts it in the tenant's ledger (another hash slot, so not in the same script); a key
+    /// this write created over the quota is deleted again and refused. Writing first means the ledger is updated
+    /// after every write it counts, so concurrent writes and deletes of a name can only leave it counted too often,
+    /// never too rarely.
+    /// </summary>
+    private async ValueTask SetCountedAsync(string key, string fullKey, byte[] bytes, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    {
+        var ttl = timeToLive is { } span ? (long)span.TotalMilliseconds : 0;
+        // SET ... GET: whether the key existed comes with the write (a plain command, cheaper for Redis than a script
+        // around SET); the price is the old value on the wire.
+        var previous = await _executor.ExecuteAsync(
+            "kv.set",
+            idempotent: true,
+            static (db, s) => db.StringSetAndGetAsync(s.Key, s.Bytes, s.Ttl, keepTtl: false),
+            (Key: (RedisKey)fullKey, Bytes: bytes, Ttl: timeToLive),
+            cancellationToken);
+        var existed = previous.IsNull ? "0" : "1";
+        var limit = _options.Quotas.MaxKeysPerTenant;
+        var counted = (long)await _executor.ExecuteAsync(
+            "kv.count",
+            idempotent: true,
+            static (db, s) => RedisScript.KeyQuotaCount.EvaluateByShaAsync(db, [s.Ledger], [s.Name, s.Ttl, s.Limit, s.Existed]),
+            (Ledger: KeyLedger, Name: key, Ttl: ttl, Limit: limit, Existed: existed),
+            cancellationToken);
+        if (counted == 0)
+        {
+            await _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (RedisKey)fullKey, cancellationToken);
+            _executor.Metrics.RecordQuotaRefused("keys");
+            throw ExceptionFactory.KeyQuotaExceeded(limit);
+        }
     }
 
     private string BuildKey(string capability, string name)

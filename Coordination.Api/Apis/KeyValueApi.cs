@@ -36,6 +36,7 @@ public static class KeyValueApi
         api.MapPut("/{*key}", SetValue)
             .WithName("SetValue")
             .WithSummary("Stores a JSON value under a key, optionally expiring after ttlMs.")
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithRequestBodyLimit((long)maxValueBytes + EnvelopeAllowanceBytes, "value");
 
         api.MapGet("/{*key}", GetValue)

@@ -15,7 +15,8 @@ namespace Coordination.Api.Problems;
 /// <c>lock-not-held</c>, <see cref="DeadlockDetectedException"/> <c>deadlock-detected</c>,
 /// <see cref="LockTimeoutException"/> <c>lock-not-acquired</c>, <see cref="LockHierarchyViolationException"/>
 /// <c>hierarchy-violation</c>, <see cref="LockWaitersExceededException"/> 429 <c>too-many-waiters</c> (the tenant's bound) or
-/// 409 <c>lock-queue-full</c> (the lock's). Anything else is left to the default 500 answer.
+/// 409 <c>lock-queue-full</c> (the lock's); <see cref="CoordinationQuotaExceededException"/> to 429 <c>quota-exceeded</c>.
+/// Anything else is left to the default 500 answer.
 /// </summary>
 internal sealed partial class CoordinationExceptionHandler(
     IProblemDetailsService problemDetails,
@@ -56,6 +57,17 @@ internal sealed partial class CoordinationExceptionHandler(
                     Status = StatusCodes.Status503ServiceUnavailable,
                     Detail = "Redis cannot serve the call now and it has no fallback. Retry later.",
                     Extensions = { ["reason"] = ReasonOf(unavailable.Reason) },
+                };
+                break;
+
+            case CoordinationQuotaExceededException quota:
+                problem = new ProblemDetails
+                {
+                    Type = ProblemTypes.QuotaExceeded,
+                    Title = "Quota exceeded",
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Detail = "The tenant is at its quota: delete some of its state, or let it expire, before creating more.",
+                    Extensions = { ["quota"] = quota.Quota, ["limit"] = quota.Limit },
                 };
                 break;
 

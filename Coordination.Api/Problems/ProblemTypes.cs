@@ -23,6 +23,13 @@ public static class ProblemTypes
     /// </summary>
     public const string TooManyAuthenticationFailures = Base + "too-many-authentication-failures";
 
+    /// <summary>
+    /// 429: the call would create more state than the tenant's quota allows (<c>quota</c> names it, <c>limit</c> gives
+    /// its size, e.g. <c>keys</c>: <c>Coordination:Quotas:MaxKeysPerTenant</c>). Nothing was stored; no
+    /// <c>Retry-After</c>: room comes back only when the tenant deletes state or some of it expires.
+    /// </summary>
+    public const string QuotaExceeded = Base + "quota-exceeded";
+
     /// <summary>503: Redis is unavailable and the call has no fallback; retry after <c>Retry-After</c>.</summary>
     public const string Unavailable = Base + "unavailable";
 

@@ -15,6 +15,7 @@ internal sealed class CoordinationMetrics
     private readonly Histogram<double> _lockAcquireDuration;
     private readonly UpDownCounter<long> _locksHeld;
     private readonly Counter<long> _combinedReads;
+    private readonly Counter<long> _quotaRefusals;
 
     public CoordinationMetrics(IMeterFactory meterFactory)
     {
@@ -27,6 +28,7 @@ internal sealed class CoordinationMetrics
         _lockAcquireDuration = Meter.CreateHistogram<double>("coordination.lock.acquire.duration", "s", "Time to acquire a lock, waiting included, by kind and result.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         _combinedReads = Meter.CreateCounter<long>("coordination.redis.reads.combined", "{read}", "Reads that went to Redis together with others in one MGET, by operation.");
+        _quotaRefusals = Meter.CreateCounter<long>("coordination.quota.refusals", "{call}", "Calls refused because the tenant was at a quota, by quota.");
         _locksHeld = Meter.CreateUpDownCounter<long>("coordination.lock.held", "{lock}", "Locks this process holds through handles.");
     }
 
@@ -54,4 +56,7 @@ internal sealed class CoordinationMetrics
     public void RecordLockHeld(int delta) => _locksHeld.Add(delta);
 
     public void RecordFallback(string operation) => _fallbackOperations.Add(1, new KeyValuePair<string, object?>("coordination.operation", operation));
+
+    /// <summary>Records a call refused at a tenant's quota: <paramref name="quota"/> is <c>keys</c> (the tenant is never a tag).</summary>
+    public void RecordQuotaRefused(string quota) => _quotaRefusals.Add(1, new KeyValuePair<string, object?>("coordination.quota", quota));
 }

@@ -44,6 +44,9 @@ internal static class ExceptionFactory
     public static LockNotHeldException LockNotHeld(string name) =>
         new("The token does not hold the lock (it expired, was released, or belongs to another holder).", name);
 
+    public static CoordinationQuotaExceededException KeyQuotaExceeded(long limit) =>
+        new($"The tenant has {limit} keys, its quota (Coordination:Quotas:MaxKeysPerTenant): delete some or let them expire before creating more.", "keys", limit);
+
     public static CoordinationUnavailableException ReplicasNotAcknowledged(int asked, long acknowledged) =>
         new($"Only {acknowledged} of {asked} replicas acknowledged the lock in time; it was released again.", UnavailableReason.ReplicasNotAcknowledged);
 

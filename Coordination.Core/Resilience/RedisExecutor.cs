@@ -115,6 +115,9 @@ internal sealed class RedisExecutor
     /// <summary>Opens or closes the circuit by hand (operations, tests).</summary>
     public CircuitBreakerManualControl CircuitControl { get; }
 
+    /// <summary>The instruments the executor records on, for the outcomes of its callers that are not Redis's (quota refusals).</summary>
+    public CoordinationMetrics Metrics => _metrics;
+
     public CircuitState CircuitState => _circuitState.CircuitState switch
     {
         Polly.CircuitBreaker.CircuitState.Open => CircuitState.Open,

@@ -3,7 +3,7 @@
 -- the last one (PEXPIREAT), so nothing can keep a lock once its holders stop renewing it.
 -- KEYS[1]: the holds (hash): field <token> = "mode|count|fence|owner", '#w' = the writer's token,
 --          '#o|<mode>|<owner>' = the token an explicitly named owner re-enters.
--- KEYS[2]: the holds by expiry (sorted set, ms of server time). KEYS[3]: the fencing counter (never expires).
+-- KEYS[2]: the holds by expiry (sorted set, ms of server time). KEYS[3]: the fencing counter (next_fence).
 -- KEYS[4]: the FIFO queue of fair waiters (sorted set, token -> arrival number).
 -- KEYS[5]: every waiter by lease deadline (sorted set). KEYS[6]: the fair waiters' modes (hash) and '#seq'.
 -- ARGV[1]: the caller's token. ARGV[2]: the owner. ARGV[3]: the time to live in ms. ARGV[4]: the mode.
@@ -155,7 +155,7 @@ if admitted and fair and waiting then
 end
 
 if admitted then
-    local fence = redis.call('INCR', counter)
+    local fence = next_fence(counter, now)
     local expires = now + ttl
     -- Formatted once, as integers: a Lua number handed to redis.call or joined into a string is formatted as a
     -- float (%.17g / %.14g), several times slower, and this is the path every uncontended acquire takes.

@@ -7,6 +7,26 @@ local function expire_with_last_hold(holds, expiries)
     redis.call('PEXPIREAT', expiries, last[2])
 end
 
+-- The next fencing token of a lock: INCR of its counter, which expires 62 days (far beyond the longest hold, 30 days)
+-- after its last increment, plus however far its value ran ahead of Redis's clock in seconds; a missing counter (new
+-- name, or expired) starts from that clock. A counter that expired was at most its last expiry in seconds, so the
+-- restart is 62 days above every token it gave: tokens of a name keep increasing (docs/locks.md, "Fencing tokens").
+-- lock_fast_acquire.lua, which has no prelude, writes the same rule out. now_ms: Redis's clock (ms).
+local function next_fence(counter, now_ms)
+    local fence = redis.call('INCR', counter)
+    local now = math.floor(now_ms / 1000)
+    if fence == 1 then
+        fence = now
+        redis.call('SET', counter, fence)
+    end
+    if fence <= now then
+        redis.call('EXPIRE', counter, '5356800')
+    else
+        redis.call('EXPIRE', counter, string.format('%d', 5356800 + math.min(fence - now, 1099511627776)))
+    end
+    return fence
+end
+
 -- A hold taken on the fast path (lock_fast_acquire.lua) is a string "<token>|<owner>" at the holds key;
 -- adopt_fast_hold turns it into an entry of the holds hash and of the expiry set with the same expiry, so the
 -- script after it sees one layout.

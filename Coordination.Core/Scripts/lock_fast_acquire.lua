@@ -2,7 +2,9 @@
 -- "<token>|<owner>", expiring with the hold (PX). It exists only while nobody else holds the lock, waits for it or
 -- touches it otherwise: every other lock script first turns it into the general layout (lock_common.lua).
 -- A free lock is one without KEYS[1] (of either layout): the holds key always expires with its last live hold.
--- KEYS[1]: the holds. KEYS[2]: the fencing counter (never expires).
+-- KEYS[1]: the holds. KEYS[2]: the fencing counter (expires 62 days after its last increment, later when it ran ahead
+-- of the clock; a missing counter starts from Redis's clock in seconds: the rule is next_fence in lock_common.lua,
+-- written out here because this script has no prelude).
 -- ARGV[1]: the hold, "<token>|<owner>" (the client joins them: one string operation less here, per acquisition).
 -- ARGV[2]: the time to live in ms. ARGV[3] (optional): "1" to have the expiry time whole (see below).
 -- Returns 0 when the lock is not free. When taken: {fencing token, expires at (ms of server time)} if ARGV[3] is
@@ -15,6 +17,18 @@ end
 -- The hold's fencing token is not stored with it: while it is in the fast layout it is the counter's value.
 local fence = redis.call('INCR', KEYS[2])
 local expiresAt = redis.call('PEXPIRETIME', KEYS[1])
+-- Redis's clock without a TIME call: the hold was set to expire ARGV[2] ms from now.
+local now = math.floor((expiresAt - ARGV[2]) / 1000)
+if fence == 1 then
+    fence = now
+    redis.call('SET', KEYS[2], fence)
+end
+-- The common case, a counter not ahead of the clock, sends a constant: formatting a number costs Redis more.
+if fence <= now then
+    redis.call('EXPIRE', KEYS[2], '5356800')
+else
+    redis.call('EXPIRE', KEYS[2], string.format('%d', 5356800 + math.min(fence - now, 1099511627776)))
+end
 if ARGV[3] or fence >= 4294967296 then
     return {fence, expiresAt}
 end

@@ -33,6 +33,9 @@ internal sealed record BenchmarkSettings
 
     public bool Breakdown { get; init; }
 
+    /// <summary>Coordination:Quotas:MaxKeysPerTenant of the coordinator; null keeps the default.</summary>
+    public int? KeyQuota { get; init; }
+
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
     public const string Usage = """
@@ -53,6 +56,7 @@ internal sealed record BenchmarkSettings
           --disable-tracing      run the coordinator with Aspire:StackExchange:Redis:DisableTracing=true
           --trace-redis-commands run the coordinator with Coordination:TraceRedisCommands=true (a span per command)
           --breakdown            also time GET through each layer of the coordinator (adds about 20 s)
+          --key-quota <n>        run the coordinator with Coordination:Quotas:MaxKeysPerTenant=n (0: no quota, a plain SET)
           --no-write             print only
         """;
 
@@ -83,6 +87,7 @@ internal sealed record BenchmarkSettings
                 "--disable-tracing" => settings with { DisableTracing = true },
                 "--trace-redis-commands" => settings with { TraceRedisCommands = true },
                 "--breakdown" => settings with { Breakdown = true },
+                "--key-quota" => settings with { KeyQuota = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }

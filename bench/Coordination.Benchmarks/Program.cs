@@ -1,4 +1,5 @@
 using Coordination;
+using System.Globalization;
 using Coordination.Benchmarks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +18,7 @@ using var server = await RedisServerProcess.StartUnlessGivenAsync(settings.Redis
 var endpoint = settings.Redis ?? server!.Endpoint;
 
 await using var raw = await ConnectionMultiplexer.ConnectAsync(endpoint);
-using var host = BuildHost(endpoint, settings.DisableTracing, settings.TraceRedisCommands);
+using var host = BuildHost(endpoint, settings.DisableTracing, settings.TraceRedisCommands, settings.KeyQuota);
 await host.StartAsync(token);
 try
 {
@@ -47,7 +48,7 @@ finally
 return 0;
 
 // The coordinator as an application gets it: AddCoordination on a host, default options, no PostgreSQL fallback.
-static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisCommands)
+static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisCommands, int? keyQuota)
 {
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
     builder.Configuration.AddInMemoryCollection(
@@ -57,6 +58,11 @@ static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisComm
         new("Aspire:StackExchange:Redis:DisableTracing", disableTracing ? "true" : "false"),
         new("Coordination:TraceRedisCommands", traceRedisCommands ? "true" : "false"),
     ]);
+    if (keyQuota is { } quota)
+    {
+        builder.Configuration["Coordination:Quotas:MaxKeysPerTenant"] = quota.ToString(CultureInfo.InvariantCulture);
+    }
+
     builder.AddCoordination();
     return builder.Build();
 }

@@ -58,6 +58,7 @@ public class CoordinationOptionsValidatorTests
         { "PurgeInterval", o => o.Fallback.PurgeInterval = TimeSpan.FromDays(2) },
         { "DegradedLatency", o => o.Health.DegradedLatency = TimeSpan.FromMinutes(2) },
         { "ProbeTimeout", o => o.Health.ProbeTimeout = TimeSpan.FromMilliseconds(1) },
+        { "MaxKeysPerTenant", o => o.Quotas.MaxKeysPerTenant = -1 },
     };
 
     [Theory]

@@ -1,0 +1,56 @@
+using System.Net;
+using Coordination.Api.Tests.Infrastructure;
+
+namespace Coordination.Api.Tests.Problems;
+
+/// <summary>
+/// A tenant at its key quota (<c>Coordination:Quotas:MaxKeysPerTenant</c>) gets 429 <c>quota-exceeded</c> for a
+/// <c>PUT /v1/kv</c> that would create a key, not a 500; other tenants keep writing (its own API instance).
+/// </summary>
+public sealed class QuotaExceededTests(ApiFixture fixture) : ApiTest(fixture)
+{
+    private const int Quota = 3;
+
+    [Fact]
+    public async Task SetValue_PastTheKeyQuota_Answers429QuotaExceeded_OtherTenantUnaffected()
+    {
+        await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Coordination:Quotas:MaxKeysPerTenant"] = Quota.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        using var tenantA = api.CreateApiClient();
+        using var tenantB = api.CreateApiClient(ApiFactory.OtherTenantKey);
+        var keys = Enumerable.Range(0, Quota).Select(i => NewName()).ToArray();
+        foreach (var key in keys)
+        {
+            await SendExpectingAsync(tenantA, HttpMethod.Put, Kv(key), """{"value":1}""");
+        }
+
+        var refusedKey = NewName();
+        using (var refused = await tenantA.PutAsync(Kv(refusedKey), Json("""{"value":2}"""), Cancellation))
+        {
+            var problem = await AssertProblemAsync(refused, (HttpStatusCode)429, "quota-exceeded");
+            Assert.Equal(("keys", Quota), (problem.GetProperty("quota").GetString(), problem.GetProperty("limit").GetInt32()));
+            Assert.Null(refused.Headers.RetryAfter);
+        }
+
+        using (var missing = await tenantA.GetAsync(Kv(refusedKey), Cancellation))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        // Overwriting is not creating; deleting frees room.
+        await SendExpectingAsync(tenantA, HttpMethod.Put, Kv(keys[0]), """{"value":3,"ttlMs":60000}""");
+        using (var deleted = await tenantA.DeleteAsync(Kv(keys[1]), Cancellation))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        await SendExpectingAsync(tenantA, HttpMethod.Put, Kv(refusedKey), """{"value":4}""");
+
+        for (var i = 0; i < Quota; i++)
+        {
+            await SendExpectingAsync(tenantB, HttpMethod.Put, Kv(NewName()), """{"value":5}""");
+        }
+    }
+}

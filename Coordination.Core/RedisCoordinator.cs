@@ -283,7 +283,12 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             cancellationToken);
         if (counted == 0)
         {
-            await _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (RedisKey)fullKey, cancellationToken);
+            await _executor.ExecuteAsync(
+                "kv.undo",
+                idempotent: true,
+                static (db, s) => RedisScript.KeyQuotaUndo.EvaluateByShaAsync(db, [s.Key], [s.Bytes]),
+                (Key: (RedisKey)fullKey, Bytes: bytes),
+                cancellationToken);
             _executor.Metrics.RecordQuotaRefused("keys");
             throw ExceptionFactory.KeyQuotaExceeded(limit);
         }

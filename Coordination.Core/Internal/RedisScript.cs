@@ -26,6 +26,7 @@ internal sealed class RedisScript
     public static readonly RedisScript LockServerIdentity = Load("lock_server_identity");
     public static readonly RedisScript GetWithTtl = Load("get_with_ttl");
     public static readonly RedisScript KeyQuotaCount = Load("kv_quota_count");
+    public static readonly RedisScript KeyQuotaUndo = Load("kv_quota_undo");
     public static readonly RedisScript CacheSet = Load("cache_set");
     public static readonly RedisScript CacheTouch = Load("cache_touch");
     public static readonly RedisScript CacheStamp = Load("cache_stamp");

@@ -11,9 +11,11 @@ public sealed class QuotaOptions
     /// <summary>
     /// How many key/value keys one tenant may have (<see cref="IRedisCoordinator.SetAsync{T}"/>, <c>PUT /v1/kv</c>);
     /// a write that would create one more throws <see cref="CoordinationQuotaExceededException"/> (overwriting a key
-    /// never does). 0 turns the quota off: writes are then a plain <c>SET</c>, one round trip instead of two.
+    /// never does). 0 turns the quota off: writes are then a plain <c>SET</c>, one round trip instead of two. The
+    /// library leaves it off, since a quota costs every write a second round trip; a host that serves tenants it does
+    /// not trust turns it on (the HTTP API's <c>appsettings.json</c> sets 100,000).
     /// </summary>
-    /// <value>The default value is 100,000.</value>
+    /// <value>The default value is 0 (no quota).</value>
     [Range(0, int.MaxValue)]
-    public int MaxKeysPerTenant { get; set; } = 100_000;
+    public int MaxKeysPerTenant { get; set; }
 }

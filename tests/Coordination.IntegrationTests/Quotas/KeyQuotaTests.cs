@@ -63,6 +63,22 @@ public sealed class KeyQuotaTests(SharedRedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RefusedWrite_IsUndoneOnlyWhileTheKeyStillHoldsIt_AWriteThatLandedMeanwhileStays()
+    {
+        // The undo of a refused write runs after it; another write of the same name (acknowledged: it found the key
+        // existing, so it was counted) may land in between, and must survive the undo.
+        var key = $"{_host.KeyPrefix}:undo:kv:k";
+        var refused = (RedisValue)"refused value"u8.ToArray();
+        await _admin.StringSetAsync(key, "a later write");
+        Assert.Equal(0, (long)await RedisScript.KeyQuotaUndo.EvaluateAsync(_admin, [key], [refused]));
+        Assert.Equal("a later write", (string?)await _admin.StringGetAsync(key));
+
+        await _admin.StringSetAsync(key, refused);
+        Assert.Equal(1, (long)await RedisScript.KeyQuotaUndo.EvaluateAsync(_admin, [key], [refused]));
+        Assert.False(await _admin.KeyExistsAsync(key));
+    }
+
+    [Fact]
     public async Task SetAsync_OverwritingKeys_NeverCountsTwiceNorIsRefused()
     {
         var tenant = _host.Factory.ForTenant("overwrite");

@@ -228,6 +228,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
         LockHierarchyViolationException => "hierarchy",
         CoordinationUnavailableException => "unavailable",
         LockWaitersExceededException => "waiters_exceeded",
+        CoordinationQuotaExceededException => "quota_exceeded",
         OperationCanceledException => "canceled",
         LockTimeoutException => "timeout",
         _ => "error",

@@ -25,7 +25,7 @@ public static class ProblemTypes
 
     /// <summary>
     /// 429: the call would create more state than the tenant's quota allows (<c>quota</c> names it, <c>limit</c> gives
-    /// its size, e.g. <c>keys</c>: <c>Coordination:Quotas:MaxKeysPerTenant</c>). Nothing was stored; no
+    /// its size, e.g. <c>keys</c>: <c>Coordination:Quotas:MaxKeysPerTenant</c>; <c>lock-names</c>: <c>Coordination:Quotas:MaxLockNamesPerTenant</c>). Nothing was stored; no
     /// <c>Retry-After</c>: room comes back only when the tenant deletes state or some of it expires.
     /// </summary>
     public const string QuotaExceeded = Base + "quota-exceeded";

@@ -57,6 +57,6 @@ internal sealed class CoordinationMetrics
 
     public void RecordFallback(string operation) => _fallbackOperations.Add(1, new KeyValuePair<string, object?>("coordination.operation", operation));
 
-    /// <summary>Records a call refused at a tenant's quota: <paramref name="quota"/> is <c>keys</c> (the tenant is never a tag).</summary>
+    /// <summary>Records a call refused at a tenant's quota: <paramref name="quota"/> is <c>keys</c> or <c>lock-names</c> (the tenant is never a tag).</summary>
     public void RecordQuotaRefused(string quota) => _quotaRefusals.Add(1, new KeyValuePair<string, object?>("coordination.quota", quota));
 }

@@ -47,6 +47,9 @@ internal static class ExceptionFactory
     public static CoordinationQuotaExceededException KeyQuotaExceeded(long limit) =>
         new($"The tenant has {limit} keys, its quota (Coordination:Quotas:MaxKeysPerTenant): delete some or let them expire before creating more.", "keys", limit);
 
+    public static CoordinationQuotaExceededException LockNameQuotaExceeded(long limit) =>
+        new($"The tenant created {limit} lock names within the fencing counters' life (62 days), its quota (Coordination:Quotas:MaxLockNamesPerTenant): reuse names, or wait for the oldest to leave the count.", "lock-names", limit);
+
     public static CoordinationUnavailableException ReplicasNotAcknowledged(int asked, long acknowledged) =>
         new($"Only {acknowledged} of {asked} replicas acknowledged the lock in time; it was released again.", UnavailableReason.ReplicasNotAcknowledged);
 

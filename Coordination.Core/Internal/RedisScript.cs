@@ -23,6 +23,7 @@ internal sealed class RedisScript
     public static readonly RedisScript LockDequeue = Load("lock_dequeue");
     public static readonly RedisScript LockGraphWait = Load("lock_graph_wait");
     public static readonly RedisScript LockGraphLeave = Load("lock_graph_leave");
+    public static readonly RedisScript LockNameCount = Load("lock_name_count");
     public static readonly RedisScript LockServerIdentity = Load("lock_server_identity");
     public static readonly RedisScript GetWithTtl = Load("get_with_ttl");
     public static readonly RedisScript KeyQuotaCount = Load("kv_quota_count");

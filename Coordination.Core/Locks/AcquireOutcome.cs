@@ -24,6 +24,12 @@ internal sealed record AcquireOutcome(
     public string? FastHold { get; init; }
 
     /// <summary>
+    /// The acquisition created the lock's fencing counter (a new name, or one whose counter expired), seeded with
+    /// <see cref="FencingToken"/>: the tenant's lock-name quota counts the name (<see cref="QuotaOptions.MaxLockNamesPerTenant"/>).
+    /// </summary>
+    public bool CreatedCounter { get; init; }
+
+    /// <summary>
     /// Reads lock_fast_acquire.lua's answer for the new hold <paramref name="token"/>, stored as
     /// <paramref name="fastHold"/> for <paramref name="timeToLiveMilliseconds"/>. An answer of one integer carries the
     /// expiry's low bits only, completed with <paramref name="clock"/>'s reading (asked for by the call when there was
@@ -39,6 +45,10 @@ internal sealed record AcquireOutcome(
             var parts = (RedisResult[])result!;
             (fencingToken, expiresAt) = ((long)parts[0], (long)parts[1]);
             clock.Observe(expiresAt - timeToLiveMilliseconds, sentTimestamp);
+            if (parts.Length > 2)
+            {
+                return new AcquireOutcome(AcquireStatus.Acquired, token, fencingToken, expiresAt, 1, 0, 0, []) { FastHold = fastHold, CreatedCounter = true };
+            }
         }
         else if ((long)result is var packed && packed != 0)
         {
@@ -64,7 +74,10 @@ internal sealed record AcquireOutcome(
         var parts = (RedisResult[])result!;
         return (long)parts[0] switch
         {
-            1 => new AcquireOutcome(AcquireStatus.Acquired, (string)parts[1]!, (long)parts[2], (long)parts[3], (int)parts[4], 0, 0, []),
+            1 => new AcquireOutcome(AcquireStatus.Acquired, (string)parts[1]!, (long)parts[2], (long)parts[3], (int)parts[4], 0, 0, [])
+            {
+                CreatedCounter = parts.Length > 5,
+            },
             0 => new AcquireOutcome(
                 AcquireStatus.Refused, string.Empty, 0, 0, 0, (long)parts[1], (long)parts[2], [.. parts.Skip(3).Select(p => (string)p!)]),
             2 => new AcquireOutcome(AcquireStatus.UpgradeRefused, string.Empty, 0, 0, 0, -1, 0, []),

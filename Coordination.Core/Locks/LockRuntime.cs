@@ -40,6 +40,7 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
     {
         Executor = executor;
         Options = options.Locks;
+        MaxLockNamesPerTenant = options.Quotas.MaxLockNamesPerTenant;
         KeyPrefix = options.KeyPrefix;
         Time = time;
         Events = events;
@@ -56,6 +57,9 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
     public RedisExecutor Executor { get; }
 
     public LockManagerOptions Options { get; }
+
+    /// <summary><see cref="QuotaOptions.MaxLockNamesPerTenant"/>: 0 when there is no quota.</summary>
+    public int MaxLockNamesPerTenant { get; }
 
     public string KeyPrefix { get; }
 

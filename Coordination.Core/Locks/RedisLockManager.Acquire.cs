@@ -463,8 +463,71 @@ internal sealed partial class RedisLockManager
             throw ExceptionFactory.ReplicasNotAcknowledged(request.Settings.ReplicasToAcknowledge, attempt.Acknowledged);
         }
 
+        if (outcome.CreatedCounter && _runtime.MaxLockNamesPerTenant > 0 && ReferenceEquals(_namespace, LockNamespace.Tenant))
+        {
+            await CountNewNameAsync(request, outcome, cancellationToken);
+        }
+
         outcome.SentTimestamp = sent;
         return outcome;
+    }
+
+    /// <summary>
+    /// The tenant's lock-name ledger (lock_name_count.lua): a capability segment no caller's lock can take, under a
+    /// tenant-level hash tag.
+    /// </summary>
+    private RedisKey NameLedger => _nameLedger ??= string.Concat(_runtime.KeyPrefix, ":", Tenant, ":lock-ledger:{", _runtime.KeyPrefix, ":", Tenant, "}");
+
+    /// <summary>
+    /// Counts the name whose fencing counter <paramref name="outcome"/> created in the tenant's ledger (another hash
+    /// slot than the lock's, so a second call); over the quota, or when the count fails, the acquisition is undone:
+    /// its hold is released and the counter deleted while it still holds the seed nobody was handed (lock_release.lua),
+    /// so a refusal leaves nothing behind. The platform's own locks (cache single-flight) are not counted: a cache read
+    /// must not fail for a quota.
+    /// </summary>
+    private async ValueTask CountNewNameAsync(LockRequest request, AcquireOutcome outcome, CancellationToken cancellationToken)
+    {
+        var limit = _runtime.MaxLockNamesPerTenant;
+        long counted;
+        try
+        {
+            counted = (long)await _executor.ExecuteAsync(
+                "lock.count-name",
+                idempotent: true,
+                static (db, s) => RedisScript.LockNameCount.EvaluateByShaAsync(db, [s.Ledger], [s.Name, s.Limit]),
+                (Ledger: NameLedger, Name: (RedisValue)string.Concat(request.Keys.Capability, ":", request.Keys.Name), Limit: (RedisValue)limit),
+                cancellationToken);
+        }
+        catch (Exception ex) when (ex is CoordinationUnavailableException or OperationCanceledException)
+        {
+            // Whether it was counted is unknown; a name counted and then undone only takes a place until its score passes.
+            await UndoNewNameAsync(request.Keys, outcome);
+            throw;
+        }
+
+        if (counted == 0)
+        {
+            await UndoNewNameAsync(request.Keys, outcome);
+            _runtime.Metrics.RecordQuotaRefused("lock-names");
+            throw ExceptionFactory.LockNameQuotaExceeded(limit);
+        }
+    }
+
+    private async ValueTask UndoNewNameAsync(LockKeys keys, AcquireOutcome outcome)
+    {
+        try
+        {
+            await _executor.ExecuteAsync(
+                "lock.release",
+                idempotent: false,
+                static (db, s) => RedisScript.LockRelease.EvaluateByShaAsync(db, s.Keys, [s.Token, "1", s.Channel, s.Seed]),
+                (Keys: keys.All, Token: (RedisValue)outcome.Token, Channel: (RedisValue)_runtime.Channel, Seed: (RedisValue)outcome.FencingToken),
+                CancellationToken.None);
+        }
+        catch (CoordinationUnavailableException)
+        {
+            // The hold expires with its time to live and the counter after 62 days; the refusal is what the caller needs.
+        }
     }
 
     internal async ValueTask<long> ExtendCoreAsync(LockKeys keys, string token, TimeSpan timeToLive, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Coordination;
 
@@ -15,6 +16,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     private readonly ConcurrentDictionary<(string Key, string Token), HeldLock> _holds = new();
     private readonly Lock _levelsGate = new();
     private readonly Dictionary<string, List<HeldLock>> _levels = new(StringComparer.Ordinal);
+    private RedisKey? _nameLedger;
 
     public RedisLockManager(string tenant, LockRuntime runtime, LockNamespace keySpace)
     {
@@ -226,6 +228,7 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
         LockHierarchyViolationException => "hierarchy",
         CoordinationUnavailableException => "unavailable",
         LockWaitersExceededException => "waiters_exceeded",
+        CoordinationQuotaExceededException => "quota_exceeded",
         OperationCanceledException => "canceled",
         LockTimeoutException => "timeout",
         _ => "error",

@@ -13,7 +13,10 @@ public sealed class CoordinationQuotaExceededException : CoordinationException
         Limit = limit;
     }
 
-    /// <summary>The quota that refused the call: <c>keys</c> (<see cref="QuotaOptions.MaxKeysPerTenant"/>).</summary>
+    /// <summary>
+    /// The quota that refused the call: <c>keys</c> (<see cref="QuotaOptions.MaxKeysPerTenant"/>) or <c>lock-names</c>
+    /// (<see cref="QuotaOptions.MaxLockNamesPerTenant"/>).
+    /// </summary>
     public string Quota { get; }
 
     /// <summary>The quota's limit for the tenant.</summary>

@@ -18,4 +18,17 @@ public sealed class QuotaOptions
     /// <value>The default value is 0 (no quota).</value>
     [Range(0, int.MaxValue)]
     public int MaxKeysPerTenant { get; set; }
+
+    /// <summary>
+    /// How many lock and semaphore names one tenant may create within the life of a fencing counter (62 days): an
+    /// acquisition that creates a name's counter (a name never locked, or whose counter expired) counts the name, and
+    /// one past the quota is undone and throws <see cref="CoordinationQuotaExceededException"/> (<c>lock-names</c>).
+    /// Acquiring a name whose counter exists never counts. Each new name leaves a counter in Redis for 62 days after
+    /// its last acquisition, so without a quota a tenant creating 10 names a second keeps some 54 million counters.
+    /// 0 turns the quota off: acquisitions then never make a second call. The library leaves it off; the HTTP API's
+    /// <c>appsettings.json</c> sets 100,000.
+    /// </summary>
+    /// <value>The default value is 0 (no quota).</value>
+    [Range(0, int.MaxValue)]
+    public int MaxLockNamesPerTenant { get; set; }
 }

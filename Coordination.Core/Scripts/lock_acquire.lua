@@ -13,7 +13,8 @@
 -- ARGV[9]: with re-entry '3', the token the caller presents (checked here, in the same script that re-enters, so
 -- the hold cannot change hands between the check and the re-entry; never stored).
 -- ARGV[10]: the most live waiters the lock may have (a refused caller beyond them is not recorded).
--- Returns {1, token, fencing token, expires at (ms), count} when the caller holds the lock afterwards;
+-- Returns {1, token, fencing token, expires at (ms), count} when the caller holds the lock afterwards, with a sixth
+-- element 1 when this acquisition created the fencing counter (for the tenant's lock-name quota, QuotaOptions);
 -- {0, ms until the blocking holds expire (-1: only the fair queue blocks), arrival number (0 unless fair),
 -- blocking owner...} when it does not;
 -- {2} when an owner holding the lock shared asks for it exclusively (an upgrade, refused);
@@ -155,7 +156,7 @@ if admitted and fair and waiting then
 end
 
 if admitted then
-    local fence = next_fence(counter, now)
+    local fence, created = next_fence(counter, now)
     local expires = now + ttl
     -- Formatted once, as integers: a Lua number handed to redis.call or joined into a string is formatted as a
     -- float (%.17g / %.14g), several times slower, and this is the path every uncontended acquire takes.
@@ -184,6 +185,9 @@ if admitted then
     end
     if waiting then
         leave_queue(token)
+    end
+    if created then
+        return {1, token, fence, expires, 1, 1}
     end
     return {1, token, fence, expires, 1}
 end

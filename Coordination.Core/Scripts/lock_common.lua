@@ -12,12 +12,13 @@ end
 -- name, or expired) starts from that clock. A counter that expired was at most its last expiry in seconds, so the
 -- restart is 62 days above every token it gave: tokens of a name keep increasing (docs/locks.md, "Fencing tokens").
 -- lock_fast_acquire.lua, which has no prelude, writes the same rule out. now_ms: Redis's clock (ms).
+-- Returns the token, and true when this call created the counter (the tenant's lock-name quota counts the name).
 local function next_fence(counter, now_ms)
     local fence = redis.call('INCR', counter)
     local now = math.floor(now_ms / 1000)
     if fence == 1 then
-        fence = now
-        redis.call('SET', counter, fence)
+        redis.call('SET', counter, now, 'EX', '5356800')
+        return now, true
     end
     if fence <= now then
         redis.call('EXPIRE', counter, '5356800')

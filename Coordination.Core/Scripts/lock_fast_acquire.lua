@@ -7,8 +7,9 @@
 -- written out here because this script has no prelude).
 -- ARGV[1]: the hold, "<token>|<owner>" (the client joins them: one string operation less here, per acquisition).
 -- ARGV[2]: the time to live in ms. ARGV[3] (optional): "1" to have the expiry time whole (see below).
--- Returns 0 when the lock is not free. When taken: {fencing token, expires at (ms of server time)} if ARGV[3] is
--- given or the token is 2^32 or more; otherwise one integer, fencing token * 2^21 + (expires at mod 2^21), which the
+-- Returns 0 when the lock is not free. When taken: {fencing token, expires at (ms of server time), 1} if this
+-- acquisition created the counter; {fencing token, expires at} if ARGV[3] is given or the token is 2^32 or more;
+-- otherwise one integer, fencing token * 2^21 + (expires at mod 2^21), which the
 -- client completes with its estimate of the server's clock (RedisClock.cs). One integer costs Redis and the client
 -- less than an array, and stays exact in Lua's doubles (below 2^53).
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
@@ -20,8 +21,10 @@ local expiresAt = redis.call('PEXPIRETIME', KEYS[1])
 -- Redis's clock without a TIME call: the hold was set to expire ARGV[2] ms from now.
 local now = math.floor((expiresAt - ARGV[2]) / 1000)
 if fence == 1 then
-    fence = now
-    redis.call('SET', KEYS[2], fence)
+    -- This acquisition created the counter (a new name, or one whose counter expired): the array form with a third
+    -- element says so, for the tenant's lock-name quota (QuotaOptions). The seed is the clock: no EXPIRE beyond 62 days.
+    redis.call('SET', KEYS[2], now, 'EX', '5356800')
+    return {now, expiresAt, 1}
 end
 -- The common case, a counter not ahead of the clock, sends a constant: formatting a number costs Redis more.
 if fence <= now then

@@ -4,12 +4,20 @@
 -- KEYS[1]: the holds (hash). KEYS[2]: the holds by expiry. KEYS[3]: the fencing counter (read by adopt_fast_hold).
 -- KEYS[4]: the FIFO queue of fair waiters. KEYS[5]: every waiter by lease deadline. KEYS[6]: the fair waiters' modes.
 -- ARGV[1]: the holder's token. ARGV[2]: '1' to release every count, '0' for one. ARGV[3]: the release channel.
+-- ARGV[4] (optional): undoing an acquisition refused at the tenant's lock-name quota, the fencing token it created
+-- the counter with: the counter goes too while it still holds that token. Nobody else was handed it (anyone else
+-- would have incremented it), so the next counter, seeded from the clock again, still gives greater tokens than any
+-- caller saw; once someone else incremented it, the counter stays.
 -- Returns {counts left on the hold, 1 when the hold is gone}; {-1, 0} when the token holds nothing (never held,
 -- expired, or released already): nothing changes then.
 local holds, expiries = KEYS[1], KEYS[2]
 local queue, waiters, queued = KEYS[4], KEYS[5], KEYS[6]
 
 adopt_fast_hold(holds, expiries, KEYS[3])
+-- After the adoption, which reads the counter as a fast hold's token.
+if ARGV[4] and redis.call('GET', KEYS[3]) == ARGV[4] then
+    redis.call('DEL', KEYS[3])
+end
 
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)

@@ -5,7 +5,9 @@ namespace Coordination.Api.Tests.Problems;
 
 /// <summary>
 /// A tenant at its key quota (<c>Coordination:Quotas:MaxKeysPerTenant</c>) gets 429 <c>quota-exceeded</c> for a
-/// <c>PUT /v1/kv</c> that would create a key, not a 500; other tenants keep writing (its own API instance).
+/// <c>PUT /v1/kv</c> that would create a key, not a 500; other tenants keep writing (its own API instance). The same
+/// for a tenant at its lock-name quota (<c>Coordination:Quotas:MaxLockNamesPerTenant</c>) and
+/// <c>POST /v1/locks/{name}</c> of a fresh name.
 /// </summary>
 public sealed class QuotaExceededTests(ApiFixture fixture) : ApiTest(fixture)
 {
@@ -52,5 +54,51 @@ public sealed class QuotaExceededTests(ApiFixture fixture) : ApiTest(fixture)
         {
             await SendExpectingAsync(tenantB, HttpMethod.Put, Kv(NewName()), """{"value":5}""");
         }
+    }
+
+    [Fact]
+    public async Task AcquireLock_FreshNamePastTheLockNameQuota_Answers429QuotaExceeded_KnownNamesAndOtherTenantUnaffected()
+    {
+        await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Coordination:Quotas:MaxLockNamesPerTenant"] = Quota.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        using var tenantA = api.CreateApiClient();
+        using var tenantB = api.CreateApiClient(ApiFactory.OtherTenantKey);
+        var names = Enumerable.Range(0, Quota).Select(i => NewName("lock")).ToArray();
+        foreach (var name in names)
+        {
+            await AcquireAndReleaseAsync(tenantA, name);
+        }
+
+        var refusedName = NewName("lock");
+        using (var refused = await tenantA.PostAsync(Lock(refusedName), Json("""{"ttlMs":10000}"""), Cancellation))
+        {
+            var problem = await AssertProblemAsync(refused, (HttpStatusCode)429, "quota-exceeded");
+            Assert.Equal(("lock-names", Quota), (problem.GetProperty("quota").GetString(), problem.GetProperty("limit").GetInt32()));
+            Assert.Null(refused.Headers.RetryAfter);
+        }
+
+        using (var info = await tenantA.GetAsync(Lock(refusedName), Cancellation))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, info.StatusCode);
+        }
+
+        // A name the tenant has is not new state; the other tenant's quota is its own.
+        await AcquireAndReleaseAsync(tenantA, names[0]);
+        for (var i = 0; i < Quota; i++)
+        {
+            await AcquireAndReleaseAsync(tenantB, NewName("lock"));
+        }
+    }
+
+    private static async Task AcquireAndReleaseAsync(HttpClient client, string name)
+    {
+        using var acquired = await client.PostAsync(Lock(name), Json("""{"ttlMs":10000}"""), Cancellation);
+        await AssertStatusAsync(acquired, HttpStatusCode.OK);
+        using var body = System.Text.Json.JsonDocument.Parse(await acquired.Content.ReadAsStringAsync(Cancellation));
+        var token = body.RootElement.GetProperty("token").GetString();
+        using var released = await client.DeleteAsync(Lock(name, token), Cancellation);
+        await AssertStatusAsync(released, HttpStatusCode.NoContent);
     }
 }

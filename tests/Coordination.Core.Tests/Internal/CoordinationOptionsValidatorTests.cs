@@ -59,6 +59,7 @@ public class CoordinationOptionsValidatorTests
         { "DegradedLatency", o => o.Health.DegradedLatency = TimeSpan.FromMinutes(2) },
         { "ProbeTimeout", o => o.Health.ProbeTimeout = TimeSpan.FromMilliseconds(1) },
         { "MaxKeysPerTenant", o => o.Quotas.MaxKeysPerTenant = -1 },
+        { "MaxLockNamesPerTenant", o => o.Quotas.MaxLockNamesPerTenant = -1 },
     };
 
     [Theory]

@@ -14,6 +14,9 @@ public class LockTypesTests
         Assert.Equal((AcquireStatus.Acquired, "tok", 42L, 1_700_000_000_000L, 2), (acquired.Status, acquired.Token, acquired.FencingToken, acquired.ExpiresAtMilliseconds, acquired.Count));
         Assert.Equal((AcquireStatus.Refused, 250L, 3L), (refused.Status, refused.RetryAfterMilliseconds, refused.ArrivalNumber));
         Assert.Equal(["o1", "o2"], refused.Owners);
+        Assert.False(acquired.CreatedCounter);
+        var created = AcquireOutcome.Parse(Array(1, "tok", 1_795_668_000, 1_700_000_000_000, 1, 1));
+        Assert.Equal((AcquireStatus.Acquired, 1_795_668_000L, true), (created.Status, created.FencingToken, created.CreatedCounter));
         Assert.Equal(AcquireStatus.UpgradeRefused, AcquireOutcome.Parse(Array(2)).Status);
         Assert.Equal(AcquireStatus.ReentryGone, AcquireOutcome.Parse(Array(3)).Status);
     }

@@ -95,7 +95,7 @@ public class RedisClockTests
 
         // Asked whole (no reading yet): the array, which also sets the clock.
         var whole = AcquireOutcome.ParseFast(RedisResult.Create([RedisResult.Create(7), RedisResult.Create(expiresAt)]), "tok", "tok|o", Ttl, clock, null, time.GetTimestamp());
-        Assert.Equal((AcquireStatus.Acquired, "tok", 7L, expiresAt, "tok|o"), (whole.Status, whole.Token, whole.FencingToken, whole.ExpiresAtMilliseconds, whole.FastHold));
+        Assert.Equal((AcquireStatus.Acquired, "tok", 7L, expiresAt, "tok|o", false), (whole.Status, whole.Token, whole.FencingToken, whole.ExpiresAtMilliseconds, whole.FastHold, whole.CreatedCounter));
         var reading = clock.Current(time.GetTimestamp());
         Assert.NotNull(reading);
         Assert.Equal(RedisNow, reading.RedisMilliseconds);
@@ -105,6 +105,13 @@ public class RedisClockTests
         var packed = (8L << RedisClock.LowBits) + ((expiresAt + 2_003) & (Window - 1));
         var completed = AcquireOutcome.ParseFast(RedisResult.Create(packed), "tok2", "tok2|o", Ttl, clock, reading, time.GetTimestamp());
         Assert.Equal((AcquireStatus.Acquired, 8L, expiresAt + 2_003), (completed.Status, completed.FencingToken, completed.ExpiresAtMilliseconds));
+
+        Assert.False(completed.CreatedCounter);
+
+        // The acquisition that created the counter: the array with a third element, whatever was asked.
+        var created = AcquireOutcome.ParseFast(
+            RedisResult.Create([RedisResult.Create(1_795_668_000), RedisResult.Create(expiresAt + 2_003), RedisResult.Create(1)]), "tok4", "tok4|o", Ttl, clock, reading, time.GetTimestamp());
+        Assert.Equal((AcquireStatus.Acquired, 1_795_668_000L, expiresAt + 2_003, "tok4|o", true), (created.Status, created.FencingToken, created.ExpiresAtMilliseconds, created.FastHold, created.CreatedCounter));
 
         var refused = AcquireOutcome.ParseFast(RedisResult.Create(0), "tok3", "tok3|o", Ttl, clock, reading, time.GetTimestamp());
         Assert.Equal((AcquireStatus.Refused, null), (refused.Status, refused.FastHold));

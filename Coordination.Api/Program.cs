@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Coordination.Api.Apis;
 using Coordination.Api.Authentication;
+using Coordination.Api.Limits;
 using Coordination.Api.OpenApi;
 using Coordination.Api.Problems;
 using Coordination.Api.Validation;
@@ -11,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddCoordination();
 builder.AddApiKeyAuthentication();
+builder.Services.AddTenantConcurrency();
 
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemTypeDefaults.Apply);
 builder.Services.AddExceptionHandler<CoordinationExceptionHandler>();
@@ -35,6 +37,7 @@ app.UseStatusCodePages(RequestBodyProblems.WriteStatusCodePageAsync);
 app.UseAuthenticationThrottle();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseUtf8RequestBodies();
 
 if (app.Services.GetRequiredService<IOptions<OpenApiDocumentOptions>>().Value.IsEnabledIn(app.Environment))

@@ -24,6 +24,12 @@ public static class ProblemTypes
     public const string TooManyAuthenticationFailures = Base + "too-many-authentication-failures";
 
     /// <summary>
+    /// 429: the tenant has more requests in progress and waiting on the replica than <c>Coordination:TenantConcurrency</c>
+    /// allows; nothing was done. Retry after <c>Retry-After</c>.
+    /// </summary>
+    public const string TooManyRequests = Base + "too-many-requests";
+
+    /// <summary>
     /// 429: the call would create more state than the tenant's quota allows (<c>quota</c> names it, <c>limit</c> gives
     /// its size, e.g. <c>keys</c>: <c>Coordination:Quotas:MaxKeysPerTenant</c>; <c>lock-names</c>: <c>Coordination:Quotas:MaxLockNamesPerTenant</c>). Nothing was stored; no
     /// <c>Retry-After</c>: room comes back only when the tenant deletes state or some of it expires.

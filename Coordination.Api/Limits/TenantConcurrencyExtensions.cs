@@ -1,0 +1,60 @@
+using System.Threading.RateLimiting;
+using Coordination.Api.Authentication;
+using Coordination.Api.Problems;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Coordination.Api.Limits;
+
+/// <summary>
+/// A bulkhead per tenant (<see cref="TenantConcurrencyOptions"/>), built on ASP.NET Core's rate limiting middleware:
+/// one concurrency limiter per tenant, so one tenant's queue never delays another's requests. Requests without a
+/// tenant (health, status, failed authentication) are not limited here: status answers are cached and failed keys are
+/// throttled by address.
+/// </summary>
+internal static class TenantConcurrencyExtensions
+{
+    public static IServiceCollection AddTenantConcurrency(this IServiceCollection services)
+    {
+        services.AddOptions<TenantConcurrencyOptions>()
+            .BindConfiguration(TenantConcurrencyOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<TenantConcurrencyOptions>>((limiter, tenantOptions) =>
+        {
+            var options = tenantOptions.Value;
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                context.User.FindFirst(ApiKeyDefaults.TenantClaimType)?.Value is { } tenant
+                    ? RateLimitPartition.GetConcurrencyLimiter(tenant, _ => new ConcurrencyLimiterOptions
+                    {
+                        PermitLimit = options.PermitLimit,
+                        QueueLimit = options.QueueLimit,
+                        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                    })
+                    : RateLimitPartition.GetNoLimiter(string.Empty));
+            limiter.OnRejected = WriteRejectionAsync;
+        });
+        return services;
+    }
+
+    private static async ValueTask WriteRejectionAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var context = rejected.HttpContext;
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = "1";
+        var problem = new ProblemDetails
+        {
+            Type = ProblemTypes.TooManyRequests,
+            Title = "Too many requests",
+            Status = StatusCodes.Status429TooManyRequests,
+            Detail = "This tenant has too many requests in progress and waiting on this replica; retry after 1 s.",
+        };
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
+        {
+            await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", cancellationToken);
+        }
+    }
+}

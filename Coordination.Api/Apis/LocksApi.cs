@@ -47,7 +47,10 @@ public static class LocksApi
             .WithSummary("Takes the exclusive lock for ttlMs, waiting up to waitMs; 409 lock-not-acquired (with retryAfterMs), deadlock-detected or lock-queue-full, or 429 too-many-waiters, when it cannot.")
             .WithRequestBodyLimit(MaxBodyBytes)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            // Outside the tenant's bulkhead (Coordination:TenantConcurrency): a waiting acquisition would hold a permit
+            // that the holder needs to release the lock. Waits are bounded by the waiter caps instead.
+            .DisableRateLimiting();
 
         api.MapPost("/{name}/extend", ExtendLock)
             .WithName("ExtendLock")

@@ -21,16 +21,12 @@ public sealed class TenantConcurrencyTests(ApiFixture fixture) : ApiTest(fixture
         using var tenantA = api.CreateApiClient();
         using var tenantB = api.CreateApiClient(ApiFactory.OtherTenantKey);
 
-        // A holds a lock; A's next request waiting for it keeps A's only permit busy until the hold expires.
-        var name = NewName("lock");
-        using (var held = await tenantA.PostAsync(Lock(name), Json("""{"ttlMs":3000}"""), Cancellation))
-        {
-            await AssertStatusAsync(held, HttpStatusCode.OK);
-        }
-
-        var waiting = tenantA.PostAsync(Lock(name), Json("""{"ttlMs":1000,"waitMs":10000}"""), Cancellation);
-        await Task.Delay(300, Cancellation);
-        Assert.False(waiting.IsCompleted, "The acquisition should wait for the held lock.");
+        // A request whose body arrives slowly keeps A's only permit busy until the body is complete.
+        var body = new HeldBackContent("""{"value":1}""");
+        body.Headers.ContentType = new("application/json");
+        var slow = tenantA.PutAsync(Kv(NewName()), body, Cancellation);
+        await body.Started.WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
+        await Task.Delay(200, Cancellation);
         var queued = tenantA.GetAsync(Kv(NewName()), Cancellation);
         await Task.Delay(300, Cancellation);
         Assert.False(queued.IsCompleted, "The second request of the tenant should wait for the permit.");
@@ -47,15 +43,66 @@ public sealed class TenantConcurrencyTests(ApiFixture fixture) : ApiTest(fixture
         Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(2));
         Assert.False(queued.IsCompleted);
 
-        // The first hold expires: the waiter gets the lock, then the queued request runs.
-        using (var acquired = await waiting)
+        // The slow body completes: its request ends, then the queued request runs.
+        body.Release();
+        using (var written = await slow)
         {
-            await AssertStatusAsync(acquired, HttpStatusCode.OK);
+            await AssertStatusAsync(written, HttpStatusCode.NoContent);
         }
 
         using (var served = await queued)
         {
             await AssertStatusAsync(served, HttpStatusCode.NotFound);
+        }
+    }
+
+    [Fact]
+    public async Task LockWaits_AreOutsideTheBulkhead_SoTheHolderCanStillRelease()
+    {
+        await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Coordination:TenantConcurrency:PermitLimit"] = "1",
+            ["Coordination:TenantConcurrency:QueueLimit"] = "0",
+        });
+        using var tenant = api.CreateApiClient();
+        var name = NewName("lock");
+        using var held = await tenant.PostAsync(Lock(name), Json("""{"ttlMs":30000}"""), Cancellation);
+        await AssertStatusAsync(held, HttpStatusCode.OK);
+        var token = (await ReadJsonAsync(held)).GetProperty("token").GetString();
+
+        var waiters = Enumerable.Range(0, 3).Select(_ => tenant.PostAsync(Lock(name), Json("""{"ttlMs":30000,"waitMs":20000}"""), Cancellation)).ToArray();
+        await Task.Delay(300, Cancellation);
+        using (var released = await tenant.DeleteAsync(Lock(name, token), Cancellation))
+        {
+            await AssertStatusAsync(released, HttpStatusCode.NoContent);
+        }
+
+        using var next = await Task.WhenAny(waiters).Unwrap();
+        await AssertStatusAsync(next, HttpStatusCode.OK);
+    }
+
+    /// <summary>A JSON body that sends nothing until <see cref="Release"/>: the request holds its permit meanwhile.</summary>
+    private sealed class HeldBackContent(string json) : HttpContent
+    {
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Started => _started.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.FlushAsync();
+            _started.TrySetResult();
+            await _released.Task;
+            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(json));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1;
+            return false;
         }
     }
 }

@@ -25,19 +25,23 @@ internal static class TenantConcurrencyExtensions
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<TenantConcurrencyOptions>>((limiter, tenantOptions) =>
         {
             var options = tenantOptions.Value;
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (string Tenant, bool Large)>(context =>
                 context.User.FindFirst(ApiKeyDefaults.TenantClaimType)?.Value is { } tenant
-                    ? RateLimitPartition.GetConcurrencyLimiter(tenant, _ => new ConcurrencyLimiterOptions
+                    ? RateLimitPartition.GetConcurrencyLimiter((Tenant: tenant, Large: IsLarge(context.Request, options)), key => new ConcurrencyLimiterOptions
                     {
-                        PermitLimit = options.PermitLimit,
+                        PermitLimit = key.Large ? options.LargeBodyPermitLimit : options.PermitLimit,
                         QueueLimit = options.QueueLimit,
                         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                     })
-                    : RateLimitPartition.GetNoLimiter(string.Empty));
+                    : RateLimitPartition.GetNoLimiter((string.Empty, false)));
             limiter.OnRejected = WriteRejectionAsync;
         });
         return services;
     }
+
+    /// <summary>A body above the threshold, or one whose length is not declared (chunked), may be large.</summary>
+    private static bool IsLarge(HttpRequest request, TenantConcurrencyOptions options) =>
+        request.ContentLength is { } length ? length > options.LargeBodyBytes : request.Headers.TransferEncoding.Count > 0;
 
     private static async ValueTask WriteRejectionAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {

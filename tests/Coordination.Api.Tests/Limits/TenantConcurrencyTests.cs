@@ -11,40 +11,44 @@ namespace Coordination.Api.Tests.Limits;
 public sealed class TenantConcurrencyTests(ApiFixture fixture) : ApiTest(fixture)
 {
     [Fact]
-    public async Task TenantWithEveryPermitBusy_QueuesThenIsRefused429_OtherTenantServedAtOnce()
+    public async Task TenantWithEveryLargeBodyPermitBusy_QueuesThenIsRefused429_ItsSmallRequestsAndOtherTenantServedAtOnce()
     {
         await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
         {
-            ["Coordination:TenantConcurrency:PermitLimit"] = "1",
+            ["Coordination:TenantConcurrency:LargeBodyPermitLimit"] = "1",
             ["Coordination:TenantConcurrency:QueueLimit"] = "1",
         });
         using var tenantA = api.CreateApiClient();
         using var tenantB = api.CreateApiClient(ApiFactory.OtherTenantKey);
 
-        // A request whose body arrives slowly keeps A's only permit busy until the body is complete.
-        var body = new HeldBackContent("""{"value":1}""");
-        body.Headers.ContentType = new("application/json");
-        var slow = tenantA.PutAsync(Kv(NewName()), body, Cancellation);
-        await body.Started.WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
+        // A body of undeclared length (chunked) that arrives slowly keeps A's only large-body permit busy.
+        var slowBody = HeldBack("""{"value":1}""");
+        var slow = tenantA.PutAsync(Kv(NewName()), slowBody, Cancellation);
+        await slowBody.Started.WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
         await Task.Delay(200, Cancellation);
-        var queued = tenantA.GetAsync(Kv(NewName()), Cancellation);
+        var queuedBody = HeldBack("""{"value":2}""");
+        queuedBody.Release();
+        var queued = tenantA.PutAsync(Kv(NewName()), queuedBody, Cancellation);
         await Task.Delay(300, Cancellation);
-        Assert.False(queued.IsCompleted, "The second request of the tenant should wait for the permit.");
+        Assert.False(queued.IsCompleted, "The second large request of the tenant should wait for the permit.");
 
-        using (var refused = await tenantA.GetAsync(Kv(NewName()), Cancellation))
+        var refusedBody = HeldBack("""{"value":3}""");
+        refusedBody.Release();
+        using (var refused = await tenantA.PutAsync(Kv(NewName()), refusedBody, Cancellation))
         {
             await AssertProblemAsync(refused, (HttpStatusCode)429, "too-many-requests");
             Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
         }
 
-        // The other tenant does not wait behind A.
+        // The tenant's small requests and the other tenant do not wait behind A's large ones.
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await SendExpectingAsync(tenantB, HttpMethod.Put, Kv(NewName()), """{"value":1}""");
+        await SendExpectingAsync(tenantA, HttpMethod.Put, Kv(NewName()), """{"value":4}""");
+        await SendExpectingAsync(tenantB, HttpMethod.Put, Kv(NewName()), """{"value":5}""");
         Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(2));
         Assert.False(queued.IsCompleted);
 
-        // The slow body completes: its request ends, then the queued request runs.
-        body.Release();
+        // The slow body completes: its request ends, then the queued one runs.
+        slowBody.Release();
         using (var written = await slow)
         {
             await AssertStatusAsync(written, HttpStatusCode.NoContent);
@@ -52,8 +56,40 @@ public sealed class TenantConcurrencyTests(ApiFixture fixture) : ApiTest(fixture
 
         using (var served = await queued)
         {
-            await AssertStatusAsync(served, HttpStatusCode.NotFound);
+            await AssertStatusAsync(served, HttpStatusCode.NoContent);
         }
+    }
+
+    [Fact]
+    public async Task TenantWithEverySmallRequestPermitBusy_IsRefused429()
+    {
+        await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Coordination:TenantConcurrency:PermitLimit"] = "1",
+            ["Coordination:TenantConcurrency:LargeBodyBytes"] = "1000000",
+            ["Coordination:TenantConcurrency:QueueLimit"] = "0",
+        });
+        using var tenant = api.CreateApiClient();
+        var slowBody = HeldBack("""{"value":1}""");
+        slowBody.Headers.ContentLength = """{"value":1}""".Length;
+        var slow = tenant.PutAsync(Kv(NewName()), slowBody, Cancellation);
+        await slowBody.Started.WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
+        await Task.Delay(200, Cancellation);
+        using (var refused = await tenant.GetAsync(Kv(NewName()), Cancellation))
+        {
+            await AssertProblemAsync(refused, (HttpStatusCode)429, "too-many-requests");
+        }
+
+        slowBody.Release();
+        using var written = await slow;
+        await AssertStatusAsync(written, HttpStatusCode.NoContent);
+    }
+
+    private static HeldBackContent HeldBack(string json)
+    {
+        var content = new HeldBackContent(json);
+        content.Headers.ContentType = new("application/json");
+        return content;
     }
 
     [Fact]

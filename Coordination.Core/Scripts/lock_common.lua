@@ -7,10 +7,11 @@ local function expire_with_last_hold(holds, expiries)
     redis.call('PEXPIREAT', expiries, last[2])
 end
 
--- The next fencing token of a lock: INCR of its counter, which expires 62 days (far beyond the longest hold, 30 days)
--- after its last increment, plus however far its value ran ahead of Redis's clock in seconds; a missing counter (new
--- name, or expired) starts from that clock. A counter that expired was at most its last expiry in seconds, so the
--- restart is 62 days above every token it gave: tokens of a name keep increasing (docs/locks.md, "Fencing tokens").
+-- The next fencing token of a lock: INCR of its counter. After each increment the counter has at least 31 days (beyond
+-- the longest hold, 30 days) plus its lead on Redis's clock in seconds to live; when less is left, its expiry is
+-- pushed back to 62 days plus that lead (a TTL read spares most acquisitions that write). A missing counter (new name,
+-- or expired) starts from that clock. When a counter expires the clock has passed its value by at least 31 days, so
+-- the restart is above every token it gave: tokens of a name keep increasing (docs/locks.md, "Fencing tokens").
 -- lock_fast_acquire.lua, which has no prelude, writes the same rule out. now_ms: Redis's clock (ms).
 -- Returns the token, and true when this call created the counter (the tenant's lock-name quota counts the name).
 local function next_fence(counter, now_ms)
@@ -20,10 +21,9 @@ local function next_fence(counter, now_ms)
         redis.call('SET', counter, now, 'EX', '5356800')
         return now, true
     end
-    if fence <= now then
-        redis.call('EXPIRE', counter, '5356800')
-    else
-        redis.call('EXPIRE', counter, string.format('%d', 5356800 + math.min(fence - now, 1099511627776)))
+    local ahead = math.min(math.max(fence - now, 0), 1099511627776)
+    if redis.call('TTL', counter) < 2678400 + ahead then
+        redis.call('EXPIRE', counter, string.format('%d', 5356800 + ahead))
     end
     return fence
 end

@@ -2,9 +2,9 @@
 -- "<token>|<owner>", expiring with the hold (PX). It exists only while nobody else holds the lock, waits for it or
 -- touches it otherwise: every other lock script first turns it into the general layout (lock_common.lua).
 -- A free lock is one without KEYS[1] (of either layout): the holds key always expires with its last live hold.
--- KEYS[1]: the holds. KEYS[2]: the fencing counter (expires 62 days after its last increment, later when it ran ahead
--- of the clock; a missing counter starts from Redis's clock in seconds: the rule is next_fence in lock_common.lua,
--- written out here because this script has no prelude).
+-- KEYS[1]: the holds. KEYS[2]: the fencing counter (at least 31 days of life, plus its lead on the clock, after each
+-- increment; a missing counter starts from Redis's clock in
+-- seconds: the rule is next_fence in lock_common.lua, written out here because this script has no prelude).
 -- ARGV[1]: the hold, "<token>|<owner>" (the client joins them: one string operation less here, per acquisition).
 -- ARGV[2]: the time to live in ms. ARGV[3] (optional): "1" to have the expiry time whole (see below).
 -- Returns 0 when the lock is not free. When taken: {fencing token, expires at (ms of server time), 1} if this
@@ -26,11 +26,12 @@ if fence == 1 then
     redis.call('SET', KEYS[2], now, 'EX', '5356800')
     return {now, expiresAt, 1}
 end
--- The common case, a counter not ahead of the clock, sends a constant: formatting a number costs Redis more.
-if fence <= now then
-    redis.call('EXPIRE', KEYS[2], '5356800')
-else
-    redis.call('EXPIRE', KEYS[2], string.format('%d', 5356800 + math.min(fence - now, 1099511627776)))
+-- The expiry is pushed back (to 62 days plus how far the counter is ahead of the clock) only when fewer than 31 days
+-- plus that lead are left: a read (TTL) costs Redis less than a write (EXPIRE) on every acquisition, and 31 days
+-- left still outlive any hold (30 days).
+local ahead = math.min(math.max(fence - now, 0), 1099511627776)
+if redis.call('TTL', KEYS[2]) < 2678400 + ahead then
+    redis.call('EXPIRE', KEYS[2], string.format('%d', 5356800 + ahead))
 end
 if ARGV[3] or fence >= 4294967296 then
     return {fence, expiresAt}

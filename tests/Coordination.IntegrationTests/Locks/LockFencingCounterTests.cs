@@ -8,12 +8,15 @@ namespace Coordination.IntegrationTests.Locks;
 /// for ever), yet the tokens of a name keep increasing. The rule (docs/locks.md, "Fencing tokens"): every increment
 /// sets the counter to expire 62 days plus however far its value is ahead of Redis's clock in seconds, and a missing
 /// counter starts from that clock. So the counter can only expire once the clock is 62 days past its value, and the
-/// restart is above every token it gave. Redis's clock cannot be moved forward, so the tests check that invariant
-/// (expiry time >= last token + 62 days) after each acquisition, and the restart after an expiry.
+/// restart is above every token it gave. The expiry is written only when fewer than 31 days plus the counter's lead on
+/// the clock are left. Redis's clock cannot be moved forward, so the tests check the invariant (expiry time >= last
+/// token + 31 days, and at least 31 days left) after each acquisition, and the restart after an expiry.
 /// </summary>
 public sealed class LockFencingCounterTests(SharedRedisFixture redis) : IAsyncLifetime
 {
     private static readonly TimeSpan CounterLifetime = TimeSpan.FromDays(62);
+
+    private static readonly TimeSpan LeastLifeLeft = TimeSpan.FromDays(31);
 
     private LockHosts _hosts = null!;
     private IDatabase _admin = null!;
@@ -91,6 +94,23 @@ public sealed class LockFencingCounterTests(SharedRedisFixture redis) : IAsyncLi
         await AssertExpiresFarBeyondAsync(name, restarted);
     }
 
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public async Task CounterWithMoreThan31DaysLeft_IsNotRewritten_UnderIsPushedBackTo62(bool general)
+    {
+        var name = Name("left", general);
+        var first = await AcquireAndReleaseAsync(name, general);
+        await _admin.KeyExpireAsync(Counter(name), TimeSpan.FromDays(40));
+        Assert.Equal(first + 1, await AcquireAndReleaseAsync(name, general));
+        var kept = await _admin.KeyTimeToLiveAsync(Counter(name));
+        Assert.InRange(kept!.Value, TimeSpan.FromDays(40) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(40));
+
+        await _admin.KeyExpireAsync(Counter(name), TimeSpan.FromDays(30));
+        Assert.Equal(first + 2, await AcquireAndReleaseAsync(name, general));
+        var pushed = await _admin.KeyTimeToLiveAsync(Counter(name));
+        Assert.InRange(pushed!.Value, CounterLifetime - TimeSpan.FromMinutes(1), CounterLifetime + TimeSpan.FromMinutes(1));
+    }
+
     [Fact]
     public async Task AlternatingLayouts_EveryIncrementKeepsTheExpiryBeyondItsToken()
     {
@@ -118,15 +138,15 @@ public sealed class LockFencingCounterTests(SharedRedisFixture redis) : IAsyncLi
     }
 
     /// <summary>
-    /// The counter expires no earlier than 62 days after the clock passes <paramref name="fence"/>: a restart from the
-    /// clock after it is gone is above every token given.
+    /// The counter expires no earlier than 31 days after the clock passes <paramref name="fence"/> (a restart from the
+    /// clock after it is gone is above every token given), and not within the longest hold's life from now.
     /// </summary>
     private async Task AssertExpiresFarBeyondAsync(string name, long fence)
     {
         var expiresAt = (long)await _admin.ExecuteAsync("EXPIRETIME", Counter(name));
         Assert.True(expiresAt > 0, $"The fencing counter of '{name}' has no expiry ({expiresAt}).");
-        Assert.True(expiresAt >= fence + (long)CounterLifetime.TotalSeconds, $"The counter expires at {expiresAt} s, before 62 days past its token {fence}.");
-        Assert.True(expiresAt - await RedisSecondsAsync() >= (long)CounterLifetime.TotalSeconds - 5, "The counter expires sooner than 62 days from now.");
+        Assert.True(expiresAt >= fence + (long)LeastLifeLeft.TotalSeconds, $"The counter expires at {expiresAt} s, before 31 days past its token {fence}.");
+        Assert.True(expiresAt - await RedisSecondsAsync() >= (long)LeastLifeLeft.TotalSeconds - 5, "The counter expires sooner than 31 days from now, within a hold's longest life.");
     }
 
     private async Task<long> RedisSecondsAsync() => (long)((RedisResult[])(await _admin.ExecuteAsync("TIME"))!)[0];

@@ -153,4 +153,44 @@ public sealed class CacheFailureTests
         Assert.False((await cutOff.GetAsync<string>("tagged", Token)).HasValue);
         Assert.Equal("same", (await cutOff.GetAsync<string>("untouched", Token)).Value);
     }
+
+    [Fact]
+    public async Task RedisRestartedEmpty_WriteOnOneNode_OtherNodeStopsServingItsOldValueWithinTheLogPoll()
+    {
+        // Issue 13, "Cache after a loss": the other node holds the value in memory from before the loss; after it,
+        // a write on the first node must reach it through pub/sub or, if that message is missed while it
+        // reconnects, through the tenant's log, which restarted empty (ids after the node's offset: replayed).
+        await using var server = await RedisServer.StartAsync(Token);
+        KeyValuePair<string, string?>[] settings = [.. FastFailure, new("Coordination:Cache:InvalidationLogPollInterval", "00:00:00.500")];
+        await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 2, settings);
+        var writer = hosts.Cache(0);
+        var reader = hosts.Cache(1);
+        await writer.SetAsync("k", "before the loss", cancellationToken: Token);
+        await ProcessUtil.WaitUntilAsync(async () => (await reader.GetAsync<string>("k", Token)).HasValue && reader.MemoryContains("k"), TimeSpan.FromSeconds(5), "k in the reader's memory", Token);
+
+        await server.KillAsync();
+        await server.RestartAsync(Token);
+        await ProcessUtil.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                await writer.SetAsync("k", "after the loss", cancellationToken: Token);
+                return true;
+            }
+            catch (CoordinationUnavailableException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(15), "a write after the restart", Token, TimeSpan.FromMilliseconds(50));
+
+        var written = Stopwatch.GetTimestamp();
+        await ProcessUtil.WaitUntilAsync(async () => (await reader.GetAsync<string>("k", Token)).Value == "after the loss", TimeSpan.FromSeconds(10), "the reader to serve the new value", Token, TimeSpan.FromMilliseconds(20));
+        var elapsed = Stopwatch.GetElapsedTime(written);
+        Output.WriteLine($"[measure] the other node served the value written after the restart {elapsed.TotalMilliseconds:F0} ms after the write");
+        Assert.True(elapsed < TimeSpan.FromSeconds(3), $"The other node served its pre-loss value for {elapsed.TotalMilliseconds:F0} ms after the write.");
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("after the loss", (await reader.GetAsync<string>("k", Token)).Value);
+        }
+    }
 }

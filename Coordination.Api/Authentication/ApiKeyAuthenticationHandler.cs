@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Coordination.Api.Problems;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Coordination.Api.Authentication;
@@ -16,8 +15,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyStore keys,
-    FailedAuthenticationTracker failures,
-    IProblemDetailsService problemDetails)
+    FailedAuthenticationTracker failures)
     : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, logger, encoder)
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -54,30 +52,12 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         var result = await HandleAuthenticateOnceSafeAsync();
         var detail = result.Failure?.Message ?? $"The {ApiKeyDefaults.HeaderName} header is missing.";
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = $"{ApiKeyDefaults.AuthenticationScheme} header=\"{ApiKeyDefaults.HeaderName}\"";
-        await WriteProblemAsync(ProblemTypes.Unauthorized, "Unauthorized", detail);
+        await ProblemResponses.WriteAsync(Context, StatusCodes.Status401Unauthorized, ProblemTypes.Unauthorized, "Unauthorized", detail);
     }
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
-        await WriteProblemAsync(ProblemTypes.Forbidden, "Forbidden", "The API key's role does not allow this call.");
-    }
-
-    private async Task WriteProblemAsync(string type, string title, string detail)
-    {
-        var problem = new ProblemDetails
-        {
-            Type = type,
-            Title = title,
-            Status = Response.StatusCode,
-            Detail = detail,
-        };
-
-        if (!await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem }))
-        {
-            await Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
-        }
+        await ProblemResponses.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Forbidden", "The API key's role does not allow this call.");
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Coordination.Api.Problems;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Coordination.Api.Authentication;
 
@@ -15,27 +14,19 @@ internal static class AuthenticationThrottleMiddleware
     public static IApplicationBuilder UseAuthenticationThrottle(this IApplicationBuilder app)
     {
         var tracker = app.ApplicationServices.GetRequiredService<FailedAuthenticationTracker>();
-        var problems = app.ApplicationServices.GetRequiredService<IProblemDetailsService>();
         return app.Use(async (context, next) =>
         {
             if (context.Request.Headers.ContainsKey(ApiKeyDefaults.HeaderName)
                 && tracker.IsBlocked(context.Connection.RemoteIpAddress, out var retryAfter))
             {
                 var seconds = (int)Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds));
-                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                var problem = new ProblemDetails
-                {
-                    Type = ProblemTypes.TooManyAuthenticationFailures,
-                    Title = "Too many failed authentication attempts",
-                    Status = StatusCodes.Status429TooManyRequests,
-                    Detail = $"Too many requests with an invalid {ApiKeyDefaults.HeaderName} came from this address; retry after {seconds} s.",
-                };
-                if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
-                {
-                    await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
-                }
-
+                await ProblemResponses.WriteAsync(
+                    context,
+                    StatusCodes.Status429TooManyRequests,
+                    ProblemTypes.TooManyAuthenticationFailures,
+                    "Too many failed authentication attempts",
+                    $"Too many requests with an invalid {ApiKeyDefaults.HeaderName} came from this address; retry after {seconds} s.");
                 return;
             }
 

@@ -1,7 +1,6 @@
 using System.Threading.RateLimiting;
 using Coordination.Api.Authentication;
 using Coordination.Api.Problems;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -45,20 +44,12 @@ internal static class TenantConcurrencyExtensions
 
     private static async ValueTask WriteRejectionAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
-        var context = rejected.HttpContext;
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        context.Response.Headers.RetryAfter = "1";
-        var problem = new ProblemDetails
-        {
-            Type = ProblemTypes.TooManyRequests,
-            Title = "Too many requests",
-            Status = StatusCodes.Status429TooManyRequests,
-            Detail = "This tenant has too many requests in progress and waiting on this replica; retry after 1 s.",
-        };
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
-        {
-            await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", cancellationToken);
-        }
+        rejected.HttpContext.Response.Headers.RetryAfter = "1";
+        await ProblemResponses.WriteAsync(
+            rejected.HttpContext,
+            StatusCodes.Status429TooManyRequests,
+            ProblemTypes.TooManyRequests,
+            "Too many requests",
+            "This tenant has too many requests in progress and waiting on this replica; retry after 1 s.");
     }
 }

@@ -254,7 +254,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     /// The tenant's key ledger (kv_quota_count.lua): a capability segment no caller's key can take, under a
     /// tenant-level hash tag.
     /// </summary>
-    private RedisKey KeyLedger => _keyLedger ??= string.Concat(_options.KeyPrefix, ":", Tenant, ":kv-ledger:{", _options.KeyPrefix, ":", Tenant, "}");
+    private RedisKey KeyLedger => _keyLedger ??= CoordinationKey.TenantTagged(_options.KeyPrefix, Tenant, "kv-ledger");
 
     /// <summary>
     /// Writes the key (answering whether it existed), then counts it in the tenant's ledger (another hash slot, so not in the same script); a key

@@ -30,6 +30,14 @@ internal static class CoordinationKey
     public static string Build(string prefix, string tenant, string capability, string name) =>
         string.Concat(prefix, ":", tenant, ":", capability, ":", name);
 
+    /// <summary>
+    /// Builds <c>{prefix}:{tenant}:{capability}:{{prefix}:{tenant}}</c>: a per-tenant key whose hash tag is the tenant,
+    /// so that the tenant's keys of this shape share one slot (a script may use several of them). The capabilities
+    /// that use it (wait-for graph, quota ledgers) are ones no caller's key is built with.
+    /// </summary>
+    public static string TenantTagged(string prefix, string tenant, string capability) =>
+        string.Concat(prefix, ":", tenant, ":", capability, ":{", prefix, ":", tenant, "}");
+
     /// <summary>The part of a full key after <c>{prefix}:{tenant}:{capability}:</c>.</summary>
     public static string NameOf(string fullKey, string prefix, string tenant, string capability)
     {

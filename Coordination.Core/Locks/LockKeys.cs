@@ -50,7 +50,7 @@ internal sealed class LockKeys
     /// </summary>
     public static RedisKey[] Graph(string prefix, string tenant, string capability)
     {
-        var graph = string.Concat(prefix, ":", tenant, ":", capability, ":{", prefix, ":", tenant, "}");
+        var graph = CoordinationKey.TenantTagged(prefix, tenant, capability);
         return [graph, graph + ":w", graph + ":o"];
     }
 

@@ -476,7 +476,7 @@ internal sealed partial class RedisLockManager
     /// The tenant's lock-name ledger (lock_name_count.lua): a capability segment no caller's lock can take, under a
     /// tenant-level hash tag.
     /// </summary>
-    private RedisKey NameLedger => _nameLedger ??= string.Concat(_runtime.KeyPrefix, ":", Tenant, ":lock-ledger:{", _runtime.KeyPrefix, ":", Tenant, "}");
+    private RedisKey NameLedger => _nameLedger ??= CoordinationKey.TenantTagged(_runtime.KeyPrefix, Tenant, "lock-ledger");
 
     /// <summary>
     /// Counts the name whose fencing counter <paramref name="outcome"/> created in the tenant's ledger (another hash

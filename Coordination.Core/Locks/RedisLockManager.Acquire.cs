@@ -526,7 +526,7 @@ internal sealed partial class RedisLockManager
         }
         catch (CoordinationUnavailableException)
         {
-            // The hold expires with its time to live and the counter after 62 days; the refusal is what the caller needs.
+            // The hold expires with its time to live and the counter within 62 days; the refusal is what the caller needs.
         }
     }
 

@@ -20,11 +20,11 @@ public sealed class QuotaOptions
     public int MaxKeysPerTenant { get; set; }
 
     /// <summary>
-    /// How many lock and semaphore names one tenant may create within the life of a fencing counter (62 days): an
+    /// How many lock and semaphore names one tenant may create within the life a new fencing counter starts with (62 days): an
     /// acquisition that creates a name's counter (a name never locked, or whose counter expired) counts the name, and
     /// one past the quota is undone and throws <see cref="CoordinationQuotaExceededException"/> (<c>lock-names</c>).
-    /// Acquiring a name whose counter exists never counts. Each new name leaves a counter in Redis for 62 days after
-    /// its last acquisition, so without a quota a tenant creating 10 names a second keeps some 54 million counters.
+    /// Acquiring a name whose counter exists never counts. Each new name leaves a counter in Redis for 31 to 62 days
+    /// after its last acquisition, so without a quota a tenant creating 10 names a second keeps tens of millions of counters.
     /// 0 turns the quota off: acquisitions then never make a second call. The library leaves it off; the HTTP API's
     /// <c>appsettings.json</c> sets 100,000.
     /// </summary>

@@ -22,7 +22,7 @@ local expiresAt = redis.call('PEXPIRETIME', KEYS[1])
 local now = math.floor((expiresAt - ARGV[2]) / 1000)
 if fence == 1 then
     -- This acquisition created the counter (a new name, or one whose counter expired): the array form with a third
-    -- element says so, for the tenant's lock-name quota (QuotaOptions). The seed is the clock: no EXPIRE beyond 62 days.
+    -- element says so, for the tenant's lock-name quota (QuotaOptions). The seed is the clock, and its expiry the full 62 days.
     redis.call('SET', KEYS[2], now, 'EX', '5356800')
     return {now, expiresAt, 1}
 end

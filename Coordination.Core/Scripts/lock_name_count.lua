@@ -1,7 +1,7 @@
 -- Counts a lock or semaphore name in its tenant's lock-name ledger after an acquisition created the name's fencing
 -- counter, or refuses the name when the tenant is at its quota (the caller then undoes the acquisition). The ledger
 -- is a sorted set of names scored by when the counter they created expires unless incremented again (ms of server
--- time: now + 62 days, the counter's life): once the passed scores are dropped, its size is the number of names
+-- time: now + 62 days, the life a new counter starts with): once the passed scores are dropped, its size is the number of names
 -- created in the last 62 days (docs/locks.md, "Lock-name quota"). The ledger expires with its newest name.
 -- KEYS[1]: the tenant's ledger. ARGV[1]: the name, "<capability>:<name>". ARGV[2]: the quota (names).
 -- Returns 1 when the name is counted, 0 when it is refused (the ledger is unchanged).

@@ -7,7 +7,7 @@ namespace Coordination;
 /// <remarks>
 /// Keys are 1..512 UTF-8 bytes without control characters and are stored as <c>{prefix}:{tenant}:kv:{key}</c>
 /// (locks as <c>{prefix}:{tenant}:lock:{{key}}</c> and companion keys in the same hash slot). While Redis is unavailable and the PostgreSQL fallback is
-/// configured, <see cref="GetAsync{T}"/>, <see cref="SetAsync{T}"/> and <see cref="DeleteAsync"/> are served
+/// configured, <see cref="GetAsync{T}"/>, the writes are served
 /// from PostgreSQL and replayed to Redis when it returns; lock calls fail closed with
 /// <see cref="CoordinationUnavailableException"/>.
 /// </remarks>
@@ -36,7 +36,26 @@ public interface IRedisCoordinator
     /// <param name="cancellationToken">Cancels the wait for the answer (the write may still happen).</param>
     /// <exception cref="ArgumentException">The key or TTL is invalid, or the serialized value is larger than <see cref="CoordinationOptions.MaxValueBytes"/>.</exception>
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable and no fallback is configured.</exception>
+#pragma warning disable RS0027 // Shipped with its optional parameters, which existing calls rely on; the overload with durability has none, so no call is ambiguous.
     ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+#pragma warning restore RS0027
+
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/> with the durability asked for, instead of
+    /// <see cref="FallbackOptions.Durability"/>: with <see cref="KeyValueDurability.Synchronous"/> the call returns only
+    /// after PostgreSQL committed the write's copy, so it survives Redis losing its data.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value; serialized with the configured <see cref="ICoordinationSerializer"/>.</param>
+    /// <param name="timeToLive">When the key expires; <see langword="null"/> keeps it until deleted. 1 ms to 30 days.</param>
+    /// <param name="durability">When the write is acknowledged.</param>
+    /// <param name="cancellationToken">Cancels the wait for the answer (the write may still happen).</param>
+    /// <exception cref="ArgumentException">The key, TTL or durability is invalid, or the serialized value is larger than <see cref="CoordinationOptions.MaxValueBytes"/>.</exception>
+    /// <exception cref="CoordinationUnavailableException">
+    /// Redis is unavailable and no fallback is configured; or, for a synchronous write, no fallback store is configured
+    /// or PostgreSQL did not commit in time (<see cref="UnavailableReason.DurableCopyNotConfirmed"/>).
+    /// </exception>
+    ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive, KeyValueDurability durability, CancellationToken cancellationToken);
 
     /// <summary>Reads the value under <paramref name="key"/>.</summary>
     /// <exception cref="ArgumentException">The key is invalid.</exception>
@@ -53,7 +72,21 @@ public interface IRedisCoordinator
     /// <summary>Deletes <paramref name="key"/>. Returns whether it existed (always <see langword="true"/> when served by the fallback).</summary>
     /// <exception cref="ArgumentException">The key is invalid.</exception>
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable and no fallback is configured.</exception>
+#pragma warning disable RS0027 // Shipped with its optional parameters, which existing calls rely on; the overload with durability has none, so no call is ambiguous.
     ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
+#pragma warning restore RS0027
+
+    /// <summary>
+    /// Deletes <paramref name="key"/> with the durability asked for, instead of <see cref="FallbackOptions.Durability"/>:
+    /// with <see cref="KeyValueDurability.Synchronous"/> the call returns only after PostgreSQL committed the delete too.
+    /// Returns whether it existed (always <see langword="true"/> when served by the fallback).
+    /// </summary>
+    /// <exception cref="ArgumentException">The key or durability is invalid.</exception>
+    /// <exception cref="CoordinationUnavailableException">
+    /// Redis is unavailable and no fallback is configured; or, for a synchronous delete, no fallback store is configured
+    /// or PostgreSQL did not commit in time (<see cref="UnavailableReason.DurableCopyNotConfirmed"/>).
+    /// </exception>
+    ValueTask<bool> DeleteAsync(string key, KeyValueDurability durability, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes the exclusive lock <paramref name="key"/> for <paramref name="timeToLive"/> without waiting.

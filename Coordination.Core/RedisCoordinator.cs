@@ -53,11 +53,15 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     /// <summary>The locks this coordinator holds through <see cref="LockAsync"/>, for release at shutdown.</summary>
     public int HeldLockCount => _heldLocks.Count;
 
-    public async ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
+    public ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) =>
+        SetAsync(key, value, timeToLive, _options.Fallback.Durability, cancellationToken);
+
+    public async ValueTask SetAsync<T>(string key, T value, TimeSpan? timeToLive, KeyValueDurability durability, CancellationToken cancellationToken)
     {
         var fullKey = BuildKey(KeyValueCapability, key);
         CoordinationLimits.ValidateTimeToLive(timeToLive, nameof(timeToLive));
         var bytes = _serializer.SerializeBounded(value, _options.MaxValueBytes, nameof(value));
+        var synchronous = IsSynchronous(durability, "kv.set");
         using var activity = StartActivity("coordination kv.set", key);
 
         if (_fallback.IsActive && await _fallback.TrySetAsync(fullKey, bytes, timeToLive, "kv.set", cancellationToken))
@@ -87,7 +91,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             return;
         }
 
-        await _fallback.MirrorAsync(fullKey, bytes, timeToLive, cancellationToken);
+        await MirrorAsync(fullKey, bytes, timeToLive, synchronous, "kv.set", cancellationToken);
     }
 
     public async ValueTask<CoordinationValue<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default)
@@ -147,9 +151,13 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         return new CoordinationValue<T>(Deserialize<T>((ReadOnlyMemory<byte>)(RedisValue)parts[0]), ttl);
     }
 
-    public async ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+        DeleteAsync(key, _options.Fallback.Durability, cancellationToken);
+
+    public async ValueTask<bool> DeleteAsync(string key, KeyValueDurability durability, CancellationToken cancellationToken)
     {
         var fullKey = BuildKey(KeyValueCapability, key);
+        var synchronous = IsSynchronous(durability, "kv.delete");
         using var activity = StartActivity("coordination kv.delete", key);
         if (_fallback.IsActive && await _fallback.TrySetAsync(fullKey, null, null, "kv.delete", cancellationToken))
         {
@@ -174,7 +182,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             return true;
         }
 
-        await _fallback.MirrorAsync(fullKey, null, null, cancellationToken);
+        await MirrorAsync(fullKey, null, null, synchronous, "kv.delete", cancellationToken);
         return existed;
     }
 
@@ -243,6 +251,27 @@ internal sealed class RedisCoordinator : IRedisCoordinator
 
         return failures;
     }
+
+    /// <summary>Whether a write must wait for its PostgreSQL copy; refused before anything is written when no store can give one.</summary>
+    private bool IsSynchronous(KeyValueDurability durability, string operation)
+    {
+        if (!Enum.IsDefined(durability))
+        {
+            throw new ArgumentOutOfRangeException(nameof(durability), durability, "The durability must be Asynchronous or Synchronous.");
+        }
+
+        if (durability == KeyValueDurability.Asynchronous)
+        {
+            return false;
+        }
+
+        return _fallback.IsConfigured ? true : throw ExceptionFactory.NoDurableStore(operation);
+    }
+
+    private ValueTask MirrorAsync(string fullKey, byte[]? bytes, TimeSpan? timeToLive, bool synchronous, string operation, CancellationToken cancellationToken) =>
+        synchronous
+            ? _fallback.MirrorDurablyAsync(fullKey, bytes, timeToLive, operation, cancellationToken)
+            : _fallback.MirrorAsync(fullKey, bytes, timeToLive, cancellationToken);
 
     private async ValueTask<CoordinationValue<T>> GetFromFallbackAsync<T>(string fullKey, string operation, Exception? cause, CancellationToken cancellationToken)
     {

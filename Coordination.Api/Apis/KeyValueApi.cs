@@ -63,12 +63,22 @@ public static class KeyValueApi
         RequestValidation.IsValidName(key, "key", errors);
         var value = RequestValidation.ReadRequiredValue(request.Value, "value", errors);
         var timeToLive = RequestValidation.ReadDuration(request.TtlMs, "ttlMs", errors);
+        var durability = RequestValidation.ReadDurability(request.Durability, "durability", errors);
         if (errors.Any || key is null || value is not { } element)
         {
             return errors.ToProblem();
         }
 
-        await services.Coordinators.ForTenant(user.GetTenant()).SetAsync(key, element, timeToLive, cancellationToken);
+        var coordinator = services.Coordinators.ForTenant(user.GetTenant());
+        if (durability is { } asked)
+        {
+            await coordinator.SetAsync(key, element, timeToLive, asked, cancellationToken);
+        }
+        else
+        {
+            await coordinator.SetAsync(key, element, timeToLive, cancellationToken);
+        }
+
         return TypedResults.NoContent();
     }
 
@@ -99,20 +109,32 @@ public static class KeyValueApi
         return TypedResults.Ok(new KeyValueResponse(key, stored.Value, ttlMs));
     }
 
-    /// <summary>DELETE: 204 whether or not the key existed.</summary>
+    /// <summary>DELETE: 204 whether or not the key existed; <c>?durability=synchronous</c> answers after PostgreSQL committed the delete too.</summary>
     public static async Task<Results<NoContent, ValidationProblem>> DeleteValue(
         string? key,
+        [FromQuery] string? durability,
         ClaimsPrincipal user,
         [AsParameters] KeyValueServices services,
         CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
-        if (!RequestValidation.IsValidName(key, "key", errors))
+        RequestValidation.IsValidName(key, "key", errors);
+        var asked = RequestValidation.ReadDurability(durability, "durability", errors);
+        if (errors.Any || key is null)
         {
             return errors.ToProblem();
         }
 
-        await services.Coordinators.ForTenant(user.GetTenant()).DeleteAsync(key, cancellationToken);
+        var coordinator = services.Coordinators.ForTenant(user.GetTenant());
+        if (asked is { } chosen)
+        {
+            await coordinator.DeleteAsync(key, chosen, cancellationToken);
+        }
+        else
+        {
+            await coordinator.DeleteAsync(key, cancellationToken);
+        }
+
         return TypedResults.NoContent();
     }
 }

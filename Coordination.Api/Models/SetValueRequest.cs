@@ -8,4 +8,8 @@ namespace Coordination.Api.Models;
 /// (absence reads as <see cref="JsonValueKind.Undefined"/>).
 /// </param>
 /// <param name="TtlMs">When the key expires, in milliseconds (1 .. 2592000000); absent or null keeps it until deleted.</param>
-public sealed record SetValueRequest(JsonElement Value, long? TtlMs = null);
+/// <param name="Durability">
+/// <c>"synchronous"</c> to be answered only after PostgreSQL committed the write's copy, <c>"asynchronous"</c> to be
+/// answered once Redis has it; absent or null uses <c>Coordination:Fallback:Durability</c>.
+/// </param>
+public sealed record SetValueRequest(JsonElement Value, long? TtlMs = null, string? Durability = null);

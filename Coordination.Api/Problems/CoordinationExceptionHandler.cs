@@ -154,6 +154,7 @@ internal sealed partial class CoordinationExceptionHandler(
         UnavailableReason.ServerUnavailable => "server-unavailable",
         UnavailableReason.ReplicasNotAcknowledged => "replicas-not-acknowledged",
         UnavailableReason.OutOfMemory => "out-of-memory",
+        UnavailableReason.DurableCopyNotConfirmed => "durable-copy-not-confirmed",
         _ => "unknown",
     };
 

@@ -53,6 +53,31 @@ internal static class RequestValidation
         return ReadMilliseconds(value, field, 1, errors);
     }
 
+    /// <summary>
+    /// Reads an optional durability, <c>asynchronous</c> or <c>synchronous</c> (any case); absent or JSON null means the
+    /// service's default (<c>Coordination:Fallback:Durability</c>).
+    /// </summary>
+    public static KeyValueDurability? ReadDurability(string? text, string field, RequestErrors errors)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (string.Equals(text, "asynchronous", StringComparison.OrdinalIgnoreCase))
+        {
+            return KeyValueDurability.Asynchronous;
+        }
+
+        if (string.Equals(text, "synchronous", StringComparison.OrdinalIgnoreCase))
+        {
+            return KeyValueDurability.Synchronous;
+        }
+
+        errors.Add(field, $"{field} must be \"asynchronous\" or \"synchronous\".");
+        return null;
+    }
+
     /// <summary>Reads an optional wait in milliseconds (0 .. 30 days); absent or JSON null means no wait.</summary>
     public static TimeSpan ReadWait(long? milliseconds, string field, RequestErrors errors) =>
         milliseconds is { } value ? ReadMilliseconds(value, field, 0, errors) ?? TimeSpan.Zero : TimeSpan.Zero;

@@ -15,6 +15,22 @@ public sealed class FallbackOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// When key/value writes are acknowledged unless a call says otherwise: <see cref="KeyValueDurability.Asynchronous"/>
+    /// (once Redis has them) or <see cref="KeyValueDurability.Synchronous"/> (once PostgreSQL committed them too).
+    /// </summary>
+    /// <value>The default value is <see cref="KeyValueDurability.Asynchronous"/>.</value>
+    [EnumDataType(typeof(KeyValueDurability))]
+    public KeyValueDurability Durability { get; set; } = KeyValueDurability.Asynchronous;
+
+    /// <summary>
+    /// How long a <see cref="KeyValueDurability.Synchronous"/> write waits for PostgreSQL to commit its copy before it
+    /// fails with <see cref="UnavailableReason.DurableCopyNotConfirmed"/> (the write stays in Redis and queued for PostgreSQL).
+    /// </summary>
+    /// <value>The default value is 5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan SynchronousTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The name of the PostgreSQL connection string (<c>ConnectionStrings:{name}</c>).</summary>
     /// <value>The default value is <c>coordinationdb</c>.</value>
     [Required]

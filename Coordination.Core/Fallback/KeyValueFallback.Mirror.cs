@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Threading.Channels;
@@ -22,6 +23,8 @@ internal sealed partial class KeyValueFallback
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
 
     private readonly Counter<long> _mirrorDropped;
+    private readonly Histogram<double> _mirrorLag;
+    private readonly Counter<long> _durableTimeouts;
     private readonly Lock _droppedGate = new();
     private readonly HashSet<string> _droppedPrefixes = new(StringComparer.Ordinal);
     private HashSet<string> _droppedKeys = new(StringComparer.Ordinal);
@@ -67,6 +70,40 @@ internal sealed partial class KeyValueFallback
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Queues a write made in Redis for PostgreSQL and waits until PostgreSQL committed it
+    /// (<see cref="KeyValueDurability.Synchronous"/>). It is never dropped for a full queue: its writer waits, which
+    /// bounds such writes by the callers waiting. Through the same queue as the other writes, so it lands after them.
+    /// </summary>
+    /// <exception cref="CoordinationUnavailableException">PostgreSQL did not commit it within <see cref="FallbackOptions.SynchronousTimeout"/>.</exception>
+    public async ValueTask MirrorDurablyAsync(string key, byte[]? value, TimeSpan? timeToLive, string operation, CancellationToken cancellationToken)
+    {
+        if (_store is null)
+        {
+            throw ExceptionFactory.NoDurableStore(operation);
+        }
+
+        var write = new MirrorWrite(key, value, timeToLive) { Committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        Interlocked.Increment(ref _queuedWrites);
+        Interlocked.Add(ref _queuedBytes, write.Size);
+        if (!_mirror.Writer.TryWrite(write))
+        {
+            Release(write);
+            Drop(key);
+            throw ExceptionFactory.DurableCopyNotConfirmed(operation, TimeSpan.Zero, null);
+        }
+
+        try
+        {
+            await write.Committed.Task.WaitAsync(_options.SynchronousTimeout, cancellationToken);
+        }
+        catch (TimeoutException ex)
+        {
+            _durableTimeouts.Add(1);
+            throw ExceptionFactory.DurableCopyNotConfirmed(operation, _options.SynchronousTimeout, ex);
+        }
     }
 
     private void Release(MirrorWrite write)
@@ -177,9 +214,12 @@ internal sealed partial class KeyValueFallback
                 }
 
                 await _store!.MirrorAsync(batch, CancellationToken.None);
+                var committed = Stopwatch.GetTimestamp();
                 foreach (var write in batch)
                 {
                     Release(write);
+                    _mirrorLag.Record(Stopwatch.GetElapsedTime(write.MadeAt, committed).TotalMilliseconds);
+                    write.Committed?.TrySetResult();
                 }
 
                 batch.Clear();

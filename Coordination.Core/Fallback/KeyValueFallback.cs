@@ -60,6 +60,8 @@ internal sealed partial class KeyValueFallback : IAsyncDisposable
         metrics.Meter.CreateObservableGauge("coordination.fallback.mirror.backlog", () => MirrorBacklog, "{write}", "Writes waiting to be copied to PostgreSQL.");
         metrics.Meter.CreateObservableGauge("coordination.fallback.mirror.behind", () => MirrorBehind ? 1 : 0, "{state}", "1 while writes dropped from a full mirror queue wait to be reconciled from Redis.");
         _mirrorDropped = metrics.Meter.CreateCounter<long>("coordination.fallback.mirror.dropped", "{write}", "Writes made in Redis not queued for PostgreSQL because the mirror queue was full.");
+        _mirrorLag = metrics.Meter.CreateHistogram<double>("coordination.fallback.mirror.lag", "ms", "From a write made in Redis to PostgreSQL committing its copy.");
+        _durableTimeouts = metrics.Meter.CreateCounter<long>("coordination.fallback.durable.timeouts", "{write}", "Synchronous writes whose PostgreSQL copy was not committed within Coordination:Fallback:SynchronousTimeout.");
         _purged = metrics.Meter.CreateCounter<long>("coordination.fallback.purged", "{row}", "Expired rows deleted from the PostgreSQL fallback store.");
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -53,6 +54,7 @@ internal sealed class PostgresFallbackStore(NpgsqlDataSource dataSource, string 
     /// <summary>Copies writes already made in Redis, in order, in one round trip.</summary>
     public async Task MirrorAsync(IReadOnlyList<MirrorWrite> writes, CancellationToken cancellationToken)
     {
+        var now = Stopwatch.GetTimestamp();
         await using var batch = dataSource.CreateBatch();
         foreach (var write in writes)
         {
@@ -62,7 +64,7 @@ internal sealed class PostgresFallbackStore(NpgsqlDataSource dataSource, string 
             if (write.Value is not null)
             {
                 command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = write.Value });
-                command.Parameters.Add(Interval(write.TimeToLive));
+                command.Parameters.Add(Interval(write.TimeToLiveAt(now)));
             }
 
             batch.BatchCommands.Add(command);

@@ -53,6 +53,12 @@ internal static class ExceptionFactory
     public static CoordinationUnavailableException ReplicasNotAcknowledged(int asked, long acknowledged) =>
         new($"Only {acknowledged} of {asked} replicas acknowledged the lock in time; it was released again.", UnavailableReason.ReplicasNotAcknowledged);
 
+    public static CoordinationUnavailableException NoDurableStore(string operation) =>
+        new($"'{operation}' asked for synchronous durability, but no PostgreSQL fallback store is configured: nothing was written.", UnavailableReason.DurableCopyNotConfirmed);
+
+    public static CoordinationUnavailableException DurableCopyNotConfirmed(string operation, TimeSpan timeout, Exception? cause) =>
+        new($"PostgreSQL did not commit the copy of '{operation}' within {timeout.TotalMilliseconds:0} ms (Coordination:Fallback:SynchronousTimeout): Redis has the write and its copy stays queued, so it may still take effect.", UnavailableReason.DurableCopyNotConfirmed, cause);
+
     // Messages of our exceptions may reach Warning logs, where keys must not appear: the client's message can
     // name the command and its key, so only the error code is kept (the original stays the inner exception).
     private static string FirstWord(string message)

@@ -9,7 +9,7 @@ public sealed class QuotaOptions
     public const string SectionName = "Coordination:Quotas";
 
     /// <summary>
-    /// How many key/value keys one tenant may have (<see cref="IRedisCoordinator.SetAsync{T}"/>, <c>PUT /v1/kv</c>);
+    /// How many key/value keys one tenant may have (<see cref="IRedisCoordinator.SetAsync{T}(string, T, TimeSpan?, CancellationToken)"/>, <c>PUT /v1/kv</c>);
     /// a write that would create one more throws <see cref="CoordinationQuotaExceededException"/> (overwriting a key
     /// never does). 0 turns the quota off: writes are then a plain <c>SET</c>, one round trip instead of two. The
     /// library leaves it off, since a quota costs every write a second round trip; a host that serves tenants it does

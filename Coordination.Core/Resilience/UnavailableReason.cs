@@ -24,4 +24,12 @@ public enum UnavailableReason
     /// PostgreSQL fallback: Redis is up, and an operator must act.
     /// </summary>
     OutOfMemory,
+
+    /// <summary>
+    /// A <see cref="KeyValueDurability.Synchronous"/> write could not be confirmed durable: no PostgreSQL fallback store
+    /// is configured (nothing was written), or PostgreSQL did not commit the copy within
+    /// <see cref="FallbackOptions.SynchronousTimeout"/> (Redis has the write and its copy stays queued, so it may still
+    /// take effect; retrying the same write is safe).
+    /// </summary>
+    DurableCopyNotConfirmed,
 }

@@ -7,7 +7,7 @@ namespace Coordination.Api.Tests.OpenApi;
 public sealed class OpenApiDocumentTests(ApiFixture fixture) : ApiTest(fixture)
 {
     [Theory]
-    [InlineData("SetValueRequest", "value,ttlMs", "value")]
+    [InlineData("SetValueRequest", "value,ttlMs,durability", "value")]
     [InlineData("AcquireLockRequest", "ttlMs,waitMs,owner,token", "ttlMs")]
     [InlineData("ExtendLockRequest", "token,ttlMs", "token,ttlMs")]
     [InlineData("SetCacheEntryRequest", "value,ttlMs,tags", "value")]

@@ -36,6 +36,12 @@ internal sealed record BenchmarkSettings
     /// <summary>Coordination:Quotas:MaxKeysPerTenant of the coordinator; null keeps the default.</summary>
     public int? KeyQuota { get; init; }
 
+    /// <summary>A PostgreSQL connection string: run only the durability benchmark (docs/benchmarks-durability.md) against it.</summary>
+    public string? Durability { get; init; }
+
+    /// <summary>Total write rates at which the durability benchmark also measures the asynchronous copy's lag.</summary>
+    public IReadOnlyList<int> PacedRates { get; init; } = [2_000, 10_000];
+
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
     public const string Usage = """
@@ -57,6 +63,11 @@ internal sealed record BenchmarkSettings
           --trace-redis-commands run the coordinator with Coordination:TraceRedisCommands=true (a span per command)
           --breakdown            also time GET through each layer of the coordinator (adds about 20 s)
           --key-quota <n>        run the coordinator with Coordination:Quotas:MaxKeysPerTenant=n (0: no quota, a plain SET)
+          --durability <conn>    run only the durable-copy benchmark (raw SET vs asynchronous vs synchronous copy, and the
+                                 copy's lag) with the fallback store at this PostgreSQL connection string; writes
+                                 docs/benchmarks-durability.md
+          --paced <list>         with --durability: total write rates (per second, comma-separated) at which the copy's lag
+                                 is also measured (default 2000,10000)
           --no-write             print only
         """;
 
@@ -84,6 +95,8 @@ internal sealed record BenchmarkSettings
                 "--redis" => settings with { Redis = Next() },
                 "--output" => settings with { Output = Next() },
                 "--no-write" => settings with { Write = false },
+                "--durability" => settings with { Durability = Next() },
+                "--paced" => settings with { PacedRates = [.. Next().Split(',').Select(c => Positive(c))] },
                 "--disable-tracing" => settings with { DisableTracing = true },
                 "--trace-redis-commands" => settings with { TraceRedisCommands = true },
                 "--breakdown" => settings with { Breakdown = true },

@@ -18,8 +18,20 @@ using var server = await RedisServerProcess.StartUnlessGivenAsync(settings.Redis
 var endpoint = settings.Redis ?? server!.Endpoint;
 
 await using var raw = await ConnectionMultiplexer.ConnectAsync(endpoint);
-using var host = BuildHost(endpoint, settings.DisableTracing, settings.TraceRedisCommands, settings.KeyQuota);
+using var host = BuildHost(endpoint, settings.DisableTracing, settings.TraceRedisCommands, settings.KeyQuota, settings.Durability);
 await host.StartAsync(token);
+if (settings.Durability is not null)
+{
+    try
+    {
+        return await RunDurabilityAsync(host, raw, settings, token);
+    }
+    finally
+    {
+        await host.StopAsync(CancellationToken.None);
+    }
+}
+
 try
 {
     var coordinator = host.Services.GetRequiredService<IRedisCoordinator>();
@@ -47,8 +59,38 @@ finally
 
 return 0;
 
-// The coordinator as an application gets it: AddCoordination on a host, default options, no PostgreSQL fallback.
-static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisCommands, int? keyQuota)
+static async Task<int> RunDurabilityAsync(IHost host, IConnectionMultiplexer raw, BenchmarkSettings settings, CancellationToken token)
+{
+    var monitor = host.Services.GetRequiredService<ICoordinationMonitor>();
+    for (var attempt = 0; !(await monitor.GetStatusAsync(token)).Fallback.Ready; attempt++)
+    {
+        if (attempt == 300)
+        {
+            throw new InvalidOperationException("The fallback store did not become ready within 30 s: check --durability's connection string.");
+        }
+
+        await Task.Delay(100, token);
+    }
+
+    var description = await DescribePostgresAsync(settings.Durability!, token);
+    var scenario = new DurabilityScenario(settings, raw, host.Services.GetRequiredService<IRedisCoordinator>(), monitor, description);
+    var markdown = await scenario.RunAsync(raw.GetServers().FirstOrDefault()?.Version.ToString() ?? "unknown", token);
+    await ReportFile.PublishAsync(markdown, settings.Write, settings.Output, "benchmarks-durability.md", token);
+    return 0;
+}
+
+static async Task<string> DescribePostgresAsync(string connectionString, CancellationToken token)
+{
+    await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+    await using var command = dataSource.CreateCommand("SELECT version(), current_setting('fsync'), current_setting('synchronous_commit')");
+    await using var reader = await command.ExecuteReaderAsync(token);
+    await reader.ReadAsync(token);
+    return $"{reader.GetString(0).Split(" on ")[0]} on loopback, fsync={reader.GetString(1)}, synchronous_commit={reader.GetString(2)}";
+}
+
+// The coordinator as an application gets it: AddCoordination on a host, default options, no PostgreSQL fallback
+// (unless the durability benchmark runs, which gives it one).
+static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisCommands, int? keyQuota, string? postgres)
 {
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
     builder.Configuration.AddInMemoryCollection(
@@ -61,6 +103,12 @@ static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisComm
     if (keyQuota is { } quota)
     {
         builder.Configuration["Coordination:Quotas:MaxKeysPerTenant"] = quota.ToString(CultureInfo.InvariantCulture);
+    }
+
+    if (postgres is not null)
+    {
+        builder.Configuration["ConnectionStrings:coordinationdb"] = postgres;
+        builder.Configuration["Coordination:Fallback:Schema"] = "bench_durability";
     }
 
     builder.AddCoordination();

@@ -47,7 +47,7 @@ internal sealed record AcquireOutcome(
         if (result.Resp2Type == ResultType.Array)
         {
             var parts = (RedisResult[])result!;
-            if (parts[0].Resp2Type == ResultType.Integer && (long)parts[0] == -1)
+            if ((long)parts[0] == -1)
             {
                 return Unverified((string)parts[1]!);
             }

@@ -243,22 +243,25 @@ internal sealed class FencingEpochs : IDisposable
 
     private async Task<bool> TryResolveServersAsync()
     {
-        var identity = await _watcher.CheckAsync();
-        if (identity is null)
-        {
-            return false;
-        }
-
-        var runIds = PrimaryWatcher.RunIdsOf(identity);
+        string[] runIds;
         try
         {
+            var identity = await _watcher.CheckAsync();
+            if (identity is null)
+            {
+                return false;
+            }
+
+            runIds = PrimaryWatcher.RunIdsOf(identity);
             foreach (var runId in runIds)
             {
                 await ResolveAsync(runId, _stopping.Token);
             }
         }
-        catch (CoordinationUnavailableException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
         {
+            // Acquisitions keep checking the run id meanwhile, and the read is tried again.
+            LocksLog.FencingVerificationFailed(_logger, ex);
             return false;
         }
 

@@ -62,6 +62,9 @@ internal static partial class LocksLog
     [LoggerMessage(1417, LogLevel.Warning, "The fencing epochs could not be read from PostgreSQL; acquisitions that need the epoch of a new Redis server life fail until it answers.", EventName = "FencingEpochUnavailable")]
     public static partial void FencingEpochUnavailable(ILogger logger, Exception exception);
 
+    [LoggerMessage(1418, LogLevel.Debug, "Reading the Redis servers' identity and fencing epochs failed; acquisitions check the server's run id until a read succeeds (tried again shortly).", EventName = "FencingVerificationFailed")]
+    public static partial void FencingVerificationFailed(ILogger logger, Exception exception);
+
     // Shutdown (ids 1300-1399, from before the locks had their own range).
     [LoggerMessage(1301, LogLevel.Warning, "Could not release {Count} locks at shutdown; they expire with their TTL.", EventName = "LocksNotReleasedAtShutdown")]
     public static partial void LocksNotReleasedAtShutdown(ILogger logger, int count, Exception? exception);

@@ -491,9 +491,10 @@ internal sealed partial class RedisLockManager
         if (fast)
         {
             var hold = AcquireOutcome.FastHoldOf(request.Token, request.Owner);
-            return epoch is null
-                ? [hold, timeToLive, wholeExpiry ? "1" : "0"]
-                : [hold, timeToLive, wholeExpiry ? "1" : "0", epoch.BaseText, epoch.RunIdsText, verify ? "1" : "0"];
+            // Without epochs the third argument is sent only when needed: one argument less on most acquisitions.
+            return epoch is not null ? [hold, timeToLive, wholeExpiry ? "1" : "0", epoch.BaseText, epoch.RunIdsText, verify ? "1" : "0"]
+                : wholeExpiry ? [hold, timeToLive, "1"]
+                : [hold, timeToLive];
         }
 
         RedisValue[] general =

@@ -7,7 +7,8 @@
 -- from the caller's epoch plus Redis's clock in seconds: the rule is next_fence in lock_common.lua, written out here
 -- because this script has no prelude).
 -- ARGV[1]: the hold, "<token>|<owner>" (the client joins them: one string operation less here, per acquisition).
--- ARGV[2]: the time to live in ms. ARGV[3]: "1" to have the expiry time whole (see below), "0" otherwise.
+-- ARGV[2]: the time to live in ms. ARGV[3]: "1" to have the expiry time whole (see below); "0" or absent otherwise
+-- (present when ARGV[4] follows).
 -- ARGV[4] (optional, only with the fencing epochs of PostgreSQL): the caller's epoch * 2^40, as an exact integer.
 -- ARGV[5] (with ARGV[4]): the run ids of the Redis server lives whose epoch the caller holds, comma-separated.
 -- ARGV[6] (with ARGV[4]): "1" to check this server's run id on every call (the caller saw a connection fail or the

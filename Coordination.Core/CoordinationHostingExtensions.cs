@@ -127,7 +127,10 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<CoordinationEvents>(),
             sp.GetRequiredService<CoordinationMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            fallbackConfigured
+                ? new FencingEpochStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Fallback.Schema)
+                : null));
         services.TryAddSingleton<IPlatformLocks>(sp => sp.GetRequiredService<LockRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, CacheOptionsRules>());
         services.TryAddSingleton(sp => new CacheRuntime(

@@ -96,6 +96,12 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
     /// </summary>
     public event Action? TopologyChanged;
 
+    /// <summary>
+    /// Raised (on a client thread; handlers must be quick) when a connection failed, before it is re-established:
+    /// whatever it reconnects to may be another server, or the same one after a restart.
+    /// </summary>
+    public event Action? ConnectionLost;
+
     /// <summary>Whether <paramref name="multiplexer"/> is still one of the pool's connections (not replaced or closed).</summary>
     public bool Contains(IConnectionMultiplexer multiplexer) =>
         Array.Exists(Volatile.Read(ref _connections), c => ReferenceEquals(c.Multiplexer, multiplexer));
@@ -208,6 +214,7 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
             if (args.ConnectionType == ConnectionType.Interactive && Volatile.Read(ref _disposed) == 0)
             {
                 _events.OnConnectionLost(new ConnectionEventArgs(id, args.EndPoint?.ToString(), args.FailureType.ToString(), args.Exception));
+                ConnectionLost?.Invoke();
             }
         };
         multiplexer.ConnectionRestored += (_, args) =>

@@ -29,20 +29,29 @@ internal sealed record AcquireOutcome(
     /// </summary>
     public bool CreatedCounter { get; init; }
 
+    /// <summary>With <see cref="AcquireStatus.Unverified"/>: the run id of the server, whose fencing epoch the node lacks.</summary>
+    public string? RunId { get; init; }
+
     /// <summary>
     /// Reads lock_fast_acquire.lua's answer for the new hold <paramref name="token"/>, stored as
     /// <paramref name="fastHold"/> for <paramref name="timeToLiveMilliseconds"/>. An answer of one integer carries the
     /// expiry's low bits only, completed with <paramref name="clock"/>'s reading (asked for by the call when there was
-    /// one), sent at <paramref name="sentTimestamp"/>; a whole expiry time updates the clock.
+    /// one), sent at <paramref name="sentTimestamp"/>; a whole expiry time updates the clock. The integer's token is
+    /// counted from <paramref name="fencingBase"/>, the epoch base the call passed.
     /// </summary>
     public static AcquireOutcome ParseFast(
-        RedisResult result, string token, string fastHold, long timeToLiveMilliseconds, RedisClock clock, RedisClock.Reading? reading, long sentTimestamp)
+        RedisResult result, string token, string fastHold, long timeToLiveMilliseconds, RedisClock clock, RedisClock.Reading? reading, long sentTimestamp, long fencingBase)
     {
         long fencingToken;
         long expiresAt;
         if (result.Resp2Type == ResultType.Array)
         {
             var parts = (RedisResult[])result!;
+            if ((long)parts[0] == -1)
+            {
+                return Unverified((string)parts[1]!);
+            }
+
             (fencingToken, expiresAt) = ((long)parts[0], (long)parts[1]);
             clock.Observe(expiresAt - timeToLiveMilliseconds, sentTimestamp);
             if (parts.Length > 2)
@@ -53,7 +62,7 @@ internal sealed record AcquireOutcome(
         else if ((long)result is var packed && packed != 0)
         {
             const long lowMask = (1L << RedisClock.LowBits) - 1;
-            fencingToken = packed >> RedisClock.LowBits;
+            fencingToken = fencingBase + (packed >> RedisClock.LowBits);
             expiresAt = reading is null
                 ? throw new InvalidOperationException("lock_fast_acquire.lua sent part of an expiry time that was asked for whole.")
                 : clock.CompleteTime(reading, packed & lowMask, sentTimestamp, timeToLiveMilliseconds);
@@ -69,6 +78,9 @@ internal sealed record AcquireOutcome(
     /// <summary>The value lock_fast_acquire.lua stores for a hold: its token and owner (tokens never contain '|').</summary>
     public static string FastHoldOf(string token, string owner) => string.Concat(token, "|", owner);
 
+    private static AcquireOutcome Unverified(string runId) =>
+        new(AcquireStatus.Unverified, string.Empty, 0, 0, 0, -1, 0, []) { RunId = runId };
+
     public static AcquireOutcome Parse(RedisResult result)
     {
         var parts = (RedisResult[])result!;
@@ -82,6 +94,7 @@ internal sealed record AcquireOutcome(
                 AcquireStatus.Refused, string.Empty, 0, 0, 0, (long)parts[1], (long)parts[2], [.. parts.Skip(3).Select(p => (string)p!)]),
             2 => new AcquireOutcome(AcquireStatus.UpgradeRefused, string.Empty, 0, 0, 0, -1, 0, []),
             4 => new AcquireOutcome(AcquireStatus.WaitersExceeded, string.Empty, 0, 0, 0, -1, 0, []),
+            5 => Unverified((string)parts[1]!),
             _ => new AcquireOutcome(AcquireStatus.ReentryGone, string.Empty, 0, 0, 0, -1, 0, []),
         };
     }
@@ -89,6 +102,9 @@ internal sealed record AcquireOutcome(
 
 internal enum AcquireStatus
 {
+    /// <summary>Nothing was taken: the server's run id is not one whose fencing epoch the node holds (<see cref="AcquireOutcome.RunId"/>).</summary>
+    Unverified = -1,
+
     Acquired,
     Refused,
     UpgradeRefused,

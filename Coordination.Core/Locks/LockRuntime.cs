@@ -36,7 +36,8 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
         CoordinationEvents events,
         CoordinationMetrics metrics,
         TimeProvider time,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        FencingEpochStore? fencingEpochs = null)
     {
         Executor = executor;
         Options = options.Locks;
@@ -51,6 +52,7 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
         ReplicaAcknowledgeTimeout = LockRules.ReplicaWait(Options.ReplicaAcknowledgeTimeout, options.Resilience.AttemptTimeout);
         Waiters = new LockWaiters(executor.Pool, Channel, options.Resilience.AttemptTimeout, Logger);
         Primary = new PrimaryWatcher(executor.Pool, options.Resilience.AttemptTimeout, Logger);
+        Fencing = new FencingEpochs(fencingEpochs, Primary, executor.Pool, metrics, Logger);
         Clock = clock;
     }
 
@@ -80,6 +82,9 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
     public RedisClock Clock { get; }
 
     public PrimaryWatcher Primary { get; }
+
+    /// <summary>The fencing epoch tokens are issued in (0 without the PostgreSQL fallback).</summary>
+    public FencingEpochs Fencing { get; }
 
     public CoordinationEvents Events { get; }
 
@@ -141,6 +146,7 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
             return;
         }
 
+        Fencing.Dispose();
         Primary.Dispose();
         await Waiters.DisposeAsync();
     }

@@ -56,6 +56,15 @@ internal static partial class LocksLog
     [LoggerMessage(1415, LogLevel.Error, "A callback registered on a lost lock's HandleLost token threw.", EventName = "LostCallbackFailed")]
     public static partial void LostCallbackFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(1416, LogLevel.Warning, "Fencing epoch {Previous} -> {Current}: a Redis server life not seen before (run id {RunId}); fencing tokens issued from now on are above every earlier one.", EventName = "FencingEpochAdopted")]
+    public static partial void FencingEpochAdopted(ILogger logger, long previous, long current, string runId);
+
+    [LoggerMessage(1417, LogLevel.Warning, "The fencing epochs could not be read from PostgreSQL; acquisitions that need the epoch of a new Redis server life fail until it answers.", EventName = "FencingEpochUnavailable")]
+    public static partial void FencingEpochUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(1418, LogLevel.Debug, "Reading the Redis servers' identity and fencing epochs failed; acquisitions check the server's run id until a read succeeds (tried again shortly).", EventName = "FencingVerificationFailed")]
+    public static partial void FencingVerificationFailed(ILogger logger, Exception exception);
+
     // Shutdown (ids 1300-1399, from before the locks had their own range).
     [LoggerMessage(1301, LogLevel.Warning, "Could not release {Count} locks at shutdown; they expire with their TTL.", EventName = "LocksNotReleasedAtShutdown")]
     public static partial void LocksNotReleasedAtShutdown(ILogger logger, int count, Exception? exception);

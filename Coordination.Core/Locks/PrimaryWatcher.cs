@@ -66,13 +66,16 @@ internal sealed class PrimaryWatcher : IDisposable
         }
     }
 
-    /// <summary>Reads the identity now and starts a new epoch when it changed.</summary>
-    public async Task CheckAsync()
+    /// <summary>
+    /// Reads the identity now and starts a new epoch when it changed. Returns the identity read, or
+    /// <see langword="null"/> when it could not be read.
+    /// </summary>
+    public async Task<string?> CheckAsync()
     {
         var identity = await ReadIdentityAsync();
         if (identity is null)
         {
-            return;
+            return null;
         }
 
         long epoch;
@@ -82,13 +85,13 @@ internal sealed class PrimaryWatcher : IDisposable
             previous = _identity;
             if (previous == identity)
             {
-                return;
+                return identity;
             }
 
             _identity = identity;
             if (previous is null)
             {
-                return;
+                return identity;
             }
 
             epoch = Interlocked.Increment(ref _epoch);
@@ -96,7 +99,12 @@ internal sealed class PrimaryWatcher : IDisposable
 
         LocksLog.PrimaryChanged(_logger, previous, identity);
         Changed?.Invoke(epoch);
+        return identity;
     }
+
+    /// <summary>The run ids of an identity read by <see cref="CheckAsync"/>.</summary>
+    public static string[] RunIdsOf(string identity) =>
+        [.. identity.Split(';').Select(part => part[(part.LastIndexOf('=') + 1)..])];
 
     public void Dispose() => _pool.TopologyChanged -= OnTopologyChanged;
 

@@ -425,51 +425,92 @@ internal sealed partial class RedisLockManager
     private async ValueTask<AcquireOutcome> RunAcquireScriptAsync(LockRequest request, long leaseMilliseconds, bool fast, CancellationToken cancellationToken)
     {
         var timeToLive = (long)Math.Ceiling(request.Settings.TimeToLive.TotalMilliseconds);
-        var sent = _runtime.Time.GetTimestamp();
-        var clockReading = fast ? _runtime.Clock.Current(sent) : null;
-        RedisValue[] arguments = fast
-            ? clockReading is null
-                ? [AcquireOutcome.FastHoldOf(request.Token, request.Owner), timeToLive, "1"]
-                : [AcquireOutcome.FastHoldOf(request.Token, request.Owner), timeToLive]
-            :
-            [
-                request.Token,
-                request.Owner,
-                timeToLive,
-                LockRules.ModeOf(request.Kind).ToString(),
-                request.Permits,
-                (int)request.Reentry,
-                leaseMilliseconds,
-                request.Settings.Fair ? "1" : "0",
-                request.Settings.ReentryToken ?? string.Empty,
-                _options.MaxWaitersPerLock,
-            ];
-        var attempt = new AcquireAttempt(this, request.Keys, request.Token, arguments, fast, clockReading, sent, request.Settings.ReplicasToAcknowledge);
-        AcquireOutcome outcome;
-        try
+        var fencing = _runtime.Fencing;
+        for (var resolved = 0; ; resolved++)
         {
-            outcome = await _executor.ExecuteAsync("lock.acquire", idempotent: false, static (db, a) => a.RunAsync(db), attempt, cancellationToken);
+            var sent = _runtime.Time.GetTimestamp();
+            var clockReading = fast ? _runtime.Clock.Current(sent) : null;
+            var epoch = fencing.Current;
+            var arguments = AcquireArguments(request, timeToLive, leaseMilliseconds, fast, clockReading is null, fencing.Enabled ? epoch : null, fencing.Verify);
+            var attempt = new AcquireAttempt(this, request.Keys, request.Token, arguments, fast, clockReading, sent, request.Settings.ReplicasToAcknowledge, epoch.Base);
+            AcquireOutcome outcome;
+            try
+            {
+                outcome = await _executor.ExecuteAsync("lock.acquire", idempotent: false, static (db, a) => a.RunAsync(db), attempt, cancellationToken);
+            }
+            catch (Exception ex) when (ex is CoordinationUnavailableException or OperationCanceledException)
+            {
+                attempt.Abandon();
+                throw;
+            }
+
+            if (outcome.Status == AcquireStatus.Unverified)
+            {
+                // The server is a life whose fencing epoch this node lacks (a restart or failover): nothing was taken.
+                // Once its epoch is known the script re-seeds the counter in it; more than a few rounds means the
+                // server keeps changing under the acquisition.
+                if (resolved == MaxEpochResolutions)
+                {
+                    throw new CoordinationUnavailableException(
+                        "The Redis server kept changing (restarts or failovers) while the lock was being acquired; no fencing token could be issued.",
+                        UnavailableReason.ServerUnavailable);
+                }
+
+                await fencing.ResolveAsync(outcome.RunId!, cancellationToken);
+                continue;
+            }
+
+            if (outcome.Status == AcquireStatus.Acquired && attempt.Acknowledged < request.Settings.ReplicasToAcknowledge)
+            {
+                // Fewer replicas than asked for have it: a failover could lose it, so it does not count.
+                await ReleaseCoreAsync(request.Keys, outcome.Token, all: outcome.Count == 1, outcome.FastHold, CancellationToken.None);
+                throw ExceptionFactory.ReplicasNotAcknowledged(request.Settings.ReplicasToAcknowledge, attempt.Acknowledged);
+            }
+
+            if (outcome.CreatedCounter && _runtime.MaxLockNamesPerTenant > 0 && ReferenceEquals(_namespace, LockNamespace.Tenant))
+            {
+                await CountNewNameAsync(request, outcome, cancellationToken);
+            }
+
+            outcome.SentTimestamp = sent;
+            return outcome;
         }
-        catch (Exception ex) when (ex is CoordinationUnavailableException or OperationCanceledException)
+    }
+
+    /// <summary>How many times one acquisition resolves an unknown server life before it gives up.</summary>
+    private const int MaxEpochResolutions = 3;
+
+    /// <summary>
+    /// The arguments of lock_fast_acquire.lua or lock_acquire.lua; with the fencing epochs of PostgreSQL
+    /// (<paramref name="epoch"/> not null) followed by the node's epoch base, the run ids it knows and whether the
+    /// script must check the server's run id on every call (<see cref="FencingEpochs"/>).
+    /// </summary>
+    private RedisValue[] AcquireArguments(
+        LockRequest request, long timeToLive, long leaseMilliseconds, bool fast, bool wholeExpiry, FencingEpochs.EpochState? epoch, bool verify)
+    {
+        if (fast)
         {
-            attempt.Abandon();
-            throw;
+            var hold = AcquireOutcome.FastHoldOf(request.Token, request.Owner);
+            // Without epochs the third argument is sent only when needed: one argument less on most acquisitions.
+            return epoch is not null ? [hold, timeToLive, wholeExpiry ? "1" : "0", epoch.BaseText, epoch.RunIdsText, verify ? "1" : "0"]
+                : wholeExpiry ? [hold, timeToLive, "1"]
+                : [hold, timeToLive];
         }
 
-        if (outcome.Status == AcquireStatus.Acquired && attempt.Acknowledged < request.Settings.ReplicasToAcknowledge)
-        {
-            // Fewer replicas than asked for have it: a failover could lose it, so it does not count.
-            await ReleaseCoreAsync(request.Keys, outcome.Token, all: outcome.Count == 1, outcome.FastHold, CancellationToken.None);
-            throw ExceptionFactory.ReplicasNotAcknowledged(request.Settings.ReplicasToAcknowledge, attempt.Acknowledged);
-        }
-
-        if (outcome.CreatedCounter && _runtime.MaxLockNamesPerTenant > 0 && ReferenceEquals(_namespace, LockNamespace.Tenant))
-        {
-            await CountNewNameAsync(request, outcome, cancellationToken);
-        }
-
-        outcome.SentTimestamp = sent;
-        return outcome;
+        RedisValue[] general =
+        [
+            request.Token,
+            request.Owner,
+            timeToLive,
+            LockRules.ModeOf(request.Kind).ToString(),
+            request.Permits,
+            (int)request.Reentry,
+            leaseMilliseconds,
+            request.Settings.Fair ? "1" : "0",
+            request.Settings.ReentryToken ?? string.Empty,
+            _options.MaxWaitersPerLock,
+        ];
+        return epoch is null ? general : [.. general, epoch.BaseText, epoch.RunIdsText, verify ? "1" : "0"];
     }
 
     /// <summary>
@@ -618,7 +659,7 @@ internal sealed partial class RedisLockManager
     /// is this request's own); a re-entry is undone only when its grant is seen.
     /// </summary>
     private sealed class AcquireAttempt(
-        RedisLockManager manager, LockKeys keys, string token, RedisValue[] arguments, bool fast, RedisClock.Reading? clockReading, long sent, int replicas)
+        RedisLockManager manager, LockKeys keys, string token, RedisValue[] arguments, bool fast, RedisClock.Reading? clockReading, long sent, int replicas, long fencingBase)
     {
         private readonly Lock _gate = new();
         private IDatabase? _database;
@@ -639,7 +680,7 @@ internal sealed partial class RedisLockManager
 
             var outcome = fast
                 ? AcquireOutcome.ParseFast(
-                    await RedisScript.LockFastAcquire.EvaluateByShaAsync(database, keys.FastAcquire, arguments), token, (string)arguments[0]!, (long)arguments[1], manager._runtime.Clock, clockReading, sent)
+                    await RedisScript.LockFastAcquire.EvaluateByShaAsync(database, keys.FastAcquire, arguments), token, (string)arguments[0]!, (long)arguments[1], manager._runtime.Clock, clockReading, sent, fencingBase)
                 : AcquireOutcome.Parse(await RedisScript.LockAcquire.EvaluateByShaAsync(database, keys.All, arguments));
             if (outcome.Status != AcquireStatus.Acquired)
             {

@@ -13,13 +13,18 @@
 -- ARGV[9]: with re-entry '3', the token the caller presents (checked here, in the same script that re-enters, so
 -- the hold cannot change hands between the check and the re-entry; never stored).
 -- ARGV[10]: the most live waiters the lock may have (a refused caller beyond them is not recorded).
+-- ARGV[11], ARGV[12], ARGV[13] (optional, only with the fencing epochs of PostgreSQL): the caller's epoch * 2^40 (exact
+-- integer text), the run ids of the server lives whose epoch it holds (comma-separated), and "1" to check this
+-- server's run id on every call (next_fence in lock_common.lua).
 -- Returns {1, token, fencing token, expires at (ms), count} when the caller holds the lock afterwards, with a sixth
 -- element 1 when this acquisition created the fencing counter (for the tenant's lock-name quota, QuotaOptions);
 -- {0, ms until the blocking holds expire (-1: only the fair queue blocks), arrival number (0 unless fair),
 -- blocking owner...} when it does not;
 -- {2} when an owner holding the lock shared asks for it exclusively (an upgrade, refused);
 -- {3} when re-entry by token finds the hold gone (expired or released);
--- {4} when the caller would wait but the lock already has ARGV[10] waiters (nothing recorded for it).
+-- {4} when the caller would wait but the lock already has ARGV[10] waiters (nothing recorded for it);
+-- {5, run id} when this server's run id had to be checked and is not in ARGV[12]: the caller resolves the epoch of
+-- that run id and tries again (no hold was taken; expired holds and waiters may have been swept).
 local holds, expiries, counter = KEYS[1], KEYS[2], KEYS[3]
 local queue, waiters, queued = KEYS[4], KEYS[5], KEYS[6]
 local token, owner, ttl, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -121,7 +126,7 @@ if current then
     if waiting then
         leave_queue(token)
     end
-    return {1, current, tonumber(fence), expires, count}
+    return {1, current, #fence >= 16 and fence or tonumber(fence), expires, count}
 end
 
 -- held: the live holds (the sweep removed the expired ones).
@@ -156,12 +161,16 @@ if admitted and fair and waiting then
 end
 
 if admitted then
-    local fence, created = next_fence(counter, now)
+    local fence, created = next_fence(counter, now, ARGV[11], ARGV[12], ARGV[13] == '1')
+    if not fence then
+        return {5, created}
+    end
     local expires = now + ttl
     -- Formatted once, as integers: a Lua number handed to redis.call or joined into a string is formatted as a
     -- float (%.17g / %.14g), several times slower, and this is the path every uncontended acquire takes.
     local expires_text = string.format('%d', expires)
-    local fields = {token, mode .. '|1|' .. string.format('%d', fence) .. '|' .. owner}
+    local fence_text = type(fence) == 'string' and fence or string.format('%d', fence)
+    local fields = {token, mode .. '|1|' .. fence_text .. '|' .. owner}
     if mode == 'w' then
         fields[#fields + 1] = '#w'
         fields[#fields + 1] = token

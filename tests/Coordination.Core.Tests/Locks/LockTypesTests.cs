@@ -18,6 +18,8 @@ public class LockTypesTests
         var created = AcquireOutcome.Parse(Array(1, "tok", 1_795_668_000, 1_700_000_000_000, 1, 1));
         Assert.Equal((AcquireStatus.Acquired, 1_795_668_000L, true), (created.Status, created.FencingToken, created.CreatedCounter));
         Assert.Equal(AcquireStatus.UpgradeRefused, AcquireOutcome.Parse(Array(2)).Status);
+        var unverified = AcquireOutcome.Parse(Array(5, "0123abcd"));
+        Assert.Equal((AcquireStatus.Unverified, "0123abcd"), (unverified.Status, unverified.RunId));
         Assert.Equal(AcquireStatus.ReentryGone, AcquireOutcome.Parse(Array(3)).Status);
     }
 

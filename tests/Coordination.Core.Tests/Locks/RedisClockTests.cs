@@ -94,7 +94,7 @@ public class RedisClockTests
         var expiresAt = RedisNow + Ttl;
 
         // Asked whole (no reading yet): the array, which also sets the clock.
-        var whole = AcquireOutcome.ParseFast(RedisResult.Create([RedisResult.Create(7), RedisResult.Create(expiresAt)]), "tok", "tok|o", Ttl, clock, null, time.GetTimestamp());
+        var whole = AcquireOutcome.ParseFast(RedisResult.Create([RedisResult.Create(7), RedisResult.Create(expiresAt)]), "tok", "tok|o", Ttl, clock, null, time.GetTimestamp(), 0);
         Assert.Equal((AcquireStatus.Acquired, "tok", 7L, expiresAt, "tok|o", false), (whole.Status, whole.Token, whole.FencingToken, whole.ExpiresAtMilliseconds, whole.FastHold, whole.CreatedCounter));
         var reading = clock.Current(time.GetTimestamp());
         Assert.NotNull(reading);
@@ -103,19 +103,46 @@ public class RedisClockTests
         // Packed: token above the low bits, completed from the reading.
         time.Now += 2_000;
         var packed = (8L << RedisClock.LowBits) + ((expiresAt + 2_003) & (Window - 1));
-        var completed = AcquireOutcome.ParseFast(RedisResult.Create(packed), "tok2", "tok2|o", Ttl, clock, reading, time.GetTimestamp());
+        var completed = AcquireOutcome.ParseFast(RedisResult.Create(packed), "tok2", "tok2|o", Ttl, clock, reading, time.GetTimestamp(), 0);
         Assert.Equal((AcquireStatus.Acquired, 8L, expiresAt + 2_003), (completed.Status, completed.FencingToken, completed.ExpiresAtMilliseconds));
 
         Assert.False(completed.CreatedCounter);
 
         // The acquisition that created the counter: the array with a third element, whatever was asked.
         var created = AcquireOutcome.ParseFast(
-            RedisResult.Create([RedisResult.Create(1_795_668_000), RedisResult.Create(expiresAt + 2_003), RedisResult.Create(1)]), "tok4", "tok4|o", Ttl, clock, reading, time.GetTimestamp());
+            RedisResult.Create([RedisResult.Create(1_795_668_000), RedisResult.Create(expiresAt + 2_003), RedisResult.Create(1)]), "tok4", "tok4|o", Ttl, clock, reading, time.GetTimestamp(), 0);
         Assert.Equal((AcquireStatus.Acquired, 1_795_668_000L, expiresAt + 2_003, "tok4|o", true), (created.Status, created.FencingToken, created.ExpiresAtMilliseconds, created.FastHold, created.CreatedCounter));
 
-        var refused = AcquireOutcome.ParseFast(RedisResult.Create(0), "tok3", "tok3|o", Ttl, clock, reading, time.GetTimestamp());
+        var refused = AcquireOutcome.ParseFast(RedisResult.Create(0), "tok3", "tok3|o", Ttl, clock, reading, time.GetTimestamp(), 0);
         Assert.Equal((AcquireStatus.Refused, null), (refused.Status, refused.FastHold));
-        Assert.Throws<InvalidOperationException>(() => AcquireOutcome.ParseFast(RedisResult.Create(packed), "t", "t|o", Ttl, clock, null, time.GetTimestamp()));
+        Assert.Throws<InvalidOperationException>(() => AcquireOutcome.ParseFast(RedisResult.Create(packed), "t", "t|o", Ttl, clock, null, time.GetTimestamp(), 0));
+    }
+
+    [Fact]
+    public void ParseFast_FencingEpochs()
+    {
+        var time = new SteppedTime();
+        var clock = new RedisClock(time);
+        var expiresAt = RedisNow + Ttl;
+        const long Base = 3L << FencingEpochs.EpochShift;
+        clock.Observe(RedisNow, time.GetTimestamp());
+        var reading = clock.Current(time.GetTimestamp());
+
+        // Packed: the count within the epoch the call passed, which the client adds back.
+        var packed = (8L << RedisClock.LowBits) + (expiresAt & (Window - 1));
+        var completed = AcquireOutcome.ParseFast(RedisResult.Create(packed), "tok", "tok|o", Ttl, clock, reading, time.GetTimestamp(), Base);
+        Assert.Equal(Base + 8, completed.FencingToken);
+
+        // At 2^53 and above the script sends the token as a string (Lua's doubles are not exact there).
+        const long Huge = (1L << 53) + 3;
+        var exact = AcquireOutcome.ParseFast(
+            RedisResult.Create([RedisResult.Create((RedisValue)"9007199254740995"), RedisResult.Create(expiresAt)]), "tok", "tok|o", Ttl, clock, reading, time.GetTimestamp(), Base);
+        Assert.Equal(Huge, exact.FencingToken);
+
+        // A server life whose epoch the node lacks: nothing taken, its run id answered.
+        var unverified = AcquireOutcome.ParseFast(
+            RedisResult.Create([RedisResult.Create(-1), RedisResult.Create((RedisValue)"abc123")]), "tok", "tok|o", Ttl, clock, reading, time.GetTimestamp(), Base);
+        Assert.Equal((AcquireStatus.Unverified, "abc123"), (unverified.Status, unverified.RunId));
     }
 
     private sealed class SteppedTime : TimeProvider

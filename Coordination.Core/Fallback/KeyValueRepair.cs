@@ -74,6 +74,8 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     private string? _life;
     private DateTimeOffset? _lossDetectedAt;
     private long _rowsRestored;
+    private long _lastCheckAt;
+    private long _idleSince;
     private Task _loop = Task.CompletedTask;
     private Task _reload = Task.CompletedTask;
     private int _stopped;
@@ -100,7 +102,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         metrics.Meter.CreateObservableGauge("coordination.fallback.repair.active", () => IsRepairing ? 1 : 0, "{state}", "1 while a repair after a loss of Redis's key/value data is pending or running, as this node knows.");
     }
 
-    /// <summary>Whether reads should look in the mirror on a miss and deletes leave tombstones (a repair is pending).</summary>
+    /// <summary>Whether a repair is pending as this node last read the marker.</summary>
     public bool IsRepairing
     {
         get
@@ -111,6 +113,40 @@ internal sealed class KeyValueRepair : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Whether a miss may be restored from the mirror: a repair is pending, as read by a check recent enough that
+    /// every node that learned of the end of the repair since still leaves tombstones (<see cref="LeavesTombstones"/>).
+    /// </summary>
+    private bool RestoresOnMiss
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state != FallbackRepairState.Idle && Stopwatch.GetElapsedTime(_lastCheckAt) < Freshness;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether deletes leave tombstones: while a repair is pending, and for twice <see cref="Freshness"/> after this
+    /// node learned it ended, so that a node that has not learned it yet (and may still restore on a miss for up to
+    /// <see cref="Freshness"/>) cannot bring back a key deleted here.
+    /// </summary>
+    private bool LeavesTombstones
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state != FallbackRepairState.Idle || (_idleSince != 0 && Stopwatch.GetElapsedTime(_idleSince) < 2 * Freshness);
+            }
+        }
+    }
+
+    /// <summary>How old the last check may be for a node to restore on a miss: two intervals and the time a check takes.</summary>
+    private TimeSpan Freshness => 2 * _options.LossCheckInterval + TimeSpan.FromMilliseconds(500);
 
     public FallbackRepairStatus Status
     {
@@ -157,7 +193,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     /// </summary>
     public async ValueTask<(bool Found, byte[]? Value, TimeSpan? TimeToLive)> ReadThroughAsync(string key, CancellationToken cancellationToken)
     {
-        if (!IsRepairing)
+        if (!RestoresOnMiss)
         {
             return (false, null, null);
         }
@@ -179,6 +215,12 @@ internal sealed class KeyValueRepair : IAsyncDisposable
             return (false, null, null);
         }
 
+        if (!RestoresOnMiss)
+        {
+            // The repair ended while PostgreSQL answered: deleters may have stopped leaving tombstones.
+            return (false, null, null);
+        }
+
         var (current, pttl, restored) = await RestoreAsync(row, cancellationToken);
         if (restored)
         {
@@ -188,10 +230,10 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         return current.IsNull ? (false, null, null) : (true, (byte[])current!, pttl >= 0 ? TimeSpan.FromMilliseconds(pttl) : null);
     }
 
-    /// <summary>Deletes <paramref name="key"/> in Redis; while a repair is pending, leaves its tombstone too.</summary>
+    /// <summary>Deletes <paramref name="key"/> in Redis; while a repair is pending (and a while after), leaves its tombstone too.</summary>
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        if (!IsRepairing)
+        if (!LeavesTombstones)
         {
             return _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (RedisKey)key, cancellationToken);
         }
@@ -242,7 +284,9 @@ internal sealed class KeyValueRepair : IAsyncDisposable
             try
             {
                 await _wake.WaitAsync(_options.LossCheckInterval, stopping);
-                if (canCheck() && _executor.CircuitState is CircuitState.Closed)
+                // An open circuit is tried too (the call is refused at once until the break ends): the breaker only
+                // closes when a call arrives after its break, and nothing else may call Redis now.
+                if (canCheck() && _executor.CircuitState is not CircuitState.Isolated)
                 {
                     await CheckAsync(stopping);
                 }
@@ -281,6 +325,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         {
             lock (_gate)
             {
+                _lastCheckAt = Stopwatch.GetTimestamp();
                 _life = life;
                 _lossDetectedAt = since;
                 if (_state == FallbackRepairState.Idle)
@@ -299,10 +344,11 @@ internal sealed class KeyValueRepair : IAsyncDisposable
 
         lock (_gate)
         {
-            // Done (by this node or another), or a marker this node's view is older than.
+            // Done (by this node or another).
+            _lastCheckAt = Stopwatch.GetTimestamp();
             _life = life;
             _lossDetectedAt = since ?? _lossDetectedAt;
-            _state = FallbackRepairState.Idle;
+            BecomeIdle();
         }
     }
 
@@ -361,7 +407,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
                     {
                         if (_life == life)
                         {
-                            _state = FallbackRepairState.Idle;
+                            BecomeIdle();
                         }
                     }
 
@@ -463,6 +509,16 @@ internal sealed class KeyValueRepair : IAsyncDisposable
             cancellationToken);
         var parts = (RedisResult[])result!;
         return ((RedisValue)parts[0], (long)parts[1], (long)parts[2] == 1);
+    }
+
+    /// <summary>Called under <see cref="_gate"/>.</summary>
+    private void BecomeIdle()
+    {
+        if (_state != FallbackRepairState.Idle)
+        {
+            _state = FallbackRepairState.Idle;
+            _idleSince = Stopwatch.GetTimestamp();
+        }
     }
 
     private void Restored(long count, string source)

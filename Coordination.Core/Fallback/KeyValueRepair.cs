@@ -246,9 +246,9 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     /// carry a tag of its own), under the marker's reserved segment, and named by a hash of the key so that it never
     /// matches the mirror's <c>{prefix}:*:kv:*</c> scan.
     /// </summary>
-    public RedisKey TombstoneKey(string key) =>
+    public static RedisKey TombstoneKey(string keyPrefix, string key) =>
         string.Concat(
-            _keyPrefix,
+            keyPrefix,
             ":#kv-deleted:{",
             HashSlot.TagFor(HashSlot.Of(key)),
             "}:",
@@ -260,7 +260,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
             "kv.delete",
             idempotent: true,
             static (db, s) => RedisScript.KeyDeleteTombstoned.EvaluateByShaAsync(db, [s.Key, s.Tombstone], [s.Lifetime]),
-            (Key: (RedisKey)key, Tombstone: TombstoneKey(key), Lifetime: (long)TombstoneLifetime.TotalMilliseconds),
+            (Key: (RedisKey)key, Tombstone: TombstoneKey(_keyPrefix, key), Lifetime: (long)TombstoneLifetime.TotalMilliseconds),
             cancellationToken);
         return (long)existed == 1;
     }
@@ -505,7 +505,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
             "fallback.restore",
             idempotent: true,
             static (db, s) => RedisScript.KeyRestore.EvaluateByShaAsync(db, [s.Key, s.Tombstone], [s.Value, s.Ttl]),
-            (Key: (RedisKey)row.Key, Tombstone: TombstoneKey(row.Key), row.Value, Ttl: ttl),
+            (Key: (RedisKey)row.Key, Tombstone: TombstoneKey(_keyPrefix, row.Key), row.Value, Ttl: ttl),
             cancellationToken);
         var parts = (RedisResult[])result!;
         return ((RedisValue)parts[0], (long)parts[1], (long)parts[2] == 1);

@@ -27,7 +27,9 @@ namespace Coordination;
 /// since the loss stays (the restore finds the tombstone, or ran first and the delete removes what it wrote). The
 /// tombstone, rather than deleting the mirror row first, is what makes deletes safe: the mirror is written in the
 /// background, so a set acknowledged before a delete can reach PostgreSQL after the delete's row was removed (from
-/// the same node's queue, or from another node's), and a restore from that row would bring the deleted key back.</para>
+/// the same node's queue, or from another node's), and a restore from that row would bring the deleted key back. A node
+/// restores on a miss only while its last check is recent (<see cref="Freshness"/>) and leaves tombstones for twice that
+/// after it learned the repair ended, so a node that learns of the end later cannot undo a delete made meanwhile.</para>
 /// <para><b>Bulk reload.</b> One node at a time (a platform lock, renewed while it runs; a node that dies loses it
 /// after <see cref="FallbackOptions.RepairLockTimeToLive"/> and another takes over at its next check) walks the mirror's
 /// live rows of its key prefix in key order, <see cref="FallbackOptions.RepairBatchSize"/> at a time and at most

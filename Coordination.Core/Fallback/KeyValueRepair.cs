@@ -72,7 +72,8 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
-    private FallbackRepairState _state;
+    // Written under _gate; read without it on every key/value miss and delete.
+    private volatile FallbackRepairState _state;
     private string? _life;
     private DateTimeOffset? _lossDetectedAt;
     private long _rowsRestored;
@@ -105,31 +106,13 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     }
 
     /// <summary>Whether a repair is pending as this node last read the marker.</summary>
-    public bool IsRepairing
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _state != FallbackRepairState.Idle;
-            }
-        }
-    }
+    public bool IsRepairing => _state != FallbackRepairState.Idle;
 
     /// <summary>
     /// Whether a miss may be restored from the mirror: a repair is pending, as read by a check recent enough that
     /// every node that learned of the end of the repair since still leaves tombstones (<see cref="LeavesTombstones"/>).
     /// </summary>
-    private bool RestoresOnMiss
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _state != FallbackRepairState.Idle && Stopwatch.GetElapsedTime(_lastCheckAt) < Freshness;
-            }
-        }
-    }
+    private bool RestoresOnMiss => _state != FallbackRepairState.Idle && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastCheckAt)) < Freshness;
 
     /// <summary>
     /// Whether deletes leave tombstones: while a repair is pending, and for twice <see cref="Freshness"/> after this
@@ -140,10 +123,13 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     {
         get
         {
-            lock (_gate)
+            if (_state != FallbackRepairState.Idle)
             {
-                return _state != FallbackRepairState.Idle || (_idleSince != 0 && Stopwatch.GetElapsedTime(_idleSince) < 2 * Freshness);
+                return true;
             }
+
+            var idleSince = Interlocked.Read(ref _idleSince);
+            return idleSince != 0 && Stopwatch.GetElapsedTime(idleSince) < 2 * Freshness;
         }
     }
 
@@ -327,7 +313,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         {
             lock (_gate)
             {
-                _lastCheckAt = Stopwatch.GetTimestamp();
+                Interlocked.Exchange(ref _lastCheckAt, Stopwatch.GetTimestamp());
                 _life = life;
                 _lossDetectedAt = since;
                 if (_state == FallbackRepairState.Idle)
@@ -347,7 +333,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         lock (_gate)
         {
             // Done (by this node or another).
-            _lastCheckAt = Stopwatch.GetTimestamp();
+            Interlocked.Exchange(ref _lastCheckAt, Stopwatch.GetTimestamp());
             _life = life;
             _lossDetectedAt = since ?? _lossDetectedAt;
             BecomeIdle();
@@ -518,8 +504,8 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     {
         if (_state != FallbackRepairState.Idle)
         {
+            Interlocked.Exchange(ref _idleSince, Stopwatch.GetTimestamp());
             _state = FallbackRepairState.Idle;
-            _idleSince = Stopwatch.GetTimestamp();
         }
     }
 

@@ -139,6 +139,42 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task BulkReload_RedisLosesItsDataAgainDuringTheReload_StartsOverAndRestoresEverything()
+    {
+        const int Keys = 200;
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+
+        // 200 rows at 100 per second: about 2 s of reload, so the second loss lands in the middle of it.
+        await using var host = await StartAsync(redis, pg, schema, null, [new("Coordination:Fallback:RepairRowsPerSecond", "100"), new("Coordination:Fallback:RepairBatchSize", "10")]);
+        var startedRepair = (await WaitForRepairDoneAsync(host, after: null)).LossDetectedAt;
+        await Task.WhenAll(Enumerable.Range(0, Keys).Select(i => host.Coordinator.SetAsync(Key(i), i, cancellationToken: Token).AsTask()));
+        await WaitForRowsAsync(host, pg, schema, Keys);
+
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
+        await admin.ExecuteAsync("FLUSHALL");
+        await ProcessUtil.WaitUntilAsync(
+            async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Repair is { State: FallbackRepairState.Running, RowsRestored: >= 50 },
+            TimeSpan.FromSeconds(10),
+            "the reload to be under way",
+            Token);
+        var firstLoss = (await host.Monitor.GetStatusAsync(Token)).Fallback.Repair.LossDetectedAt;
+        await admin.ExecuteAsync("FLUSHALL");
+
+        // The first life must not be marked repaired: the keys it restored before the second loss are gone again.
+        var repair = await WaitForRepairDoneAsync(host, after: firstLoss, TimeSpan.FromSeconds(30));
+        Assert.True(firstLoss > startedRepair);
+        Assert.True(repair.RowsRestored >= Keys + 50, $"Only {repair.RowsRestored} rows restored: the reload did not start over.");
+        for (var i = 0; i < Keys; i++)
+        {
+            Assert.Equal(i.ToString(CultureInfo.InvariantCulture), (string?)await admin.StringGetAsync(host.RedisKey(Key(i))));
+        }
+
+        static string Key(int i) => string.Create(CultureInfo.InvariantCulture, $"again-{i:D3}");
+    }
+
+    [Fact]
     public async Task Repair_SetsAndDeletesFromTwoNodesRacingASlowReload_KeepLastWriterOrder()
     {
         const int Keys = 300;

@@ -41,7 +41,7 @@ internal static partial class FallbackLog
     [LoggerMessage(1211, LogLevel.Warning, "Reconciling the PostgreSQL mirror from Redis failed; retrying.", EventName = "MirrorReconcileFailed")]
     public static partial void MirrorReconcileFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1212, LogLevel.Warning, "Redis lost its key/value data (the durability marker was missing or written by another server run; new life since {Since}): values the PostgreSQL mirror holds are restored.", EventName = "RedisDataLost")]
+    [LoggerMessage(1212, LogLevel.Warning, "Redis lost its key/value data, or starts empty (the durability marker was missing or written by another server run: a first start, a restart without persistence, a failover or a FLUSHALL; new life since {Since}): values the PostgreSQL mirror holds are restored.", EventName = "RedisDataLost")]
     public static partial void RedisDataLost(ILogger logger, DateTimeOffset? since);
 
     [LoggerMessage(1213, LogLevel.Information, "This node runs the bulk reload of key/value data from the PostgreSQL mirror.", EventName = "RepairStarted")]

@@ -117,7 +117,9 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<RedisExecutor>(),
             sp.GetRequiredService<CoordinationEvents>(),
             sp.GetRequiredService<CoordinationMetrics>(),
-            sp.GetRequiredService<ILogger<KeyValueFallback>>()));
+            sp.GetRequiredService<ILogger<KeyValueFallback>>(),
+            sp.GetRequiredService<IPlatformLocks>(),
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.KeyPrefix));
 
         // One runtime per capability, owned by the container and handed to whoever needs it.
         services.TryAddSingleton(sp => new LockRuntime(

@@ -113,7 +113,12 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             return await GetFromFallbackAsync<T>(fullKey, "kv.get", ex, cancellationToken);
         }
 
-        return stored.IsNull ? default : new CoordinationValue<T>(Deserialize<T>((ReadOnlyMemory<byte>)stored));
+        if (stored.IsNull)
+        {
+            return await ReadThroughAsync<T>(fullKey, withTimeToLive: false, cancellationToken);
+        }
+
+        return new CoordinationValue<T>(Deserialize<T>((ReadOnlyMemory<byte>)stored));
     }
 
     public async ValueTask<CoordinationValue<T>> GetWithTimeToLiveAsync<T>(string key, CancellationToken cancellationToken = default)
@@ -143,7 +148,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         var parts = (RedisResult[])result!;
         if (parts[0].IsNull)
         {
-            return default;
+            return await ReadThroughAsync<T>(fullKey, withTimeToLive: true, cancellationToken);
         }
 
         var pttl = (long)parts[1];
@@ -174,7 +179,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
                 await _executor.ExecuteAsync("kv.uncount", idempotent: true, static (db, s) => db.SortedSetRemoveAsync(s.Ledger, s.Name), (Ledger: KeyLedger, Name: key), cancellationToken);
             }
 
-            existed = await _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (RedisKey)fullKey, cancellationToken);
+            existed = await _fallback.DeleteFromRedisAsync(fullKey, cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
         {
@@ -272,6 +277,28 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         synchronous
             ? _fallback.MirrorDurablyAsync(fullKey, bytes, timeToLive, operation, cancellationToken)
             : _fallback.MirrorAsync(fullKey, bytes, timeToLive, cancellationToken);
+
+    /// <summary>
+    /// After a miss in Redis: while a repair after a data loss is pending, the value the PostgreSQL mirror holds,
+    /// restored into Redis unless a write made there since wins (KeyValueRepair.cs). Served as a Redis value.
+    /// </summary>
+    private async ValueTask<CoordinationValue<T>> ReadThroughAsync<T>(string fullKey, bool withTimeToLive, CancellationToken cancellationToken)
+    {
+        if (!_fallback.IsRepairing)
+        {
+            return default;
+        }
+
+        try
+        {
+            var (found, value, ttl) = await _fallback.ReadThroughAsync(fullKey, cancellationToken);
+            return found ? new CoordinationValue<T>(Deserialize<T>(value), withTimeToLive ? ttl : null) : default;
+        }
+        catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
+        {
+            return await GetFromFallbackAsync<T>(fullKey, "kv.get", ex, cancellationToken);
+        }
+    }
 
     private async ValueTask<CoordinationValue<T>> GetFromFallbackAsync<T>(string fullKey, string operation, Exception? cause, CancellationToken cancellationToken)
     {

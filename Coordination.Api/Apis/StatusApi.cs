@@ -102,6 +102,21 @@ public static class StatusApi
             CircuitState.Isolated => "isolated",
             _ => "unknown",
         },
-        new FallbackStatusResponse(status.Fallback.Configured, status.Fallback.Ready, status.Fallback.Active, status.Fallback.MirrorBacklog, status.Fallback.MirrorBehind, status.Fallback.MirrorDroppedWrites),
+        new FallbackStatusResponse(
+            status.Fallback.Configured,
+            status.Fallback.Ready,
+            status.Fallback.Active,
+            status.Fallback.MirrorBacklog,
+            status.Fallback.MirrorBehind,
+            status.Fallback.MirrorDroppedWrites,
+            new FallbackRepairResponse(
+                status.Fallback.Repair.State switch
+                {
+                    FallbackRepairState.Pending => "pending",
+                    FallbackRepairState.Running => "running",
+                    _ => "idle",
+                },
+                status.Fallback.Repair.LossDetectedAt,
+                status.Fallback.Repair.RowsRestored)),
         Version);
 }

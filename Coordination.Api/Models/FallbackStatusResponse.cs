@@ -7,4 +7,5 @@ namespace Coordination.Api.Models;
 /// <param name="MirrorBacklog">Writes still waiting to be copied to PostgreSQL.</param>
 /// <param name="MirrorBehind">Whether writes dropped from a full mirror queue still wait to be reconciled from Redis.</param>
 /// <param name="MirrorDroppedWrites">Writes dropped from a full mirror queue since the process started.</param>
-public sealed record FallbackStatusResponse(bool Configured, bool Ready, bool Active, int MirrorBacklog, bool MirrorBehind, long MirrorDroppedWrites);
+/// <param name="Repair">The repair after Redis lost its data.</param>
+public sealed record FallbackStatusResponse(bool Configured, bool Ready, bool Active, int MirrorBacklog, bool MirrorBehind, long MirrorDroppedWrites, FallbackRepairResponse Repair);

@@ -27,6 +27,7 @@ internal sealed class CoordinationMonitor(RedisExecutor executor, KeyValueFallba
             {
                 MirrorBehind = fallback.MirrorBehind,
                 MirrorDroppedWrites = fallback.MirrorDroppedWrites,
+                Repair = fallback.RepairStatus,
             });
     }
 }

@@ -40,4 +40,22 @@ internal static partial class FallbackLog
 
     [LoggerMessage(1211, LogLevel.Warning, "Reconciling the PostgreSQL mirror from Redis failed; retrying.", EventName = "MirrorReconcileFailed")]
     public static partial void MirrorReconcileFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1212, LogLevel.Warning, "Redis lost its key/value data, or starts empty (the durability marker was missing or written by another server run: a first start, a restart without persistence, a failover or a FLUSHALL; new life since {Since}): values the PostgreSQL mirror holds are restored.", EventName = "RedisDataLost")]
+    public static partial void RedisDataLost(ILogger logger, DateTimeOffset? since);
+
+    [LoggerMessage(1213, LogLevel.Information, "This node runs the bulk reload of key/value data from the PostgreSQL mirror.", EventName = "RepairStarted")]
+    public static partial void RepairStarted(ILogger logger);
+
+    [LoggerMessage(1214, LogLevel.Information, "The bulk reload from the PostgreSQL mirror is done: {Restored} of {Visited} live rows restored in {Seconds:F1} s.", EventName = "RepairCompleted")]
+    public static partial void RepairCompleted(ILogger logger, long restored, long visited, double seconds);
+
+    [LoggerMessage(1215, LogLevel.Warning, "The bulk reload from the PostgreSQL mirror failed; it is taken up again at a later check.", EventName = "RepairFailed")]
+    public static partial void RepairFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1216, LogLevel.Debug, "Checking Redis for a loss of key/value data failed; retrying at the next check.", EventName = "LossCheckFailed")]
+    public static partial void LossCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1217, LogLevel.Warning, "Reading a missed key from the PostgreSQL mirror during a repair failed; answered as absent.", EventName = "RepairReadFailed")]
+    public static partial void RepairReadFailed(ILogger logger, Exception exception);
 }

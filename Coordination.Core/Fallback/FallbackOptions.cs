@@ -76,4 +76,32 @@ public sealed class FallbackOptions
     /// <value>The default value is 500 milliseconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RecoveryProbeInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How often each node checks whether Redis lost its key/value data (a restart without persistence, a failover to a
+    /// server without the writes, a FLUSHALL), besides at once when a connection comes back or the topology changes.
+    /// After a loss, values the PostgreSQL mirror holds are restored (read-through on a miss, and a bulk reload on one
+    /// node): see docs/operations.md, "Repair after Redis data loss".
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan LossCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most mirror rows the bulk reload after a loss reads and restores in one batch.</summary>
+    /// <value>The default value is 256.</value>
+    [Range(1, 100_000)]
+    public int RepairBatchSize { get; set; } = 256;
+
+    /// <summary>The most mirror rows per second the bulk reload after a loss restores into Redis.</summary>
+    /// <value>The default value is 5000.</value>
+    [Range(1, 10_000_000)]
+    public int RepairRowsPerSecond { get; set; } = 5000;
+
+    /// <summary>
+    /// The time to live of the lock that lets one node at a time run the bulk reload; renewed while it runs. When its
+    /// node dies, another node takes the reload over this long after, at its next check.
+    /// </summary>
+    /// <value>The default value is 15 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RepairLockTimeToLive { get; set; } = TimeSpan.FromSeconds(15);
 }

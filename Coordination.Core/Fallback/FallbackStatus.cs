@@ -15,4 +15,7 @@ public sealed record FallbackStatus(bool Configured, bool Ready, bool Active, in
 
     /// <summary>Writes not queued for PostgreSQL because the mirror queue was full, since the process started.</summary>
     public long MirrorDroppedWrites { get; init; }
+
+    /// <summary>The repair of key/value data from the mirror after Redis lost it.</summary>
+    public FallbackRepairStatus Repair { get; init; } = FallbackRepairStatus.None;
 }

@@ -41,7 +41,9 @@ internal sealed partial class KeyValueFallback : IAsyncDisposable
         RedisExecutor executor,
         CoordinationEvents events,
         CoordinationMetrics metrics,
-        ILogger<KeyValueFallback> logger)
+        ILogger<KeyValueFallback> logger,
+        IPlatformLocks? platformLocks = null,
+        string? keyPrefix = null)
     {
         _options = options;
         _executor = executor;
@@ -52,6 +54,10 @@ internal sealed partial class KeyValueFallback : IAsyncDisposable
         {
             _store = new PostgresFallbackStore(dataSource, options.Schema);
             _migrator = new FallbackMigrator(dataSource, options.Schema);
+            if (platformLocks is not null && keyPrefix is not null)
+            {
+                _repair = new KeyValueRepair(_store, executor, platformLocks, options, keyPrefix, metrics, logger);
+            }
         }
 
         // Unbounded as a channel: the bounds (writes and bytes) are kept by MirrorAsync, which drops instead of waiting.
@@ -93,6 +99,7 @@ internal sealed partial class KeyValueFallback : IAsyncDisposable
         _migrationLoop = Task.Run(() => MigrateUntilReadyAsync(_stopping.Token));
         _mirrorLoop = Task.Run(() => MirrorAsync(_stopping.Token));
         _purgeLoop = Task.Run(() => PurgeAsync(_stopping.Token));
+        StartRepair();
         return Task.CompletedTask;
     }
 
@@ -175,6 +182,7 @@ internal sealed partial class KeyValueFallback : IAsyncDisposable
             return;
         }
 
+        await StopRepairAsync();
         _mirror.Writer.TryComplete();
         try
         {
@@ -187,6 +195,11 @@ internal sealed partial class KeyValueFallback : IAsyncDisposable
 
         await _stopping.CancelAsync();
         await Task.WhenAll(_migrationLoop, _recoveryLoop, _purgeLoop).ContinueWith(static _ => { }, TaskScheduler.Default);
+        if (_repair is not null)
+        {
+            await _repair.DisposeAsync();
+        }
+
         _stopping.Dispose();
     }
 

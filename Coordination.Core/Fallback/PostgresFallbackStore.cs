@@ -27,6 +27,13 @@ internal sealed class PostgresFallbackStore(NpgsqlDataSource dataSource, string 
     private readonly string _clearPending = $"UPDATE {schema}.kv SET pending = false WHERE redis_key = $1 AND version = $2 AND value IS NOT NULL";
     private readonly string _clearPendingDelete = $"DELETE FROM {schema}.kv WHERE redis_key = $1 AND version = $2 AND (value IS NULL OR expires_at <= now())";
     // One batch: a short statement that holds few row locks, repeated until a batch comes back short.
+    // Keyset pagination in the index's order; the prefix is a filter, not a range (a collation need not keep a prefix's
+    // keys together). Pending rows that hold a value are the latest write of their key, so they are live too.
+    private readonly string _readLive = $"""
+        SELECT redis_key, value, EXTRACT(EPOCH FROM (expires_at - now())) FROM {schema}.kv
+        WHERE redis_key > $1 AND starts_with(redis_key, $2) AND value IS NOT NULL AND (expires_at IS NULL OR expires_at > now())
+        ORDER BY redis_key LIMIT $3
+        """;
     private readonly string _purgeExpired = $"DELETE FROM {schema}.kv WHERE ctid IN (SELECT ctid FROM {schema}.kv WHERE expires_at <= now() AND NOT pending LIMIT $1)";
 
     /// <summary>Reads a live value; a pending delete reads as absent.</summary>
@@ -119,6 +126,29 @@ internal sealed class PostgresFallbackStore(NpgsqlDataSource dataSource, string 
                 return purged;
             }
         }
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="limit"/> live values of keys starting with <paramref name="keyPrefix"/>, in key order,
+    /// after <paramref name="afterKey"/> (the last key of the previous page; empty for the first).
+    /// </summary>
+    public async Task<IReadOnlyList<MirroredValue>> ReadLiveAsync(string afterKey, string keyPrefix, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(_readLive);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = afterKey });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = keyPrefix });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<MirroredValue>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new MirroredValue(
+                reader.GetString(0),
+                (byte[])reader[1],
+                reader.IsDBNull(2) ? null : TimeSpan.FromSeconds((double)reader.GetDecimal(2))));
+        }
+
+        return rows;
     }
 
     private async Task WriteAsync(string sql, string key, byte[]? value, TimeSpan? timeToLive, CancellationToken cancellationToken)

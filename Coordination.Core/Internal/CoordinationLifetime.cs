@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Coordination;
 
 /// <summary>
-/// Opens the pool and the fallback at start. At stop, in this order: releases the locks this process holds
+/// Opens the pool and the fallback at start. At stop, in this order: stops the repair after a data loss, releases the locks this process holds
 /// (stopping their renewal), stops the cache backplane, drops the lock release subscription, flushes writes queued
 /// for PostgreSQL and closes the connections: each step still needs the ones after it.
 /// </summary>
@@ -24,6 +24,8 @@ internal sealed class CoordinationLifetime(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // The repair's reload holds a platform lock: stopped (and the lock released) while the lock runtime still runs.
+        await fallback.StopRepairAsync();
         var notReleased = 0;
         foreach (var coordinator in coordinators.All)
         {

@@ -28,6 +28,10 @@ internal sealed class RedisScript
     public static readonly RedisScript GetWithTtl = Load("get_with_ttl");
     public static readonly RedisScript KeyQuotaCount = Load("kv_quota_count");
     public static readonly RedisScript KeyQuotaUndo = Load("kv_quota_undo");
+    public static readonly RedisScript DurabilityCheck = Load("kv_durability_check");
+    public static readonly RedisScript DurabilityDone = Load("kv_durability_done");
+    public static readonly RedisScript KeyRestore = Load("kv_restore");
+    public static readonly RedisScript KeyDeleteTombstoned = Load("kv_delete_tombstoned");
     public static readonly RedisScript CacheSet = Load("cache_set");
     public static readonly RedisScript CacheTouch = Load("cache_touch");
     public static readonly RedisScript CacheStamp = Load("cache_stamp");

@@ -1,4 +1,6 @@
 using System.Net;
+using Coordination.Api.Apis;
+using Coordination.Api.Models;
 using Coordination.Api.Tests.Infrastructure;
 
 namespace Coordination.Api.Tests.Apis;
@@ -39,6 +41,42 @@ public sealed class StatusApiTests(ApiFixture fixture) : ApiTest(fixture)
         Assert.False(body.GetProperty("fallback").GetProperty("configured").GetBoolean());
         Assert.False(string.IsNullOrEmpty(body.GetProperty("version").GetString()));
         Assert.DoesNotContain("tenant-a", body.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetStatus_WithAdminKey_ReportsTheRepairAfterADataLoss()
+    {
+        using var client = Client(ApiFactory.AdminKey);
+        var body = await GetOkAsync(client, new Uri("/v1/status", UriKind.Relative));
+
+        // No fallback store here, so nothing to repair from: the object is there, idle.
+        var repair = body.GetProperty("fallback").GetProperty("repair");
+        Assert.Equal("idle", repair.GetProperty("state").GetString());
+        Assert.Equal(0, repair.GetProperty("rowsRestored").GetInt64());
+        Assert.False(repair.TryGetProperty("lossDetectedAt", out var detected) && detected.ValueKind != System.Text.Json.JsonValueKind.Null);
+
+        using var anonymous = Client(apiKey: null);
+        var coarse = await GetOkAsync(anonymous, new Uri("/v1/status", UriKind.Relative));
+        Assert.DoesNotContain("repair", coarse.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(FallbackRepairState.Idle, "idle")]
+    [InlineData(FallbackRepairState.Pending, "pending")]
+    [InlineData(FallbackRepairState.Running, "running")]
+    public void ToResponse_Repair_StateWordLossTimeAndRowsRestored(FallbackRepairState state, string word)
+    {
+        var lossAt = new DateTimeOffset(2026, 12, 7, 1, 2, 3, TimeSpan.Zero);
+        var status = new CoordinationStatus(
+            true,
+            0.1,
+            new ConnectionPoolStatus(1, 1, 0, 1, 1, []),
+            CircuitState.Closed,
+            new FallbackStatus(true, true, false, 0) { Repair = new FallbackRepairStatus(state, lossAt, 42) });
+
+        var repair = StatusApi.ToResponse(status).Fallback!.Repair;
+
+        Assert.Equal(new FallbackRepairResponse(word, lossAt, 42), repair);
     }
 
     [Fact]

@@ -42,6 +42,11 @@ internal sealed record BenchmarkSettings
     /// <summary>Total write rates at which the durability benchmark also measures the asynchronous copy's lag.</summary>
     public IReadOnlyList<int> PacedRates { get; init; } = [2_000, 10_000];
 
+    /// <summary>Keys the durability benchmark restores after an operator's FLUSHALL, and the reload rates it does that at.</summary>
+    public int RepairKeys { get; init; } = 20_000;
+
+    public IReadOnlyList<int> RepairRates { get; init; } = [5_000, 1_000_000];
+
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
     public const string Usage = """
@@ -68,6 +73,9 @@ internal sealed record BenchmarkSettings
                                  docs/benchmarks-durability.md
           --paced <list>         with --durability: total write rates (per second, comma-separated) at which the copy's lag
                                  is also measured (default 2000,10000)
+          --repair-keys <n>      with --durability: keys restored after a FLUSHALL (default 20000)
+          --repair-rates <list>  with --durability: Coordination:Fallback:RepairRowsPerSecond of each repair run
+                                 (default 5000,1000000: the default, and as fast as it goes)
           --no-write             print only
         """;
 
@@ -97,6 +105,8 @@ internal sealed record BenchmarkSettings
                 "--no-write" => settings with { Write = false },
                 "--durability" => settings with { Durability = Next() },
                 "--paced" => settings with { PacedRates = [.. Next().Split(',').Select(c => Positive(c))] },
+                "--repair-keys" => settings with { RepairKeys = Positive(Next()) },
+                "--repair-rates" => settings with { RepairRates = [.. Next().Split(',').Select(c => Positive(c))] },
                 "--disable-tracing" => settings with { DisableTracing = true },
                 "--trace-redis-commands" => settings with { TraceRedisCommands = true },
                 "--breakdown" => settings with { Breakdown = true },

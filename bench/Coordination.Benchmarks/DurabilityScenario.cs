@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
 namespace Coordination.Benchmarks;
@@ -18,7 +20,7 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly string _loadAtStart = MachineInfo.LoadAverage();
 
-    public async Task<string> RunAsync(string redisVersion, CancellationToken cancellationToken)
+    public async Task<string> RunAsync(string redisVersion, Func<int, IHost> repairHost, CancellationToken cancellationToken)
     {
         var payload = new string('x', settings.ValueBytes - 2);
         var payloadBytes = JsonSerializer.SerializeToUtf8Bytes(payload);
@@ -95,8 +97,79 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
             paced.Add((rate, result, [.. lags], (await monitor.GetStatusAsync(cancellationToken)).Fallback.MirrorDroppedWrites - droppedBefore));
         }
 
-        return ToMarkdown(redisVersion, clients.Select(c => c.Name).ToArray(), rows, paced);
+        var repairs = new List<RepairRun>();
+        foreach (var rate in settings.RepairRates)
+        {
+            repairs.Add(await RunRepairAsync(repairHost(rate), rate, cancellationToken));
+        }
+
+        return ToMarkdown(redisVersion, clients.Select(c => c.Name).ToArray(), rows, paced, repairs);
     }
+
+    /// <summary>
+    /// Writes <see cref="BenchmarkSettings.RepairKeys"/> keys, waits for their copies, flushes Redis as an operator
+    /// would, and times the detection, the first read served again (read-through) and the bulk reload.
+    /// </summary>
+    private async Task<RepairRun> RunRepairAsync(IHost host, int rate, CancellationToken cancellationToken)
+    {
+        Console.WriteLine($"Repair of {settings.RepairKeys:N0} keys after FLUSHALL at RepairRowsPerSecond={rate:N0}");
+        await host.StartAsync(cancellationToken);
+        try
+        {
+            var hostMonitor = host.Services.GetRequiredService<ICoordinationMonitor>();
+            var writer = host.Services.GetRequiredService<IRedisCoordinator>();
+            await WaitForAsync(hostMonitor, s => s.Fallback.Ready && s.Fallback.Repair.State == FallbackRepairState.Idle, "the repair host to be ready", cancellationToken);
+            var payload = new string('x', settings.ValueBytes - 2);
+            await Parallel.ForAsync(0, settings.RepairKeys, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
+                await writer.SetAsync($"r{i}", payload, cancellationToken: ct));
+            await WaitForAsync(hostMonitor, s => s.Fallback is { MirrorBacklog: 0, MirrorBehind: false }, "the copies", cancellationToken);
+
+            await using var admin = await ConnectionMultiplexer.ConnectAsync(raw.GetEndPoints()[0] + ",allowAdmin=true");
+            var flushed = System.Diagnostics.Stopwatch.GetTimestamp();
+            await admin.GetServers()[0].FlushAllDatabasesAsync();
+            var probe = settings.RepairKeys / 2;
+            while (!(await writer.GetAsync<string>($"r{probe}", cancellationToken)).HasValue)
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+
+            var firstRead = System.Diagnostics.Stopwatch.GetElapsedTime(flushed);
+            await WaitForAsync(hostMonitor, s => s.Fallback.Repair.State == FallbackRepairState.Idle, "the reload to finish", cancellationToken);
+            var reloaded = System.Diagnostics.Stopwatch.GetElapsedTime(flushed);
+            var database = admin.GetDatabase();
+            var prefix = $"bench-repair-{rate.ToString(Invariant)}:{writer.Tenant}:kv:r";
+            var present = 0;
+            for (var start = 0; start < settings.RepairKeys; start += 1000)
+            {
+                var keys = Enumerable.Range(start, Math.Min(1000, settings.RepairKeys - start)).Select(i => (RedisKey)(prefix + i.ToString(Invariant))).ToArray();
+                present += (int)await database.KeyExistsAsync(keys);
+            }
+
+            return new RepairRun(rate, settings.RepairKeys, present, firstRead, reloaded);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+            host.Dispose();
+        }
+    }
+
+    private static async Task WaitForAsync(ICoordinationMonitor monitor, Func<CoordinationStatus, bool> done, string what, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < 6_000; i++)
+        {
+            if (done(await monitor.GetStatusAsync(cancellationToken)))
+            {
+                return;
+            }
+
+            await Task.Delay(10, cancellationToken);
+        }
+
+        throw new TimeoutException($"Waited 60 s for {what}.");
+    }
+
+    private sealed record RepairRun(int Rate, int Keys, int Present, TimeSpan FirstRead, TimeSpan Reloaded);
 
     /// <summary>Waits until the mirror has nothing queued or behind, so one cell's backlog does not weigh on the next.</summary>
     private async Task SettleAsync(CancellationToken cancellationToken)
@@ -116,7 +189,8 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
         string redisVersion,
         string[] clients,
         List<(int Concurrency, LoadResult[] Results, double[] Lag, long Dropped)> rows,
-        List<(int Rate, LoadResult Result, double[] Lag, long Dropped)> paced)
+        List<(int Rate, LoadResult Result, double[] Lag, long Dropped)> paced,
+        List<RepairRun> repairs)
     {
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks: the durable copy of key/value writes");
@@ -125,12 +199,12 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
         md.AppendLine("writer, asynchronously (the default) and synchronously, against raw StackExchange.Redis in the same run, and how long");
         md.AppendLine("the asynchronous copy lags behind Redis. docs/reliability.md states the guarantee these numbers support.");
         md.AppendLine();
-        md.AppendLine(Invariant, $"- Command: `dotnet run -c Release --project bench/Coordination.Benchmarks -- {string.Join(' ', settings.Arguments.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a))}`");
+        md.AppendLine(Invariant, $"- Command: `dotnet run -c Release --project bench/Coordination.Benchmarks -- {string.Join(' ', settings.Arguments.Select(a => a.Any(c => !char.IsAsciiLetterOrDigit(c) && !",._-/:=".Contains(c, StringComparison.Ordinal)) ? $"\"{a}\"" : a))}`");
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {MachineInfo.LoadAverage()}");
         md.AppendLine(Invariant, $"- Redis: redis-server {redisVersion}, started by the benchmark on a loopback port, no persistence");
-        md.AppendLine(Invariant, $"- PostgreSQL: {postgresDescription}");
+        md.AppendLine(Invariant, $"- PostgreSQL: {postgresDescription}; started for the run with `initdb -D <dir> -U postgres --auth=trust` and `pg_ctl -D <dir> -o \"-p 55432 -c listen_addresses=127.0.0.1\" start` (as the `postgres` user), then `CREATE DATABASE coordinationdb`");
         md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and concurrency, in three rounds with the order rotated, each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; values of {settings.ValueBytes} bytes over {settings.Keys} keys; the coordinator with default options and the fallback store.");
         md.AppendLine();
         md.AppendLine("## SET: raw vs coordinator, asynchronous and synchronous copy");
@@ -159,6 +233,20 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
         foreach (var (concurrency, results, lags, dropped) in rows)
         {
             md.AppendLine(Invariant, $"| flat out, {concurrency} caller{(concurrency == 1 ? "" : "s")} | {results[1].OperationsPerSecond:N0} | {lags.Length:N0} | {dropped:N0} | {Quantile(lags, 0.50):0.0} | {Quantile(lags, 0.99):0.0} | {Quantile(lags, 0.999):0.0} | {Max(lags):0.0} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Repair after an operator's FLUSHALL");
+        md.AppendLine();
+        md.AppendLine("A host of its own (its own key prefix) writes the keys, waits until their copies are committed, and then Redis is");
+        md.AppendLine("flushed. Times from the flush: until a read of one key is answered again (the loss is noticed within");
+        md.AppendLine("`LossCheckInterval`, 1 s, then the read goes through to the mirror), and until the bulk reload is done.");
+        md.AppendLine();
+        md.AppendLine("| `RepairRowsPerSecond` | keys | back in Redis | first read answered | reload done | rows/s (reload done) |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+        foreach (var run in repairs)
+        {
+            md.AppendLine(Invariant, $"| {run.Rate:N0} | {run.Keys:N0} | {run.Present:N0} | {run.FirstRead.TotalMilliseconds:N0} ms | {run.Reloaded.TotalSeconds:0.00} s | {run.Keys / run.Reloaded.TotalSeconds:N0} |");
         }
 
         md.AppendLine();

@@ -74,7 +74,11 @@ static async Task<int> RunDurabilityAsync(IHost host, IConnectionMultiplexer raw
 
     var description = await DescribePostgresAsync(settings.Durability!, token);
     var scenario = new DurabilityScenario(settings, raw, host.Services.GetRequiredService<IRedisCoordinator>(), monitor, description);
-    var markdown = await scenario.RunAsync(raw.GetServers().FirstOrDefault()?.Version.ToString() ?? "unknown", token);
+    var endpoint = raw.GetEndPoints()[0].ToString()!;
+    var markdown = await scenario.RunAsync(
+        raw.GetServers().FirstOrDefault()?.Version.ToString() ?? "unknown",
+        rate => BuildHost(endpoint, settings.DisableTracing, settings.TraceRedisCommands, settings.KeyQuota, settings.Durability, rate),
+        token);
     await ReportFile.PublishAsync(markdown, settings.Write, settings.Output, "benchmarks-durability.md", token);
     return 0;
 }
@@ -90,7 +94,7 @@ static async Task<string> DescribePostgresAsync(string connectionString, Cancell
 
 // The coordinator as an application gets it: AddCoordination on a host, default options, no PostgreSQL fallback
 // (unless the durability benchmark runs, which gives it one).
-static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisCommands, int? keyQuota, string? postgres)
+static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisCommands, int? keyQuota, string? postgres, int? repairRowsPerSecond = null)
 {
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
     builder.Configuration.AddInMemoryCollection(
@@ -109,6 +113,12 @@ static IHost BuildHost(string endpoint, bool disableTracing, bool traceRedisComm
     {
         builder.Configuration["ConnectionStrings:coordinationdb"] = postgres;
         builder.Configuration["Coordination:Fallback:Schema"] = "bench_durability";
+        if (repairRowsPerSecond is { } rate)
+        {
+            // A key prefix of its own: its own marker, reload lock and mirror rows, apart from the other cells'.
+            builder.Configuration["Coordination:KeyPrefix"] = "bench-repair-" + rate.ToString(CultureInfo.InvariantCulture);
+            builder.Configuration["Coordination:Fallback:RepairRowsPerSecond"] = rate.ToString(CultureInfo.InvariantCulture);
+        }
     }
 
     builder.AddCoordination();

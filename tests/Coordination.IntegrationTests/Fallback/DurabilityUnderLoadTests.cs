@@ -26,8 +26,7 @@ public sealed class DurabilityUnderLoadTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartWithFallbackAsync(redis.ConnectionString, pg, schema);
-        await ProcessUtil.WaitUntilAsync(async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
 
         // Paced below what the mirror drains on this machine (docs/benchmarks-durability.md), so that no write is
         // dropped from a full queue: the bound is stated for a mirror that keeps up, and the test checks that premise.

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text.Json;
 using Coordination.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Coordination.IntegrationTests.Fallback;
 
@@ -24,7 +23,7 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await StartReadyAsync(redis, pg, schema);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
         var coordinator = host.Coordinator;
         var engaged = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         var recovered = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -136,7 +135,7 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await StartReadyAsync(redis, pg, schema);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
         var fallback = host.Services.GetRequiredService<KeyValueFallback>();
         var recovered = new TaskCompletionSource<FallbackEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.Events.FallbackRecovered += (_, e) => recovered.TrySetResult(e);
@@ -237,7 +236,7 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await StartReadyAsync(redis, pg, schema, [new("Coordination:Fallback:PurgeInterval", "00:00:00.500")]);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, [new("Coordination:Fallback:PurgeInterval", "00:00:00.500")]);
         using var purged = new HostCounter(host, "coordination.fallback.purged");
         var engaged = false;
         host.Events.FallbackEngaged += (_, _) => engaged = true;
@@ -278,19 +277,11 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await StartReadyAsync(redis, pg, schema, [new(bound, limit), new("Coordination:Fallback:MirrorBatchSize", "4")]);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, [new(bound, limit), new("Coordination:Fallback:MirrorBatchSize", "4")]);
         using var dropped = new HostCounter(host, "coordination.fallback.mirror.dropped");
 
         // PostgreSQL stalls for this test's table only (the server is shared): mirror batches wait on the lock.
-        var stall = new NpgsqlConnection(pg.ConnectionString);
-        await stall.OpenAsync(Token);
-        var stallTransaction = await stall.BeginTransactionAsync(Token);
-#pragma warning disable CA2100 // The schema is a generated identifier of the test.
-        await using (var lockTable = new NpgsqlCommand($"LOCK TABLE {schema}.kv IN ACCESS EXCLUSIVE MODE", stall, stallTransaction))
-#pragma warning restore CA2100
-        {
-            await lockTable.ExecuteNonQueryAsync(Token);
-        }
+        var stall = await FallbackTableStall.StartAsync(pg, schema, Token);
 
         var padding = new string('x', 200);
         var acknowledged = new string?[Writers];
@@ -313,8 +304,6 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
         var behind = await host.Monitor.GetStatusAsync(Token);
 
         // PostgreSQL answers again.
-        await stallTransaction.RollbackAsync(Token);
-        await stallTransaction.DisposeAsync();
         await stall.DisposeAsync();
         await writers.WaitAsync(TimeSpan.FromSeconds(30), Token);
 
@@ -339,24 +328,6 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
             !rows.TryGetValue(host.RedisKey($"w-{w}"), out var row)
             || !row.Value.AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(acknowledged[w], Web)));
         Assert.Equal(0, mismatches);
-    }
-
-    /// <summary>Starts a host with the fallback in <paramref name="schema"/> and waits until the fallback can serve.</summary>
-    private static async Task<CoordinationTestHost> StartReadyAsync(
-        RedisServer redis, PostgresServer pg, string schema, KeyValuePair<string, string?>[]? settings = null)
-    {
-        var host = await CoordinationTestHost.StartWithFallbackAsync(redis.ConnectionString, pg, schema, settings);
-        try
-        {
-            await ProcessUtil.WaitUntilAsync(
-                async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
-            return host;
-        }
-        catch
-        {
-            await host.DisposeAsync();
-            throw;
-        }
     }
 
     private sealed record Item(string Name, int Number);

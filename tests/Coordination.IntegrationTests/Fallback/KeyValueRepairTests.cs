@@ -30,7 +30,7 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
         var schema = TestKeys.NewSchema();
 
         // A reload of one row per second: what is read in the first seconds after the loss comes through read-through.
-        await using var host = await StartAsync(redis, pg, schema, null, [new("Coordination:Fallback:RepairRowsPerSecond", "1"), new("Coordination:Fallback:RepairBatchSize", "1")]);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, [new("Coordination:Fallback:RepairRowsPerSecond", "1"), new("Coordination:Fallback:RepairBatchSize", "1")]);
         var startedRepair = (await WaitForRepairDoneAsync(host, after: null)).LossDetectedAt;
         var coordinator = host.Coordinator;
         var recovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -84,7 +84,7 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await StartAsync(redis, pg, schema);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
         using var losses = new HostCounter(host, "coordination.fallback.repair.losses");
         using var restored = new HostCounter(host, "coordination.fallback.repair.restored");
         using var durations = new HostHistogramCount(host, "coordination.fallback.repair.duration");
@@ -119,7 +119,7 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await StartAsync(redis, pg, schema);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
         var startedRepair = (await WaitForRepairDoneAsync(host, after: null)).LossDetectedAt;
         await WriteAndMirrorAsync(host, pg, schema);
 
@@ -147,7 +147,7 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
         var schema = TestKeys.NewSchema();
 
         // 200 rows at 100 per second: about 2 s of reload, so the second loss lands in the middle of it.
-        await using var host = await StartAsync(redis, pg, schema, null, [new("Coordination:Fallback:RepairRowsPerSecond", "100"), new("Coordination:Fallback:RepairBatchSize", "10")]);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, [new("Coordination:Fallback:RepairRowsPerSecond", "100"), new("Coordination:Fallback:RepairBatchSize", "10")]);
         var startedRepair = (await WaitForRepairDoneAsync(host, after: null)).LossDetectedAt;
         await Task.WhenAll(Enumerable.Range(0, Keys).Select(i => host.Coordinator.SetAsync(Key(i), i, cancellationToken: Token).AsTask()));
         await WaitForRowsAsync(host, pg, schema, Keys);
@@ -186,8 +186,8 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
 
         // 300 rows at 100 per second: the reload runs for about 3 s, while the writers and readers below run.
         KeyValuePair<string, string?>[] slow = [new("Coordination:Fallback:RepairRowsPerSecond", "100"), new("Coordination:Fallback:RepairBatchSize", "10")];
-        await using var first = await StartAsync(redis, pg, schema, prefix, slow, "node-a");
-        await using var second = await StartAsync(redis, pg, schema, prefix, slow, "node-b");
+        await using var first = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, slow, prefix, "node-a");
+        await using var second = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, slow, prefix, "node-b");
         var startedRepair = (await WaitForRepairDoneAsync(first, after: null)).LossDetectedAt;
         await WaitForRepairDoneAsync(second, after: null);
         for (var i = 0; i < Keys; i++)
@@ -307,9 +307,9 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
             new("Coordination:Fallback:RepairLockTimeToLive", "00:00:02"),
             new("Coordination:Fallback:LossCheckInterval", "00:00:00.200"),
         ];
-        await using var a = await StartAsync(redis, pg, schema, prefix, settings, "node-a");
-        await using var b = await StartAsync(redis, pg, schema, prefix, settings, "node-b");
-        await using var c = await StartAsync(redis, pg, schema, prefix, settings, "node-c");
+        await using var a = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, settings, prefix, "node-a");
+        await using var b = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, settings, prefix, "node-b");
+        await using var c = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, settings, prefix, "node-c");
         CoordinationTestHost[] nodes = [a, b, c];
         var startedRepair = (await WaitForRepairDoneAsync(a, after: null)).LossDetectedAt;
         foreach (var node in nodes)
@@ -494,33 +494,6 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
             "the repair after the loss to be done",
             Token);
         return repair!;
-    }
-
-    private static async Task<CoordinationTestHost> StartAsync(
-        RedisServer redis,
-        PostgresServer pg,
-        string schema,
-        string? prefix = null,
-        KeyValuePair<string, string?>[]? settings = null,
-        string? name = null)
-    {
-        var host = await CoordinationTestHost.StartAsync(
-            redis.ConnectionString,
-            prefix,
-            [new("Coordination:Fallback:Schema", schema), .. settings ?? []],
-            pg.ConnectionString,
-            name);
-        try
-        {
-            await ProcessUtil.WaitUntilAsync(
-                async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
-            return host;
-        }
-        catch
-        {
-            await host.DisposeAsync();
-            throw;
-        }
     }
 
     private static long ReadGauge(CoordinationTestHost host, string instrument)

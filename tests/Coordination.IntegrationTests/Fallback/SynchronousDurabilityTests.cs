@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Coordination.IntegrationTests.Infrastructure;
-using Npgsql;
 
 namespace Coordination.IntegrationTests.Fallback;
 
@@ -21,10 +20,10 @@ public sealed class SynchronousDurabilityTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await StartReadyAsync(redis, pg, schema);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
         await host.Coordinator.SetAsync("doomed", "old", cancellationToken: Token);
 
-        await using (var stall = await TableStall.StartAsync(pg, schema))
+        await using (var stall = await FallbackTableStall.StartAsync(pg, schema, Token))
         {
             // While PostgreSQL cannot commit, an asynchronous write is acknowledged at once; synchronous ones wait.
             var asynchronous = host.Coordinator.SetAsync("async", "a", null, KeyValueDurability.Asynchronous, Token).AsTask();
@@ -56,11 +55,11 @@ public sealed class SynchronousDurabilityTests(PostgresFixture postgres)
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await StartReadyAsync(
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(
             redis, pg, schema, [new("Coordination:Fallback:Durability", "Synchronous"), new("Coordination:Fallback:SynchronousTimeout", "00:00:00.400")]);
         using var timeouts = new HostCounter(host, "coordination.fallback.durable.timeouts");
 
-        await using (var stall = await TableStall.StartAsync(pg, schema))
+        await using (var stall = await FallbackTableStall.StartAsync(pg, schema, Token))
         {
             var started = Stopwatch.GetTimestamp();
             var failure = await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await host.Coordinator.SetAsync("k", "v", cancellationToken: Token));
@@ -107,16 +106,16 @@ public sealed class SynchronousDurabilityTests(PostgresFixture postgres)
         await using var redis = await RedisServer.StartAsync(Token);
         var schema = TestKeys.NewSchema();
         // One write per batch: the first one waits on the stalled table, the expiring one waits in the queue behind it.
-        await using var host = await StartReadyAsync(redis, pg, schema, [new("Coordination:Fallback:MirrorBatchSize", "1")]);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, [new("Coordination:Fallback:MirrorBatchSize", "1")]);
         var ttl = TimeSpan.FromSeconds(30);
         var stalledFor = TimeSpan.FromSeconds(3);
 
         DateTimeOffset writtenAt;
-        await using (var stall = await TableStall.StartAsync(pg, schema))
+        await using (var stall = await FallbackTableStall.StartAsync(pg, schema, Token))
         {
             await host.Coordinator.SetAsync("first", "v", cancellationToken: Token);
             await Task.Delay(TimeSpan.FromMilliseconds(200), Token);
-            writtenAt = await stall.ServerNowAsync();
+            writtenAt = await stall.ServerNowAsync(Token);
             await host.Coordinator.SetAsync("expiring", "v", ttl, Token);
             await Task.Delay(stalledFor, Token);
         }
@@ -130,65 +129,6 @@ public sealed class SynchronousDurabilityTests(PostgresFixture postgres)
 
         // Counted from the write, the copy expires ~30 s after it; counted from when its batch began, ~33 s.
         Assert.InRange(expiresAt - writtenAt, ttl - TimeSpan.FromSeconds(1), ttl + TimeSpan.FromSeconds(1));
-    }
-
-    private static async Task<CoordinationTestHost> StartReadyAsync(
-        RedisServer redis, PostgresServer pg, string schema, KeyValuePair<string, string?>[]? settings = null)
-    {
-        var host = await CoordinationTestHost.StartWithFallbackAsync(redis.ConnectionString, pg, schema, settings);
-        try
-        {
-            await ProcessUtil.WaitUntilAsync(
-                async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
-            return host;
-        }
-        catch
-        {
-            await host.DisposeAsync();
-            throw;
-        }
-    }
-
-    /// <summary>Makes PostgreSQL unable to commit to this test's table (the server is shared) until disposed.</summary>
-    private sealed class TableStall : IAsyncDisposable
-    {
-        private readonly NpgsqlConnection _connection;
-        private readonly NpgsqlTransaction _transaction;
-
-        private TableStall(NpgsqlConnection connection, NpgsqlTransaction transaction)
-        {
-            _connection = connection;
-            _transaction = transaction;
-        }
-
-        public static async Task<TableStall> StartAsync(PostgresServer pg, string schema)
-        {
-            var connection = new NpgsqlConnection(pg.ConnectionString);
-            await connection.OpenAsync(Token);
-            var transaction = await connection.BeginTransactionAsync(Token);
-#pragma warning disable CA2100 // The schema is a generated identifier of the test.
-            await using (var lockTable = new NpgsqlCommand($"LOCK TABLE {schema}.kv IN ACCESS EXCLUSIVE MODE", connection, transaction))
-#pragma warning restore CA2100
-            {
-                await lockTable.ExecuteNonQueryAsync(Token);
-            }
-
-            return new TableStall(connection, transaction);
-        }
-
-        /// <summary>PostgreSQL's clock (the one the copy's expiry is computed with), outside the stalled transaction's snapshot time.</summary>
-        public async Task<DateTimeOffset> ServerNowAsync()
-        {
-            await using var command = new NpgsqlCommand("SELECT clock_timestamp()", _connection, _transaction);
-            return (DateTimeOffset)(DateTime)(await command.ExecuteScalarAsync(Token))!;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _transaction.RollbackAsync(CancellationToken.None);
-            await _transaction.DisposeAsync();
-            await _connection.DisposeAsync();
-        }
     }
 
     private sealed record Item(string Name, int Number);

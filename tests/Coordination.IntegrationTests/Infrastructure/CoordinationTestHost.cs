@@ -70,6 +70,35 @@ public sealed class CoordinationTestHost : OwnedHost
             settings: [new("Coordination:Fallback:Schema", schema ?? TestKeys.NewSchema()), .. settings ?? []],
             postgresConnectionString: postgres.ConnectionString);
 
+    /// <summary>
+    /// Starts a host on <paramref name="redis"/> with the PostgreSQL fallback in <paramref name="schema"/> of
+    /// <paramref name="postgres"/>, and returns it once the fallback can serve (its schema migrated).
+    /// </summary>
+    public static async Task<CoordinationTestHost> StartWithReadyFallbackAsync(
+        RedisServer redis,
+        PostgresServer postgres,
+        string schema,
+        IEnumerable<KeyValuePair<string, string?>>? settings = null,
+        string? keyPrefix = null,
+        string? hostName = null)
+    {
+        var host = await StartAsync(redis.ConnectionString, keyPrefix, [new("Coordination:Fallback:Schema", schema), .. settings ?? []], postgres.ConnectionString, hostName);
+        try
+        {
+            await ProcessUtil.WaitUntilAsync(
+                async () => (await host.Monitor.GetStatusAsync(TestContext.Current.CancellationToken)).Fallback.Ready,
+                TimeSpan.FromSeconds(20),
+                "the fallback schema",
+                TestContext.Current.CancellationToken);
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Starts a host on <paramref name="redisConnectionString"/> with its own key prefix.</summary>
     /// <param name="redisConnectionString">ConnectionStrings:redis.</param>
     /// <param name="keyPrefix">Coordination:KeyPrefix; a fresh one when null.</param>

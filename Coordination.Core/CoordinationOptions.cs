@@ -75,6 +75,11 @@ public sealed class CoordinationOptions
     [ValidateObjectMembers]
     public CacheOptions Cache { get; set; } = new();
 
+    /// <summary>Session settings (section <c>Coordination:Sessions</c>).</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public SessionManagerOptions Sessions { get; set; } = new();
+
     /// <summary>Per-tenant quotas (section <c>Coordination:Quotas</c>).</summary>
     [Required]
     [ValidateObjectMembers]

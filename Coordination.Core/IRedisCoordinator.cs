@@ -29,6 +29,13 @@ public interface IRedisCoordinator
     /// </summary>
     ICacheManager Cache { get; }
 
+    /// <summary>
+    /// The tenant's distributed sessions (<c>{prefix}:{tenant}:session:...</c>): create, read with sliding expiry,
+    /// versioned merge updates, rotation, and listing and revoking a user's sessions; settings from
+    /// <see cref="CoordinationOptions.Sessions"/>.
+    /// </summary>
+    ISessionManager Sessions { get; }
+
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any value it had.</summary>
     /// <param name="key">The key.</param>
     /// <param name="value">The value; serialized with the configured <see cref="ICoordinationSerializer"/>.</param>

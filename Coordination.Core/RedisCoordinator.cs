@@ -50,6 +50,9 @@ internal sealed class RedisCoordinator : IRedisCoordinator
 
     public ICacheManager Cache => _cache ??= _caches.ForTenant(Tenant);
 
+    // Built by the sessions runtime (Sessions/), wired in by its registration.
+    public ISessionManager Sessions => throw new NotSupportedException("Sessions are not wired yet.");
+
     /// <summary>The locks this coordinator holds through <see cref="LockAsync"/>, for release at shutdown.</summary>
     public int HeldLockCount => _heldLocks.Count;
 

@@ -48,6 +48,7 @@ if (app.Services.GetRequiredService<IOptions<OpenApiDocumentOptions>>().Value.Is
 app.MapKeyValueApi();
 app.MapLocksApi();
 app.MapCacheApi();
+app.MapSessionsApi();
 app.MapStatusApi();
 
 app.MapDefaultEndpoints();

@@ -15,7 +15,7 @@ namespace Coordination.Api.Problems;
 /// <c>lock-not-held</c>, <see cref="DeadlockDetectedException"/> <c>deadlock-detected</c>,
 /// <see cref="LockTimeoutException"/> <c>lock-not-acquired</c>, <see cref="LockHierarchyViolationException"/>
 /// <c>hierarchy-violation</c>, <see cref="LockWaitersExceededException"/> 429 <c>too-many-waiters</c> (the tenant's bound) or
-/// 409 <c>lock-queue-full</c> (the lock's); <see cref="CoordinationQuotaExceededException"/> to 429 <c>quota-exceeded</c>.
+/// 409 <c>lock-queue-full</c> (the lock's); <see cref="CoordinationQuotaExceededException"/> to 429 <c>quota-exceeded</c>; <see cref="SessionVersionConflictException"/> to 412 <c>version-conflict</c>.
 /// Anything else is left to the default 500 answer.
 /// </summary>
 internal sealed partial class CoordinationExceptionHandler(
@@ -68,6 +68,17 @@ internal sealed partial class CoordinationExceptionHandler(
                     Status = StatusCodes.Status429TooManyRequests,
                     Detail = "The tenant is at its quota: delete some of its state, or let it expire, before creating more.",
                     Extensions = { ["quota"] = quota.Quota, ["limit"] = quota.Limit },
+                };
+                break;
+
+            case SessionVersionConflictException conflict:
+                problem = new ProblemDetails
+                {
+                    Type = ProblemTypes.VersionConflict,
+                    Title = "Version conflict",
+                    Status = StatusCodes.Status412PreconditionFailed,
+                    Detail = "The session changed since the version named in If-Match: read it again and reapply the change.",
+                    Extensions = { ["currentVersion"] = conflict.ActualVersion },
                 };
                 break;
 
@@ -132,6 +143,7 @@ internal sealed partial class CoordinationExceptionHandler(
     private static string FieldOf(string? parameterName) => parameterName switch
     {
         "timeToLive" => "ttlMs",
+        "patch" => "data",
         "options" => "body",
         null or "" => "body",
         _ => parameterName,

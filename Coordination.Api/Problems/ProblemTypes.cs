@@ -36,6 +36,12 @@ public static class ProblemTypes
     /// </summary>
     public const string QuotaExceeded = Base + "quota-exceeded";
 
+    /// <summary>
+    /// 412: the session's version is not the one <c>If-Match</c> named (another update came first); nothing changed.
+    /// <c>currentVersion</c> gives the version now: read the session again, reapply the change, send it with that version.
+    /// </summary>
+    public const string VersionConflict = Base + "version-conflict";
+
     /// <summary>503: Redis is unavailable and the call has no fallback; retry after <c>Retry-After</c>.</summary>
     public const string Unavailable = Base + "unavailable";
 

@@ -1,0 +1,9 @@
+namespace Coordination;
+
+/// <summary>A session with what its durable copy needs besides the public view: its keys and timeouts.</summary>
+/// <param name="Key">The session's Redis key (tenant and id inside).</param>
+/// <param name="UserKey">The key that groups the tenant's user's sessions.</param>
+/// <param name="Session">The session.</param>
+/// <param name="IdleTimeout">How long it lives without access.</param>
+/// <param name="AbsoluteExpiresAt">When it ends, accessed or not.</param>
+internal sealed record StoredSession(string Key, string UserKey, Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt);

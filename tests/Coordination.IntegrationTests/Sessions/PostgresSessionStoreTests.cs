@@ -1,0 +1,126 @@
+using System.Text.Json;
+using Coordination.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace Coordination.IntegrationTests.Sessions;
+
+/// <summary>The sessions' durable copy against a real PostgreSQL: what it keeps, what wins, what expires.</summary>
+public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Upsert_ThenGet_RoundTripsTheSessionAndANewerVersionWins()
+    {
+        var (store, dataSource, schema) = await CreateAsync();
+        await using var _ = dataSource;
+        var now = DateTimeOffset.UtcNow;
+        var first = Stored("k1", "u", 1, now, now.AddMinutes(10), ("a", "1"), ("b", "\"text\""));
+        var second = Stored("k1", "u", 2, now, now.AddMinutes(20), ("a", "2"));
+
+        await store.UpsertAsync(first, Token);
+        await store.UpsertAsync(second, Token);
+        await store.UpsertAsync(first, Token); // late, older: ignored
+
+        var read = await store.GetAsync("k1", "id-k1", Token);
+        Assert.NotNull(read);
+        Assert.Equal("id-k1", read.Session.Id);
+        Assert.Equal("u", read.Session.UserId);
+        Assert.Equal(2, read.Session.Version);
+        Assert.Equal(["a"], read.Session.Data.Keys);
+        Assert.Equal(2, read.Session.Data["a"].GetInt32());
+        Assert.Equal(TimeSpan.FromMinutes(5), read.IdleTimeout);
+        AssertClose(now.AddMinutes(20), read.Session.ExpiresAt);
+        AssertClose(now.AddDays(1), read.AbsoluteExpiresAt);
+    }
+
+    [Fact]
+    public async Task Touch_ExtendsOnlyWithALaterAccess()
+    {
+        var (store, dataSource, schema) = await CreateAsync();
+        await using var _ = dataSource;
+        var now = DateTimeOffset.UtcNow;
+        await store.UpsertAsync(Stored("k", "u", 1, now, now.AddSeconds(30)), Token);
+
+        await store.TouchAsync("k", now.AddSeconds(10), now.AddMinutes(5), Token);
+        await store.TouchAsync("k", now.AddSeconds(5), now.AddSeconds(35), Token); // older access: ignored
+
+        var read = await store.GetAsync("k", "id", Token);
+        AssertClose(now.AddMinutes(5), read!.Session.ExpiresAt);
+        AssertClose(now.AddSeconds(10), read.Session.LastAccessAt);
+    }
+
+    [Fact]
+    public async Task ExpiredSessions_AreNotReadNorListed_AndArePurgedInBatches()
+    {
+        var (store, dataSource, schema) = await CreateAsync();
+        await using var _ = dataSource;
+        var now = DateTimeOffset.UtcNow;
+        await store.UpsertAsync(Stored("live-late", "u", 1, now, now.AddMinutes(9)), Token);
+        await store.UpsertAsync(Stored("live-soon", "u", 1, now, now.AddMinutes(1)), Token);
+        for (var i = 0; i < 5; i++)
+        {
+            await store.UpsertAsync(Stored($"dead-{i}", "u", 1, now.AddHours(-1), now.AddSeconds(-1)), Token);
+        }
+
+        await store.UpsertAsync(Stored("other-user", "v", 1, now, now.AddMinutes(1)), Token);
+
+        Assert.Null(await store.GetAsync("dead-0", "id", Token));
+        var listed = await store.ListForUserAsync("user:u", key => "id-" + key, Token);
+        Assert.Equal(["id-live-soon", "id-live-late"], listed.Select(s => s.Session.Id));
+        Assert.Equal(5, await store.PurgeExpiredAsync(2, Token));
+        Assert.Equal(0, await store.PurgeExpiredAsync(2, Token));
+        Assert.Equal(3, await CountRowsAsync(dataSource, schema));
+    }
+
+    [Fact]
+    public async Task RenameDeleteAndDeleteUser_ChangeOnlyWhatTheyName()
+    {
+        var (store, dataSource, schema) = await CreateAsync();
+        await using var _ = dataSource;
+        var now = DateTimeOffset.UtcNow;
+        await store.UpsertAsync(Stored("old", "u", 3, now, now.AddMinutes(1), ("x", "1")), Token);
+        await store.UpsertAsync(Stored("gone", "u", 1, now, now.AddMinutes(1)), Token);
+        await store.UpsertAsync(Stored("kept", "v", 1, now, now.AddMinutes(1)), Token);
+
+        await store.RenameAsync("old", "new", Token);
+        Assert.Null(await store.GetAsync("old", "id", Token));
+        var renamed = await store.GetAsync("new", "id", Token);
+        Assert.Equal(3, renamed!.Session.Version);
+        Assert.Equal(1, renamed.Session.Data["x"].GetInt32());
+
+        await store.DeleteAsync("gone", Token);
+        Assert.Null(await store.GetAsync("gone", "id", Token));
+        await store.DeleteUserAsync("user:u", Token);
+        Assert.Null(await store.GetAsync("new", "id", Token));
+        Assert.NotNull(await store.GetAsync("kept", "id", Token));
+    }
+
+    private async Task<(PostgresSessionStore Store, NpgsqlDataSource DataSource, string Schema)> CreateAsync()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        var schema = TestKeys.NewSchema();
+        var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);
+        await new FallbackMigrator(dataSource, schema).MigrateAsync(Token);
+        return (new PostgresSessionStore(dataSource, schema), dataSource, schema);
+    }
+
+    private static StoredSession Stored(string key, string user, long version, DateTimeOffset lastAccess, DateTimeOffset expiresAt, params (string Name, string Json)[] fields)
+    {
+        var data = fields.ToDictionary(f => f.Name, f => JsonDocument.Parse(f.Json).RootElement.Clone(), StringComparer.Ordinal);
+        var session = new Session("id-" + key, user, data, version, lastAccess.AddMinutes(-1), lastAccess, expiresAt);
+        return new StoredSession(key, "user:" + user, session, TimeSpan.FromMinutes(5), lastAccess.AddDays(1));
+    }
+
+    // PostgreSQL keeps microseconds.
+    private static void AssertClose(DateTimeOffset expected, DateTimeOffset actual) =>
+        Assert.InRange((actual - expected).Duration(), TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
+
+    private static async Task<long> CountRowsAsync(NpgsqlDataSource dataSource, string schema)
+    {
+#pragma warning disable CA2100 // The schema is a generated identifier of the test.
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema}.sessions");
+#pragma warning restore CA2100
+        return (long)(await command.ExecuteScalarAsync(Token))!;
+    }
+}

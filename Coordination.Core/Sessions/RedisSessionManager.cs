@@ -30,8 +30,7 @@ internal sealed class RedisSessionManager : ISessionManager
         var (idle, absolute) = TimeoutsOf(options);
         var fields = SessionData.EncodeAll(data, Options, nameof(data));
         var tag = _keys.TagOf(userId);
-        var id = SessionId.New(tag);
-        _ = SessionId.TryParse(id, out var random, out _);
+        var id = SessionId.New(tag, out var random);
         using var activity = StartActivity("coordination session.create");
 
         RedisValue[] arguments =
@@ -205,8 +204,7 @@ internal sealed class RedisSessionManager : ISessionManager
             return null;
         }
 
-        var newId = SessionId.New(tag);
-        _ = SessionId.TryParse(newId, out var newRandom, out _);
+        var newId = SessionId.New(tag, out var newRandom);
         using var activity = StartActivity("coordination session.rotate");
         // Not idempotent: after a lost answer the old id is already gone, and a retry would answer null.
         var result = await _runtime.Executor.ExecuteAsync(

@@ -22,12 +22,18 @@ internal static class SessionId
     public static string TagOf(string prefix, string tenant, string userId) =>
         HashSlot.TagFor(HashSlot.Of(string.Concat(prefix, ":", tenant, ":", userId)));
 
-    /// <summary>A new id in the slot of <paramref name="tag"/>.</summary>
-    public static string New(string tag) =>
-        string.Concat(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(RandomBytes)), ".", tag);
+    /// <summary>A new id in the slot of <paramref name="tag"/>; <paramref name="random"/> is its random part.</summary>
+    public static string New(string tag, out string random)
+    {
+        random = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(RandomBytes));
+        return string.Concat(random, ".", tag);
+    }
+
+    /// <inheritdoc cref="New(string, out string)"/>
+    public static string New(string tag) => New(tag, out _);
 
     /// <summary>
-    /// Splits an id into its random part and its tag. False for anything not shaped exactly as <see cref="New"/>
+    /// Splits an id into its random part and its tag. False for anything not shaped exactly as <see cref="New(string, out string)"/>
     /// makes ids (length, alphabet, a tag that is not the canonical tag of a slot), so no such text reaches a key.
     /// </summary>
     public static bool TryParse(string? id, out string random, out string tag)

@@ -203,6 +203,29 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
         Assert.Empty(await host.KeysAsync());
     }
 
+    [Fact]
+    public async Task Calls_AreCountedByTheirInstruments()
+    {
+        await using var host = await SessionHost.StartAsync(redis.Server, ("MaxSessionsPerUser", "2"));
+        using var created = new HostCounter(host.Host, "coordination.sessions.created");
+        using var revoked = new HostCounter(host.Host, "coordination.sessions.revoked");
+        using var rotations = new HostCounter(host.Host, "coordination.sessions.rotations");
+        using var deleted = new HostCounter(host.Host, "coordination.sessions.deleted");
+        using var conflicts = new HostCounter(host.Host, "coordination.sessions.conflicts");
+
+        await host.Sessions.CreateAsync("user-1", options: new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(1) }, cancellationToken: Token);
+        var second = await host.Sessions.CreateAsync("user-1", cancellationToken: Token);
+        var third = await host.Sessions.CreateAsync("user-1", cancellationToken: Token);
+        var rotated = await host.Sessions.RotateAsync(third.Id, Token);
+        await host.Sessions.DeleteAsync(second.Id, Token);
+        await host.Sessions.DeleteAsync(second.Id, Token);
+        await Assert.ThrowsAsync<SessionVersionConflictException>(async () => await host.Sessions.UpdateAsync(rotated!.Id, new Dictionary<string, JsonElement?>(), expectedVersion: 5, Token));
+        await host.Sessions.RevokeAllForUserAsync("user-1", Token);
+
+        // The first session ended by the cap and the rotated one by the revocation; the second delete found nothing.
+        Assert.Equal((3L, 2L, 1L, 1L, 1L), (created.Total, revoked.Total, rotations.Total, deleted.Total, conflicts.Total));
+    }
+
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     // A tag of the right alphabet and length that is not the canonical tag of its slot.

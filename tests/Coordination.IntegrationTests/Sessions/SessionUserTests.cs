@@ -121,8 +121,12 @@ public sealed class SessionUserTests(SharedRedisFixture redis)
             created.Add((await host.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["n"] = Json(i) }, cancellationToken: ct)).Id));
         var other = await host.Sessions.CreateAsync("user-2", cancellationToken: Token);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var listed = await host.Sessions.ListForUserAsync("user-1", Token);
+        var listing = clock.Elapsed;
+        clock.Restart();
         var revoked = await host.Sessions.RevokeAllForUserAsync("user-1", Token);
+        Output.WriteLine($"list of 1,000 sessions: {listing.TotalMilliseconds:0.0} ms; revoke of 1,000: {clock.Elapsed.TotalMilliseconds:0.0} ms");
 
         Assert.Equal(created.Order(StringComparer.Ordinal), listed.Select(s => s.Id).Order(StringComparer.Ordinal));
         Assert.Equal(Enumerable.Range(0, 1000), listed.Select(s => s.Data["n"].GetInt32()).Order());

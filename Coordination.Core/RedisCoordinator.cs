@@ -18,6 +18,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     private readonly CacheRuntime _caches;
     private readonly SessionRuntime _sessions;
     private ICacheManager? _cache;
+    private ISessionManager? _sessionManager;
     private RedisKey? _keyLedger;
 
     // LockAsync/UnlockAsync: this coordinator is one owner; name -> the token of its hold.
@@ -53,7 +54,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
 
     public ICacheManager Cache => _cache ??= _caches.ForTenant(Tenant);
 
-    public ISessionManager Sessions => _sessions.ForTenant(Tenant);
+    public ISessionManager Sessions => _sessionManager ??= _sessions.ForTenant(Tenant);
 
     /// <summary>The locks this coordinator holds through <see cref="LockAsync"/>, for release at shutdown.</summary>
     public int HeldLockCount => _heldLocks.Count;

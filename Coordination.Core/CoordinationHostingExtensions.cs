@@ -144,6 +144,12 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<CoordinationMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, SessionManagerOptionsRules>());
+        services.TryAddSingleton(sp => new SessionRuntime(
+            sp.GetRequiredService<RedisExecutor>(),
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
+            sp.GetRequiredService<CoordinationMetrics>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new CoordinatorFactory(
             sp.GetRequiredService<IOptions<CoordinationOptions>>(),
             sp.GetRequiredService<ICoordinationSerializer>(),
@@ -151,12 +157,14 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<KeyValueFallback>(),
             sp.GetRequiredService<LockRuntime>(),
             sp.GetRequiredService<CacheRuntime>(),
+            sp.GetRequiredService<SessionRuntime>(),
             sp.GetRequiredService<CoordinationMetrics>()));
         services.TryAddSingleton<ICoordinatorFactory>(sp => sp.GetRequiredService<CoordinatorFactory>());
         services.TryAddSingleton<IRedisCoordinator>(sp => sp.GetRequiredService<CoordinatorFactory>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<IDistributedLockManager>(sp => sp.GetRequiredService<IRedisCoordinator>().Locks);
         services.TryAddSingleton(sp => sp.GetRequiredService<CacheRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICacheManager>(sp => sp.GetRequiredService<RedisCacheManager>());
+        services.TryAddSingleton<ISessionManager>(sp => sp.GetRequiredService<SessionRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CoordinationLifetime>());
 

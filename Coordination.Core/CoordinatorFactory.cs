@@ -16,11 +16,12 @@ internal sealed class CoordinatorFactory : ICoordinatorFactory
         KeyValueFallback fallback,
         LockRuntime locks,
         CacheRuntime caches,
+        SessionRuntime sessions,
         CoordinationMetrics metrics)
     {
         // Key/value reads of every tenant combine into one batch under load.
         Reads = new RedisReadCombiner(executor, metrics, "kv.get", options.Value.MaxReadsInFlight);
-        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, Reads, fallback, locks, caches);
+        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, Reads, fallback, locks, caches, sessions);
     }
 
     /// <summary>The key/value reads of every tenant, combined under load.</summary>

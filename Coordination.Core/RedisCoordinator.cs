@@ -16,7 +16,9 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     private readonly RedisReadCombiner _reads;
     private readonly RedisLockManager _locks;
     private readonly CacheRuntime _caches;
+    private readonly SessionRuntime _sessions;
     private ICacheManager? _cache;
+    private ISessionManager? _sessionManager;
     private RedisKey? _keyLedger;
 
     // LockAsync/UnlockAsync: this coordinator is one owner; name -> the token of its hold.
@@ -31,7 +33,8 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         RedisReadCombiner reads,
         KeyValueFallback fallback,
         LockRuntime locks,
-        CacheRuntime caches)
+        CacheRuntime caches,
+        SessionRuntime sessions)
     {
         CoordinationKey.ValidateSegment(tenant, nameof(tenant));
         Tenant = tenant;
@@ -42,6 +45,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         _fallback = fallback;
         _locks = locks.ForTenant(tenant);
         _caches = caches;
+        _sessions = sessions;
     }
 
     public string Tenant { get; }
@@ -50,8 +54,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
 
     public ICacheManager Cache => _cache ??= _caches.ForTenant(Tenant);
 
-    // Built by the sessions runtime (Sessions/), wired in by its registration.
-    public ISessionManager Sessions => throw new NotSupportedException("Sessions are not wired yet.");
+    public ISessionManager Sessions => _sessionManager ??= _sessions.ForTenant(Tenant);
 
     /// <summary>The locks this coordinator holds through <see cref="LockAsync"/>, for release at shutdown.</summary>
     public int HeldLockCount => _heldLocks.Count;

@@ -50,6 +50,9 @@ internal static class ExceptionFactory
     public static CoordinationQuotaExceededException LockNameQuotaExceeded(long limit) =>
         new($"The tenant created {limit} lock names within the fencing counters' life (62 days), its quota (Coordination:Quotas:MaxLockNamesPerTenant): reuse names, or wait for the oldest to leave the count.", "lock-names", limit);
 
+    public static SessionVersionConflictException SessionVersionConflict(long expectedVersion, long actualVersion) =>
+        new($"The session has version {actualVersion}, not the expected {expectedVersion}: it changed since it was read; nothing was updated.", expectedVersion, actualVersion);
+
     public static CoordinationUnavailableException ReplicasNotAcknowledged(int asked, long acknowledged) =>
         new($"Only {acknowledged} of {asked} replicas acknowledged the lock in time; it was released again.", UnavailableReason.ReplicasNotAcknowledged);
 

@@ -37,9 +37,17 @@ internal sealed class RedisScript
     public static readonly RedisScript CacheStamp = Load("cache_stamp");
     public static readonly RedisScript CacheLogAppend = Load("cache_log_append");
     public static readonly RedisScript CacheLogRead = Load("cache_log_read");
+    public static readonly RedisScript SessionCreate = Load("session_create", SessionCommon);
+    public static readonly RedisScript SessionGet = Load("session_get", SessionCommon);
+    public static readonly RedisScript SessionUpdate = Load("session_update", SessionCommon);
+    public static readonly RedisScript SessionDelete = Load("session_delete", SessionCommon);
+    public static readonly RedisScript SessionList = Load("session_list", SessionCommon);
+    public static readonly RedisScript SessionRevokeAll = Load("session_revoke_all", SessionCommon);
+    public static readonly RedisScript SessionRotate = Load("session_rotate", SessionCommon);
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";
+    private const string SessionCommon = "session_common";
 
     private readonly byte[] _sha1;
 
@@ -107,7 +115,7 @@ internal sealed class RedisScript
     ]);
 
     /// <summary>The resources prepended to scripts rather than run on their own.</summary>
-    public static IReadOnlyList<string> Preludes { get; } = [LockCommon];
+    public static IReadOnlyList<string> Preludes { get; } = [LockCommon, SessionCommon];
 
     private static RedisScript Load(string name, string? prelude = null)
     {

@@ -30,7 +30,8 @@ public sealed class RedisCoordinatorConcurrencyTests(SharedRedisFixture redis)
                 services.GetRequiredService<CoordinatorFactory>().Reads,
                 services.GetRequiredService<KeyValueFallback>(),
                 services.GetRequiredService<LockRuntime>(),
-                services.GetRequiredService<CacheRuntime>()))
+                services.GetRequiredService<CacheRuntime>(),
+                services.GetRequiredService<SessionRuntime>()))
             .ToArray();
         var shared = host.Coordinator;
         var errors = new ConcurrentQueue<Exception>();

@@ -21,6 +21,42 @@ internal static class ProcessUtil
         return port;
     }
 
+    /// <summary>
+    /// A loopback port below 55536 that was free a moment ago, with the port 10000 above it (a cluster node's bus)
+    /// free too.
+    /// </summary>
+    public static int GetFreeClusterPort()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = Random.Shared.Next(20000, 45000);
+            if (IsFree(port) && IsFree(port + 10000))
+            {
+                return port;
+            }
+
+            if (attempt == 100)
+            {
+                throw new InvalidOperationException("No free port pair for a cluster node was found.");
+            }
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Runs a program to completion within <paramref name="timeout"/>; throws with its output when it fails.</summary>
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
     {

@@ -16,13 +16,15 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
     private readonly string _directory;
+    private readonly string[] _extraArguments;
     private Process? _process;
     private ConnectionMultiplexer? _admin;
 
-    private RedisServer(int port, string directory)
+    private RedisServer(int port, string directory, string[] extraArguments)
     {
         Port = port;
         _directory = directory;
+        _extraArguments = extraArguments;
     }
 
     public int Port { get; private set; }
@@ -32,13 +34,23 @@ public sealed class RedisServer : IAsyncDisposable
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
-    public static async Task<RedisServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<RedisServer> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync([], ProcessUtil.GetFreePort, cancellationToken);
+
+    /// <summary>
+    /// A node for a Redis Cluster (<see cref="RedisCluster"/>): cluster mode on, its node file in its own directory,
+    /// on a port whose cluster bus port (+10000) is valid and was free too.
+    /// </summary>
+    public static Task<RedisServer> StartClusterNodeAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"], ProcessUtil.GetFreeClusterPort, cancellationToken);
+
+    private static async Task<RedisServer> StartAsync(string[] extraArguments, Func<int> freePort, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory("coord-it-redis-").FullName;
         Exception? last = null;
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var server = new RedisServer(ProcessUtil.GetFreePort(), directory);
+            var server = new RedisServer(freePort(), directory, extraArguments);
             try
             {
                 await server.LaunchAsync(cancellationToken);
@@ -160,8 +172,8 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardError = false,
             WorkingDirectory = _directory,
         };
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             "--port", Port.ToString(CultureInfo.InvariantCulture),
             "--bind", "127.0.0.1",
             "--save", string.Empty,
@@ -169,7 +181,9 @@ public sealed class RedisServer : IAsyncDisposable
             "--daemonize", "no",
             "--dir", _directory,
             "--logfile", Path.Combine(_directory, "redis.log"),
-        })
+            .. _extraArguments,
+        ];
+        foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
         }

@@ -1,0 +1,34 @@
+-- Creates a session and ends the user's soonest-expiring sessions beyond the cap.
+-- KEYS[1]: the session key. KEYS[2]: the user's index.
+-- ARGV[1]: session id. ARGV[2]: user id. ARGV[3]: idle timeout ms. ARGV[4]: absolute timeout ms.
+-- ARGV[5]: most live sessions per user. ARGV[6]: the session key prefix of the user's tag.
+-- ARGV[7..]: data as field, value pairs (fields already 'd:<name>').
+-- Returns { now ms, sessions ended by the cap }.
+local now = now_ms()
+local idle = tonumber(ARGV[3])
+local absolute = now + tonumber(ARGV[4])
+local expires = math.min(now + idle, absolute)
+local fields = { 'u', ARGV[2], 'c', now, 'a', now, 'i', idle, 'x', absolute, 'v', 1 }
+for n = 7, #ARGV do
+    fields[#fields + 1] = ARGV[n]
+end
+redis.call('DEL', KEYS[1])
+in_chunks('HSET', KEYS[1], fields)
+redis.call('PEXPIREAT', KEYS[1], expires)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], expires, ARGV[1])
+
+local ended, removed = 0, 0
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+if excess > 0 then
+    -- The new session never ends its own creation, even when it expires soonest.
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
+        if removed < excess and id ~= ARGV[1] then
+            ended = ended + redis.call('DEL', session_key(ARGV[6], id))
+            redis.call('ZREM', KEYS[2], id)
+            removed = removed + 1
+        end
+    end
+end
+tidy_index(KEYS[2], now)
+return { now, ended }

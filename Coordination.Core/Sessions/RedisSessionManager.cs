@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace Coordination;
+
+/// <summary>
+/// The Redis implementation of <see cref="ISessionManager"/> for one tenant: every call is one script on the keys of
+/// one user's slot (session_*.lua); Redis's clock decides every time.
+/// </summary>
+internal sealed class RedisSessionManager : ISessionManager
+{
+    private readonly SessionRuntime _runtime;
+    private readonly SessionKeys _keys;
+
+    public RedisSessionManager(string tenant, SessionRuntime runtime)
+    {
+        Tenant = tenant;
+        _runtime = runtime;
+        _keys = new SessionKeys(runtime.KeyPrefix, tenant);
+    }
+
+    public string Tenant { get; }
+
+    private SessionManagerOptions Options => _runtime.Options;
+
+    public async ValueTask<Session> CreateAsync(string userId, IReadOnlyDictionary<string, JsonElement>? data = null, SessionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        CoordinationKey.ValidateName(userId, nameof(userId));
+        var (idle, absolute) = TimeoutsOf(options);
+        var fields = SessionData.EncodeAll(data, Options, nameof(data));
+        var tag = _keys.TagOf(userId);
+        var id = SessionId.New(tag, out var random);
+        using var activity = StartActivity("coordination session.create");
+
+        RedisValue[] arguments =
+        [
+            id,
+            userId,
+            (long)idle.TotalMilliseconds,
+            (long)absolute.TotalMilliseconds,
+            Options.MaxSessionsPerUser,
+            _keys.SessionPrefix(tag),
+            .. fields,
+        ];
+        // Not idempotent: a retry after a lost answer would create a second session.
+        var result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
+            "session.create",
+            idempotent: false,
+            static (db, s) => RedisScript.SessionCreate.EvaluateByShaAsync(db, s.Keys, s.Arguments),
+            (Keys: new RedisKey[] { _keys.Session(tag, random), _keys.UserIndex(tag, userId) }, Arguments: arguments),
+            cancellationToken))!;
+        var now = (long)result[0];
+        var ended = (long)result[1];
+        _runtime.Metrics.RecordCreated(ended);
+        SessionsLog.Created(_runtime.Logger, Tenant, ended);
+
+        var stored = new Dictionary<string, JsonElement>(data?.Count ?? 0, StringComparer.Ordinal);
+        for (var i = 0; i < fields.Count; i += 2)
+        {
+            using var document = JsonDocument.Parse((ReadOnlyMemory<byte>)fields[i + 1]);
+            stored[((string)fields[i]!)[SessionData.FieldPrefix.Length..]] = document.RootElement.Clone();
+        }
+
+        var created = DateTimeOffset.FromUnixTimeMilliseconds(now);
+        return new Session(id, userId, stored, 1, created, created, created + (idle < absolute ? idle : absolute));
+    }
+
+    public async ValueTask<Session?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!SessionId.TryParse(id, out var random, out var tag))
+        {
+            return null;
+        }
+
+        using var activity = StartActivity("coordination session.get");
+        var result = await _runtime.Executor.ExecuteAsync(
+            "session.get",
+            idempotent: true,
+            static (db, s) => RedisScript.SessionGet.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
+            (Key: (RedisKey)_keys.Session(tag, random), Id: id, IndexPrefix: _keys.UserIndexPrefix(tag)),
+            cancellationToken);
+        return result.IsNull ? null : SessionData.Read(id, (RedisResult[])result!);
+    }
+
+    public async ValueTask<Session?> UpdateAsync(string id, IReadOnlyDictionary<string, JsonElement?> patch, long? expectedVersion = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(patch);
+        var (sets, removes) = EncodePatch(patch);
+        if (!SessionId.TryParse(id, out var random, out var tag))
+        {
+            return null;
+        }
+
+        using var activity = StartActivity("coordination session.update");
+        RedisValue[] arguments =
+        [
+            id,
+            _keys.UserIndexPrefix(tag),
+            expectedVersion is { } expected ? expected : RedisValue.EmptyString,
+            Options.MaxFields,
+            Options.MaxDataBytes,
+            sets.Count / 2,
+            .. sets,
+            .. removes,
+        ];
+        // With an expected version a retry is refused as a conflict rather than applied twice; without one, a retry
+        // would count the version up twice.
+        var result = await _runtime.Executor.ExecuteAsync(
+            "session.update",
+            idempotent: expectedVersion is not null,
+            static (db, s) => RedisScript.SessionUpdate.EvaluateByShaAsync(db, [s.Key], s.Arguments),
+            (Key: (RedisKey)_keys.Session(tag, random), Arguments: arguments),
+            cancellationToken);
+        if (result.IsNull)
+        {
+            return null;
+        }
+
+        var answer = (RedisResult[])result!;
+        switch ((string)answer[0]!)
+        {
+            case "conflict":
+                var actual = (long)answer[1];
+                _runtime.Metrics.RecordConflict();
+                SessionsLog.VersionConflict(_runtime.Logger, Tenant, expectedVersion ?? 0, actual);
+                throw ExceptionFactory.SessionVersionConflict(expectedVersion ?? 0, actual);
+            case "fields":
+                throw new ArgumentException($"A session holds at most {Options.MaxFields} fields (Coordination:Sessions:MaxFields); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
+            case "bytes":
+                throw new ArgumentException($"A session's data holds at most {Options.MaxDataBytes} bytes (Coordination:Sessions:MaxDataBytes); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
+            default:
+                return SessionData.Read(id, (RedisResult[])answer[1]!);
+        }
+    }
+
+    public async ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!SessionId.TryParse(id, out var random, out var tag))
+        {
+            return false;
+        }
+
+        using var activity = StartActivity("coordination session.delete");
+        var deleted = (long)await _runtime.Executor.ExecuteAsync(
+            "session.delete",
+            idempotent: true,
+            static (db, s) => RedisScript.SessionDelete.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
+            (Key: (RedisKey)_keys.Session(tag, random), Id: id, IndexPrefix: _keys.UserIndexPrefix(tag)),
+            cancellationToken) == 1;
+        if (deleted)
+        {
+            _runtime.Metrics.RecordDeleted();
+        }
+
+        return deleted;
+    }
+
+    public async ValueTask<IReadOnlyList<Session>> ListForUserAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        CoordinationKey.ValidateName(userId, nameof(userId));
+        var tag = _keys.TagOf(userId);
+        using var activity = StartActivity("coordination session.list");
+        var result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
+            "session.list",
+            idempotent: true,
+            static (db, s) => RedisScript.SessionList.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
+            (Index: (RedisKey)_keys.UserIndex(tag, userId), SessionPrefix: _keys.SessionPrefix(tag)),
+            cancellationToken))!;
+        var sessions = new List<Session>(result.Length);
+        foreach (var entry in result)
+        {
+            var pair = (RedisResult[])entry!;
+            sessions.Add(SessionData.Read((string)pair[0]!, (RedisResult[])pair[1]!));
+        }
+
+        return sessions;
+    }
+
+    public async ValueTask<int> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        CoordinationKey.ValidateName(userId, nameof(userId));
+        var tag = _keys.TagOf(userId);
+        using var activity = StartActivity("coordination session.revoke_all");
+        var ended = (int)(long)await _runtime.Executor.ExecuteAsync(
+            "session.revoke_all",
+            idempotent: true,
+            static (db, s) => RedisScript.SessionRevokeAll.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
+            (Index: (RedisKey)_keys.UserIndex(tag, userId), SessionPrefix: _keys.SessionPrefix(tag)),
+            cancellationToken);
+        _runtime.Metrics.RecordRevoked(ended);
+        SessionsLog.Revoked(_runtime.Logger, Tenant, ended);
+        return ended;
+    }
+
+    public async ValueTask<Session?> RotateAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!SessionId.TryParse(id, out var random, out var tag))
+        {
+            return null;
+        }
+
+        var newId = SessionId.New(tag, out var newRandom);
+        using var activity = StartActivity("coordination session.rotate");
+        // Not idempotent: after a lost answer the old id is already gone, and a retry would answer null.
+        var result = await _runtime.Executor.ExecuteAsync(
+            "session.rotate",
+            idempotent: false,
+            static (db, s) => RedisScript.SessionRotate.EvaluateByShaAsync(db, [s.OldKey, s.NewKey], [s.OldId, s.NewId, s.IndexPrefix]),
+            (OldKey: (RedisKey)_keys.Session(tag, random), NewKey: (RedisKey)_keys.Session(tag, newRandom), OldId: id, NewId: newId, IndexPrefix: _keys.UserIndexPrefix(tag)),
+            cancellationToken);
+        if (result.IsNull)
+        {
+            return null;
+        }
+
+        _runtime.Metrics.RecordRotated();
+        SessionsLog.Rotated(_runtime.Logger, Tenant);
+        return SessionData.Read(newId, (RedisResult[])result!);
+    }
+
+    /// <summary>The session's idle and absolute timeouts: its own, else the defaults.</summary>
+    /// <exception cref="ArgumentException">A timeout is outside 1 ms to 30 days, or the idle timeout is above the absolute one.</exception>
+    private (TimeSpan Idle, TimeSpan Absolute) TimeoutsOf(SessionOptions? options)
+    {
+        var idle = options?.IdleTimeout ?? Options.DefaultIdleTimeout;
+        var absolute = options?.AbsoluteTimeout ?? Options.DefaultAbsoluteTimeout;
+        CoordinationLimits.ValidateTimeToLive(idle, "options.IdleTimeout");
+        CoordinationLimits.ValidateTimeToLive(absolute, "options.AbsoluteTimeout");
+        if (idle > absolute)
+        {
+            throw new ArgumentException($"The idle timeout ({idle}) must not be greater than the absolute timeout ({absolute}).", nameof(options));
+        }
+
+        return (idle, absolute);
+    }
+
+    /// <summary>The patch as 'd:' field, value pairs to set and 'd:' fields to remove.</summary>
+    /// <exception cref="ArgumentException">A name is invalid, or the patch alone is over the data bounds.</exception>
+    private (List<RedisValue> Sets, List<RedisValue> Removes) EncodePatch(IReadOnlyDictionary<string, JsonElement?> patch)
+    {
+        var sets = new List<RedisValue>();
+        var removes = new List<RedisValue>();
+        var bytes = 0L;
+        foreach (var (name, value) in patch)
+        {
+            SessionData.ValidateFieldName(name, nameof(patch));
+            if (value is { } element)
+            {
+                var encoded = SessionData.Encode(name, element, nameof(patch));
+                bytes += SessionData.SizeOf(name, encoded);
+                sets.Add(SessionData.FieldPrefix + name);
+                sets.Add(encoded);
+            }
+            else
+            {
+                removes.Add(SessionData.FieldPrefix + name);
+            }
+        }
+
+        // The script checks the data as the patch leaves it; what the patch alone breaks is refused without a call.
+        if (sets.Count / 2 > Options.MaxFields)
+        {
+            throw new ArgumentException($"A session holds at most {Options.MaxFields} fields (Coordination:Sessions:MaxFields); the patch sets {sets.Count / 2}.", nameof(patch));
+        }
+
+        SessionData.ThrowIfTooLarge(bytes, Options, nameof(patch));
+        return (sets, removes);
+    }
+
+    /// <summary>A span for a session call; it carries the tenant, never the session id (a bearer secret).</summary>
+    private Activity? StartActivity(string spanName)
+    {
+        var activity = CoordinationMetrics.ActivitySource.StartActivity(spanName, ActivityKind.Internal);
+        activity?.SetTag("coordination.tenant", Tenant);
+        return activity;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics.Metrics;
+
+namespace Coordination;
+
+/// <summary>
+/// The session instruments of the <c>Coordination</c> meter. Tags never carry session ids, users or tenants. Sessions
+/// that end by expiring are not counted (Redis expires them without telling anyone), nor is a count of live sessions
+/// kept (it would need a scan, or a counter that drifts with every expiry).
+/// </summary>
+internal sealed class SessionMetrics
+{
+    private static readonly KeyValuePair<string, object?> ByCall = new("coordination.sessions.reason", "revoke");
+    private static readonly KeyValuePair<string, object?> ByCap = new("coordination.sessions.reason", "cap");
+    private readonly Counter<long> _created;
+    private readonly Counter<long> _deleted;
+    private readonly Counter<long> _revoked;
+    private readonly Counter<long> _rotations;
+    private readonly Counter<long> _conflicts;
+
+    public SessionMetrics(Meter meter)
+    {
+        _created = meter.CreateCounter<long>("coordination.sessions.created", "{session}", "Sessions created.");
+        _deleted = meter.CreateCounter<long>("coordination.sessions.deleted", "{session}", "Sessions deleted one by one.");
+        _revoked = meter.CreateCounter<long>("coordination.sessions.revoked", "{session}", "Live sessions ended together, by reason (revoke: all of a user's; cap: the user was over MaxSessionsPerUser).");
+        _rotations = meter.CreateCounter<long>("coordination.sessions.rotations", "{rotation}", "Sessions given a new id.");
+        _conflicts = meter.CreateCounter<long>("coordination.sessions.conflicts", "{update}", "Updates refused because the session's version was not the expected one.");
+    }
+
+    public void RecordCreated(long endedByCap)
+    {
+        _created.Add(1);
+        if (endedByCap > 0)
+        {
+            _revoked.Add(endedByCap, ByCap);
+        }
+    }
+
+    public void RecordDeleted() => _deleted.Add(1);
+
+    public void RecordRevoked(int count)
+    {
+        if (count > 0)
+        {
+            _revoked.Add(count, ByCall);
+        }
+    }
+
+    public void RecordRotated() => _rotations.Add(1);
+
+    public void RecordConflict() => _conflicts.Add(1);
+}

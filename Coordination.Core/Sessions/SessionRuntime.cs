@@ -1,0 +1,40 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Coordination;
+
+/// <summary>
+/// What the session managers of all tenants share: options, the executor, logging and the instruments. Owned by the
+/// container (one per host); it keeps one manager per tenant. It holds no connection or background work of its own,
+/// so it has no shutdown step.
+/// </summary>
+internal sealed class SessionRuntime
+{
+    private readonly ConcurrentDictionary<string, RedisSessionManager> _tenants = new(StringComparer.Ordinal);
+
+    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory)
+    {
+        Executor = executor;
+        Options = options.Sessions;
+        KeyPrefix = options.KeyPrefix;
+        Metrics = new SessionMetrics(metrics.Meter);
+        Logger = loggerFactory.CreateLogger<RedisSessionManager>();
+    }
+
+    public RedisExecutor Executor { get; }
+
+    public SessionManagerOptions Options { get; }
+
+    public string KeyPrefix { get; }
+
+    public SessionMetrics Metrics { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>The session manager of <paramref name="tenant"/> (one per tenant).</summary>
+    public RedisSessionManager ForTenant(string tenant)
+    {
+        CoordinationKey.ValidateSegment(tenant, nameof(tenant));
+        return _tenants.GetOrAdd(tenant, static (t, runtime) => new RedisSessionManager(t, runtime), this);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Coordination.IntegrationTests.Infrastructure;
+using StackExchange.Redis;
+using static Coordination.IntegrationTests.Sessions.SessionHost;
+
+namespace Coordination.IntegrationTests.Sessions;
+
+/// <summary>
+/// The session scripts on a real Redis Cluster: each touches one user's slot only (its declared keys and the keys it
+/// computes from the user's tag), so every call works whichever node owns the user.
+/// </summary>
+public sealed class SessionClusterTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task EveryCall_OnAClusterOfThreePrimaries_WorksForUsersOnEveryNode()
+    {
+        await using var cluster = await RedisCluster.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString, settings: [new("Coordination:Sessions:MaxSessionsPerUser", "3")]);
+        var sessions = host.Coordinator.Sessions;
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
+        var nodesUsed = new HashSet<string>(StringComparer.Ordinal);
+
+        for (var u = 0; u < 24; u++)
+        {
+            var user = $"user-{u}";
+            var ids = new List<string>();
+            for (var i = 0; i < 5; i++)
+            {
+                ids.Add((await sessions.CreateAsync(user, new Dictionary<string, JsonElement> { ["n"] = Json(i) }, cancellationToken: Token)).Id);
+            }
+
+            var last = ids[^1];
+            var listed = await sessions.ListForUserAsync(user, Token);
+            var read = await sessions.GetAsync(last, Token);
+            var updated = await sessions.UpdateAsync(last, new Dictionary<string, JsonElement?> { ["n"] = null, ["m"] = Json(u) }, expectedVersion: 1, Token);
+            var rotated = await sessions.RotateAsync(last, Token);
+            var oldAfterRotation = await sessions.GetAsync(last, Token);
+            var deleted = await sessions.DeleteAsync(rotated!.Id, Token);
+            var revoked = await sessions.RevokeAllForUserAsync(user, Token);
+
+            // Sessions created in the same millisecond expire together, so which of the first four the cap ended is open.
+            Assert.Equal(3, listed.Count);
+            Assert.Contains(last, listed.Select(s => s.Id));
+            Assert.All(listed, s => Assert.Contains(s.Id, ids));
+            Assert.Equal(4, read!.Data["n"].GetInt32());
+            Assert.Equal((2L, u), (updated!.Version, updated.Data["m"].GetInt32()));
+            Assert.Equal((2L, u), (rotated.Version, rotated.Data["m"].GetInt32()));
+            Assert.Null(oldAfterRotation);
+            Assert.True(deleted);
+            Assert.Equal(2, revoked);
+            var sessionKey = $"{host.KeyPrefix}:default:session:{{{last[23..]}}}:{last[..22]}";
+            nodesUsed.Add(admin.GetDatabase().IdentifyEndpoint(sessionKey)!.ToString()!);
+        }
+
+        Assert.Equal(3, nodesUsed.Count);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Coordination.IntegrationTests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Coordination.IntegrationTests.Sessions;
+
+/// <summary>A host on the shared server with its own key prefix, and what the session tests read around the API.</summary>
+internal sealed class SessionHost(CoordinationTestHost host, RedisServer server) : IAsyncDisposable
+{
+    public CoordinationTestHost Host => host;
+
+    public ISessionManager Sessions => host.Coordinator.Sessions;
+
+    public ISessionManager ForTenant(string tenant) => host.Factory.ForTenant(tenant).Sessions;
+
+    public static async Task<SessionHost> StartAsync(RedisServer server, params (string Key, string Value)[] settings) =>
+        new(await CoordinationTestHost.StartAsync(server.ConnectionString, settings: settings.Select(s => new KeyValuePair<string, string?>("Coordination:Sessions:" + s.Key, s.Value))), server);
+
+    public static JsonElement Json<T>(T value) => JsonSerializer.SerializeToElement(value);
+
+    public string IndexKey(string userId, string tenant = "default") =>
+        $"{host.KeyPrefix}:{tenant}:session-user:{{{SessionId.TagOf(host.KeyPrefix, tenant, userId)}}}:{userId}";
+
+    public string SessionKey(string id, string tenant = "default") =>
+        SessionId.TryParse(id, out var random, out var tag) ? $"{host.KeyPrefix}:{tenant}:session:{{{tag}}}:{random}" : throw new ArgumentException("Not a session id.", nameof(id));
+
+    public async Task<IDatabase> AdminAsync() => (await server.GetAdminAsync()).GetDatabase();
+
+    /// <summary>Every key of this host's prefix (SCAN, which skips expired keys).</summary>
+    public async Task<List<string>> KeysAsync(string pattern = "*")
+    {
+        var admin = await server.GetAdminAsync();
+        var keys = new List<string>();
+        await foreach (var key in admin.GetServer(admin.GetEndPoints()[0]).KeysAsync(pattern: host.KeyPrefix + ":" + pattern, pageSize: 1000))
+        {
+            keys.Add(key!);
+        }
+
+        return keys;
+    }
+
+    public ValueTask DisposeAsync() => host.DisposeAsync();
+}

@@ -164,6 +164,7 @@ public static class CoordinationHostingExtensions
         services.TryAddSingleton<IDistributedLockManager>(sp => sp.GetRequiredService<IRedisCoordinator>().Locks);
         services.TryAddSingleton(sp => sp.GetRequiredService<CacheRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICacheManager>(sp => sp.GetRequiredService<RedisCacheManager>());
+        services.TryAddSingleton<ISessionMaintenance>(sp => new SessionCleanup(sp.GetRequiredService<SessionRuntime>(), sp.GetRequiredService<IPlatformLocks>()));
         services.TryAddSingleton<ISessionManager>(sp => sp.GetRequiredService<SessionRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CoordinationLifetime>());

@@ -18,6 +18,7 @@ builder.Services.AddOptions<WorkerOptions>()
     .ValidateOnStart();
 builder.Services.AddHostedService<AlertingService>();
 builder.Services.AddHostedService<HeartbeatService>();
+builder.Services.AddHostedService<SessionCleanupService>();
 
 var app = builder.Build();
 

@@ -44,6 +44,7 @@ internal sealed class RedisScript
     public static readonly RedisScript SessionList = Load("session_list", SessionCommon);
     public static readonly RedisScript SessionRevokeAll = Load("session_revoke_all", SessionCommon);
     public static readonly RedisScript SessionRotate = Load("session_rotate", SessionCommon);
+    public static readonly RedisScript SessionSweep = Load("session_sweep");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

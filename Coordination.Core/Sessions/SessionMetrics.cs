@@ -16,6 +16,7 @@ internal sealed class SessionMetrics
     private readonly Counter<long> _revoked;
     private readonly Counter<long> _rotations;
     private readonly Counter<long> _conflicts;
+    private readonly Counter<long> _expired;
 
     public SessionMetrics(Meter meter)
     {
@@ -24,6 +25,7 @@ internal sealed class SessionMetrics
         _revoked = meter.CreateCounter<long>("coordination.sessions.revoked", "{session}", "Live sessions ended together, by reason (revoke: all of a user's; cap: the user was over MaxSessionsPerUser).");
         _rotations = meter.CreateCounter<long>("coordination.sessions.rotations", "{rotation}", "Sessions given a new id.");
         _conflicts = meter.CreateCounter<long>("coordination.sessions.conflicts", "{update}", "Updates refused because the session's version was not the expected one.");
+        _expired = meter.CreateCounter<long>("coordination.sessions.expired", "{session}", "Ended sessions whose index entries a cleanup removed (an expiry event published for each).");
     }
 
     public void RecordCreated(long endedByCap)
@@ -48,4 +50,12 @@ internal sealed class SessionMetrics
     public void RecordRotated() => _rotations.Add(1);
 
     public void RecordConflict() => _conflicts.Add(1);
+
+    public void RecordExpired(long count)
+    {
+        if (count > 0)
+        {
+            _expired.Add(count);
+        }
+    }
 }

@@ -1,6 +1,6 @@
 namespace Coordination.Worker.Duties;
 
-/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts; names are frozen once shipped.</summary>
+/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup; names are frozen once shipped.</summary>
 internal static partial class WorkerLog
 {
     [LoggerMessage(EventId = 1000, EventName = "HeartbeatStarted", Level = LogLevel.Information,
@@ -46,4 +46,20 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1105, EventName = "AlertFallbackRecovered", Level = LogLevel.Information,
         Message = "Alert resolved: Redis serves again; {ReplayedWrites} fallback writes replayed.")]
     public static partial void AlertFallbackRecovered(ILogger logger, int replayedWrites);
+
+    [LoggerMessage(EventId = 1200, EventName = "SessionCleanupStarted", Level = LogLevel.Information,
+        Message = "Cleaning up ended sessions every {Interval}.")]
+    public static partial void SessionCleanupStarted(ILogger logger, TimeSpan interval);
+
+    [LoggerMessage(EventId = 1201, EventName = "SessionCleanupDone", Level = LogLevel.Information,
+        Message = "Session cleanup: {Indexes} user indexes scanned, {Removed} entries of ended sessions removed.")]
+    public static partial void SessionCleanupDone(ILogger logger, long indexes, long removed);
+
+    [LoggerMessage(EventId = 1202, EventName = "SessionCleanupUnavailable", Level = LogLevel.Debug,
+        Message = "Session cleanup skipped: coordination is unavailable ({Reason}). Retrying on schedule.")]
+    public static partial void SessionCleanupUnavailable(ILogger logger, UnavailableReason reason);
+
+    [LoggerMessage(EventId = 1203, EventName = "SessionCleanupFailed", Level = LogLevel.Error,
+        Message = "Session cleanup failed unexpectedly. Retrying on schedule.")]
+    public static partial void SessionCleanupFailed(ILogger logger, Exception exception);
 }

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Coordination;
+
+/// <summary>
+/// The sessions' housekeeping (<see cref="ISessionMaintenance"/>): under the platform lock <c>session-cleanup</c>
+/// (tenant <c>_platform</c>, a key space no tenant can name), SCANs the users' indexes of every tenant under the key
+/// prefix (<c>{prefix}:*:session-user:*</c>, sorted sets), removes the entries of ended sessions with
+/// <c>session_sweep.lua</c> and publishes an expiry event for each. SCAN walks one node: on a cluster, the other nodes'
+/// indexes are tidied only by the scripts that touch them.
+/// </summary>
+internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks platformLocks) : ISessionMaintenance
+{
+    public const string LockName = "session-cleanup";
+    public const string LockTenant = "_platform";
+    private const int ScanCount = 1000;
+    private const int SweepBatch = 1000;
+    private static readonly TimeSpan LockTimeToLive = TimeSpan.FromSeconds(30);
+
+    private readonly string _owner = "session-cleanup-" + Guid.NewGuid().ToString("N");
+
+    public string SessionExpiredChannel { get; } = runtime.KeyPrefix + ":#session-expired";
+
+    public async Task<SessionCleanupResult?> TryCleanupAsync(CancellationToken cancellationToken = default)
+    {
+        await using var hold = await platformLocks.For(LockTenant).TryAcquireAsync(
+            LockName,
+            new LockOptions { TimeToLive = LockTimeToLive, AutoRenew = true, Owner = _owner },
+            cancellationToken);
+        if (hold is null)
+        {
+            SessionsLog.CleanupSkipped(runtime.Logger);
+            return null;
+        }
+
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, hold.HandleLost);
+        var pattern = runtime.KeyPrefix + ":*:session-user:*";
+        long scanned = 0;
+        long removed = 0;
+        var cursor = "0";
+        do
+        {
+            var page = (RedisResult[])(await runtime.Executor.ExecuteAsync(
+                "sessions.cleanup",
+                idempotent: true,
+                static (db, s) => db.ExecuteAsync("SCAN", s.Cursor, "MATCH", s.Pattern, "COUNT", ScanCount, "TYPE", "zset"),
+                (Cursor: cursor, Pattern: pattern),
+                lost.Token))!;
+            cursor = (string)page[0]!;
+            foreach (var index in (string[])page[1]!)
+            {
+                if (Parse(index) is { } owner)
+                {
+                    scanned++;
+                    removed += await SweepAsync(index, owner.Tenant, owner.UserId, lost.Token);
+                }
+            }
+        }
+        while (cursor != "0");
+
+        runtime.Metrics.RecordExpired(removed);
+        SessionsLog.CleanupCompleted(runtime.Logger, scanned, removed);
+        return new SessionCleanupResult(scanned, removed);
+    }
+
+    private async Task<long> SweepAsync(string index, string tenant, string userId, CancellationToken cancellationToken)
+    {
+        long removed = 0;
+        while (true)
+        {
+            var ended = (string[])(await runtime.Executor.ExecuteAsync(
+                "sessions.cleanup",
+                idempotent: true,
+                static (db, s) => RedisScript.SessionSweep.EvaluateByShaAsync(db, [s.Index], [s.Batch]),
+                (Index: (RedisKey)index, Batch: SweepBatch),
+                cancellationToken))!;
+            foreach (var id in ended)
+            {
+                var message = JsonSerializer.Serialize(new SessionExpiredMessage(tenant, userId, id));
+                await runtime.Executor.ExecuteAsync(
+                    "sessions.expired",
+                    idempotent: false,
+                    static (db, s) => db.PublishAsync(RedisChannel.Literal(s.Channel), s.Message),
+                    (Channel: SessionExpiredChannel, Message: message),
+                    cancellationToken);
+            }
+
+            removed += ended.Length;
+            if (ended.Length < SweepBatch)
+            {
+                return removed;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tenant and user of an index key, <c>{prefix}:{tenant}:session-user:{tag}:{userId}</c> (SessionKeys), or
+    /// <see langword="null"/> for a sorted set of another capability that the pattern also matches (a lock's expiry set
+    /// whose caller-chosen name holds <c>:session-user:</c>): the segment after the tenant must be the index's.
+    /// </summary>
+    private (string Tenant, string UserId)? Parse(string index)
+    {
+        var tenantStart = runtime.KeyPrefix.Length + 1;
+        var tenantEnd = index.IndexOf(':', tenantStart);
+        if (tenantEnd < 0 || string.CompareOrdinal(index, tenantEnd, ":session-user:{", 0, 15) != 0)
+        {
+            return null;
+        }
+
+        var tagEnd = index.IndexOf("}:", tenantEnd, StringComparison.Ordinal);
+        return tagEnd < 0 ? null : (index[tenantStart..tenantEnd], index[(tagEnd + 2)..]);
+    }
+
+    private sealed record SessionExpiredMessage(
+        [property: System.Text.Json.Serialization.JsonPropertyName("tenant")] string Tenant,
+        [property: System.Text.Json.Serialization.JsonPropertyName("userId")] string UserId,
+        [property: System.Text.Json.Serialization.JsonPropertyName("sessionId")] string SessionId);
+}

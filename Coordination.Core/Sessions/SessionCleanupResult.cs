@@ -1,0 +1,6 @@
+namespace Coordination;
+
+/// <summary>What one cleanup did.</summary>
+/// <param name="IndexesScanned">User indexes looked at.</param>
+/// <param name="EntriesRemoved">Entries of ended sessions removed from them (an expiry event published for each).</param>
+public sealed record SessionCleanupResult(long IndexesScanned, long EntriesRemoved);

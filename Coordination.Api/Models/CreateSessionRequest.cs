@@ -7,4 +7,4 @@ namespace Coordination.Api.Models;
 /// <param name="Data">A JSON object: the session's fields; absent or null for none.</param>
 /// <param name="IdleTimeoutMs">How long the session lives without access (1 .. 2592000000); absent uses <c>Coordination:Sessions:DefaultIdleTimeout</c>.</param>
 /// <param name="AbsoluteTimeoutMs">How long it lives at most (1 .. 2592000000); absent uses <c>Coordination:Sessions:DefaultAbsoluteTimeout</c>.</param>
-public sealed record CreateSessionRequest(string? UserId, JsonElement Data = default, long? IdleTimeoutMs = null, long? AbsoluteTimeoutMs = null);
+public sealed record CreateSessionRequest(string? UserId, JsonElement Data, long? IdleTimeoutMs = null, long? AbsoluteTimeoutMs = null);

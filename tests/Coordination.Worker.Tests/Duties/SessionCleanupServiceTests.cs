@@ -9,6 +9,8 @@ public sealed class SessionCleanupServiceTests(SharedRedisFixture redis)
 {
     private const int SessionCleanupStarted = 1200;
     private const int SessionCleanupDone = 1201;
+    private const int SessionCleanupUnavailable = 1202;
+    private const int SessionCleanupFailed = 1203;
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -30,5 +32,53 @@ public sealed class SessionCleanupServiceTests(SharedRedisFixture redis)
         Assert.Single(app.Events(SessionCleanupStarted));
         var done = await app.WaitForEventAsync(SessionCleanupDone, TimeSpan.FromSeconds(5), "a cleanup round");
         Assert.Contains("entries of ended sessions removed", done.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RedisDown_RoundsAreSkippedAndLogged_ThenCleanupResumes()
+    {
+        await using var server = await RedisServer.StartAsync(Token);
+        await using var app = new WorkerApp(server.ConnectionString, [new("Worker:SessionCleanupInterval", "00:00:00.200")]);
+        await app.StartAsync();
+        await app.WaitForEventAsync(SessionCleanupDone, TimeSpan.FromSeconds(10), "a first cleanup round");
+
+        await server.KillAsync();
+        var skipped = await app.WaitForEventAsync(SessionCleanupUnavailable, TimeSpan.FromSeconds(15), "a round skipped while Redis is down");
+        Assert.Contains("Retrying on schedule", skipped.Message, StringComparison.Ordinal);
+
+        await server.RestartAsync(Token);
+        var before = app.Events(SessionCleanupDone).Count;
+        await ProcessUtil.WaitUntilAsync(() => Task.FromResult(app.Events(SessionCleanupDone).Count > before), TimeSpan.FromSeconds(20), "a round after Redis is back", Token);
+    }
+
+    [Fact]
+    public async Task UnexpectedFailure_IsLoggedAndTheDutyKeepsRunning()
+    {
+        var maintenance = new FailingMaintenance();
+        await using var app = new WorkerApp(
+            redis.Server.ConnectionString,
+            [new("Worker:SessionCleanupInterval", "00:00:00.100")],
+            services => services.AddSingleton<ISessionMaintenance>(maintenance));
+        await app.StartAsync();
+
+        var failed = await app.WaitForEventAsync(SessionCleanupFailed, TimeSpan.FromSeconds(10), "the failure to be logged");
+        Assert.IsType<InvalidOperationException>(failed.Exception);
+        await ProcessUtil.WaitUntilAsync(() => Task.FromResult(maintenance.Calls >= 3), TimeSpan.FromSeconds(10), "more rounds after the failure", Token);
+    }
+
+    /// <summary>A cleanup that always fails as no Redis answer would make it: a bug's exception.</summary>
+    private sealed class FailingMaintenance : ISessionMaintenance
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public string SessionExpiredChannel => "unused";
+
+        public Task<SessionCleanupResult?> TryCleanupAsync(CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _calls);
+            throw new InvalidOperationException("A bug.");
+        }
     }
 }

@@ -16,11 +16,14 @@ public sealed class WorkerApp : WebApplicationFactory<Program>
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
     /// <param name="redisConnectionString">ConnectionStrings:redis.</param>
     /// <param name="settings">More configuration (<c>Worker:*</c>, <c>Coordination:*</c>), applied last; a null value removes a setting.</param>
-    public WorkerApp(string redisConnectionString, IEnumerable<KeyValuePair<string, string?>>? settings = null)
+    /// <param name="services">Replaces services of the worker (a fake for a failure Redis cannot be made to produce).</param>
+    public WorkerApp(string redisConnectionString, IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         KeyPrefix = TestKeys.NewPrefix();
         _settings = new Dictionary<string, string?>
         {
@@ -79,5 +82,9 @@ public sealed class WorkerApp : WebApplicationFactory<Program>
 
         // Only the collector: the console and OpenTelemetry loggers would print every test's host to the test output.
         builder.ConfigureLogging(logging => logging.ClearProviders().AddFakeLogging());
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
+        }
     }
 }

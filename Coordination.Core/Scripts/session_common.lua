@@ -1,8 +1,10 @@
 -- Functions the session scripts share, inserted after each one's header (not run on its own).
 -- A session is a hash: u user id, c created ms, a last access ms, i idle ms, x absolute expiry ms, v version, and
 -- one field 'd:<name>' per data entry. Its key expires at min(a + i, x). The user's index is a sorted set of the
--- user's session ids scored by their expiry; the session keys of its ids are computed here (prefix .. the id's
--- random part): they carry the index's hash tag, so every key a script touches is in the slot of its KEYS.
+-- user's session ids scored by their absolute expiry (x), which never moves: reads and updates slide the session's
+-- own expiry and leave the index alone, so an entry can outlive its session (ended idle) until its absolute end, a
+-- cleanup, or a script that lists or caps the index drops it. The session keys of its ids are computed here (prefix
+-- .. the id's random part): they carry the index's hash tag, so every key a script touches is in the slot of its KEYS.
 
 local RANDOM_LENGTH = 22
 local CHUNK = 200
@@ -25,14 +27,11 @@ local function tidy_index(index, now)
     end
 end
 
--- Records an access: the idle expiry restarts from now, never past the absolute expiry.
-local function slide(key, index, id, now)
-    local times = redis.call('HMGET', key, 'i', 'x')
-    local expires = math.min(now + tonumber(times[1]), tonumber(times[2]))
+-- Records an access: the idle expiry restarts from now, never past the absolute expiry. idle, absolute: the hash's
+-- i and x (the caller has read them).
+local function slide(key, idle, absolute, now)
     redis.call('HSET', key, 'a', now)
-    redis.call('PEXPIREAT', key, expires)
-    redis.call('ZADD', index, expires, id)
-    tidy_index(index, now)
+    redis.call('PEXPIREAT', key, math.min(now + idle, absolute))
 end
 
 -- HSET/HDEL in bounded argument lists (Lua's unpack has a stack limit).

@@ -1,4 +1,5 @@
--- Creates a session and ends the user's soonest-expiring sessions beyond the cap.
+-- Creates a session and, beyond the cap, drops the index entries of the user's ended sessions, then ends the live
+-- ones whose absolute end comes soonest (never the new one).
 -- KEYS[1]: the session key. KEYS[2]: the user's index.
 -- ARGV[1]: session id. ARGV[2]: user id. ARGV[3]: idle timeout ms. ARGV[4]: absolute timeout ms.
 -- ARGV[5]: most live sessions per user. ARGV[6]: the session key prefix of the user's tag.
@@ -16,10 +17,19 @@ redis.call('DEL', KEYS[1])
 in_chunks('HSET', KEYS[1], fields)
 redis.call('PEXPIREAT', KEYS[1], expires)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZADD', KEYS[2], expires, ARGV[1])
+redis.call('ZADD', KEYS[2], absolute, ARGV[1])
 
 local ended, removed = 0, 0
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+if excess > 0 then
+    -- Entries of sessions that already ended (idle) go first: dropping them ends nothing.
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+        if id ~= ARGV[1] and redis.call('EXISTS', session_key(ARGV[6], id)) == 0 then
+            redis.call('ZREM', KEYS[2], id)
+            excess = excess - 1
+        end
+    end
+end
 if excess > 0 then
     -- The new session never ends its own creation, even when it expires soonest.
     for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do

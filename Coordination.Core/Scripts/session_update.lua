@@ -1,7 +1,7 @@
 -- Merges a patch into a live session's data, checking the expected version and the data's bounds first; on any
 -- refusal nothing changes.
 -- KEYS[1]: the session key.
--- ARGV[1]: session id. ARGV[2]: the user index prefix of the id's tag. ARGV[3]: expected version, '' for any.
+-- ARGV[1]: session id. ARGV[2]: unused (kept so the argument positions stay). ARGV[3]: expected version, '' for any.
 -- ARGV[4]: most data fields. ARGV[5]: most data bytes (names without 'd:' plus values).
 -- ARGV[6]: how many fields are set (n); ARGV[7 .. 6+2n]: field, value pairs to set; then the fields to remove
 -- (fields are 'd:<name>').
@@ -51,5 +51,6 @@ in_chunks('HSET', KEYS[1], sets)
 in_chunks('HDEL', KEYS[1], removes)
 redis.call('HINCRBY', KEYS[1], 'v', 1)
 local now = now_ms()
-slide(KEYS[1], ARGV[2] .. redis.call('HGET', KEYS[1], 'u'), ARGV[1], now)
+local times = redis.call('HMGET', KEYS[1], 'i', 'x')
+slide(KEYS[1], tonumber(times[1]), tonumber(times[2]), now)
 return { 'ok', redis.call('HGETALL', KEYS[1]) }

@@ -78,8 +78,8 @@ internal sealed class RedisSessionManager : ISessionManager
         var result = await _runtime.Executor.ExecuteAsync(
             "session.get",
             idempotent: true,
-            static (db, s) => RedisScript.SessionGet.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
-            (Key: (RedisKey)_keys.Session(tag, random), Id: id, IndexPrefix: _keys.UserIndexPrefix(tag)),
+            static (db, key) => RedisScript.SessionGet.EvaluateByShaAsync(db, [key], []),
+            (RedisKey)_keys.Session(tag, random),
             cancellationToken);
         return result.IsNull ? null : SessionData.Read(id, (RedisResult[])result!);
     }
@@ -177,6 +177,8 @@ internal sealed class RedisSessionManager : ISessionManager
             sessions.Add(SessionData.Read((string)pair[0]!, (RedisResult[])pair[1]!));
         }
 
+        // The index orders by absolute end; the caller is promised the soonest expiry (idle or absolute) first.
+        sessions.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt));
         return sessions;
     }
 

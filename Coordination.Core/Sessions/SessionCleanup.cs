@@ -54,7 +54,7 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
                 if (Parse(index) is { } owner)
                 {
                     scanned++;
-                    removed += await SweepAsync(index, owner.Tenant, owner.UserId, lost.Token);
+                    removed += await SweepAsync(index, owner.Tenant, owner.UserId, owner.SessionPrefix, lost.Token);
                 }
             }
         }
@@ -65,17 +65,20 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
         return new SessionCleanupResult(scanned, removed);
     }
 
-    private async Task<long> SweepAsync(string index, string tenant, string userId, CancellationToken cancellationToken)
+    private async Task<long> SweepAsync(string index, string tenant, string userId, string sessionPrefix, CancellationToken cancellationToken)
     {
         long removed = 0;
+        var first = 0L;
         while (true)
         {
-            var ended = (string[])(await runtime.Executor.ExecuteAsync(
+            var answer = (RedisResult[])(await runtime.Executor.ExecuteAsync(
                 "sessions.cleanup",
                 idempotent: true,
-                static (db, s) => RedisScript.SessionSweep.EvaluateByShaAsync(db, [s.Index], [s.Batch]),
-                (Index: (RedisKey)index, Batch: SweepBatch),
+                static (db, s) => RedisScript.SessionSweep.EvaluateByShaAsync(db, [s.Index], [s.Batch, s.SessionPrefix, s.First]),
+                (Index: (RedisKey)index, Batch: SweepBatch, SessionPrefix: sessionPrefix, First: first),
                 cancellationToken))!;
+            var ended = (string[])answer[0]!;
+            var examined = (long)answer[1];
             foreach (var id in ended)
             {
                 var message = JsonSerializer.Serialize(new SessionExpiredMessage(tenant, userId, id));
@@ -88,10 +91,13 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
             }
 
             removed += ended.Length;
-            if (ended.Length < SweepBatch)
+            if (examined < SweepBatch)
             {
                 return removed;
             }
+
+            // What was removed no longer takes a rank.
+            first += examined - ended.Length;
         }
     }
 
@@ -100,7 +106,7 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
     /// <see langword="null"/> for a sorted set of another capability that the pattern also matches (a lock's expiry set
     /// whose caller-chosen name holds <c>:session-user:</c>): the segment after the tenant must be the index's.
     /// </summary>
-    private (string Tenant, string UserId)? Parse(string index)
+    private (string Tenant, string UserId, string SessionPrefix)? Parse(string index)
     {
         var tenantStart = runtime.KeyPrefix.Length + 1;
         var tenantEnd = index.IndexOf(':', tenantStart);
@@ -110,7 +116,14 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
         }
 
         var tagEnd = index.IndexOf("}:", tenantEnd, StringComparison.Ordinal);
-        return tagEnd < 0 ? null : (index[tenantStart..tenantEnd], index[(tagEnd + 2)..]);
+        if (tagEnd < 0)
+        {
+            return null;
+        }
+
+        var tenant = index[tenantStart..tenantEnd];
+        var tag = index[(tenantEnd + 15)..tagEnd];
+        return (tenant, index[(tagEnd + 2)..], new SessionKeys(runtime.KeyPrefix, tenant).SessionPrefix(tag));
     }
 
     private sealed record SessionExpiredMessage(

@@ -28,8 +28,8 @@ public sealed class SessionCleanupTests(SharedRedisFixture redis)
         var live = await sessions.CreateAsync("alice", null, null, Token);
         var otherTenant = await host.Factory.ForTenant("tenant-b").Sessions.CreateAsync("alice", null, Short, Token);
         var otherTenantLive = await host.Factory.ForTenant("tenant-b").Sessions.CreateAsync("alice", null, null, Token);
-        // An index whose sessions all ended expires by itself (with its last session): no cleanup sees it.
-        await sessions.CreateAsync("carol", null, Short, Token);
+        // Ended idle, well before its absolute end (the index's score): announced too, and its index, left empty, goes.
+        var carol = await sessions.CreateAsync("carol", null, Short, Token);
         await sessions.CreateAsync("bob", null, null, Token);
         var events = await SubscribeAsync(maintenance.SessionExpiredChannel);
         await Task.Delay(TimeSpan.FromMilliseconds(400), Token);
@@ -37,11 +37,11 @@ public sealed class SessionCleanupTests(SharedRedisFixture redis)
         var result = await maintenance.TryCleanupAsync(Token);
 
         Assert.NotNull(result);
-        Assert.Equal(4, result.EntriesRemoved);
-        await ProcessUtil.WaitUntilAsync(() => Task.FromResult(events.Count >= 4), TimeSpan.FromSeconds(5), "the expiry events", Token);
+        Assert.Equal(5, result.EntriesRemoved);
+        await ProcessUtil.WaitUntilAsync(() => Task.FromResult(events.Count >= 5), TimeSpan.FromSeconds(5), "the expiry events", Token);
         var published = events.Select(e => JsonDocument.Parse(e).RootElement).ToArray();
         Assert.Equal(
-            ended.Select(id => $"default/alice/{id}").Append($"tenant-b/alice/{otherTenant.Id}").Order(),
+            ended.Select(id => $"default/alice/{id}").Append($"tenant-b/alice/{otherTenant.Id}").Append($"default/carol/{carol.Id}").Order(),
             published.Select(p => $"{p.GetProperty("tenant").GetString()}/{p.GetProperty("userId").GetString()}/{p.GetProperty("sessionId").GetString()}").Order());
         var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
         var aliceIndex = IndexKey(host, "default", "alice");

@@ -74,6 +74,7 @@ internal static class StatusPage
             <tr><th>Latency</th><td>{{Milliseconds(redis.LatencyMs)}}</td></tr>
             <tr><th>Circuit</th><td>{{Encode(circuit)}}</td></tr>
             <tr><th>Fallback</th><td>{{FallbackText(fallback)}}</td></tr>
+            <tr><th>Repair after data loss</th><td>{{RepairText(fallback.Repair)}}</td></tr>
             <tr><th>Pool</th><td>{{redis.Pool.Connected}} of {{redis.Pool.Size}} connected (min {{redis.Pool.MinConnections}}, max {{redis.Pool.MaxConnections}}), {{redis.Pool.Outstanding}} in flight</td></tr>
             <tr><th>Version</th><td>{{Encode(version)}}</td></tr>
             </table>
@@ -101,6 +102,11 @@ internal static class StatusPage
         { Ready: true } => $"ready, {fallback.MirrorBacklog} writes to mirror",
         _ => "configured, not ready",
     };
+
+    private static string RepairText(FallbackRepairResponse repair) =>
+        string.Create(
+            CultureInfo.InvariantCulture,
+            $"{Encode(repair.State)}{(repair.LossDetectedAt is { } at ? $", last loss detected {at.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : string.Empty)}, {repair.RowsRestored} values restored by this node");
 
     private static string Milliseconds(double? value) =>
         value is { } ms ? ms.ToString("0.###", CultureInfo.InvariantCulture) + " ms" : "&ndash;";

@@ -105,6 +105,7 @@ public sealed class StatusApiTests(ApiFixture fixture) : ApiTest(fixture)
         var html = await response.Content.ReadAsStringAsync(Cancellation);
         Assert.Contains("Healthy", html, StringComparison.Ordinal);
         Assert.Contains("not configured", html, StringComparison.Ordinal);
+        Assert.Contains("<tr><th>Repair after data loss</th><td>idle, 0 values restored by this node</td></tr>", html, StringComparison.Ordinal);
         Assert.Contains("<td>#", html, StringComparison.Ordinal);
         Assert.Contains("Version", html, StringComparison.Ordinal);
     }

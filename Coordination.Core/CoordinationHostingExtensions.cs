@@ -149,7 +149,10 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<RedisExecutor>(),
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
             sp.GetRequiredService<CoordinationMetrics>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            fallbackConfigured
+                ? new PostgresSessionStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Fallback.Schema)
+                : null));
         services.TryAddSingleton(sp => new CoordinatorFactory(
             sp.GetRequiredService<IOptions<CoordinationOptions>>(),
             sp.GetRequiredService<ICoordinationSerializer>(),

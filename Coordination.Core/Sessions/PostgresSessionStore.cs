@@ -11,6 +11,9 @@ namespace Coordination;
 /// </summary>
 internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string schema)
 {
+    private readonly FallbackMigrator _migrator = new(dataSource, schema);
+    private volatile bool _migrated;
+
     private const string Columns = "session_key, user_key, user_id, data, version, created_at, last_access_at, idle_ms, absolute_at, expires_at";
 
     // A later version wins; at one version, a later access (a slide persisted) does.
@@ -32,6 +35,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// <summary>Writes the session's state unless the copy already holds a newer one.</summary>
     public async Task UpsertAsync(StoredSession stored, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken);
         var session = stored.Session;
         await using var command = dataSource.CreateCommand(_upsert);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.Key });
@@ -60,6 +64,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// <summary>The live session under <paramref name="key"/> (by PostgreSQL's clock), or <see langword="null"/>.</summary>
     public async Task<StoredSession?> GetAsync(string key, string id, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(_get);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -105,8 +110,22 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         }
     }
 
+    /// <summary>
+    /// The fallback applies the migrations in the background at start; a session may be written before that finished.
+    /// Applying them is idempotent and serialized between nodes (FallbackMigrator).
+    /// </summary>
+    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (!_migrated)
+        {
+            await _migrator.MigrateAsync(cancellationToken);
+            _migrated = true;
+        }
+    }
+
     private async Task ExecuteAsync(string sql, string first, string? second, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = first });
         if (second is not null)

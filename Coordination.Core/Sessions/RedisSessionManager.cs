@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Text.Json;
 using StackExchange.Redis;
@@ -63,7 +64,9 @@ internal sealed class RedisSessionManager : ISessionManager
         }
 
         var created = DateTimeOffset.FromUnixTimeMilliseconds(now);
-        return new Session(id, userId, stored, 1, created, created, created + (idle < absolute ? idle : absolute));
+        var session = new Session(id, userId, stored, 1, created, created, created + (idle < absolute ? idle : absolute));
+        await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, userId), session, idle, created + absolute), "create", cancellationToken);
+        return session;
     }
 
     public async ValueTask<Session?> GetAsync(string id, CancellationToken cancellationToken = default)
@@ -75,13 +78,133 @@ internal sealed class RedisSessionManager : ISessionManager
         }
 
         using var activity = StartActivity("coordination session.get");
+        var key = _keys.Session(tag, random);
+        RedisResult result;
+        try
+        {
+            result = await _runtime.Executor.ExecuteAsync(
+                "session.get",
+                idempotent: true,
+                static (db, key) => RedisScript.SessionGet.EvaluateByShaAsync(db, [key], []),
+                (RedisKey)key,
+                cancellationToken);
+        }
+        catch (CoordinationUnavailableException ex) when (_runtime.Store is not null && ex.Reason != UnavailableReason.OutOfMemory)
+        {
+            return await ReadCopyAsync(key, id, ex, cancellationToken);
+        }
+
+        if (!result.IsNull)
+        {
+            return SessionData.Read(id, (RedisResult[])result!);
+        }
+
+        return _runtime.Store is null ? null : await RestoreAsync(key, id, tag, cancellationToken);
+    }
+
+    /// <summary>
+    /// A session Redis does not have, put back from its durable copy when the copy holds it live (Redis lost it: a
+    /// restart without persistence, a failover). A session that ended in Redis (idle, deleted, rotated) is not live in
+    /// the copy: its expiry there is never later than in Redis (reads slide only Redis's), and deletes and rotations
+    /// reach the copy before Redis.
+    /// </summary>
+    private async ValueTask<Session?> RestoreAsync(string key, string id, string tag, CancellationToken cancellationToken)
+    {
+        StoredSession? copy;
+        try
+        {
+            copy = await _runtime.Store!.GetAsync(key, id, cancellationToken);
+        }
+        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        {
+            SessionsLog.PersistFailed(_runtime.Logger, Tenant, "read", ex);
+            return null;
+        }
+
+        if (copy is null)
+        {
+            return null;
+        }
+
+        var session = copy.Session;
+        RedisValue[] arguments =
+        [
+            id,
+            session.UserId,
+            session.CreatedAt.ToUnixTimeMilliseconds(),
+            (long)copy.IdleTimeout.TotalMilliseconds,
+            copy.AbsoluteExpiresAt.ToUnixTimeMilliseconds(),
+            session.Version,
+            .. SessionData.EncodeAll(session.Data, Options, "data"),
+        ];
         var result = await _runtime.Executor.ExecuteAsync(
-            "session.get",
+            "session.restore",
             idempotent: true,
-            static (db, key) => RedisScript.SessionGet.EvaluateByShaAsync(db, [key], []),
-            (RedisKey)_keys.Session(tag, random),
+            static (db, s) => RedisScript.SessionRestore.EvaluateByShaAsync(db, s.Keys, s.Arguments),
+            (Keys: new RedisKey[] { key, _keys.UserIndex(tag, session.UserId) }, Arguments: arguments),
             cancellationToken);
-        return result.IsNull ? null : SessionData.Read(id, (RedisResult[])result!);
+        if (result.IsNull)
+        {
+            return null;
+        }
+
+        SessionsLog.Restored(_runtime.Logger, Tenant);
+        return SessionData.Read(id, (RedisResult[])result!);
+    }
+
+    /// <summary>A read while Redis is unavailable: the durable copy's state, without recording the access.</summary>
+    private async ValueTask<Session?> ReadCopyAsync(string key, string id, CoordinationUnavailableException unavailable, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var copy = await _runtime.Store!.GetAsync(key, id, cancellationToken);
+            SessionsLog.ServedFromCopy(_runtime.Logger, Tenant, unavailable);
+            return copy?.Session;
+        }
+        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        {
+            throw new CoordinationUnavailableException($"Redis is unavailable for the session read and its durable copy could not be read either: {ex.Message}", unavailable.Reason, unavailable);
+        }
+    }
+
+    /// <summary>
+    /// Writes a change Redis accepted to the durable copy. A failure is logged, not thrown: the change is made, and the
+    /// copy catches up with the session's next change (its version only grows).
+    /// </summary>
+    private async ValueTask PersistAsync(StoredSession stored, string operation, CancellationToken cancellationToken)
+    {
+        if (_runtime.Store is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.UpsertAsync(stored, cancellationToken);
+        }
+        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        {
+            SessionsLog.PersistFailed(_runtime.Logger, Tenant, operation, ex);
+        }
+    }
+
+    /// <summary>Applies a removal (delete, rotation, revocation) to the durable copy before Redis, so the copy never holds what Redis ended.</summary>
+    private async ValueTask RemoveFromCopyAsync(Func<PostgresSessionStore, Task> removal, string operation)
+    {
+        if (_runtime.Store is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            await removal(store);
+        }
+        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        {
+            // Refused rather than made in Redis alone: a later read that misses in Redis would put the session back.
+            throw new CoordinationUnavailableException($"The session's durable copy in PostgreSQL could not be changed ({operation}); nothing was changed: {ex.Message}", UnavailableReason.ConnectionFailed, ex);
+        }
     }
 
     public async ValueTask<Session?> UpdateAsync(string id, IReadOnlyDictionary<string, JsonElement?> patch, long? expectedVersion = null, CancellationToken cancellationToken = default)
@@ -132,7 +255,9 @@ internal sealed class RedisSessionManager : ISessionManager
             case "bytes":
                 throw new ArgumentException($"A session's data holds at most {Options.MaxDataBytes} bytes (Coordination:Sessions:MaxDataBytes); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
             default:
-                return SessionData.Read(id, (RedisResult[])answer[1]!);
+                var (session, idle, absoluteEnd) = SessionData.ReadWithTimes(id, (RedisResult[])answer[1]!);
+                await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, session.UserId), session, idle, absoluteEnd), "update", cancellationToken);
+                return session;
         }
     }
 
@@ -145,6 +270,7 @@ internal sealed class RedisSessionManager : ISessionManager
         }
 
         using var activity = StartActivity("coordination session.delete");
+        await RemoveFromCopyAsync(store => store.DeleteAsync(_keys.Session(tag, random), cancellationToken), "delete");
         var deleted = (long)await _runtime.Executor.ExecuteAsync(
             "session.delete",
             idempotent: true,
@@ -187,6 +313,7 @@ internal sealed class RedisSessionManager : ISessionManager
         CoordinationKey.ValidateName(userId, nameof(userId));
         var tag = _keys.TagOf(userId);
         using var activity = StartActivity("coordination session.revoke_all");
+        await RemoveFromCopyAsync(store => store.DeleteUserAsync(_keys.UserIndex(tag, userId), cancellationToken), "revoke");
         var ended = (int)(long)await _runtime.Executor.ExecuteAsync(
             "session.revoke_all",
             idempotent: true,
@@ -208,6 +335,7 @@ internal sealed class RedisSessionManager : ISessionManager
 
         var newId = SessionId.New(tag, out var newRandom);
         using var activity = StartActivity("coordination session.rotate");
+        await RemoveFromCopyAsync(store => store.RenameAsync(_keys.Session(tag, random), _keys.Session(tag, newRandom), cancellationToken), "rotate");
         // Not idempotent: after a lost answer the old id is already gone, and a retry would answer null.
         var result = await _runtime.Executor.ExecuteAsync(
             "session.rotate",

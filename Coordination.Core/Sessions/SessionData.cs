@@ -88,7 +88,10 @@ internal static class SessionData
     }
 
     /// <summary>A session from its hash (field, value pairs as HGETALL answers them).</summary>
-    public static Session Read(string id, RedisResult[] hash)
+    public static Session Read(string id, RedisResult[] hash) => ReadWithTimes(id, hash).Session;
+
+    /// <summary>The session, and its idle timeout and absolute end (what its durable copy keeps besides).</summary>
+    public static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) ReadWithTimes(string id, RedisResult[] hash)
     {
         string? userId = null;
         long created = 0, accessed = 0, idle = 0, absolute = 0, version = 0;
@@ -116,7 +119,7 @@ internal static class SessionData
             }
         }
 
-        return new Session(
+        var session = new Session(
             id,
             userId ?? string.Empty,
             data,
@@ -124,6 +127,7 @@ internal static class SessionData
             DateTimeOffset.FromUnixTimeMilliseconds(created),
             DateTimeOffset.FromUnixTimeMilliseconds(accessed),
             DateTimeOffset.FromUnixTimeMilliseconds(Math.Min(accessed + idle, absolute)));
+        return (session, TimeSpan.FromMilliseconds(idle), DateTimeOffset.FromUnixTimeMilliseconds(absolute));
     }
 
     private static long Number(RedisValue value) => long.Parse((string)value!, NumberStyles.Integer, CultureInfo.InvariantCulture);

@@ -12,8 +12,9 @@ internal sealed class SessionRuntime
 {
     private readonly ConcurrentDictionary<string, RedisSessionManager> _tenants = new(StringComparer.Ordinal);
 
-    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory)
+    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null)
     {
+        Store = store;
         Executor = executor;
         Options = options.Sessions;
         KeyPrefix = options.KeyPrefix;
@@ -22,6 +23,9 @@ internal sealed class SessionRuntime
     }
 
     public RedisExecutor Executor { get; }
+
+    /// <summary>The sessions' durable copy in PostgreSQL, when the fallback store is configured.</summary>
+    public PostgresSessionStore? Store { get; }
 
     public SessionManagerOptions Options { get; }
 

@@ -22,4 +22,13 @@ internal static partial class SessionsLog
 
     [LoggerMessage(1611, LogLevel.Debug, "Session cleanup skipped: another node is cleaning up.", EventName = "SessionCleanupSkipped")]
     public static partial void CleanupSkipped(ILogger logger);
+
+    [LoggerMessage(1612, LogLevel.Warning, "A session change of tenant {Tenant} was made in Redis but its durable copy in PostgreSQL could not be written ({Operation}); it is written again with the session's next change.", EventName = "SessionPersistFailed")]
+    public static partial void PersistFailed(ILogger logger, string tenant, string operation, Exception exception);
+
+    [LoggerMessage(1613, LogLevel.Information, "A session of tenant {Tenant} missing from Redis was put back from its durable copy.", EventName = "SessionRestored")]
+    public static partial void Restored(ILogger logger, string tenant);
+
+    [LoggerMessage(1614, LogLevel.Warning, "Redis is unavailable for a session read of tenant {Tenant}; it was served from the durable copy in PostgreSQL.", EventName = "SessionServedFromCopy")]
+    public static partial void ServedFromCopy(ILogger logger, string tenant, Exception exception);
 }

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Coordination.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace Coordination.IntegrationTests.Sessions;
+
+/// <summary>
+/// Sessions with the PostgreSQL fallback configured: every change is written through to the durable copy, a session
+/// Redis lost is put back on its next read, and reads are served by the copy while Redis is down.
+/// </summary>
+public sealed class SessionDurabilityTests(PostgresFixture postgres)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task RedisKilledAndRestartedEmpty_SessionsReadableAgainAndBackInRedis_EndedOnesStayEnded()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
+        var sessions = host.Coordinator.Sessions;
+        var kept = new List<Session>();
+        for (var i = 0; i < 50; i++)
+        {
+            kept.Add(await sessions.CreateAsync($"user-{i % 5}", new Dictionary<string, JsonElement> { ["n"] = JsonSerializer.SerializeToElement(i) }, null, Token));
+        }
+
+        var updated = await sessions.UpdateAsync(kept[0].Id, new Dictionary<string, JsonElement?> { ["n"] = JsonSerializer.SerializeToElement(1000) }, null, Token);
+        var deleted = await sessions.CreateAsync("user-0", null, null, Token);
+        Assert.True(await sessions.DeleteAsync(deleted.Id, Token));
+        var rotatedFrom = await sessions.CreateAsync("user-1", null, null, Token);
+        var rotated = await sessions.RotateAsync(rotatedFrom.Id, Token);
+        var revoked = await sessions.CreateAsync("revoked-user", null, null, Token);
+        Assert.Equal(1, await sessions.RevokeAllForUserAsync("revoked-user", Token));
+        Assert.Equal(51, await CountRowsAsync(pg, schema)); // 50, and the rotated one under its new key
+
+        await redis.KillAsync();
+        // While Redis is down, reads are served by the copy.
+        var duringOutage = await sessions.GetAsync(kept[3].Id, Token);
+        Assert.Equal(3, duringOutage!.Data["n"].GetInt32());
+        await redis.RestartAsync(Token);
+
+        await ProcessUtil.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return await sessions.GetAsync(kept[1].Id, Token) is not null;
+                }
+                catch (CoordinationUnavailableException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(20),
+            "sessions to be read again after the restart",
+            Token);
+        var lost = new List<string>();
+        foreach (var session in kept)
+        {
+            var read = await sessions.GetAsync(session.Id, Token);
+            if (read is null || read.UserId != session.UserId)
+            {
+                lost.Add(session.Id);
+            }
+        }
+
+        Assert.Empty(lost);
+        Assert.Equal(1000, (await sessions.GetAsync(updated!.Id, Token))!.Data["n"].GetInt32());
+        Assert.Equal(2, (await sessions.GetAsync(updated.Id, Token))!.Version);
+        Assert.Null(await sessions.GetAsync(deleted.Id, Token));
+        Assert.Null(await sessions.GetAsync(rotatedFrom.Id, Token));
+        Assert.NotNull(await sessions.GetAsync(rotated!.Id, Token));
+        Assert.Null(await sessions.GetAsync(revoked.Id, Token));
+
+        // Back in Redis itself: the restored sessions are listed from the user's index again.
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
+        Assert.Equal(10, (await sessions.ListForUserAsync("user-3", Token)).Count);
+        Assert.True(await admin.KeyExistsAsync($"{host.KeyPrefix}:default:session:{{{kept[0].Id[(kept[0].Id.IndexOf('.') + 1)..]}}}:{kept[0].Id[..22]}"));
+    }
+
+    [Fact]
+    public async Task WithoutTheCopy_AnUnknownIdStillReadsAsAbsent_AndAnEndedSessionIsNotRestored()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
+        var sessions = host.Coordinator.Sessions;
+        var brief = await sessions.CreateAsync("u", null, new SessionOptions { IdleTimeout = TimeSpan.FromMilliseconds(200), AbsoluteTimeout = TimeSpan.FromMinutes(1) }, Token);
+
+        await Task.Delay(TimeSpan.FromMilliseconds(500), Token);
+
+        Assert.Null(await sessions.GetAsync(brief.Id, Token));
+        Assert.Null(await sessions.GetAsync("AAAAAAAAAAAAAAAAAAAAAA." + brief.Id[(brief.Id.IndexOf('.') + 1)..], Token));
+    }
+
+    private static async Task<long> CountRowsAsync(PostgresServer pg, string schema)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);
+#pragma warning disable CA2100 // The schema is a generated identifier of the test.
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema}.sessions WHERE expires_at > now()");
+#pragma warning restore CA2100
+        return (long)(await command.ExecuteScalarAsync(Token))!;
+    }
+}

@@ -9,7 +9,8 @@ local now = now_ms()
 local idle = tonumber(ARGV[3])
 local absolute = now + tonumber(ARGV[4])
 local expires = math.min(now + idle, absolute)
-local fields = { 'u', ARGV[2], 'c', now, 'a', now, 'i', idle, 'x', absolute, 'v', 1 }
+-- p: the expiry the durable copy holds (written through after this script, when there is one).
+local fields = { 'u', ARGV[2], 'c', now, 'a', now, 'i', idle, 'x', absolute, 'v', 1, 'p', expires }
 for n = 7, #ARGV do
     fields[#fields + 1] = ARGV[n]
 end

@@ -53,4 +53,6 @@ redis.call('HINCRBY', KEYS[1], 'v', 1)
 local now = now_ms()
 local times = redis.call('HMGET', KEYS[1], 'i', 'x')
 slide(KEYS[1], tonumber(times[1]), tonumber(times[2]), now)
+-- The update is written through to the durable copy with this expiry.
+redis.call('HSET', KEYS[1], 'p', math.min(now + tonumber(times[1]), tonumber(times[2])))
 return { 'ok', redis.call('HGETALL', KEYS[1]) }

@@ -54,6 +54,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// <summary>Persists a slide of the idle expiry, unless a later access was persisted already.</summary>
     public async Task TouchAsync(string key, DateTimeOffset lastAccessAt, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(_touch);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = lastAccessAt });

@@ -85,8 +85,8 @@ internal sealed class RedisSessionManager : ISessionManager
             result = await _runtime.Executor.ExecuteAsync(
                 "session.get",
                 idempotent: true,
-                static (db, key) => RedisScript.SessionGet.EvaluateByShaAsync(db, [key], []),
-                (RedisKey)key,
+                static (db, s) => RedisScript.SessionGet.EvaluateByShaAsync(db, [s.Key], [s.FollowCopy]),
+                (Key: (RedisKey)key, FollowCopy: _runtime.Store is null ? "0" : "1"),
                 cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (_runtime.Store is not null && ex.Reason != UnavailableReason.OutOfMemory)
@@ -96,7 +96,14 @@ internal sealed class RedisSessionManager : ISessionManager
 
         if (!result.IsNull)
         {
-            return SessionData.Read(id, (RedisResult[])result!);
+            var answer = (RedisResult[])result!;
+            var session = SessionData.Read(id, (RedisResult[])answer[1]!);
+            if ((long)answer[0] is var copyExpires and > 0)
+            {
+                await TouchCopyAsync(key, session.LastAccessAt, DateTimeOffset.FromUnixTimeMilliseconds(copyExpires), cancellationToken);
+            }
+
+            return session;
         }
 
         return _runtime.Store is null ? null : await RestoreAsync(key, id, tag, cancellationToken);
@@ -185,6 +192,19 @@ internal sealed class RedisSessionManager : ISessionManager
         catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
         {
             SessionsLog.PersistFailed(_runtime.Logger, Tenant, operation, ex);
+        }
+    }
+
+    /// <summary>Moves the copy's expiry on with the reads (at most twice per idle timeout: session_get.lua); a failure is logged.</summary>
+    private async ValueTask TouchCopyAsync(string key, DateTimeOffset lastAccessAt, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _runtime.Store!.TouchAsync(key, lastAccessAt, expiresAt, cancellationToken);
+        }
+        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        {
+            SessionsLog.PersistFailed(_runtime.Logger, Tenant, "read", ex);
         }
     }
 

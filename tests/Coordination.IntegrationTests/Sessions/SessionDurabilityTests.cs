@@ -96,6 +96,46 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
         Assert.Null(await sessions.GetAsync("AAAAAAAAAAAAAAAAAAAAAA." + brief.Id[(brief.Id.IndexOf('.') + 1)..], Token));
     }
 
+    [Fact]
+    public async Task ASessionKeptAliveByReadsAlone_IsRestoredAfterRedisLosesIt()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
+        var sessions = host.Coordinator.Sessions;
+        var session = await sessions.CreateAsync("reader", null, new SessionOptions { IdleTimeout = TimeSpan.FromSeconds(1), AbsoluteTimeout = TimeSpan.FromMinutes(1) }, Token);
+
+        // Read for three idle timeouts: alive in Redis throughout, with no write since its creation.
+        for (var i = 0; i < 12; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), Token);
+            Assert.NotNull(await sessions.GetAsync(session.Id, Token));
+        }
+
+        await redis.KillAsync();
+        await redis.RestartAsync(Token);
+
+        Session? restored = null;
+        await ProcessUtil.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    restored = await sessions.GetAsync(session.Id, Token);
+                    return true;
+                }
+                catch (CoordinationUnavailableException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(20),
+            "a read after the restart",
+            Token);
+        Assert.NotNull(restored);
+    }
+
     private static async Task<long> CountRowsAsync(PostgresServer pg, string schema)
     {
         await using var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);

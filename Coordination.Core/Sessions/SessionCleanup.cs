@@ -8,7 +8,8 @@ namespace Coordination;
 /// The sessions' housekeeping (<see cref="ISessionMaintenance"/>): under the platform lock <c>session-cleanup</c>
 /// (tenant <c>_platform</c>, a key space no tenant can name), SCANs the users' indexes of every tenant under the key
 /// prefix (<c>{prefix}:*:session-user:*</c>, sorted sets), removes the entries of ended sessions with
-/// <c>session_sweep.lua</c> and publishes an expiry event for each. SCAN walks one node: on a cluster, the other nodes'
+/// <c>session_sweep.lua</c> and publishes an expiry event for each; then deletes the durable copy's expired rows in
+/// PostgreSQL, when there is one (by PostgreSQL's clock, in batches). SCAN walks one node: on a cluster, the other nodes'
 /// indexes are tidied only by the scripts that touch them.
 /// </summary>
 internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks platformLocks) : ISessionMaintenance
@@ -17,6 +18,7 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
     public const string LockTenant = "_platform";
     private const int ScanCount = 1000;
     private const int SweepBatch = 1000;
+    private const int PurgeBatch = 1000;
     private static readonly TimeSpan LockTimeToLive = TimeSpan.FromSeconds(30);
 
     private readonly string _owner = "session-cleanup-" + Guid.NewGuid().ToString("N");
@@ -60,9 +62,10 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
         }
         while (cursor != "0");
 
+        var purged = runtime.Store is { } store ? await store.PurgeExpiredAsync(PurgeBatch, lost.Token) : 0;
         runtime.Metrics.RecordExpired(removed);
-        SessionsLog.CleanupCompleted(runtime.Logger, scanned, removed);
-        return new SessionCleanupResult(scanned, removed);
+        SessionsLog.CleanupCompleted(runtime.Logger, scanned, removed, purged);
+        return new SessionCleanupResult(scanned, removed, purged);
     }
 
     private async Task<long> SweepAsync(string index, string tenant, string userId, string sessionPrefix, CancellationToken cancellationToken)

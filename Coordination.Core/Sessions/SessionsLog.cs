@@ -17,8 +17,8 @@ internal static partial class SessionsLog
     [LoggerMessage(1603, LogLevel.Debug, "An update of a session of tenant {Tenant} expected version {Expected}, the session has {Actual}; nothing changed.", EventName = "SessionVersionConflict")]
     public static partial void VersionConflict(ILogger logger, string tenant, long expected, long actual);
 
-    [LoggerMessage(1610, LogLevel.Information, "Session cleanup: {Indexes} user indexes scanned, {Removed} entries of ended sessions removed.", EventName = "SessionCleanupCompleted")]
-    public static partial void CleanupCompleted(ILogger logger, long indexes, long removed);
+    [LoggerMessage(1610, LogLevel.Information, "Session cleanup: {Indexes} user indexes scanned, {Removed} entries of ended sessions removed, {Purged} expired rows purged from the durable copy.", EventName = "SessionCleanupCompleted")]
+    public static partial void CleanupCompleted(ILogger logger, long indexes, long removed, long purged);
 
     [LoggerMessage(1611, LogLevel.Debug, "Session cleanup skipped: another node is cleaning up.", EventName = "SessionCleanupSkipped")]
     public static partial void CleanupSkipped(ILogger logger);

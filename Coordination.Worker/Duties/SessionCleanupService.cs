@@ -38,7 +38,7 @@ internal sealed class SessionCleanupService(
             var result = await maintenance.TryCleanupAsync(stoppingToken);
             if (result is not null)
             {
-                WorkerLog.SessionCleanupDone(logger, result.IndexesScanned, result.EntriesRemoved);
+                WorkerLog.SessionCleanupDone(logger, result.IndexesScanned, result.EntriesRemoved, result.CopiesPurged);
             }
         }
         catch (CoordinationUnavailableException ex)

@@ -52,8 +52,8 @@ internal static partial class WorkerLog
     public static partial void SessionCleanupStarted(ILogger logger, TimeSpan interval);
 
     [LoggerMessage(EventId = 1201, EventName = "SessionCleanupDone", Level = LogLevel.Information,
-        Message = "Session cleanup: {Indexes} user indexes scanned, {Removed} entries of ended sessions removed.")]
-    public static partial void SessionCleanupDone(ILogger logger, long indexes, long removed);
+        Message = "Session cleanup: {Indexes} user indexes scanned, {Removed} entries of ended sessions removed, {Purged} expired rows purged from the durable copy.")]
+    public static partial void SessionCleanupDone(ILogger logger, long indexes, long removed, long purged);
 
     [LoggerMessage(EventId = 1202, EventName = "SessionCleanupUnavailable", Level = LogLevel.Debug,
         Message = "Session cleanup skipped: coordination is unavailable ({Reason}). Retrying on schedule.")]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Coordination.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Coordination.IntegrationTests.Sessions;
@@ -41,12 +42,14 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
         Assert.Equal(3, duringOutage!.Data["n"].GetInt32());
         await redis.RestartAsync(Token);
 
+        // Reads would be answered by the copy until Redis serves again; listing has no fallback, so it tells when.
         await ProcessUtil.WaitUntilAsync(
             async () =>
             {
                 try
                 {
-                    return await sessions.GetAsync(kept[1].Id, Token) is not null;
+                    await sessions.ListForUserAsync("nobody", Token);
+                    return true;
                 }
                 catch (CoordinationUnavailableException)
                 {
@@ -54,7 +57,7 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
                 }
             },
             TimeSpan.FromSeconds(20),
-            "sessions to be read again after the restart",
+            "Redis to serve again after the restart",
             Token);
         var lost = new List<string>();
         foreach (var session in kept)
@@ -104,25 +107,27 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
         var schema = TestKeys.NewSchema();
         await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
         var sessions = host.Coordinator.Sessions;
-        var session = await sessions.CreateAsync("reader", null, new SessionOptions { IdleTimeout = TimeSpan.FromSeconds(1), AbsoluteTimeout = TimeSpan.FromMinutes(1) }, Token);
+        // The copy's expiry may trail Redis's by half an idle timeout: 4 s left for Redis to come back before the session
+        // would have ended idle anyway (nobody reads it during the outage).
+        var session = await sessions.CreateAsync("reader", null, new SessionOptions { IdleTimeout = TimeSpan.FromSeconds(8), AbsoluteTimeout = TimeSpan.FromMinutes(1) }, Token);
 
-        // Read for three idle timeouts: alive in Redis throughout, with no write since its creation.
-        for (var i = 0; i < 12; i++)
+        // Read past one idle timeout: alive in Redis throughout, with no write since its creation, so without the copy
+        // following the reads its expiry there would have passed.
+        for (var i = 0; i < 18; i++)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), Token);
+            await Task.Delay(TimeSpan.FromMilliseconds(500), Token);
             Assert.NotNull(await sessions.GetAsync(session.Id, Token));
         }
 
         await redis.KillAsync();
         await redis.RestartAsync(Token);
 
-        Session? restored = null;
         await ProcessUtil.WaitUntilAsync(
             async () =>
             {
                 try
                 {
-                    restored = await sessions.GetAsync(session.Id, Token);
+                    await sessions.ListForUserAsync("nobody", Token);
                     return true;
                 }
                 catch (CoordinationUnavailableException)
@@ -131,9 +136,39 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
                 }
             },
             TimeSpan.FromSeconds(20),
-            "a read after the restart",
+            "Redis to serve again after the restart",
             Token);
-        Assert.NotNull(restored);
+        Assert.NotNull(await sessions.GetAsync(session.Id, Token));
+        Assert.Single(await sessions.ListForUserAsync("reader", Token));
+    }
+
+    [Fact]
+    public async Task Cleanup_PurgesTheCopysEndedRowsAndKeepsLiveOnes()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema);
+        var sessions = host.Coordinator.Sessions;
+        await sessions.CreateAsync("u", null, new SessionOptions { IdleTimeout = TimeSpan.FromMilliseconds(100), AbsoluteTimeout = TimeSpan.FromMinutes(1) }, Token);
+        await sessions.CreateAsync("u", null, new SessionOptions { IdleTimeout = TimeSpan.FromMilliseconds(100), AbsoluteTimeout = TimeSpan.FromMinutes(1) }, Token);
+        var live = await sessions.CreateAsync("u", null, null, Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(400), Token);
+
+        var result = await host.Services.GetRequiredService<ISessionMaintenance>().TryCleanupAsync(Token);
+
+        Assert.Equal(2, result!.CopiesPurged);
+        Assert.Equal(1, await CountAllRowsAsync(pg, schema));
+        Assert.NotNull(await sessions.GetAsync(live.Id, Token));
+    }
+
+    private static async Task<long> CountAllRowsAsync(PostgresServer pg, string schema)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);
+#pragma warning disable CA2100 // The schema is a generated identifier of the test.
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema}.sessions");
+#pragma warning restore CA2100
+        return (long)(await command.ExecuteScalarAsync(Token))!;
     }
 
     private static async Task<long> CountRowsAsync(PostgresServer pg, string schema)

@@ -145,10 +145,11 @@ public sealed class SessionUserTests(SharedRedisFixture redis)
     {
         await using var host = await SessionHost.StartAsync(redis.Server, ("MaxSessionsPerUser", "5"));
         var ids = new List<string>();
-        // Each a second longer-lived than the one before, so that no two expire in the same millisecond.
+        // The cap ends the sessions whose absolute end comes soonest (the index's score): each ends a second later than
+        // the one before, so that no two end in the same millisecond.
         for (var i = 0; i < 8; i++)
         {
-            var options = new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(i) };
+            var options = new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(10), AbsoluteTimeout = TimeSpan.FromDays(1) + TimeSpan.FromSeconds(i) };
             ids.Add((await host.Sessions.CreateAsync("user-1", options: options, cancellationToken: Token)).Id);
         }
 

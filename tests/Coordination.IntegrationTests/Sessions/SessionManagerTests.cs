@@ -213,7 +213,8 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
         using var deleted = new HostCounter(host.Host, "coordination.sessions.deleted");
         using var conflicts = new HostCounter(host.Host, "coordination.sessions.conflicts");
 
-        await host.Sessions.CreateAsync("user-1", options: new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(1) }, cancellationToken: Token);
+        // Its absolute end (the index's score) comes first, so the cap ends it.
+        await host.Sessions.CreateAsync("user-1", options: new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(1), AbsoluteTimeout = TimeSpan.FromHours(1) }, cancellationToken: Token);
         var second = await host.Sessions.CreateAsync("user-1", cancellationToken: Token);
         var third = await host.Sessions.CreateAsync("user-1", cancellationToken: Token);
         var rotated = await host.Sessions.RotateAsync(third.Id, Token);

@@ -15,6 +15,21 @@ internal sealed class FallbackMigrator(NpgsqlDataSource dataSource, string schem
 
     public static IReadOnlyList<(int Version, string Name, string Sql)> Migrations { get; } = LoadMigrations();
 
+    private volatile bool _migrated;
+
+    /// <summary>
+    /// Applies the migrations once for this migrator, on first use: for a store that may be written before the
+    /// fallback's background migration at start has finished (applying them again is idempotent and serialized).
+    /// </summary>
+    public async Task EnsureMigratedAsync(CancellationToken cancellationToken)
+    {
+        if (!_migrated)
+        {
+            await MigrateAsync(cancellationToken);
+            _migrated = true;
+        }
+    }
+
     /// <summary>Applies the missing migrations; returns the schema version afterwards.</summary>
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
     {

@@ -12,19 +12,13 @@ internal sealed class FencingEpochStore(NpgsqlDataSource dataSource, string sche
     private readonly FallbackMigrator _migrator = new(dataSource, schema);
     private readonly string _insert = $"INSERT INTO {schema}.fencing_epochs (run_id) VALUES ($1) ON CONFLICT (run_id) DO NOTHING";
     private readonly string _select = $"SELECT epoch FROM {schema}.fencing_epochs WHERE run_id = $1";
-    private volatile bool _migrated;
 
     /// <summary>The epoch of the Redis server life <paramref name="runId"/>, created when it has none yet.</summary>
     /// <exception cref="NpgsqlException">PostgreSQL could not be reached or refused the statements.</exception>
     public async Task<long> GetOrCreateAsync(string runId, CancellationToken cancellationToken)
     {
-        if (!_migrated)
-        {
-            // The fallback applies the migrations in the background at start; an epoch may be needed before that
-            // finished. Applying them is idempotent and serialized between nodes (FallbackMigrator).
-            await _migrator.MigrateAsync(cancellationToken);
-            _migrated = true;
-        }
+        // An epoch may be needed before the fallback's migration at start has finished.
+        await _migrator.EnsureMigratedAsync(cancellationToken);
 
         // Two statements, not one with a CTE: the select must see a row another node inserted concurrently, which a
         // single statement's snapshot would not.

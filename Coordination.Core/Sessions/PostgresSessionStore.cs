@@ -9,10 +9,10 @@ namespace Coordination;
 /// change Redis accepted; read when Redis misses a session (it is put back) or is unavailable. Expiry uses the times
 /// the session carries (Redis's clock when it was written there) against PostgreSQL's clock when read.
 /// </summary>
+/// <remarks>A session may be written before the fallback's migration at start has finished: every call makes sure of the schema first.</remarks>
 internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string schema)
 {
     private readonly FallbackMigrator _migrator = new(dataSource, schema);
-    private volatile bool _migrated;
 
     private const string Columns = "session_key, user_key, user_id, data, version, created_at, last_access_at, idle_ms, absolute_at, expires_at";
 
@@ -35,7 +35,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// <summary>Writes the session's state unless the copy already holds a newer one.</summary>
     public async Task UpsertAsync(StoredSession stored, CancellationToken cancellationToken)
     {
-        await EnsureSchemaAsync(cancellationToken);
+        await _migrator.EnsureMigratedAsync(cancellationToken);
         var session = stored.Session;
         await using var command = dataSource.CreateCommand(_upsert);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.Key });
@@ -54,7 +54,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// <summary>Persists a slide of the idle expiry, unless a later access was persisted already.</summary>
     public async Task TouchAsync(string key, DateTimeOffset lastAccessAt, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        await EnsureSchemaAsync(cancellationToken);
+        await _migrator.EnsureMigratedAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(_touch);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = lastAccessAt });
@@ -65,7 +65,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// <summary>The live session under <paramref name="key"/> (by PostgreSQL's clock), or <see langword="null"/>.</summary>
     public async Task<StoredSession?> GetAsync(string key, string id, CancellationToken cancellationToken)
     {
-        await EnsureSchemaAsync(cancellationToken);
+        await _migrator.EnsureMigratedAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(_get);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -111,22 +111,9 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         }
     }
 
-    /// <summary>
-    /// The fallback applies the migrations in the background at start; a session may be written before that finished.
-    /// Applying them is idempotent and serialized between nodes (FallbackMigrator).
-    /// </summary>
-    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        if (!_migrated)
-        {
-            await _migrator.MigrateAsync(cancellationToken);
-            _migrated = true;
-        }
-    }
-
     private async Task ExecuteAsync(string sql, string first, string? second, CancellationToken cancellationToken)
     {
-        await EnsureSchemaAsync(cancellationToken);
+        await _migrator.EnsureMigratedAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = first });
         if (second is not null)

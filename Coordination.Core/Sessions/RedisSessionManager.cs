@@ -122,7 +122,7 @@ internal sealed class RedisSessionManager : ISessionManager
         {
             copy = await _runtime.Store!.GetAsync(key, id, cancellationToken);
         }
-        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (IsCopyFailure(ex))
         {
             SessionsLog.PersistFailed(_runtime.Logger, Tenant, "read", ex);
             return null;
@@ -168,7 +168,7 @@ internal sealed class RedisSessionManager : ISessionManager
             SessionsLog.ServedFromCopy(_runtime.Logger, Tenant, unavailable);
             return copy?.Session;
         }
-        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (IsCopyFailure(ex))
         {
             throw new CoordinationUnavailableException($"Redis is unavailable for the session read and its durable copy could not be read either: {ex.Message}", unavailable.Reason, unavailable);
         }
@@ -189,7 +189,7 @@ internal sealed class RedisSessionManager : ISessionManager
         {
             await store.UpsertAsync(stored, cancellationToken);
         }
-        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (IsCopyFailure(ex))
         {
             SessionsLog.PersistFailed(_runtime.Logger, Tenant, operation, ex);
         }
@@ -202,7 +202,7 @@ internal sealed class RedisSessionManager : ISessionManager
         {
             await _runtime.Store!.TouchAsync(key, lastAccessAt, expiresAt, cancellationToken);
         }
-        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (IsCopyFailure(ex))
         {
             SessionsLog.PersistFailed(_runtime.Logger, Tenant, "read", ex);
         }
@@ -220,7 +220,7 @@ internal sealed class RedisSessionManager : ISessionManager
         {
             await removal(store);
         }
-        catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (IsCopyFailure(ex))
         {
             // Refused rather than made in Redis alone: a later read that misses in Redis would put the session back.
             throw new CoordinationUnavailableException($"The session's durable copy in PostgreSQL could not be changed ({operation}); nothing was changed: {ex.Message}", UnavailableReason.ConnectionFailed, ex);
@@ -372,6 +372,9 @@ internal sealed class RedisSessionManager : ISessionManager
         SessionsLog.Rotated(_runtime.Logger, Tenant);
         return SessionData.Read(newId, (RedisResult[])result!);
     }
+
+    /// <summary>A failure of the durable copy in PostgreSQL (unreachable, timed out, or its schema not in place).</summary>
+    private static bool IsCopyFailure(Exception exception) => exception is DbException or TimeoutException or InvalidOperationException;
 
     /// <summary>The session's idle and absolute timeouts: its own, else the defaults.</summary>
     /// <exception cref="ArgumentException">A timeout is outside 1 ms to 30 days, or the idle timeout is above the absolute one.</exception>

@@ -178,11 +178,10 @@ public static class SessionsApi
         [AsParameters] KeyValueServices services,
         CancellationToken cancellationToken)
     {
-        var errors = new RequestErrors();
-        var userId = RouteSegment.Decode(context, routeUserId, fromEnd: 1);
-        if (!RequestValidation.IsValidName(userId, "userId", errors))
+        var (userId, problem) = ReadUserId(context, routeUserId);
+        if (userId is null)
         {
-            return errors.ToProblem();
+            return problem!;
         }
 
         var sessions = await Sessions(services, user).ListForUserAsync(userId, cancellationToken);
@@ -197,15 +196,22 @@ public static class SessionsApi
         [AsParameters] KeyValueServices services,
         CancellationToken cancellationToken)
     {
-        var errors = new RequestErrors();
-        var userId = RouteSegment.Decode(context, routeUserId, fromEnd: 1);
-        if (!RequestValidation.IsValidName(userId, "userId", errors))
+        var (userId, problem) = ReadUserId(context, routeUserId);
+        if (userId is null)
         {
-            return errors.ToProblem();
+            return problem!;
         }
 
         var revoked = await Sessions(services, user).RevokeAllForUserAsync(userId, cancellationToken);
         return TypedResults.Ok(new RevokedSessionsResponse(revoked));
+    }
+
+    /// <summary>The user id of <c>/v1/users/{userId}/sessions</c>, decoded once, or the 400 naming <c>userId</c>.</summary>
+    private static (string? UserId, ValidationProblem? Problem) ReadUserId(HttpContext context, string? routeUserId)
+    {
+        var errors = new RequestErrors();
+        var userId = RouteSegment.Decode(context, routeUserId, fromEnd: 1);
+        return RequestValidation.IsValidName(userId, "userId", errors) ? (userId, null) : (null, errors.ToProblem());
     }
 
     private static ISessionManager Sessions(KeyValueServices services, ClaimsPrincipal user) =>

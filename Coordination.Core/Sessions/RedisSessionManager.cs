@@ -9,7 +9,7 @@ namespace Coordination;
 /// The Redis implementation of <see cref="ISessionManager"/> for one tenant: every call is one script on the keys of
 /// one user's slot (session_*.lua); Redis's clock decides every time.
 /// </summary>
-internal sealed class RedisSessionManager : ISessionManager
+internal sealed partial class RedisSessionManager : ISessionManager
 {
     private readonly SessionRuntime _runtime;
     private readonly SessionKeys _keys;

@@ -5,11 +5,12 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then
     return false
 end
-local index = ARGV[3] .. redis.call('HGET', KEYS[1], 'u')
-local expires = redis.call('PEXPIRETIME', KEYS[1])
+local owner = redis.call('HMGET', KEYS[1], 'u', 'x')
+local index = ARGV[3] .. owner[1]
 -- RENAME keeps the key's expiry; the new key is fresh random, so nothing is overwritten.
 redis.call('RENAME', KEYS[1], KEYS[2])
 redis.call('ZREM', index, ARGV[1])
-redis.call('ZADD', index, expires, ARGV[2])
+-- The index scores every entry by its session's absolute end (session_common.lua), not by its current expiry.
+redis.call('ZADD', index, owner[2], ARGV[2])
 tidy_index(index, now_ms())
 return redis.call('HGETALL', KEYS[2])

@@ -41,4 +41,25 @@ public sealed class SessionIndexTests(SharedRedisFixture redis)
         Assert.Equal([late.Id, early.Id], listed.Select(s => s.Id));
         Assert.True(listed[0].ExpiresAt < listed[1].ExpiresAt);
     }
+
+    [Fact]
+    public async Task Rotate_KeepsTheEntryScoredByTheAbsoluteEnd_SoASessionKeptAliveByReadsStaysListed()
+    {
+        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        var sessions = host.Coordinator.Sessions;
+        var options = new SessionOptions { IdleTimeout = TimeSpan.FromMilliseconds(400), AbsoluteTimeout = TimeSpan.FromMinutes(10) };
+        var rotated = await sessions.RotateAsync((await sessions.CreateAsync("rita", null, options, Token)).Id, Token);
+
+        // Reads keep it alive well past the idle expiry it had when rotated.
+        for (var i = 0; i < 8; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(150), Token);
+            Assert.NotNull(await sessions.GetAsync(rotated!.Id, Token));
+        }
+
+        // A creation tidies the index: entries scored in the past are dropped.
+        await sessions.CreateAsync("rita", null, null, Token);
+
+        Assert.Contains(rotated!.Id, (await sessions.ListForUserAsync("rita", Token)).Select(s => s.Id));
+    }
 }

@@ -4,7 +4,8 @@
 -- ARGV[1]: session id. ARGV[2]: user id. ARGV[3]: idle timeout ms. ARGV[4]: absolute timeout ms.
 -- ARGV[5]: most live sessions per user. ARGV[6]: the session key prefix of the user's tag.
 -- ARGV[7..]: data as field, value pairs (fields already 'd:<name>').
--- Returns { now ms, sessions ended by the cap }.
+-- Returns { now ms, sessions ended by the cap, then the ids of those sessions } (their durable copies are removed
+-- after this script).
 local now = now_ms()
 local idle = tonumber(ARGV[3])
 local absolute = now + tonumber(ARGV[4])
@@ -20,7 +21,8 @@ redis.call('PEXPIREAT', KEYS[1], expires)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], absolute, ARGV[1])
 
-local ended, removed = 0, 0
+-- The answer: now, how many the cap ended, and their ids.
+local answer, removed = { now, 0 }, 0
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
 if excess > 0 then
     -- Entries of sessions that already ended (idle) go first: dropping them ends nothing.
@@ -35,11 +37,14 @@ if excess > 0 then
     -- The new session never ends its own creation, even when it expires soonest.
     for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
         if removed < excess and id ~= ARGV[1] then
-            ended = ended + redis.call('DEL', session_key(ARGV[6], id))
+            if redis.call('DEL', session_key(ARGV[6], id)) == 1 then
+                answer[#answer + 1] = id
+            end
             redis.call('ZREM', KEYS[2], id)
             removed = removed + 1
         end
     end
 end
 tidy_index(KEYS[2], now)
-return { now, ended }
+answer[2] = #answer - 2
+return answer

@@ -16,21 +16,58 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
 
     private const string Columns = "session_key, user_key, user_id, data, version, created_at, last_access_at, idle_ms, absolute_at, expires_at";
 
-    // A later version wins; at one version, a later access (a slide persisted) does.
+    // A later version wins; at one version, a later access (a slide persisted) does, unless the row holds a change made
+    // while Redis was unavailable (pending: the replay decides). A tombstone (ended) is never brought back.
     private readonly string _upsert = $"""
         INSERT INTO {schema}.sessions AS s ({Columns})
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT (session_key) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, last_access_at = EXCLUDED.last_access_at,
-            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at
-        WHERE s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND s.last_access_at < EXCLUDED.last_access_at)
+            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, pending = false
+        WHERE NOT s.ended AND (s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND NOT s.pending AND s.last_access_at < EXCLUDED.last_access_at))
         """;
-    private readonly string _touch = $"UPDATE {schema}.sessions SET last_access_at = $2, expires_at = $3 WHERE session_key = $1 AND last_access_at < $2";
-    private readonly string _get = $"SELECT {Columns} FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now()";
-    private readonly string _list = $"SELECT {Columns} FROM {schema}.sessions WHERE user_key = $1 AND expires_at > now() ORDER BY expires_at";
-    private readonly string _delete = $"DELETE FROM {schema}.sessions WHERE session_key = $1";
-    private readonly string _deleteUser = $"DELETE FROM {schema}.sessions WHERE user_key = $1";
-    private readonly string _rename = $"UPDATE {schema}.sessions SET session_key = $2 WHERE session_key = $1";
-    private readonly string _purge = $"DELETE FROM {schema}.sessions WHERE ctid IN (SELECT ctid FROM {schema}.sessions WHERE expires_at <= now() LIMIT $1)";
+    private readonly string _touch = $"UPDATE {schema}.sessions SET last_access_at = $2, expires_at = $3 WHERE session_key = $1 AND last_access_at < $2 AND NOT ended";
+    private readonly string _get = $"SELECT {Columns} FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now() AND NOT ended";
+    private readonly string _list = $"SELECT {Columns} FROM {schema}.sessions WHERE user_key = $1 AND expires_at > now() AND NOT ended ORDER BY expires_at";
+    private readonly string _delete = $"DELETE FROM {schema}.sessions WHERE session_key = $1 AND NOT ended";
+    private readonly string _deleteUser = $"DELETE FROM {schema}.sessions WHERE user_key = $1 AND NOT ended RETURNING session_key";
+    private readonly string _rename = $"UPDATE {schema}.sessions SET session_key = $2 WHERE session_key = $1 AND NOT ended";
+    private readonly string _purge = $"DELETE FROM {schema}.sessions WHERE ctid IN (SELECT ctid FROM {schema}.sessions WHERE expires_at <= now() AND NOT pending LIMIT $1)";
+
+    // While Redis is unavailable (RedisSessionManager.Outage.cs): changes made here, pending until replayed to Redis.
+    // Times come from PostgreSQL's clock, the one clock left.
+    private readonly string _createPending = $"""
+        INSERT INTO {schema}.sessions ({Columns}, pending)
+        VALUES ($1, $2, $3, $4, 1, now(), now(), $5, now() + $6 * interval '1 millisecond', now() + least($5, $6) * interval '1 millisecond', true)
+        RETURNING {Columns}
+        """;
+    private readonly string _updatePending = $"""
+        UPDATE {schema}.sessions SET data = $3, version = version + 1, last_access_at = now(),
+            expires_at = least(now() + idle_ms * interval '1 millisecond', absolute_at), pending = true
+        WHERE session_key = $1 AND version = $2 AND expires_at > now() AND NOT ended
+        RETURNING {Columns}
+        """;
+    // A read records the access like Redis does (session_get.lua), but writes only when the row's expiry is more than
+    // half an idle timeout behind: at most twice per idle timeout.
+    private readonly string _readAndTouch = $"""
+        WITH touched AS (
+            UPDATE {schema}.sessions SET last_access_at = now(), expires_at = least(now() + idle_ms * interval '1 millisecond', absolute_at), pending = true
+            WHERE session_key = $1 AND expires_at > now() AND NOT ended
+                AND least(now() + idle_ms * interval '1 millisecond', absolute_at) - expires_at > idle_ms * interval '0.5 millisecond'
+            RETURNING {Columns}, true AS touched)
+        SELECT * FROM touched
+        UNION ALL
+        SELECT {Columns}, false FROM {schema}.sessions
+        WHERE session_key = $1 AND expires_at > now() AND NOT ended AND NOT EXISTS (SELECT 1 FROM touched)
+        """;
+    private readonly string _markPending = $"UPDATE {schema}.sessions SET pending = true WHERE session_key = $1 AND expires_at > now() AND NOT ended RETURNING {Columns}";
+    private readonly string _end = $"""
+        INSERT INTO {schema}.sessions AS s ({Columns}, pending, ended)
+        SELECT k, '', '', jsonb_build_object(), 0, now(), now(), 0, now(), now(), true, true FROM unnest($1::text[]) AS k
+        ON CONFLICT (session_key) DO UPDATE SET pending = true, ended = true, expires_at = now()
+        """;
+    private readonly string _readPending = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE pending AND session_key > $1 ORDER BY session_key LIMIT $2";
+    private readonly string _clearPending = $"UPDATE {schema}.sessions SET pending = false WHERE session_key = $1 AND pending AND NOT ended AND version = $2 AND last_access_at = $3";
+    private readonly string _dropTombstone = $"DELETE FROM {schema}.sessions WHERE session_key = $1 AND ended";
 
     /// <summary>Writes the session's state unless the copy already holds a newer one.</summary>
     public async Task UpsertAsync(StoredSession stored, CancellationToken cancellationToken)
@@ -75,6 +112,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// <summary>The user's live sessions, soonest expiring first; <paramref name="idOf"/> gives a session's id from its key.</summary>
     public async Task<IReadOnlyList<StoredSession>> ListForUserAsync(string userKey, Func<string, string> idOf, CancellationToken cancellationToken)
     {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(_list);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userKey });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -87,12 +125,125 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         return sessions;
     }
 
-    public Task DeleteAsync(string key, CancellationToken cancellationToken) => ExecuteAsync(_delete, key, null, cancellationToken);
+    /// <summary>Deletes the copy; answers whether there was one.</summary>
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => await ExecuteAsync(_delete, key, null, cancellationToken) > 0;
 
-    public Task DeleteUserAsync(string userKey, CancellationToken cancellationToken) => ExecuteAsync(_deleteUser, userKey, null, cancellationToken);
+    /// <summary>Deletes the copies of a user's sessions; answers their keys.</summary>
+    public async Task<IReadOnlyList<string>> DeleteUserAsync(string userKey, CancellationToken cancellationToken)
+    {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using var command = dataSource.CreateCommand(_deleteUser);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userKey });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(reader.GetString(0));
+        }
 
-    /// <summary>Moves the copy to the session's new key (a rotation).</summary>
-    public Task RenameAsync(string key, string newKey, CancellationToken cancellationToken) => ExecuteAsync(_rename, key, newKey, cancellationToken);
+        return keys;
+    }
+
+    /// <summary>Moves the copy to the session's new key (a rotation); answers whether there was one.</summary>
+    public async Task<bool> RenameAsync(string key, string newKey, CancellationToken cancellationToken) => await ExecuteAsync(_rename, key, newKey, cancellationToken) > 0;
+
+    /// <summary>Creates a session here alone, pending replay to Redis (Redis is unavailable); times by PostgreSQL's clock.</summary>
+    public async Task<StoredSession> CreatePendingAsync(string key, string userKey, string userId, string id, IReadOnlyDictionary<string, JsonElement> data, TimeSpan idle, TimeSpan absolute, CancellationToken cancellationToken)
+    {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using var command = dataSource.CreateCommand(_createPending);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userKey });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = JsonSerializer.Serialize(data) });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)idle.TotalMilliseconds });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)absolute.TotalMilliseconds });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return Read(reader, _ => id);
+    }
+
+    /// <summary>
+    /// Replaces the data of the live copy at <paramref name="version"/>, one version up and accessed now, pending replay;
+    /// <see langword="null"/> when the copy is no longer at that version (or ended).
+    /// </summary>
+    public async Task<StoredSession?> UpdatePendingAsync(string key, string id, long version, IReadOnlyDictionary<string, JsonElement> data, CancellationToken cancellationToken)
+    {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using var command = dataSource.CreateCommand(_updatePending);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = version });
+        command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = JsonSerializer.Serialize(data) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader, _ => id) : null;
+    }
+
+    /// <summary>
+    /// The live session under <paramref name="key"/>, read while Redis is unavailable: the access is recorded (pending
+    /// replay) when the copy's expiry is more than half an idle timeout behind. Answers whether it was.
+    /// </summary>
+    public async Task<(StoredSession Session, bool Touched)?> ReadAndTouchAsync(string key, string id, CancellationToken cancellationToken)
+    {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using var command = dataSource.CreateCommand(_readAndTouch);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (Read(reader, _ => id), reader.GetBoolean(10)) : null;
+    }
+
+    /// <summary>Marks the live copy pending replay (a rotation made while Redis is unavailable); <see langword="null"/> when there is none.</summary>
+    public async Task<StoredSession?> MarkPendingAsync(string key, string id, CancellationToken cancellationToken)
+    {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using var command = dataSource.CreateCommand(_markPending);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader, _ => id) : null;
+    }
+
+    /// <summary>Leaves a tombstone pending replay under each key: the sessions ended while Redis was unavailable.</summary>
+    public async Task EndAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using var command = dataSource.CreateCommand(_end);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. keys] });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="batchSize"/> rows pending replay, in key order after <paramref name="afterKey"/>.</summary>
+    public async Task<IReadOnlyList<PendingSession>> ReadPendingAsync(string afterKey, int batchSize, Func<string, string> idOf, CancellationToken cancellationToken)
+    {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using var command = dataSource.CreateCommand(_readPending);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = afterKey });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<PendingSession>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new PendingSession(Read(reader, idOf), reader.GetBoolean(10)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Clears the pending mark once replayed, unless the row changed since it was read.</summary>
+    public async Task ClearPendingAsync(StoredSession replayed, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(_clearPending);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = replayed.Key });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = replayed.Session.Version });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = replayed.Session.LastAccessAt });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes a tombstone once its session was ended in Redis.</summary>
+    public async Task DropTombstoneAsync(string key, CancellationToken cancellationToken) => await ExecuteAsync(_dropTombstone, key, null, cancellationToken);
 
     /// <summary>Deletes expired rows, <paramref name="batchSize"/> per statement, until a batch deletes fewer; returns how many.</summary>
     public async Task<long> PurgeExpiredAsync(int batchSize, CancellationToken cancellationToken)
@@ -111,7 +262,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         }
     }
 
-    private async Task ExecuteAsync(string sql, string first, string? second, CancellationToken cancellationToken)
+    private async Task<int> ExecuteAsync(string sql, string first, string? second, CancellationToken cancellationToken)
     {
         await _migrator.EnsureMigratedAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(sql);
@@ -121,7 +272,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = second });
         }
 
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static StoredSession Read(NpgsqlDataReader reader, Func<string, string> idOf)

@@ -33,6 +33,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         var tag = _keys.TagOf(userId);
         var id = SessionId.New(tag, out var random);
         using var activity = StartActivity("coordination session.create");
+        _runtime.Replay.RunIfPending();
 
         RedisValue[] arguments =
         [
@@ -44,17 +45,27 @@ internal sealed partial class RedisSessionManager : ISessionManager
             _keys.SessionPrefix(tag),
             .. fields,
         ];
-        // Not idempotent: a retry after a lost answer would create a second session.
-        var result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
-            "session.create",
-            idempotent: false,
-            static (db, s) => RedisScript.SessionCreate.EvaluateByShaAsync(db, s.Keys, s.Arguments),
-            (Keys: new RedisKey[] { _keys.Session(tag, random), _keys.UserIndex(tag, userId) }, Arguments: arguments),
-            cancellationToken))!;
+        RedisResult[] result;
+        try
+        {
+            // Not idempotent: a retry after a lost answer would create a second session.
+            result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
+                "session.create",
+                idempotent: false,
+                static (db, s) => RedisScript.SessionCreate.EvaluateByShaAsync(db, s.Keys, s.Arguments),
+                (Keys: new RedisKey[] { _keys.Session(tag, random), _keys.UserIndex(tag, userId) }, Arguments: arguments),
+                cancellationToken))!;
+        }
+        catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
+        {
+            return await CreateInCopyAsync(_keys.Session(tag, random), _keys.UserIndex(tag, userId), id, userId, data, idle, absolute, ex, cancellationToken);
+        }
+
         var now = (long)result[0];
         var ended = (long)result[1];
         _runtime.Metrics.RecordCreated(ended);
         SessionsLog.Created(_runtime.Logger, Tenant, ended);
+        await RemoveEndedByCapFromCopyAsync(tag, result.AsSpan(2).ToArray(), cancellationToken);
 
         var stored = new Dictionary<string, JsonElement>(data?.Count ?? 0, StringComparer.Ordinal);
         for (var i = 0; i < fields.Count; i += 2)
@@ -78,6 +89,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         using var activity = StartActivity("coordination session.get");
+        _runtime.Replay.RunIfPending();
         var key = _keys.Session(tag, random);
         RedisResult result;
         try
@@ -89,7 +101,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
                 (Key: (RedisKey)key, FollowCopy: _runtime.Store is null ? "0" : "1"),
                 cancellationToken);
         }
-        catch (CoordinationUnavailableException ex) when (_runtime.Store is not null && ex.Reason != UnavailableReason.OutOfMemory)
+        catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
         {
             return await ReadCopyAsync(key, id, ex, cancellationToken);
         }
@@ -159,21 +171,6 @@ internal sealed partial class RedisSessionManager : ISessionManager
         return SessionData.Read(id, (RedisResult[])result!);
     }
 
-    /// <summary>A read while Redis is unavailable: the durable copy's state, without recording the access.</summary>
-    private async ValueTask<Session?> ReadCopyAsync(string key, string id, CoordinationUnavailableException unavailable, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var copy = await _runtime.Store!.GetAsync(key, id, cancellationToken);
-            SessionsLog.ServedFromCopy(_runtime.Logger, Tenant, unavailable);
-            return copy?.Session;
-        }
-        catch (Exception ex) when (IsCopyFailure(ex))
-        {
-            throw new CoordinationUnavailableException($"Redis is unavailable for the session read and its durable copy could not be read either: {ex.Message}", unavailable.Reason, unavailable);
-        }
-    }
-
     /// <summary>
     /// Writes a change Redis accepted to the durable copy. A failure is logged, not thrown: the change is made, and the
     /// copy catches up with the session's next change (its version only grows).
@@ -209,16 +206,16 @@ internal sealed partial class RedisSessionManager : ISessionManager
     }
 
     /// <summary>Applies a removal (delete, rotation, revocation) to the durable copy before Redis, so the copy never holds what Redis ended.</summary>
-    private async ValueTask RemoveFromCopyAsync(Func<PostgresSessionStore, Task> removal, string operation)
+    private async ValueTask<T?> RemoveFromCopyAsync<T>(Func<PostgresSessionStore, Task<T>> removal, string operation)
     {
         if (_runtime.Store is not { } store)
         {
-            return;
+            return default;
         }
 
         try
         {
-            await removal(store);
+            return await removal(store);
         }
         catch (Exception ex) when (IsCopyFailure(ex))
         {
@@ -238,6 +235,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         using var activity = StartActivity("coordination session.update");
+        _runtime.Replay.RunIfPending();
         RedisValue[] arguments =
         [
             id,
@@ -249,14 +247,22 @@ internal sealed partial class RedisSessionManager : ISessionManager
             .. sets,
             .. removes,
         ];
-        // With an expected version a retry is refused as a conflict rather than applied twice; without one, a retry
-        // would count the version up twice.
-        var result = await _runtime.Executor.ExecuteAsync(
-            "session.update",
-            idempotent: expectedVersion is not null,
-            static (db, s) => RedisScript.SessionUpdate.EvaluateByShaAsync(db, [s.Key], s.Arguments),
-            (Key: (RedisKey)_keys.Session(tag, random), Arguments: arguments),
-            cancellationToken);
+        var key = _keys.Session(tag, random);
+        RedisResult result;
+        try
+        {
+            result = await UpdateInRedisAsync(key, arguments, expectedVersion is not null, cancellationToken);
+            if (result.IsNull && _runtime.Store is not null && await RestoreAsync(key, id, tag, cancellationToken) is not null)
+            {
+                // Redis had lost it and the copy put it back: the patch applies to the restored session.
+                result = await UpdateInRedisAsync(key, arguments, expectedVersion is not null, cancellationToken);
+            }
+        }
+        catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
+        {
+            return await UpdateInCopyAsync(key, id, patch, expectedVersion, ex, cancellationToken);
+        }
+
         if (result.IsNull)
         {
             return null;
@@ -266,10 +272,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         switch ((string)answer[0]!)
         {
             case "conflict":
-                var actual = (long)answer[1];
-                _runtime.Metrics.RecordConflict();
-                SessionsLog.VersionConflict(_runtime.Logger, Tenant, expectedVersion ?? 0, actual);
-                throw ExceptionFactory.SessionVersionConflict(expectedVersion ?? 0, actual);
+                throw Conflict(expectedVersion ?? 0, (long)answer[1]);
             case "fields":
                 throw new ArgumentException($"A session holds at most {Options.MaxFields} fields (Coordination:Sessions:MaxFields); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
             case "bytes":
@@ -281,6 +284,23 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
     }
 
+    // With an expected version a retry is refused as a conflict rather than applied twice; without one, a retry
+    // would count the version up twice.
+    private ValueTask<RedisResult> UpdateInRedisAsync(string key, RedisValue[] arguments, bool idempotent, CancellationToken cancellationToken) =>
+        _runtime.Executor.ExecuteAsync(
+            "session.update",
+            idempotent,
+            static (db, s) => RedisScript.SessionUpdate.EvaluateByShaAsync(db, [s.Key], s.Arguments),
+            (Key: (RedisKey)key, Arguments: arguments),
+            cancellationToken);
+
+    private SessionVersionConflictException Conflict(long expected, long actual)
+    {
+        _runtime.Metrics.RecordConflict();
+        SessionsLog.VersionConflict(_runtime.Logger, Tenant, expected, actual);
+        return ExceptionFactory.SessionVersionConflict(expected, actual);
+    }
+
     public async ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
@@ -290,13 +310,26 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         using var activity = StartActivity("coordination session.delete");
-        await RemoveFromCopyAsync(store => store.DeleteAsync(_keys.Session(tag, random), cancellationToken), "delete");
-        var deleted = (long)await _runtime.Executor.ExecuteAsync(
-            "session.delete",
-            idempotent: true,
-            static (db, s) => RedisScript.SessionDelete.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
-            (Key: (RedisKey)_keys.Session(tag, random), Id: id, IndexPrefix: _keys.UserIndexPrefix(tag)),
-            cancellationToken) == 1;
+        _runtime.Replay.RunIfPending();
+        var key = _keys.Session(tag, random);
+        var inCopy = await RemoveFromCopyAsync(store => store.DeleteAsync(key, cancellationToken), "delete");
+        bool deleted;
+        try
+        {
+            deleted = (long)await _runtime.Executor.ExecuteAsync(
+                "session.delete",
+                idempotent: true,
+                static (db, s) => RedisScript.SessionDelete.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
+                (Key: (RedisKey)key, Id: id, IndexPrefix: _keys.UserIndexPrefix(tag)),
+                cancellationToken) == 1;
+        }
+        catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
+        {
+            await EndInCopyAsync([key], "delete", ex, cancellationToken);
+            deleted = inCopy;
+        }
+
+        deleted |= inCopy;
         if (deleted)
         {
             _runtime.Metrics.RecordDeleted();
@@ -310,18 +343,30 @@ internal sealed partial class RedisSessionManager : ISessionManager
         CoordinationKey.ValidateName(userId, nameof(userId));
         var tag = _keys.TagOf(userId);
         using var activity = StartActivity("coordination session.list");
-        var result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
-            "session.list",
-            idempotent: true,
-            static (db, s) => RedisScript.SessionList.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
-            (Index: (RedisKey)_keys.UserIndex(tag, userId), SessionPrefix: _keys.SessionPrefix(tag)),
-            cancellationToken))!;
+        _runtime.Replay.RunIfPending();
+        RedisResult[] result;
+        try
+        {
+            result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
+                "session.list",
+                idempotent: true,
+                static (db, s) => RedisScript.SessionList.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
+                (Index: (RedisKey)_keys.UserIndex(tag, userId), SessionPrefix: _keys.SessionPrefix(tag)),
+                cancellationToken))!;
+        }
+        catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
+        {
+            return await ListCopyAsync(tag, userId, ex, cancellationToken);
+        }
+
         var sessions = new List<Session>(result.Length);
         foreach (var entry in result)
         {
             var pair = (RedisResult[])entry!;
             sessions.Add(SessionData.Read((string)pair[0]!, (RedisResult[])pair[1]!));
         }
+
+        await RestoreListedFromCopyAsync(tag, userId, sessions, cancellationToken);
 
         // The index orders by absolute end; the caller is promised the soonest expiry (idle or absolute) first.
         sessions.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt));
@@ -333,13 +378,24 @@ internal sealed partial class RedisSessionManager : ISessionManager
         CoordinationKey.ValidateName(userId, nameof(userId));
         var tag = _keys.TagOf(userId);
         using var activity = StartActivity("coordination session.revoke_all");
-        await RemoveFromCopyAsync(store => store.DeleteUserAsync(_keys.UserIndex(tag, userId), cancellationToken), "revoke");
-        var ended = (int)(long)await _runtime.Executor.ExecuteAsync(
-            "session.revoke_all",
-            idempotent: true,
-            static (db, s) => RedisScript.SessionRevokeAll.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
-            (Index: (RedisKey)_keys.UserIndex(tag, userId), SessionPrefix: _keys.SessionPrefix(tag)),
-            cancellationToken);
+        _runtime.Replay.RunIfPending();
+        var inCopy = await RemoveFromCopyAsync(store => store.DeleteUserAsync(_keys.UserIndex(tag, userId), cancellationToken), "revoke") ?? [];
+        int ended;
+        try
+        {
+            ended = (int)(long)await _runtime.Executor.ExecuteAsync(
+                "session.revoke_all",
+                idempotent: true,
+                static (db, s) => RedisScript.SessionRevokeAll.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
+                (Index: (RedisKey)_keys.UserIndex(tag, userId), SessionPrefix: _keys.SessionPrefix(tag)),
+                cancellationToken);
+        }
+        catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
+        {
+            await EndInCopyAsync(inCopy, "revoke", ex, cancellationToken);
+            ended = inCopy.Count;
+        }
+
         _runtime.Metrics.RecordRevoked(ended);
         SessionsLog.Revoked(_runtime.Logger, Tenant, ended);
         return ended;
@@ -355,22 +411,40 @@ internal sealed partial class RedisSessionManager : ISessionManager
 
         var newId = SessionId.New(tag, out var newRandom);
         using var activity = StartActivity("coordination session.rotate");
-        await RemoveFromCopyAsync(store => store.RenameAsync(_keys.Session(tag, random), _keys.Session(tag, newRandom), cancellationToken), "rotate");
-        // Not idempotent: after a lost answer the old id is already gone, and a retry would answer null.
-        var result = await _runtime.Executor.ExecuteAsync(
-            "session.rotate",
-            idempotent: false,
-            static (db, s) => RedisScript.SessionRotate.EvaluateByShaAsync(db, [s.OldKey, s.NewKey], [s.OldId, s.NewId, s.IndexPrefix]),
-            (OldKey: (RedisKey)_keys.Session(tag, random), NewKey: (RedisKey)_keys.Session(tag, newRandom), OldId: id, NewId: newId, IndexPrefix: _keys.UserIndexPrefix(tag)),
-            cancellationToken);
-        if (result.IsNull)
+        _runtime.Replay.RunIfPending();
+        var oldKey = _keys.Session(tag, random);
+        var newKey = _keys.Session(tag, newRandom);
+        var renamedInCopy = await RemoveFromCopyAsync(store => store.RenameAsync(oldKey, newKey, cancellationToken), "rotate");
+        Session? rotated;
+        try
+        {
+            // Not idempotent: after a lost answer the old id is already gone, and a retry would answer null.
+            var result = await _runtime.Executor.ExecuteAsync(
+                "session.rotate",
+                idempotent: false,
+                static (db, s) => RedisScript.SessionRotate.EvaluateByShaAsync(db, [s.OldKey, s.NewKey], [s.OldId, s.NewId, s.IndexPrefix]),
+                (OldKey: (RedisKey)oldKey, NewKey: (RedisKey)newKey, OldId: id, NewId: newId, IndexPrefix: _keys.UserIndexPrefix(tag)),
+                cancellationToken);
+            rotated = result.IsNull ? null : SessionData.Read(newId, (RedisResult[])result!);
+            if (rotated is null && renamedInCopy)
+            {
+                // Redis had lost it; the copy, already under the new id, puts it back there.
+                rotated = await RestoreAsync(newKey, newId, tag, cancellationToken);
+            }
+        }
+        catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
+        {
+            rotated = renamedInCopy ? await RotateInCopyAsync(oldKey, newKey, newId, ex, cancellationToken) : null;
+        }
+
+        if (rotated is null)
         {
             return null;
         }
 
         _runtime.Metrics.RecordRotated();
         SessionsLog.Rotated(_runtime.Logger, Tenant);
-        return SessionData.Read(newId, (RedisResult[])result!);
+        return rotated;
     }
 
     /// <summary>A failure of the durable copy in PostgreSQL (unreachable, timed out, or its schema not in place).</summary>

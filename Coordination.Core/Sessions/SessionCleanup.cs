@@ -41,6 +41,7 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
         var pattern = runtime.KeyPrefix + ":*:session-user:*";
         long scanned = 0;
         long removed = 0;
+        long active = 0;
         var cursor = "0";
         do
         {
@@ -56,21 +57,28 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
                 if (Parse(index) is { } owner)
                 {
                     scanned++;
-                    removed += await SweepAsync(index, owner.Tenant, owner.UserId, owner.SessionPrefix, lost.Token);
+                    var (ended, live) = await SweepAsync(index, owner.Tenant, owner.UserId, owner.SessionPrefix, lost.Token);
+                    removed += ended;
+                    active += live;
                 }
             }
         }
         while (cursor != "0");
 
+        // Replayed before the purge: a change made while Redis was unavailable is never purged unreplayed.
+        var replayed = await runtime.Replay.ReplayAsync(lost.Token);
         var purged = runtime.Store is { } store ? await store.PurgeExpiredAsync(PurgeBatch, lost.Token) : 0;
         runtime.Metrics.RecordExpired(removed);
+        runtime.Metrics.RecordActive(active);
         SessionsLog.CleanupCompleted(runtime.Logger, scanned, removed, purged);
-        return new SessionCleanupResult(scanned, removed, purged);
+        return new SessionCleanupResult(scanned, removed, purged, active, replayed);
     }
 
-    private async Task<long> SweepAsync(string index, string tenant, string userId, string sessionPrefix, CancellationToken cancellationToken)
+    /// <summary>Sweeps one user's index; returns the entries removed and those left (live sessions).</summary>
+    private async Task<(long Removed, long Live)> SweepAsync(string index, string tenant, string userId, string sessionPrefix, CancellationToken cancellationToken)
     {
         long removed = 0;
+        long live = 0;
         var first = 0L;
         while (true)
         {
@@ -94,9 +102,10 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
             }
 
             removed += ended.Length;
+            live += examined - ended.Length;
             if (examined < SweepBatch)
             {
-                return removed;
+                return (removed, live);
             }
 
             // What was removed no longer takes a rank.

@@ -18,4 +18,19 @@ internal sealed class SessionKeys(string prefix, string tenant)
 
     /// <summary>The tag of <paramref name="userId"/>'s sessions in this tenant.</summary>
     public string TagOf(string userId) => SessionId.TagOf(prefix, tenant, userId);
+
+    /// <summary>
+    /// The id and user index prefix of a session key (<see cref="Session(string, string)"/> of any tenant and prefix):
+    /// the key's first <c>{...}</c> is its tag, its last <see cref="SessionId.RandomLength"/> characters the random part.
+    /// </summary>
+    public static (string Id, string UserIndexPrefix) Parse(string sessionKey)
+    {
+        var tagStart = sessionKey.IndexOf('{', StringComparison.Ordinal);
+        var tagEnd = sessionKey.IndexOf('}', tagStart + 1);
+        var tag = sessionKey[(tagStart + 1)..tagEnd];
+        var random = sessionKey[^SessionId.RandomLength..];
+        // "{prefix}:{tenant}:session:" -> "{prefix}:{tenant}:session-user:"
+        var indexPrefix = string.Concat(sessionKey.AsSpan(0, tagStart - 1), "-user:{", tag, "}:");
+        return (random + "." + tag, indexPrefix);
+    }
 }

@@ -4,8 +4,8 @@ namespace Coordination;
 
 /// <summary>
 /// The session instruments of the <c>Coordination</c> meter. Tags never carry session ids, users or tenants. Sessions
-/// that end by expiring are not counted (Redis expires them without telling anyone), nor is a count of live sessions
-/// kept (it would need a scan, or a counter that drifts with every expiry).
+/// that end by expiring are counted when a cleanup finds them; live sessions are counted by the cleanup's scan (a
+/// counter kept on every call would drift with every expiry Redis makes without telling anyone).
 /// </summary>
 internal sealed class SessionMetrics
 {
@@ -17,6 +17,9 @@ internal sealed class SessionMetrics
     private readonly Counter<long> _rotations;
     private readonly Counter<long> _conflicts;
     private readonly Counter<long> _expired;
+    private readonly Counter<long> _fallback;
+    private readonly Counter<long> _replayed;
+    private long _active = -1;
 
     public SessionMetrics(Meter meter)
     {
@@ -26,6 +29,13 @@ internal sealed class SessionMetrics
         _rotations = meter.CreateCounter<long>("coordination.sessions.rotations", "{rotation}", "Sessions given a new id.");
         _conflicts = meter.CreateCounter<long>("coordination.sessions.conflicts", "{update}", "Updates refused because the session's version was not the expected one.");
         _expired = meter.CreateCounter<long>("coordination.sessions.expired", "{session}", "Ended sessions whose index entries a cleanup removed (an expiry event published for each).");
+        _fallback = meter.CreateCounter<long>("coordination.sessions.fallback", "{call}", "Session calls served by the durable copy in PostgreSQL while Redis was unavailable, by operation (read, write).");
+        _replayed = meter.CreateCounter<long>("coordination.sessions.replayed", "{change}", "Session changes made in the durable copy while Redis was unavailable, replayed to Redis.");
+        meter.CreateObservableGauge(
+            "coordination.sessions.active",
+            () => Interlocked.Read(ref _active) is var active and >= 0 ? [new Measurement<long>(active)] : Array.Empty<Measurement<long>>(),
+            "{session}",
+            "Live sessions of all tenants as the last cleanup on this node counted them (reported where the cleanup runs).");
     }
 
     public void RecordCreated(long endedByCap)
@@ -58,4 +68,10 @@ internal sealed class SessionMetrics
             _expired.Add(count);
         }
     }
+
+    public void RecordFallback(bool write) => _fallback.Add(1, new KeyValuePair<string, object?>("coordination.sessions.operation", write ? "write" : "read"));
+
+    public void RecordReplayed(long count) => _replayed.Add(count);
+
+    public void RecordActive(long count) => Interlocked.Exchange(ref _active, count);
 }

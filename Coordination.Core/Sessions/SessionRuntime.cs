@@ -5,8 +5,9 @@ namespace Coordination;
 
 /// <summary>
 /// What the session managers of all tenants share: options, the executor, logging and the instruments. Owned by the
-/// container (one per host); it keeps one manager per tenant. It holds no connection or background work of its own,
-/// so it has no shutdown step.
+/// container (one per host); it keeps one manager per tenant. It holds no connection of its own; its only background
+/// work is a replay after an outage (<see cref="SessionReplay"/>), whose state lives in PostgreSQL, so it has no
+/// shutdown step.
 /// </summary>
 internal sealed class SessionRuntime
 {
@@ -20,6 +21,7 @@ internal sealed class SessionRuntime
         KeyPrefix = options.KeyPrefix;
         Metrics = new SessionMetrics(metrics.Meter);
         Logger = loggerFactory.CreateLogger<RedisSessionManager>();
+        Replay = new SessionReplay(this);
     }
 
     public RedisExecutor Executor { get; }
@@ -28,6 +30,9 @@ internal sealed class SessionRuntime
     public PostgresSessionStore? Store { get; }
 
     public SessionManagerOptions Options { get; }
+
+    /// <summary>Replays to Redis the changes made in the durable copy while Redis was unavailable.</summary>
+    public SessionReplay Replay { get; }
 
     public string KeyPrefix { get; }
 

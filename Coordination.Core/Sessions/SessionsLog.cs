@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Coordination;
 
-/// <summary>Log events of the sessions (EventId 1600-1619; names are frozen once shipped).</summary>
+/// <summary>Log events of the sessions (EventId 1600-1639; names are frozen once shipped).</summary>
 internal static partial class SessionsLog
 {
     [LoggerMessage(1600, LogLevel.Debug, "A session was created for a user of tenant {Tenant}; {Ended} older sessions of the user were ended by the cap.", EventName = "SessionCreated")]
@@ -31,4 +31,13 @@ internal static partial class SessionsLog
 
     [LoggerMessage(1614, LogLevel.Warning, "Redis is unavailable for a session read of tenant {Tenant}; it was served from the durable copy in PostgreSQL.", EventName = "SessionServedFromCopy")]
     public static partial void ServedFromCopy(ILogger logger, string tenant, Exception exception);
+
+    [LoggerMessage(1615, LogLevel.Warning, "Redis is unavailable for a session {Operation} of tenant {Tenant}; it was made in the durable copy in PostgreSQL and is replayed to Redis when Redis answers again.", EventName = "SessionWrittenToCopy")]
+    public static partial void WrittenToCopy(ILogger logger, string tenant, string operation, Exception exception);
+
+    [LoggerMessage(1616, LogLevel.Information, "{Count} session changes made in the durable copy while Redis was unavailable were replayed to Redis.", EventName = "SessionChangesReplayed")]
+    public static partial void Replayed(ILogger logger, long count);
+
+    [LoggerMessage(1617, LogLevel.Warning, "Replaying the session changes made while Redis was unavailable failed; they stay pending and are tried again.", EventName = "SessionReplayFailed")]
+    public static partial void ReplayFailed(ILogger logger, Exception exception);
 }

@@ -7,3 +7,8 @@ namespace Coordination;
 /// <param name="IdleTimeout">How long it lives without access.</param>
 /// <param name="AbsoluteExpiresAt">When it ends, accessed or not.</param>
 internal sealed record StoredSession(string Key, string UserKey, Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt);
+
+/// <summary>A row of the durable copy pending replay to Redis: a session changed while Redis was unavailable, or the tombstone of one ended then.</summary>
+/// <param name="Stored">The row (for a tombstone, only its key is meaningful).</param>
+/// <param name="Ended">Whether it is a tombstone.</param>
+internal sealed record PendingSession(StoredSession Stored, bool Ended);

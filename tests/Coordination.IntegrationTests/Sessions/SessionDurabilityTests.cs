@@ -42,7 +42,7 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
         Assert.Equal(3, duringOutage!.Data["n"].GetInt32());
         await redis.RestartAsync(Token);
 
-        await WaitUntilRedisServesAsync(sessions);
+        await SessionHost.WaitUntilRedisServesAsync(host, Token);
         var lost = new List<string>();
         foreach (var session in kept)
         {
@@ -106,7 +106,7 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
         await redis.KillAsync();
         await redis.RestartAsync(Token);
 
-        await WaitUntilRedisServesAsync(sessions);
+        await SessionHost.WaitUntilRedisServesAsync(host, Token);
         Assert.NotNull(await sessions.GetAsync(session.Id, Token));
         Assert.Single(await sessions.ListForUserAsync("reader", Token));
     }
@@ -130,25 +130,6 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
         Assert.Equal(1, await CountAllRowsAsync(pg, schema));
         Assert.NotNull(await sessions.GetAsync(live.Id, Token));
     }
-
-    /// <summary>Reads are answered by the copy until Redis serves again; listing has no fallback, so it tells when.</summary>
-    private static Task WaitUntilRedisServesAsync(ISessionManager sessions) =>
-        ProcessUtil.WaitUntilAsync(
-            async () =>
-            {
-                try
-                {
-                    await sessions.ListForUserAsync("nobody", Token);
-                    return true;
-                }
-                catch (CoordinationUnavailableException)
-                {
-                    return false;
-                }
-            },
-            TimeSpan.FromSeconds(20),
-            "Redis to serve again after the restart",
-            Token);
 
     private static async Task<long> CountAllRowsAsync(PostgresServer pg, string schema)
     {

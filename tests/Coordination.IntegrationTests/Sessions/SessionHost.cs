@@ -21,8 +21,30 @@ internal sealed class SessionHost(CoordinationTestHost host, RedisServer server)
     public string IndexKey(string userId, string tenant = "default") =>
         $"{host.KeyPrefix}:{tenant}:session-user:{{{SessionId.TagOf(host.KeyPrefix, tenant, userId)}}}:{userId}";
 
-    public string SessionKey(string id, string tenant = "default") =>
-        SessionId.TryParse(id, out var random, out var tag) ? $"{host.KeyPrefix}:{tenant}:session:{{{tag}}}:{random}" : throw new ArgumentException("Not a session id.", nameof(id));
+    public string SessionKey(string id, string tenant = "default") => SessionKeyOf(host.KeyPrefix, id, tenant);
+
+    /// <summary>The Redis key of session <paramref name="id"/> of <paramref name="tenant"/> under <paramref name="keyPrefix"/>.</summary>
+    public static string SessionKeyOf(string keyPrefix, string id, string tenant = "default") =>
+        SessionId.TryParse(id, out var random, out var tag) ? $"{keyPrefix}:{tenant}:session:{{{tag}}}:{random}" : throw new ArgumentException("Not a session id.", nameof(id));
+
+    /// <summary>Session calls are answered by the durable copy while Redis is down; a lock fails closed, so it tells when Redis serves.</summary>
+    public static Task WaitUntilRedisServesAsync(CoordinationTestHost host, CancellationToken cancellationToken) =>
+        ProcessUtil.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await using var probe = await host.Coordinator.Locks.TryAcquireAsync("redis-serves", cancellationToken: cancellationToken);
+                    return probe is not null;
+                }
+                catch (CoordinationUnavailableException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(20),
+            "Redis to serve again after the restart",
+            cancellationToken);
 
     public async Task<IDatabase> AdminAsync() => (await server.GetAdminAsync()).GetDatabase();
 

@@ -1,0 +1,289 @@
+using System.Text.Json;
+using Coordination.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Coordination.IntegrationTests.Sessions;
+
+/// <summary>
+/// Sessions while Redis is unavailable, with the PostgreSQL copy configured: reads and writes are made in the copy,
+/// and the changes are replayed to Redis when it answers again, whether it came back empty or with its old state.
+/// </summary>
+public sealed class SessionOutageTests(PostgresFixture postgres)
+{
+    private static readonly KeyValuePair<string, string?>[] FastFailure =
+    [
+        new("Coordination:Resilience:AttemptTimeout", "00:00:00.200"),
+        new("Coordination:Resilience:MinimumThroughput", "5"),
+        new("Coordination:Resilience:BreakDuration", "00:00:02"),
+        new("Coordination:Health:ProbeTimeout", "00:00:00.250"),
+    ];
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static Dictionary<string, JsonElement> Data(int n) => new() { ["n"] = JsonSerializer.SerializeToElement(n) };
+
+    [Fact]
+    public async Task RedisKilled_WritesMadeInTheCopy_AreInRedisAfterItRestartsEmpty_NothingLost()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure);
+        var sessions = host.Coordinator.Sessions;
+        var before = new List<Session>();
+        for (var i = 0; i < 20; i++)
+        {
+            before.Add(await sessions.CreateAsync($"user-{i % 4}", Data(i), null, Token));
+        }
+
+        await redis.KillAsync();
+
+        Assert.Equal(3, (await sessions.GetAsync(before[3].Id, Token))!.Data["n"].GetInt32());
+        var created = new List<Session>();
+        for (var i = 0; i < 12; i++)
+        {
+            created.Add(await sessions.CreateAsync($"user-{i % 5}", Data(100 + i), null, Token));
+        }
+
+        var updated = await sessions.UpdateAsync(before[1].Id, new Dictionary<string, JsonElement?> { ["added"] = JsonSerializer.SerializeToElement("in the outage") }, 1, Token);
+        Assert.Equal(2, updated!.Version);
+        await Assert.ThrowsAsync<SessionVersionConflictException>(async () => await sessions.UpdateAsync(before[1].Id, new Dictionary<string, JsonElement?>(), 1, Token));
+        Assert.True(await sessions.DeleteAsync(before[2].Id, Token));
+        Assert.Null(await sessions.GetAsync(before[2].Id, Token));
+        var rotated = await sessions.RotateAsync(before[5].Id, Token);
+        Assert.Null(await sessions.GetAsync(before[5].Id, Token));
+        Assert.Equal(5, (await sessions.GetAsync(rotated!.Id, Token))!.Data["n"].GetInt32());
+        Assert.Equal(2, await sessions.RevokeAllForUserAsync("user-4", Token)); // two created in the outage
+        Assert.Equal(5 + 3, (await sessions.ListForUserAsync("user-0", Token)).Count);
+
+        await redis.RestartAsync(Token);
+        await SessionHost.WaitUntilRedisServesAsync(host, Token);
+        var cleanup = await host.Services.GetRequiredService<ISessionMaintenance>().TryCleanupAsync(Token);
+        Assert.NotNull(cleanup);
+        Assert.Equal(0, await CountPendingAsync(pg, schema));
+
+        // The replay, not a read, put them in Redis.
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
+        var live = created.Where(s => s.UserId != "user-4").ToList();
+        foreach (var session in live)
+        {
+            Assert.True(await admin.KeyExistsAsync(KeyOf(host, session.Id)), $"session {session.Id} created in the outage is not in Redis");
+        }
+
+        Assert.True(await admin.KeyExistsAsync(KeyOf(host, rotated.Id)));
+        foreach (var session in live)
+        {
+            Assert.Equal(session.Data["n"].GetInt32(), (await sessions.GetAsync(session.Id, Token))!.Data["n"].GetInt32());
+        }
+
+        var lost = new List<string>();
+        foreach (var session in before.Where((_, i) => i is not 2 and not 5))
+        {
+            if (await sessions.GetAsync(session.Id, Token) is null)
+            {
+                lost.Add(session.Id);
+            }
+        }
+
+        Assert.Empty(lost);
+        var afterUpdate = await sessions.GetAsync(before[1].Id, Token);
+        Assert.Equal(2, afterUpdate!.Version);
+        Assert.Equal("in the outage", afterUpdate.Data["added"].GetString());
+        Assert.Null(await sessions.GetAsync(before[2].Id, Token));
+        Assert.Null(await sessions.GetAsync(before[5].Id, Token));
+        Assert.All(created.Where(s => s.UserId == "user-4"), s => Assert.False(admin.KeyExists(KeyOf(host, s.Id))));
+        Assert.Empty(await sessions.ListForUserAsync("user-4", Token));
+        Assert.Equal(5 + 3, (await sessions.ListForUserAsync("user-0", Token)).Count);
+    }
+
+    [Fact]
+    public async Task RedisUnreachableButKeepingItsData_ChangesMadeInTheCopy_ReplaceItsOlderStateWhenItAnswersAgain()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure);
+        var sessions = host.Coordinator.Sessions;
+        var updated = await sessions.CreateAsync("paula", Data(1), null, Token);
+        var deleted = await sessions.CreateAsync("paula", Data(2), null, Token);
+        var rotatedFrom = await sessions.CreateAsync("paula", Data(3), null, Token);
+
+        await redis.PauseAsync();
+        try
+        {
+            // Reads (served by the copy) until the circuit opens: from then on calls do not reach Redis at all, so
+            // the changes below exist only in the copy until the replay.
+            await ProcessUtil.WaitUntilAsync(
+                async () =>
+                {
+                    await sessions.GetAsync(updated.Id, Token);
+                    return (await host.Monitor.GetStatusAsync(Token)).Circuit == CircuitState.Open;
+                },
+                TimeSpan.FromSeconds(15),
+                "the circuit to open",
+                Token);
+            Assert.Equal(2, (await sessions.UpdateAsync(updated.Id, new Dictionary<string, JsonElement?> { ["n"] = JsonSerializer.SerializeToElement(10) }, null, Token))!.Version);
+            Assert.True(await sessions.DeleteAsync(deleted.Id, Token));
+            var rotated = await sessions.RotateAsync(rotatedFrom.Id, Token);
+            Assert.NotNull(rotated);
+            Assert.Equal(CircuitState.Open, (await host.Monitor.GetStatusAsync(Token)).Circuit);
+
+            await redis.ResumeAsync();
+            var admin = (await redis.GetAdminAsync()).GetDatabase();
+            Assert.Equal(1, (long)await admin.HashGetAsync(KeyOf(host, updated.Id), "v"));
+
+            // The node replays by itself at its next session call once Redis answers.
+            await ProcessUtil.WaitUntilAsync(
+                async () =>
+                {
+                    try
+                    {
+                        await sessions.GetAsync(rotated!.Id, Token);
+                    }
+                    catch (CoordinationUnavailableException)
+                    {
+                        return false;
+                    }
+
+                    return (long)await admin.HashGetAsync(KeyOf(host, updated.Id), "v") == 2
+                        && !await admin.KeyExistsAsync(KeyOf(host, deleted.Id))
+                        && !await admin.KeyExistsAsync(KeyOf(host, rotatedFrom.Id))
+                        && await admin.KeyExistsAsync(KeyOf(host, rotated!.Id));
+                },
+                TimeSpan.FromSeconds(20),
+                "the changes to be replayed",
+                Token);
+
+            Assert.Equal(10, (await sessions.GetAsync(updated.Id, Token))!.Data["n"].GetInt32());
+            Assert.Null(await sessions.GetAsync(deleted.Id, Token));
+            Assert.Null(await sessions.GetAsync(rotatedFrom.Id, Token));
+            Assert.Equal(3, (await sessions.GetAsync(rotated!.Id, Token))!.Data["n"].GetInt32());
+            Assert.Equal(new[] { updated.Id, rotated.Id }.Order(), (await sessions.ListForUserAsync("paula", Token)).Select(s => s.Id).Order());
+            Assert.Equal(0, await CountPendingAsync(pg, schema));
+        }
+        finally
+        {
+            await redis.ResumeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AfterRedisLostItsData_AListingShowsEverySessionTheCopyHolds_AndPutsThemBack()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, TestKeys.NewSchema());
+        var sessions = host.Coordinator.Sessions;
+        var created = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            created.Add((await sessions.CreateAsync("lena", Data(i), null, Token)).Id);
+        }
+
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
+        await admin.ExecuteAsync("FLUSHALL");
+
+        var listed = await sessions.ListForUserAsync("lena", Token);
+
+        Assert.Equal(created.Order(), listed.Select(s => s.Id).Order());
+        Assert.All(created, id => Assert.True(admin.KeyExists(KeyOf(host, id))));
+        Assert.Equal(5, await admin.SortedSetLengthAsync($"{host.KeyPrefix}:default:session-user:{{{TagOf(created[0])}}}:lena"));
+    }
+
+    [Fact]
+    public async Task ASessionEndedByTheCap_IsNotPutBackFromTheCopy()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, [new("Coordination:Sessions:MaxSessionsPerUser", "2")]);
+        var sessions = host.Coordinator.Sessions;
+        var oldest = await sessions.CreateAsync("carl", null, new SessionOptions { AbsoluteTimeout = TimeSpan.FromHours(1) }, Token);
+        var second = await sessions.CreateAsync("carl", null, null, Token);
+        var third = await sessions.CreateAsync("carl", null, null, Token);
+        Assert.Null(await sessions.GetAsync(oldest.Id, Token));
+
+        await (await redis.GetAdminAsync()).GetDatabase().ExecuteAsync("FLUSHALL");
+
+        Assert.Null(await sessions.GetAsync(oldest.Id, Token));
+        Assert.NotNull(await sessions.GetAsync(second.Id, Token));
+        Assert.NotNull(await sessions.GetAsync(third.Id, Token));
+        Assert.Equal(2, (await sessions.ListForUserAsync("carl", Token)).Count);
+    }
+
+    [Fact]
+    public async Task RedisAndTheCopyBothUnavailable_CallsFailWithCoordinationUnavailable_AndNothingIsMadeUp()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure);
+        var sessions = host.Coordinator.Sessions;
+        var session = await sessions.CreateAsync("bert", Data(1), null, Token);
+        await redis.KillAsync();
+        await DropTableAsync(pg, schema);
+
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await sessions.GetAsync(session.Id, Token));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await sessions.CreateAsync("bert", null, null, Token));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await sessions.UpdateAsync(session.Id, new Dictionary<string, JsonElement?>(), null, Token));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await sessions.ListForUserAsync("bert", Token));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await sessions.DeleteAsync(session.Id, Token));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await sessions.RotateAsync(session.Id, Token));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await sessions.RevokeAllForUserAsync("bert", Token));
+    }
+
+    [Fact]
+    public async Task AnUpdateInTheCopy_IsCheckedAgainstTheSameBoundsAsInRedis()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(
+            redis,
+            pg,
+            TestKeys.NewSchema(),
+            [.. FastFailure, new("Coordination:Sessions:MaxFields", "2"), new("Coordination:Sessions:MaxDataBytes", "64")]);
+        var sessions = host.Coordinator.Sessions;
+        var session = await sessions.CreateAsync("ines", Data(1), null, Token);
+        await redis.KillAsync();
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await sessions.UpdateAsync(
+            session.Id,
+            new Dictionary<string, JsonElement?> { ["a"] = JsonSerializer.SerializeToElement(1), ["b"] = JsonSerializer.SerializeToElement(2) },
+            null,
+            Token));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await sessions.UpdateAsync(
+            session.Id,
+            new Dictionary<string, JsonElement?> { ["n"] = JsonSerializer.SerializeToElement(new string('x', 80)) },
+            null,
+            Token));
+        var removed = await sessions.UpdateAsync(session.Id, new Dictionary<string, JsonElement?> { ["n"] = null, ["m"] = JsonSerializer.SerializeToElement(2) }, null, Token);
+
+        Assert.Equal(["m"], removed!.Data.Keys);
+        Assert.Equal(2, (await sessions.GetAsync(session.Id, Token))!.Version);
+        Assert.Null(await sessions.UpdateAsync(SessionId.New(TagOf(session.Id)), new Dictionary<string, JsonElement?>(), null, Token));
+    }
+
+    private static string TagOf(string id) => id[(id.IndexOf('.', StringComparison.Ordinal) + 1)..];
+
+    private static string KeyOf(CoordinationTestHost host, string id) => SessionHost.SessionKeyOf(host.KeyPrefix, id);
+
+    private static async Task<long> CountPendingAsync(PostgresServer pg, string schema)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);
+#pragma warning disable CA2100 // The schema is a generated identifier of the test.
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema}.sessions WHERE pending");
+#pragma warning restore CA2100
+        return (long)(await command.ExecuteScalarAsync(Token))!;
+    }
+
+    private static async Task DropTableAsync(PostgresServer pg, string schema)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);
+#pragma warning disable CA2100 // The schema is a generated identifier of the test.
+        await using var command = dataSource.CreateCommand($"DROP TABLE {schema}.sessions");
+#pragma warning restore CA2100
+        await command.ExecuteNonQueryAsync(Token);
+    }
+}

@@ -15,6 +15,19 @@ public class SessionIdTests
     }
 
     [Fact]
+    public void SessionKeysParse_GivesBackTheIdAndTheUserIndexPrefixOfAnyTenantsKey()
+    {
+        var keys = new SessionKeys("app:v2", "tenant-7");
+        var tag = keys.TagOf("user-1");
+        var id = SessionId.New(tag, out var random);
+
+        var (parsedId, indexPrefix) = SessionKeys.Parse(keys.Session(tag, random));
+
+        Assert.Equal(id, parsedId);
+        Assert.Equal(keys.UserIndexPrefix(tag), indexPrefix);
+    }
+
+    [Fact]
     public void New_DrawsFreshRandomEachTime() =>
         Assert.Equal(1000, Enumerable.Range(0, 1000).Select(_ => SessionId.New("0")).Distinct(StringComparer.Ordinal).Count());
 

@@ -50,6 +50,9 @@ internal static class ExceptionFactory
     public static CoordinationQuotaExceededException LockNameQuotaExceeded(long limit) =>
         new($"The tenant created {limit} lock names within the fencing counters' life (62 days), its quota (Coordination:Quotas:MaxLockNamesPerTenant): reuse names, or wait for the oldest to leave the count.", "lock-names", limit);
 
+    public static CoordinationQuotaExceededException SessionQuotaExceeded(long limit) =>
+        new($"The tenant has {limit} sessions, its quota (Coordination:Quotas:MaxSessionsPerTenant): end some (delete, revoke) or let them expire before creating more.", "sessions", limit);
+
     public static SessionVersionConflictException SessionVersionConflict(long expectedVersion, long actualVersion) =>
         new($"The session has version {actualVersion}, not the expected {expectedVersion}: it changed since it was read; nothing was updated.", expectedVersion, actualVersion);
 

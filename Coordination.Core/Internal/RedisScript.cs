@@ -47,6 +47,8 @@ internal sealed class RedisScript
     public static readonly RedisScript SessionSweep = Load("session_sweep");
     public static readonly RedisScript SessionRestore = Load("session_restore", SessionCommon);
     public static readonly RedisScript SessionReplay = Load("session_replay", SessionCommon);
+    public static readonly RedisScript SessionQuotaCount = Load("session_quota_count");
+    public static readonly RedisScript SessionQuotaRename = Load("session_quota_rename");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

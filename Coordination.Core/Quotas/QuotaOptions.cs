@@ -31,4 +31,15 @@ public sealed class QuotaOptions
     /// <value>The default value is 0 (no quota).</value>
     [Range(0, int.MaxValue)]
     public int MaxLockNamesPerTenant { get; set; }
+
+    /// <summary>
+    /// How many sessions one tenant may have (<see cref="ISessionManager.CreateAsync"/>, <c>POST /v1/sessions</c>); a
+    /// creation past it throws <see cref="CoordinationQuotaExceededException"/> (<c>sessions</c>) and creates nothing.
+    /// Ending a session (delete, revoke, the per-user cap) frees its place at once; one that ended idle frees it within
+    /// two session cleanups. 0 turns the quota off: no call then costs more than without it. The library leaves it
+    /// off; the HTTP API's <c>appsettings.json</c> sets 1,000,000.
+    /// </summary>
+    /// <value>The default value is 0 (no quota).</value>
+    [Range(0, int.MaxValue)]
+    public int MaxSessionsPerTenant { get; set; }
 }

@@ -48,6 +48,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         RedisResult[] result;
         try
         {
+            await CountAsync(id, absolute, cancellationToken);
             // Not idempotent: a retry after a lost answer would create a second session.
             result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
                 "session.create",
@@ -65,7 +66,9 @@ internal sealed partial class RedisSessionManager : ISessionManager
         var ended = (long)result[1];
         _runtime.Metrics.RecordCreated(ended);
         SessionsLog.Created(_runtime.Logger, Tenant, ended);
-        await RemoveEndedByCapFromCopyAsync(tag, result.AsSpan(2).ToArray(), cancellationToken);
+        var endedByCap = result.AsSpan(2).ToArray();
+        await RemoveEndedByCapFromCopyAsync(tag, endedByCap, cancellationToken);
+        await UncountAsync([.. endedByCap.Select(static r => (RedisValue)r)], cancellationToken);
 
         var stored = new Dictionary<string, JsonElement>(data?.Count ?? 0, StringComparer.Ordinal);
         for (var i = 0; i < fields.Count; i += 2)
@@ -330,6 +333,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         deleted |= inCopy;
+        await UncountAsync([id], cancellationToken);
         if (deleted)
         {
             _runtime.Metrics.RecordDeleted();
@@ -383,12 +387,14 @@ internal sealed partial class RedisSessionManager : ISessionManager
         int ended;
         try
         {
-            ended = (int)(long)await _runtime.Executor.ExecuteAsync(
+            var answer = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
                 "session.revoke_all",
                 idempotent: true,
                 static (db, s) => RedisScript.SessionRevokeAll.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
                 (Index: (RedisKey)_keys.UserIndex(tag, userId), SessionPrefix: _keys.SessionPrefix(tag)),
-                cancellationToken);
+                cancellationToken))!;
+            ended = (int)(long)answer[0];
+            await UncountAsync([.. answer.Skip(1).Select(static r => (RedisValue)r)], cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
         {
@@ -442,6 +448,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             return null;
         }
 
+        await RecountRotatedAsync(id, newId, cancellationToken);
         _runtime.Metrics.RecordRotated();
         SessionsLog.Rotated(_runtime.Logger, Tenant);
         return rotated;

@@ -23,6 +23,9 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
 
     private readonly string _owner = "session-cleanup-" + Guid.NewGuid().ToString("N");
 
+    // Ledger entries (ledger key, id) whose session did not exist at the last round: removed if still so at the next.
+    private HashSet<(string Ledger, string Id)> _suspects = [];
+
     public string SessionExpiredChannel { get; } = runtime.KeyPrefix + ":#session-expired";
 
     public async Task<SessionCleanupResult?> TryCleanupAsync(CancellationToken cancellationToken = default)
@@ -65,12 +68,18 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
         }
         while (cursor != "0");
 
+        var uncounted = await ReconcileLedgersAsync(lost.Token);
         // Replayed before the purge: a change made while Redis was unavailable is never purged unreplayed.
         var replayed = await runtime.Replay.ReplayAsync(lost.Token);
         var purged = runtime.Store is { } store ? await store.PurgeExpiredAsync(PurgeBatch, lost.Token) : 0;
         runtime.Metrics.RecordExpired(removed);
         runtime.Metrics.RecordActive(active);
         SessionsLog.CleanupCompleted(runtime.Logger, scanned, removed, purged);
+        if (uncounted > 0)
+        {
+            SessionsLog.LedgerReconciled(runtime.Logger, uncounted);
+        }
+
         return new SessionCleanupResult(scanned, removed, purged, active, replayed);
     }
 
@@ -110,6 +119,107 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
 
             // What was removed no longer takes a rank.
             first += examined - ended.Length;
+        }
+    }
+
+    /// <summary>
+    /// With the session quota on, removes from the tenants' session ledgers (session_quota_count.lua) the ids of sessions
+    /// that no longer exist: those that ended idle or past their absolute end, and creations counted that failed. An id
+    /// is removed only when its session was missing at two rounds in a row, so a creation counted just before its
+    /// session was written is never uncounted. Returns how many ids were removed.
+    /// </summary>
+    private async Task<long> ReconcileLedgersAsync(CancellationToken cancellationToken)
+    {
+        if (runtime.MaxSessionsPerTenant == 0)
+        {
+            return 0;
+        }
+
+        var suspects = new HashSet<(string Ledger, string Id)>();
+        long uncounted = 0;
+        var pattern = runtime.KeyPrefix + ":*:" + SessionKeys.LedgerCapability + ":{*";
+        var cursor = "0";
+        do
+        {
+            var page = (RedisResult[])(await runtime.Executor.ExecuteAsync(
+                "sessions.cleanup",
+                idempotent: true,
+                static (db, s) => db.ExecuteAsync("SCAN", s.Cursor, "MATCH", s.Pattern, "COUNT", ScanCount, "TYPE", "zset"),
+                (Cursor: cursor, Pattern: pattern),
+                cancellationToken))!;
+            cursor = (string)page[0]!;
+            foreach (var ledger in (string[])page[1]!)
+            {
+                var tenantStart = runtime.KeyPrefix.Length + 1;
+                var tenantEnd = ledger.IndexOf(':', tenantStart);
+                // Only exact ledger keys: a caller-named key of another capability may match the pattern.
+                if (tenantEnd > 0 && new SessionKeys(runtime.KeyPrefix, ledger[tenantStart..tenantEnd]) is var keys && keys.Ledger == ledger)
+                {
+                    uncounted += await ReconcileLedgerAsync(ledger, keys, suspects, cancellationToken);
+                }
+            }
+        }
+        while (cursor != "0");
+
+        _suspects = suspects;
+        return uncounted;
+    }
+
+    private async Task<long> ReconcileLedgerAsync(string ledger, SessionKeys keys, HashSet<(string Ledger, string Id)> suspects, CancellationToken cancellationToken)
+    {
+        long uncounted = 0;
+        var first = 0L;
+        while (true)
+        {
+            var ids = (string[])(await runtime.Executor.ExecuteAsync(
+                "sessions.cleanup",
+                idempotent: true,
+                static (db, s) => db.ExecuteAsync("ZRANGE", s.Ledger, s.First, s.First + SweepBatch - 1),
+                (Ledger: (RedisKey)ledger, First: first),
+                cancellationToken))!;
+            var sessionKeys = ids.Select(id => SessionId.TryParse(id, out var random, out var tag) ? keys.Session(tag, random) : null).ToArray();
+            var exists = await runtime.Executor.ExecuteAsync(
+                "sessions.cleanup",
+                idempotent: true,
+                static (db, s) => Task.WhenAll(s.Select(key => key is null ? Task.FromResult(false) : db.KeyExistsAsync(key))),
+                sessionKeys,
+                cancellationToken);
+            var gone = new List<RedisValue>();
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (exists[i])
+                {
+                    continue;
+                }
+
+                if (_suspects.Contains((ledger, ids[i])))
+                {
+                    gone.Add(ids[i]);
+                }
+                else
+                {
+                    suspects.Add((ledger, ids[i]));
+                }
+            }
+
+            if (gone.Count > 0)
+            {
+                await runtime.Executor.ExecuteAsync(
+                    "sessions.cleanup",
+                    idempotent: true,
+                    static (db, s) => db.SortedSetRemoveAsync(s.Ledger, s.Ids),
+                    (Ledger: (RedisKey)ledger, Ids: gone.ToArray()),
+                    cancellationToken);
+                uncounted += gone.Count;
+            }
+
+            if (ids.Length < SweepBatch)
+            {
+                return uncounted;
+            }
+
+            // What was removed no longer takes a rank.
+            first += ids.Length - gone.Count;
         }
     }
 

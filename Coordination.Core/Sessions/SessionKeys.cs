@@ -12,6 +12,11 @@ internal sealed class SessionKeys(string prefix, string tenant)
     /// <summary><c>{prefix}:{tenant}:session-user:{tag}:</c>; a user's index is this plus the user id.</summary>
     public string UserIndexPrefix(string tag) => string.Concat(prefix, ":", tenant, ":session-user:{", tag, "}:");
 
+    /// <summary>The tenant's session ledger (session_quota_count.lua), in a slot of its own.</summary>
+    public string Ledger => CoordinationKey.TenantTagged(prefix, tenant, LedgerCapability);
+
+    public const string LedgerCapability = "session-ledger";
+
     public string Session(string tag, string random) => SessionPrefix(tag) + random;
 
     public string UserIndex(string tag, string userId) => UserIndexPrefix(tag) + userId;

@@ -19,6 +19,7 @@ internal sealed class SessionRuntime
         Executor = executor;
         Options = options.Sessions;
         KeyPrefix = options.KeyPrefix;
+        MaxSessionsPerTenant = options.Quotas.MaxSessionsPerTenant;
         Metrics = new SessionMetrics(metrics.Meter);
         Logger = loggerFactory.CreateLogger<RedisSessionManager>();
         Replay = new SessionReplay(this);
@@ -35,6 +36,9 @@ internal sealed class SessionRuntime
     public SessionReplay Replay { get; }
 
     public string KeyPrefix { get; }
+
+    /// <summary>The session quota of each tenant (<see cref="QuotaOptions.MaxSessionsPerTenant"/>); 0: none.</summary>
+    public int MaxSessionsPerTenant { get; }
 
     public SessionMetrics Metrics { get; }
 

@@ -40,4 +40,7 @@ internal static partial class SessionsLog
 
     [LoggerMessage(1617, LogLevel.Warning, "Replaying the session changes made while Redis was unavailable failed; they stay pending and are tried again.", EventName = "SessionReplayFailed")]
     public static partial void ReplayFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1618, LogLevel.Information, "Session cleanup: {Count} ids of sessions that no longer exist were removed from the tenants' session ledgers (the session quota).", EventName = "SessionLedgerReconciled")]
+    public static partial void LedgerReconciled(ILogger logger, long count);
 }

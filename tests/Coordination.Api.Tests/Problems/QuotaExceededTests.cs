@@ -92,6 +92,43 @@ public sealed class QuotaExceededTests(ApiFixture fixture) : ApiTest(fixture)
         }
     }
 
+    [Fact]
+    public async Task CreateSession_PastTheSessionQuota_Answers429QuotaExceeded_AndAfterADeleteCreatesAgain()
+    {
+        await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Coordination:Quotas:MaxSessionsPerTenant"] = Quota.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        using var tenantA = api.CreateApiClient();
+        using var tenantB = api.CreateApiClient(ApiFactory.OtherTenantKey);
+        string? first = null;
+        for (var i = 0; i < Quota; i++)
+        {
+            using var created = await tenantA.PostAsync("/v1/sessions", Json($$"""{"userId":"user-{{i}}"}"""), Cancellation);
+            await AssertStatusAsync(created, HttpStatusCode.Created);
+            first ??= created.Headers.Location!.OriginalString;
+        }
+
+        using (var refused = await tenantA.PostAsync("/v1/sessions", Json("""{"userId":"one-more"}"""), Cancellation))
+        {
+            var problem = await AssertProblemAsync(refused, (HttpStatusCode)429, "quota-exceeded");
+            Assert.Equal(("sessions", Quota), (problem.GetProperty("quota").GetString(), problem.GetProperty("limit").GetInt32()));
+        }
+
+        using (var otherTenant = await tenantB.PostAsync("/v1/sessions", Json("""{"userId":"one-more"}"""), Cancellation))
+        {
+            await AssertStatusAsync(otherTenant, HttpStatusCode.Created);
+        }
+
+        using (var deleted = await tenantA.DeleteAsync(first, Cancellation))
+        {
+            await AssertStatusAsync(deleted, HttpStatusCode.NoContent);
+        }
+
+        using var again = await tenantA.PostAsync("/v1/sessions", Json("""{"userId":"one-more"}"""), Cancellation);
+        await AssertStatusAsync(again, HttpStatusCode.Created);
+    }
+
     private static async Task AcquireAndReleaseAsync(HttpClient client, string name)
     {
         using var acquired = await client.PostAsync(Lock(name), Json("""{"ttlMs":10000}"""), Cancellation);

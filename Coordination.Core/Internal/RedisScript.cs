@@ -38,7 +38,7 @@ internal sealed class RedisScript
     public static readonly RedisScript CacheLogAppend = Load("cache_log_append");
     public static readonly RedisScript CacheLogRead = Load("cache_log_read");
     public static readonly RedisScript SessionCreate = Load("session_create", SessionCommon);
-    public static readonly RedisScript SessionGet = Load("session_get", SessionCommon);
+    public static readonly RedisScript SessionGet = Load("session_get");
     public static readonly RedisScript SessionUpdate = Load("session_update", SessionCommon);
     public static readonly RedisScript SessionDelete = Load("session_delete", SessionCommon);
     public static readonly RedisScript SessionList = Load("session_list", SessionCommon);

@@ -94,13 +94,20 @@ internal sealed partial class RedisSessionManager : ISessionManager
         using var activity = StartActivity("coordination session.get");
         _runtime.Replay.RunIfPending();
         var key = _keys.Session(tag, random);
-        RedisResult result;
+        (RedisResult Access, HashEntry[] Hash) read;
         try
         {
-            result = await _runtime.Executor.ExecuteAsync(
+            read = await _runtime.Executor.ExecuteAsync(
                 "session.get",
                 idempotent: true,
-                static (db, s) => RedisScript.SessionGet.EvaluateByShaAsync(db, [s.Key], [s.FollowCopy]),
+                static async (db, s) =>
+                {
+                    // Pipelined: both go out before either is awaited, and Redis runs them in this order.
+                    var access = RedisScript.SessionGet.EvaluateByShaAsync(db, [s.Key], [s.FollowCopy]);
+                    var hash = db.HashGetAllAsync(s.Key);
+                    await Task.WhenAll(access, hash);
+                    return (access.Result, hash.Result);
+                },
                 (Key: (RedisKey)key, FollowCopy: _runtime.Store is null ? "0" : "1"),
                 cancellationToken);
         }
@@ -109,11 +116,11 @@ internal sealed partial class RedisSessionManager : ISessionManager
             return await ReadCopyAsync(key, id, ex, cancellationToken);
         }
 
-        if (!result.IsNull)
+        // A session ended between the two commands (deleted, rotated away) reads as absent.
+        if (!read.Access.IsNull && read.Hash.Length > 0)
         {
-            var answer = (RedisResult[])result!;
-            var session = SessionData.Read(id, (RedisResult[])answer[1]!);
-            if ((long)answer[0] is var copyExpires and > 0)
+            var session = SessionData.Read(id, read.Hash);
+            if ((long)read.Access is var copyExpires and > 0)
             {
                 await TouchCopyAsync(key, session.LastAccessAt, DateTimeOffset.FromUnixTimeMilliseconds(copyExpires), cancellationToken);
             }

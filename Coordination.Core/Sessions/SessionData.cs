@@ -90,35 +90,64 @@ internal static class SessionData
     /// <summary>A session from its hash (field, value pairs as HGETALL answers them).</summary>
     public static Session Read(string id, RedisResult[] hash) => ReadWithTimes(id, hash).Session;
 
+    /// <summary>A session from its hash as HGETALL answers it to the client.</summary>
+    public static Session Read(string id, HashEntry[] hash)
+    {
+        var reader = new HashReader();
+        foreach (var entry in hash)
+        {
+            reader.Add(entry.Name!, entry.Value);
+        }
+
+        return reader.Build(id).Session;
+    }
+
     /// <summary>The session, and its idle timeout and absolute end (what its durable copy keeps besides).</summary>
     public static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) ReadWithTimes(string id, RedisResult[] hash)
     {
-        string? userId = null;
-        long created = 0, accessed = 0, idle = 0, absolute = 0, version = 0;
-        var data = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        var reader = new HashReader();
         for (var i = 0; i + 1 < hash.Length; i += 2)
         {
-            var field = (string)hash[i]!;
-            var value = (RedisValue)hash[i + 1];
+            reader.Add((string)hash[i]!, (RedisValue)hash[i + 1]);
+        }
+
+        return reader.Build(id);
+    }
+
+    /// <summary>A session's hash, field by field.</summary>
+    private struct HashReader()
+    {
+        private readonly Dictionary<string, JsonElement> _data = new(StringComparer.Ordinal);
+        private string? _userId;
+        private long _created, _accessed, _idle, _absolute, _version;
+
+        public void Add(string field, RedisValue value)
+        {
             switch (field)
             {
-                case "u": userId = value; break;
-                case "c": created = Number(value); break;
-                case "a": accessed = Number(value); break;
-                case "i": idle = Number(value); break;
-                case "x": absolute = Number(value); break;
-                case "v": version = Number(value); break;
+                case "u": _userId = value; break;
+                case "c": _created = Number(value); break;
+                case "a": _accessed = Number(value); break;
+                case "i": _idle = Number(value); break;
+                case "x": _absolute = Number(value); break;
+                case "v": _version = Number(value); break;
                 default:
                     if (field.StartsWith(FieldPrefix, StringComparison.Ordinal))
                     {
                         using var document = JsonDocument.Parse((ReadOnlyMemory<byte>)value);
-                        data[field[FieldPrefix.Length..]] = document.RootElement.Clone();
+                        _data[field[FieldPrefix.Length..]] = document.RootElement.Clone();
                     }
 
                     break;
             }
         }
 
+        public readonly (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) Build(string id) => Create(id, _userId, _data, _created, _accessed, _idle, _absolute, _version);
+    }
+
+    private static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) Create(
+        string id, string? userId, Dictionary<string, JsonElement> data, long created, long accessed, long idle, long absolute, long version)
+    {
         var session = new Session(
             id,
             userId ?? string.Empty,

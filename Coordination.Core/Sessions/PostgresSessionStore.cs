@@ -9,19 +9,23 @@ namespace Coordination;
 /// change Redis accepted; read when Redis misses a session (it is put back) or is unavailable. Expiry uses the times
 /// the session carries (Redis's clock when it was written there) against PostgreSQL's clock when read.
 /// </summary>
-/// <remarks>A session may be written before the fallback's migration at start has finished: every call makes sure of the schema first.</remarks>
+/// <remarks>
+/// The row's <c>schema_version</c> is the schema its data is in (<see cref="ISessionDataUpgrader"/>): written with the
+/// data, and read back so that a restore or a read served by the copy upgrades it like a read from Redis.
+/// A session may be written before the fallback's migration at start has finished: every call makes sure of the schema first.
+/// </remarks>
 internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string schema)
 {
     private readonly FallbackMigrator _migrator = new(dataSource, schema);
 
-    private const string Columns = "session_key, user_key, user_id, data, version, created_at, last_access_at, idle_ms, absolute_at, expires_at";
+    private const string Columns = "session_key, user_key, user_id, data, version, created_at, last_access_at, idle_ms, absolute_at, expires_at, schema_version";
 
     // A later version wins; at one version, a later access (a slide persisted) does.
     private readonly string _upsert = $"""
         INSERT INTO {schema}.sessions AS s ({Columns})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (session_key) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, last_access_at = EXCLUDED.last_access_at,
-            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at
+            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, schema_version = EXCLUDED.schema_version
         WHERE s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND s.last_access_at < EXCLUDED.last_access_at)
         """;
     private readonly string _touch = $"UPDATE {schema}.sessions SET last_access_at = $2, expires_at = $3 WHERE session_key = $1 AND last_access_at < $2";
@@ -48,6 +52,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)stored.IdleTimeout.TotalMilliseconds });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = stored.AbsoluteExpiresAt });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = session.ExpiresAt });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = stored.SchemaVersion });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -142,6 +147,6 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
             reader.GetFieldValue<DateTimeOffset>(5),
             reader.GetFieldValue<DateTimeOffset>(6),
             reader.GetFieldValue<DateTimeOffset>(9));
-        return new StoredSession(key, reader.GetString(1), session, TimeSpan.FromMilliseconds(reader.GetInt64(7)), reader.GetFieldValue<DateTimeOffset>(8));
+        return new StoredSession(key, reader.GetString(1), session, TimeSpan.FromMilliseconds(reader.GetInt64(7)), reader.GetFieldValue<DateTimeOffset>(8), reader.GetInt32(10));
     }
 }

@@ -43,6 +43,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             Options.MaxSessionsPerUser,
             _keys.SessionPrefix(tag),
             .. fields,
+            .. SchemaFieldOf(_runtime.Upgrades.CurrentVersion),
         ];
         // Not idempotent: a retry after a lost answer would create a second session.
         var result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
@@ -65,7 +66,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
 
         var created = DateTimeOffset.FromUnixTimeMilliseconds(now);
         var session = new Session(id, userId, stored, 1, created, created, created + (idle < absolute ? idle : absolute));
-        await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, userId), session, idle, created + absolute), "create", cancellationToken);
+        await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, userId), session, idle, created + absolute, _runtime.Upgrades.CurrentVersion), "create", cancellationToken);
         return session;
     }
 
@@ -97,7 +98,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         if (!result.IsNull)
         {
             var answer = (RedisResult[])result!;
-            var session = SessionData.Read(id, (RedisResult[])answer[1]!);
+            var session = await ReadCurrentAsync(key, id, (RedisResult[])answer[1]!, cancellationToken);
             if ((long)answer[0] is var copyExpires and > 0)
             {
                 await TouchCopyAsync(key, session.LastAccessAt, DateTimeOffset.FromUnixTimeMilliseconds(copyExpires), cancellationToken);
@@ -142,7 +143,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             (long)copy.IdleTimeout.TotalMilliseconds,
             copy.AbsoluteExpiresAt.ToUnixTimeMilliseconds(),
             session.Version,
-            .. SessionData.EncodeAll(session.Data, Options, "data"),
+            .. RestoredFieldsOf(copy),
         ];
         var result = await _runtime.Executor.ExecuteAsync(
             "session.restore",
@@ -156,7 +157,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         SessionsLog.Restored(_runtime.Logger, Tenant);
-        return SessionData.Read(id, (RedisResult[])result!);
+        return await ReadCurrentAsync(key, id, (RedisResult[])result!, cancellationToken);
     }
 
     /// <summary>A read while Redis is unavailable: the durable copy's state, without recording the access.</summary>
@@ -166,7 +167,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         {
             var copy = await _runtime.Store!.GetAsync(key, id, cancellationToken);
             SessionsLog.ServedFromCopy(_runtime.Logger, Tenant, unavailable);
-            return copy?.Session;
+            return copy is null ? null : CurrentOf(copy.Session, copy.SchemaVersion);
         }
         catch (Exception ex) when (IsCopyFailure(ex))
         {
@@ -241,7 +242,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         RedisValue[] arguments =
         [
             id,
-            _keys.UserIndexPrefix(tag),
+            _runtime.Upgrades.CurrentVersion,
             expectedVersion is { } expected ? expected : RedisValue.EmptyString,
             Options.MaxFields,
             Options.MaxDataBytes,
@@ -270,13 +271,16 @@ internal sealed partial class RedisSessionManager : ISessionManager
                 _runtime.Metrics.RecordConflict();
                 SessionsLog.VersionConflict(_runtime.Logger, Tenant, expectedVersion ?? 0, actual);
                 throw ExceptionFactory.SessionVersionConflict(expectedVersion ?? 0, actual);
+            case "schema":
+                await UpgradeBeforeUpdateAsync(_keys.Session(tag, random), id, (RedisResult[])answer[1]!, cancellationToken);
+                return await UpdateAsync(id, patch, expectedVersion, cancellationToken);
             case "fields":
                 throw new ArgumentException($"A session holds at most {Options.MaxFields} fields (Coordination:Sessions:MaxFields); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
             case "bytes":
                 throw new ArgumentException($"A session's data holds at most {Options.MaxDataBytes} bytes (Coordination:Sessions:MaxDataBytes); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
             default:
-                var (session, idle, absoluteEnd) = SessionData.ReadWithTimes(id, (RedisResult[])answer[1]!);
-                await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, session.UserId), session, idle, absoluteEnd), "update", cancellationToken);
+                var (session, idle, absoluteEnd) = SessionData.ReadWithTimes(id, (RedisResult[])answer[1]!, out var schemaVersion);
+                await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, session.UserId), session, idle, absoluteEnd, schemaVersion), "update", cancellationToken);
                 return session;
         }
     }
@@ -320,7 +324,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         foreach (var entry in result)
         {
             var pair = (RedisResult[])entry!;
-            sessions.Add(SessionData.Read((string)pair[0]!, (RedisResult[])pair[1]!));
+            sessions.Add(CurrentOf(SessionData.Read((string)pair[0]!, (RedisResult[])pair[1]!, out var schemaVersion), schemaVersion));
         }
 
         // The index orders by absolute end; the caller is promised the soonest expiry (idle or absolute) first.
@@ -370,7 +374,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
 
         _runtime.Metrics.RecordRotated();
         SessionsLog.Rotated(_runtime.Logger, Tenant);
-        return SessionData.Read(newId, (RedisResult[])result!);
+        return await ReadCurrentAsync(_keys.Session(tag, newRandom), newId, (RedisResult[])result!, cancellationToken);
     }
 
     /// <summary>A failure of the durable copy in PostgreSQL (unreachable, timed out, or its schema not in place).</summary>

@@ -88,13 +88,20 @@ internal static class SessionData
     }
 
     /// <summary>A session from its hash (field, value pairs as HGETALL answers them).</summary>
-    public static Session Read(string id, RedisResult[] hash) => ReadWithTimes(id, hash).Session;
+    public static Session Read(string id, RedisResult[] hash) => ReadWithTimes(id, hash, out _).Session;
+
+    /// <summary>A session from its hash, and the schema version its data is in (field <c>s</c>; 1 when absent).</summary>
+    public static Session Read(string id, RedisResult[] hash, out int schemaVersion) => ReadWithTimes(id, hash, out schemaVersion).Session;
 
     /// <summary>The session, and its idle timeout and absolute end (what its durable copy keeps besides).</summary>
-    public static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) ReadWithTimes(string id, RedisResult[] hash)
+    public static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) ReadWithTimes(string id, RedisResult[] hash) => ReadWithTimes(id, hash, out _);
+
+    /// <summary>The session, its idle timeout and absolute end, and the schema version its data is in (field <c>s</c>; 1 when absent).</summary>
+    public static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) ReadWithTimes(string id, RedisResult[] hash, out int schemaVersion)
     {
         string? userId = null;
         long created = 0, accessed = 0, idle = 0, absolute = 0, version = 0;
+        schemaVersion = 1;
         var data = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < hash.Length; i += 2)
         {
@@ -108,6 +115,7 @@ internal static class SessionData
                 case "i": idle = Number(value); break;
                 case "x": absolute = Number(value); break;
                 case "v": version = Number(value); break;
+                case "s": schemaVersion = (int)Number(value); break;
                 default:
                     if (field.StartsWith(FieldPrefix, StringComparison.Ordinal))
                     {

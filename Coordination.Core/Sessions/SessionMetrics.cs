@@ -17,6 +17,7 @@ internal sealed class SessionMetrics
     private readonly Counter<long> _rotations;
     private readonly Counter<long> _conflicts;
     private readonly Counter<long> _expired;
+    private readonly Counter<long> _upgrades;
 
     public SessionMetrics(Meter meter)
     {
@@ -26,6 +27,7 @@ internal sealed class SessionMetrics
         _rotations = meter.CreateCounter<long>("coordination.sessions.rotations", "{rotation}", "Sessions given a new id.");
         _conflicts = meter.CreateCounter<long>("coordination.sessions.conflicts", "{update}", "Updates refused because the session's version was not the expected one.");
         _expired = meter.CreateCounter<long>("coordination.sessions.expired", "{session}", "Ended sessions whose index entries a cleanup removed (an expiry event published for each).");
+        _upgrades = meter.CreateCounter<long>("coordination.sessions.upgrades", "{session}", "Sessions read in an older data schema and upgraded, by outcome (written: written back; superseded: a concurrent change came first, nothing written; not_written: answered without a write-back, as list and reads from the durable copy do, or Redis did not take it; failed: an upgrader threw or its result was refused).");
     }
 
     public void RecordCreated(long endedByCap)
@@ -58,4 +60,7 @@ internal sealed class SessionMetrics
             _expired.Add(count);
         }
     }
+
+    /// <param name="outcome">written, superseded, not_written or failed.</param>
+    public void RecordUpgrade(string outcome) => _upgrades.Add(1, new KeyValuePair<string, object?>("coordination.sessions.upgrade.outcome", outcome));
 }

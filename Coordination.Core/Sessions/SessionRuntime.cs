@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace Coordination;
 
 /// <summary>
-/// What the session managers of all tenants share: options, the executor, logging and the instruments. Owned by the
+/// What the session managers of all tenants share: options, the executor, the data schema's upgraders, logging and
+/// the instruments. Owned by the
 /// container (one per host); it keeps one manager per tenant. It holds no connection or background work of its own,
 /// so it has no shutdown step.
 /// </summary>
@@ -12,9 +13,11 @@ internal sealed class SessionRuntime
 {
     private readonly ConcurrentDictionary<string, RedisSessionManager> _tenants = new(StringComparer.Ordinal);
 
-    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null)
+    /// <exception cref="InvalidOperationException"><paramref name="upgraders"/> do not form the chain 1→2→…→N.</exception>
+    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null, IEnumerable<ISessionDataUpgrader>? upgraders = null)
     {
         Store = store;
+        Upgrades = new SessionUpgrades(upgraders ?? []);
         Executor = executor;
         Options = options.Sessions;
         KeyPrefix = options.KeyPrefix;
@@ -28,6 +31,9 @@ internal sealed class SessionRuntime
     public PostgresSessionStore? Store { get; }
 
     public SessionManagerOptions Options { get; }
+
+    /// <summary>The registered data schema steps; sessions in an older schema are upgraded on read.</summary>
+    public SessionUpgrades Upgrades { get; }
 
     public string KeyPrefix { get; }
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Coordination;
 
-/// <summary>Log events of the sessions (EventId 1600-1619; names are frozen once shipped).</summary>
+/// <summary>Log events of the sessions (EventId 1600-1629; names are frozen once shipped).</summary>
 internal static partial class SessionsLog
 {
     [LoggerMessage(1600, LogLevel.Debug, "A session was created for a user of tenant {Tenant}; {Ended} older sessions of the user were ended by the cap.", EventName = "SessionCreated")]
@@ -31,4 +31,16 @@ internal static partial class SessionsLog
 
     [LoggerMessage(1614, LogLevel.Warning, "Redis is unavailable for a session read of tenant {Tenant}; it was served from the durable copy in PostgreSQL.", EventName = "SessionServedFromCopy")]
     public static partial void ServedFromCopy(ILogger logger, string tenant, Exception exception);
+
+    [LoggerMessage(1620, LogLevel.Debug, "A session of tenant {Tenant} was upgraded from data schema version {FromVersion} to {ToVersion} and written back.", EventName = "SessionUpgraded")]
+    public static partial void Upgraded(ILogger logger, string tenant, int fromVersion, int toVersion);
+
+    [LoggerMessage(1621, LogLevel.Debug, "A session of tenant {Tenant} was upgraded from data schema version {FromVersion} on read, but it changed before the write-back, which was skipped; the next read upgrades it again.", EventName = "SessionUpgradeSuperseded")]
+    public static partial void UpgradeSuperseded(ILogger logger, string tenant, int fromVersion);
+
+    [LoggerMessage(1622, LogLevel.Error, "A session of tenant {Tenant} in data schema version {FromVersion} could not be upgraded; the read failed and nothing stored changed.", EventName = "SessionUpgradeFailed")]
+    public static partial void UpgradeFailed(ILogger logger, string tenant, int fromVersion, Exception exception);
+
+    [LoggerMessage(1623, LogLevel.Warning, "A session of tenant {Tenant} was upgraded on read but Redis did not take the write-back; the read was answered and the next read upgrades it again.", EventName = "SessionUpgradeWriteBackFailed")]
+    public static partial void UpgradeWriteBackFailed(ILogger logger, string tenant, Exception exception);
 }

@@ -6,4 +6,5 @@ namespace Coordination;
 /// <param name="Session">The session.</param>
 /// <param name="IdleTimeout">How long it lives without access.</param>
 /// <param name="AbsoluteExpiresAt">When it ends, accessed or not.</param>
-internal sealed record StoredSession(string Key, string UserKey, Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt);
+/// <param name="SchemaVersion">The schema version its data is in (<see cref="SessionUpgrades"/>).</param>
+internal sealed record StoredSession(string Key, string UserKey, Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt, int SchemaVersion = 1);

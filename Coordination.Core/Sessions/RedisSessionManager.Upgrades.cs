@@ -50,16 +50,17 @@ internal sealed partial class RedisSessionManager
     }
 
     /// <summary>
-    /// Brings a session that session_update.lua refused for its old schema to the current one in Redis, so that the
-    /// update, sent again, merges its patch (written in the current schema) into current data. Upgrading the update's
-    /// result instead would run the upgraders over the patch's fields too, which are in the new form already.
+    /// Brings a session in an older schema to the current one in Redis before a change: an update that
+    /// session_update.lua refused for its old schema (sent again, it merges its patch, written in the current schema,
+    /// into current data; upgrading the update's result instead would run the upgraders over the patch's fields too,
+    /// which are in the new form already), or a rotation.
     /// </summary>
     /// <param name="key">The session key.</param>
     /// <param name="id">The session id.</param>
-    /// <param name="hash">The session's hash as the refusal answered it.</param>
+    /// <param name="hash">The session's hash as read (for an update, as the refusal answered it).</param>
     /// <param name="cancellationToken">Cancels the write-back.</param>
     /// <exception cref="SessionUpgradeFailedException">An upgrader failed (nothing stored changed), or the session kept changing before each write-back.</exception>
-    private async ValueTask UpgradeBeforeUpdateAsync(string key, string id, RedisResult[] hash, CancellationToken cancellationToken)
+    private async ValueTask UpgradeInPlaceAsync(string key, string id, RedisResult[] hash, CancellationToken cancellationToken)
     {
         var schemaVersion = 1;
         for (var attempt = 0; attempt < MaxUpgradeAttemptsForUpdate; attempt++)
@@ -86,6 +87,40 @@ internal sealed partial class RedisSessionManager
             schemaVersion,
             _runtime.Upgrades.CurrentVersion,
             null);
+    }
+
+    /// <summary>
+    /// Before a rotation (with upgraders registered): a session in an older schema is upgraded and written back first,
+    /// so that an upgrader's failure refuses the rotation with nothing changed, rather than failing after the session
+    /// moved to an id the caller never learns. One HGETALL more per rotation, only when there are upgraders.
+    /// </summary>
+    /// <exception cref="SessionUpgradeFailedException">An upgrader failed; nothing stored changed.</exception>
+    private async ValueTask UpgradeBeforeRotateAsync(string key, string id, CancellationToken cancellationToken)
+    {
+        if (_runtime.Upgrades.CurrentVersion == 1)
+        {
+            return;
+        }
+
+        var entries = await _runtime.Executor.ExecuteAsync(
+            "session.read",
+            idempotent: true,
+            static (db, k) => db.HashGetAllAsync(k),
+            (RedisKey)key,
+            cancellationToken);
+        if (entries.Length == 0)
+        {
+            return;
+        }
+
+        var hash = new RedisResult[entries.Length * 2];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            hash[2 * i] = RedisResult.Create(entries[i].Name);
+            hash[(2 * i) + 1] = RedisResult.Create(entries[i].Value);
+        }
+
+        await UpgradeInPlaceAsync(key, id, hash, cancellationToken);
     }
 
     /// <summary>A session's data as session_restore.lua puts it back from the copy: upgraded first when older, with its schema version.</summary>

@@ -272,7 +272,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
                 SessionsLog.VersionConflict(_runtime.Logger, Tenant, expectedVersion ?? 0, actual);
                 throw ExceptionFactory.SessionVersionConflict(expectedVersion ?? 0, actual);
             case "schema":
-                await UpgradeBeforeUpdateAsync(_keys.Session(tag, random), id, (RedisResult[])answer[1]!, cancellationToken);
+                await UpgradeInPlaceAsync(_keys.Session(tag, random), id, (RedisResult[])answer[1]!, cancellationToken);
                 return await UpdateAsync(id, patch, expectedVersion, cancellationToken);
             case "fields":
                 throw new ArgumentException($"A session holds at most {Options.MaxFields} fields (Coordination:Sessions:MaxFields); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
@@ -359,6 +359,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
 
         var newId = SessionId.New(tag, out var newRandom);
         using var activity = StartActivity("coordination session.rotate");
+        await UpgradeBeforeRotateAsync(_keys.Session(tag, random), id, cancellationToken);
         await RemoveFromCopyAsync(store => store.RenameAsync(_keys.Session(tag, random), _keys.Session(tag, newRandom), cancellationToken), "rotate");
         // Not idempotent: after a lost answer the old id is already gone, and a retry would answer null.
         var result = await _runtime.Executor.ExecuteAsync(

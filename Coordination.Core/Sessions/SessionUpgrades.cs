@@ -35,18 +35,27 @@ internal sealed class SessionUpgrades
         var byVersion = new Dictionary<int, ISessionDataUpgrader>();
         foreach (var upgrader in upgraders)
         {
-            if (upgrader.FromVersion < 1 || upgrader.FromVersion > upgraders.Count)
+            if (upgrader.FromVersion < 1)
             {
-                return $"The session data upgrader {Name(upgrader)} starts from schema version {upgrader.FromVersion}; with {upgraders.Count} upgraders registered the steps must start from 1 to {upgraders.Count} (the chain 1→2→…→{upgraders.Count + 1}).";
+                return $"The session data upgrader {Name(upgrader)} starts from schema version {upgrader.FromVersion}; schema versions start at 1.";
             }
 
             if (!byVersion.TryAdd(upgrader.FromVersion, upgrader))
             {
-                return $"Two session data upgraders start from schema version {upgrader.FromVersion}: {Name(byVersion[upgrader.FromVersion])} and {Name(upgrader)}; each step of the chain 1→2→…→N must be registered once.";
+                return $"Two session data upgraders start from schema version {upgrader.FromVersion}: {Name(byVersion[upgrader.FromVersion])} and {Name(upgrader)}; each step of the chain 1→2→…→N is registered once.";
             }
         }
 
-        // Count many distinct versions, each within 1..Count: every one of them is there.
+        // Count distinct versions from 1 on form the chain exactly when none of 1..Count is missing.
+        for (var version = 1; version <= upgraders.Count; version++)
+        {
+            if (!byVersion.ContainsKey(version))
+            {
+                var registered = string.Join(", ", byVersion.Keys.Order());
+                return $"The session data upgraders must form the chain 1→2→…→N without a gap: none starts from schema version {version} (the registered ones start from {registered}).";
+            }
+        }
+
         return null;
     }
 

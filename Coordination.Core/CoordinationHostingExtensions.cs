@@ -145,6 +145,7 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, SessionManagerOptionsRules>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, SessionUpgradeChainRules>());
         services.TryAddSingleton(sp => new SessionRuntime(
             sp.GetRequiredService<RedisExecutor>(),
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
@@ -152,7 +153,8 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<ILoggerFactory>(),
             fallbackConfigured
                 ? new PostgresSessionStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Fallback.Schema)
-                : null));
+                : null,
+            sp.GetServices<ISessionDataUpgrader>()));
         services.TryAddSingleton(sp => new CoordinatorFactory(
             sp.GetRequiredService<IOptions<CoordinationOptions>>(),
             sp.GetRequiredService<ICoordinationSerializer>(),

@@ -56,6 +56,9 @@ internal static class ExceptionFactory
     public static SessionVersionConflictException SessionVersionConflict(long expectedVersion, long actualVersion) =>
         new($"The session has version {actualVersion}, not the expected {expectedVersion}: it changed since it was read; nothing was updated.", expectedVersion, actualVersion);
 
+    public static SessionUpgradeFailedException SessionUpgradeFailed(string message, int fromSchemaVersion, int toSchemaVersion, Exception? cause) =>
+        new(message + " The read failed; nothing stored was changed.", fromSchemaVersion, toSchemaVersion, cause);
+
     public static CoordinationUnavailableException ReplicasNotAcknowledged(int asked, long acknowledged) =>
         new($"Only {acknowledged} of {asked} replicas acknowledged the lock in time; it was released again.", UnavailableReason.ReplicasNotAcknowledged);
 

@@ -49,6 +49,7 @@ internal sealed class RedisScript
     public static readonly RedisScript SessionReplay = Load("session_replay", SessionCommon);
     public static readonly RedisScript SessionQuotaCount = Load("session_quota_count");
     public static readonly RedisScript SessionQuotaRename = Load("session_quota_rename");
+    public static readonly RedisScript SessionUpgrade = Load("session_upgrade", SessionCommon);
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

@@ -1,6 +1,6 @@
 -- Functions the session scripts share, inserted after each one's header (not run on its own).
--- A session is a hash: u user id, c created ms, a last access ms, i idle ms, x absolute expiry ms, v version, and
--- one field 'd:<name>' per data entry. Its key expires at min(a + i, x). The user's index is a sorted set of the
+-- A session is a hash: u user id, c created ms, a last access ms, i idle ms, x absolute expiry ms, v version, s the
+-- schema version of its data (absent: 1; session_upgrade.lua), and one field 'd:<name>' per data entry. Its key expires at min(a + i, x). The user's index is a sorted set of the
 -- user's session ids scored by their absolute expiry (x), which never moves: reads and updates slide the session's
 -- own expiry and leave the index alone, so an entry can outlive its session (ended idle) until its absolute end, a
 -- cleanup, or a script that lists or caps the index drops it. The session keys of its ids are computed here (prefix

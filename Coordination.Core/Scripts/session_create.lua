@@ -3,7 +3,8 @@
 -- KEYS[1]: the session key. KEYS[2]: the user's index.
 -- ARGV[1]: session id. ARGV[2]: user id. ARGV[3]: idle timeout ms. ARGV[4]: absolute timeout ms.
 -- ARGV[5]: most live sessions per user. ARGV[6]: the session key prefix of the user's tag.
--- ARGV[7..]: data as field, value pairs (fields already 'd:<name>').
+-- ARGV[7..]: data as field, value pairs (fields already 'd:<name>'), and 's' with the data's schema version when
+-- it is above 1.
 -- Returns { now ms, sessions ended by the cap, then the ids of those sessions } (their durable copies are removed
 -- after this script).
 local now = now_ms()

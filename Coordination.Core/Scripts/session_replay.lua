@@ -4,7 +4,8 @@
 -- the copy's state replaces Redis's.
 -- KEYS[1]: the session key. KEYS[2]: the user's index.
 -- ARGV[1]: session id. ARGV[2]: user id. ARGV[3]: created ms. ARGV[4]: last access ms. ARGV[5]: idle ms.
--- ARGV[6]: absolute end ms. ARGV[7]: version. ARGV[8..]: data as field, value pairs (fields already 'd:<name>').
+-- ARGV[6]: absolute end ms. ARGV[7]: version. ARGV[8..]: data as field, value pairs (fields already 'd:<name>'),
+-- and 's' with the data's schema version when it is above 1.
 -- Returns 1 when Redis holds the session afterwards, 0 when its expiry (as the copy has it) has passed.
 local now = now_ms()
 local accessed = tonumber(ARGV[4])

@@ -2,7 +2,8 @@
 -- miss), unless Redis has it again by now (then Redis's copy is kept), and records the access like a read.
 -- KEYS[1]: the session key. KEYS[2]: the user's index.
 -- ARGV[1]: session id. ARGV[2]: user id. ARGV[3]: created ms. ARGV[4]: idle ms. ARGV[5]: absolute end ms.
--- ARGV[6]: version. ARGV[7..]: data as field, value pairs (fields already 'd:<name>').
+-- ARGV[6]: version. ARGV[7..]: data as field, value pairs (fields already 'd:<name>'), and 's' with the data's
+-- schema version when it is above 1.
 -- Returns the session's hash as field, value pairs after the access, or nil when its absolute end has passed.
 local now = now_ms()
 if redis.call('EXISTS', KEYS[1]) == 0 then

@@ -1,12 +1,15 @@
 -- Merges a patch into a live session's data, checking the expected version and the data's bounds first; on any
 -- refusal nothing changes.
 -- KEYS[1]: the session key.
--- ARGV[1]: session id. ARGV[2]: unused (kept so the argument positions stay). ARGV[3]: expected version, '' for any.
+-- ARGV[1]: session id. ARGV[2]: the caller's current schema version of session data. ARGV[3]: expected version, ''
+-- for any.
 -- ARGV[4]: most data fields. ARGV[5]: most data bytes (names without 'd:' plus values).
 -- ARGV[6]: how many fields are set (n); ARGV[7 .. 6+2n]: field, value pairs to set; then the fields to remove
 -- (fields are 'd:<name>').
--- Returns nil when no live session has the id; { 'conflict', version }; { 'fields', count } or { 'bytes', size }
--- when the result would be over a bound; { 'ok', the hash as field, value pairs } once applied.
+-- Returns nil when no live session has the id; { 'conflict', version }; { 'schema', the hash as field, value pairs }
+-- when its data is in an older schema than ARGV[2] (the patch is in the current one: the caller upgrades the data,
+-- writes it back with session_upgrade.lua and sends the update again); { 'fields', count } or { 'bytes', size } when
+-- the result would be over a bound; { 'ok', the hash as field, value pairs } once applied.
 if redis.call('EXISTS', KEYS[1]) == 0 then
     return false
 end
@@ -18,10 +21,16 @@ end
 -- The data's size after the patch: name and value bytes of each 'd:' field.
 local sizes = {}
 local current = redis.call('HGETALL', KEYS[1])
+local schema = 1
 for n = 1, #current, 2 do
     if string.sub(current[n], 1, 2) == 'd:' then
         sizes[current[n]] = #current[n] - 2 + #current[n + 1]
+    elseif current[n] == 's' then
+        schema = tonumber(current[n + 1])
     end
+end
+if schema < tonumber(ARGV[2]) then
+    return { 'schema', current }
 end
 local setCount = tonumber(ARGV[6])
 local sets = {}

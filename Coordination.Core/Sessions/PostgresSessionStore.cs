@@ -9,20 +9,25 @@ namespace Coordination;
 /// change Redis accepted; read when Redis misses a session (it is put back) or is unavailable. Expiry uses the times
 /// the session carries (Redis's clock when it was written there) against PostgreSQL's clock when read.
 /// </summary>
-/// <remarks>A session may be written before the fallback's migration at start has finished: every call makes sure of the schema first.</remarks>
+/// <remarks>
+/// The row's <c>schema_version</c> is the schema its data is in (<see cref="ISessionDataUpgrader"/>): written with the
+/// data, and read back so that a restore or a read served by the copy upgrades it like a read from Redis.
+/// A session may be written before the fallback's migration at start has finished: every call makes sure of the schema first.
+/// </remarks>
 internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string schema)
 {
     private readonly FallbackMigrator _migrator = new(dataSource, schema);
 
-    private const string Columns = "session_key, user_key, user_id, data, version, created_at, last_access_at, idle_ms, absolute_at, expires_at";
+    private const string Columns = "session_key, user_key, user_id, data, version, created_at, last_access_at, idle_ms, absolute_at, expires_at, schema_version";
 
     // A later version wins; at one version, a later access (a slide persisted) does, unless the row holds a change made
     // while Redis was unavailable (pending: the replay decides). A tombstone (ended) is never brought back.
     private readonly string _upsert = $"""
         INSERT INTO {schema}.sessions AS s ({Columns})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (session_key) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, last_access_at = EXCLUDED.last_access_at,
-            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, pending = false
+            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, schema_version = EXCLUDED.schema_version,
+            pending = false
         WHERE NOT s.ended AND (s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND NOT s.pending AND s.last_access_at < EXCLUDED.last_access_at))
         """;
     private readonly string _touch = $"UPDATE {schema}.sessions SET last_access_at = $2, expires_at = $3 WHERE session_key = $1 AND last_access_at < $2 AND NOT ended";
@@ -37,11 +42,11 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     // Times come from PostgreSQL's clock, the one clock left.
     private readonly string _createPending = $"""
         INSERT INTO {schema}.sessions ({Columns}, pending)
-        VALUES ($1, $2, $3, $4, 1, now(), now(), $5, now() + $6 * interval '1 millisecond', now() + least($5, $6) * interval '1 millisecond', true)
+        VALUES ($1, $2, $3, $4, 1, now(), now(), $5, now() + $6 * interval '1 millisecond', now() + least($5, $6) * interval '1 millisecond', $7, true)
         RETURNING {Columns}
         """;
     private readonly string _updatePending = $"""
-        UPDATE {schema}.sessions SET data = $3, version = version + 1, last_access_at = now(),
+        UPDATE {schema}.sessions SET data = $3, schema_version = $4, version = version + 1, last_access_at = now(),
             expires_at = least(now() + idle_ms * interval '1 millisecond', absolute_at), pending = true
         WHERE session_key = $1 AND version = $2 AND expires_at > now() AND NOT ended
         RETURNING {Columns}
@@ -62,7 +67,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     private readonly string _markPending = $"UPDATE {schema}.sessions SET pending = true WHERE session_key = $1 AND expires_at > now() AND NOT ended RETURNING {Columns}";
     private readonly string _end = $"""
         INSERT INTO {schema}.sessions AS s ({Columns}, pending, ended)
-        SELECT k, '', '', jsonb_build_object(), 0, now(), now(), 0, now(), now(), true, true FROM unnest($1::text[]) AS k
+        SELECT k, '', '', jsonb_build_object(), 0, now(), now(), 0, now(), now(), 1, true, true FROM unnest($1::text[]) AS k
         ON CONFLICT (session_key) DO UPDATE SET pending = true, ended = true, expires_at = now()
         """;
     private readonly string _readPending = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE pending AND session_key > $1 ORDER BY session_key LIMIT $2";
@@ -85,6 +90,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)stored.IdleTimeout.TotalMilliseconds });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = stored.AbsoluteExpiresAt });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = session.ExpiresAt });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = stored.SchemaVersion });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -148,7 +154,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     public async Task<bool> RenameAsync(string key, string newKey, CancellationToken cancellationToken) => await ExecuteAsync(_rename, key, newKey, cancellationToken) > 0;
 
     /// <summary>Creates a session here alone, pending replay to Redis (Redis is unavailable); times by PostgreSQL's clock.</summary>
-    public async Task<StoredSession> CreatePendingAsync(string key, string userKey, string userId, string id, IReadOnlyDictionary<string, JsonElement> data, TimeSpan idle, TimeSpan absolute, CancellationToken cancellationToken)
+    public async Task<StoredSession> CreatePendingAsync(string key, string userKey, string userId, string id, IReadOnlyDictionary<string, JsonElement> data, int schemaVersion, TimeSpan idle, TimeSpan absolute, CancellationToken cancellationToken)
     {
         await _migrator.EnsureMigratedAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(_createPending);
@@ -158,6 +164,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = JsonSerializer.Serialize(data) });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)idle.TotalMilliseconds });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)absolute.TotalMilliseconds });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = schemaVersion });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return Read(reader, _ => id);
@@ -167,13 +174,14 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// Replaces the data of the live copy at <paramref name="version"/>, one version up and accessed now, pending replay;
     /// <see langword="null"/> when the copy is no longer at that version (or ended).
     /// </summary>
-    public async Task<StoredSession?> UpdatePendingAsync(string key, string id, long version, IReadOnlyDictionary<string, JsonElement> data, CancellationToken cancellationToken)
+    public async Task<StoredSession?> UpdatePendingAsync(string key, string id, long version, IReadOnlyDictionary<string, JsonElement> data, int schemaVersion, CancellationToken cancellationToken)
     {
         await _migrator.EnsureMigratedAsync(cancellationToken);
         await using var command = dataSource.CreateCommand(_updatePending);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = version });
         command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = JsonSerializer.Serialize(data) });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = schemaVersion });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader, _ => id) : null;
     }
@@ -188,7 +196,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         await using var command = dataSource.CreateCommand(_readAndTouch);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (Read(reader, _ => id), reader.GetBoolean(10)) : null;
+        return await reader.ReadAsync(cancellationToken) ? (Read(reader, _ => id), reader.GetBoolean(11)) : null;
     }
 
     /// <summary>Marks the live copy pending replay (a rotation made while Redis is unavailable); <see langword="null"/> when there is none.</summary>
@@ -226,7 +234,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         var rows = new List<PendingSession>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new PendingSession(Read(reader, idOf), reader.GetBoolean(10)));
+            rows.Add(new PendingSession(Read(reader, idOf), reader.GetBoolean(11)));
         }
 
         return rows;
@@ -293,6 +301,6 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
             reader.GetFieldValue<DateTimeOffset>(5),
             reader.GetFieldValue<DateTimeOffset>(6),
             reader.GetFieldValue<DateTimeOffset>(9));
-        return new StoredSession(key, reader.GetString(1), session, TimeSpan.FromMilliseconds(reader.GetInt64(7)), reader.GetFieldValue<DateTimeOffset>(8));
+        return new StoredSession(key, reader.GetString(1), session, TimeSpan.FromMilliseconds(reader.GetInt64(7)), reader.GetFieldValue<DateTimeOffset>(8), reader.GetInt32(10));
     }
 }

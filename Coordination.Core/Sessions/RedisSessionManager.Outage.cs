@@ -18,7 +18,7 @@ internal sealed partial class RedisSessionManager
     private async ValueTask<Session> CreateInCopyAsync(string key, string userKey, string id, string userId, IReadOnlyDictionary<string, JsonElement>? data, TimeSpan idle, TimeSpan absolute, CoordinationUnavailableException unavailable, CancellationToken cancellationToken)
     {
         var stored = await InCopyAsync(
-            store => store.CreatePendingAsync(key, userKey, userId, id, data ?? new Dictionary<string, JsonElement>(), idle, absolute, cancellationToken),
+            store => store.CreatePendingAsync(key, userKey, userId, id, data ?? new Dictionary<string, JsonElement>(), _runtime.Upgrades.CurrentVersion, idle, absolute, cancellationToken),
             "create",
             unavailable);
         _runtime.Metrics.RecordCreated(0);
@@ -46,7 +46,7 @@ internal sealed partial class RedisSessionManager
                 _runtime.Replay.NotePending();
             }
 
-            return found.Session.Session;
+            return CurrentOf(found.Session.Session, found.Session.SchemaVersion);
         }
         catch (Exception ex) when (IsCopyFailure(ex))
         {
@@ -76,8 +76,9 @@ internal sealed partial class RedisSessionManager
                 throw Conflict(expected, version);
             }
 
-            var merged = Merge(current.Session.Data, patch);
-            var updated = await InCopyAsync(store => store.UpdatePendingAsync(key, id, version, merged, cancellationToken), "update", unavailable);
+            // Merged into data in the current schema, so the patch (written in it) lands in its own form.
+            var merged = Merge(CurrentOf(current.Session, current.SchemaVersion).Data, patch);
+            var updated = await InCopyAsync(store => store.UpdatePendingAsync(key, id, version, merged, _runtime.Upgrades.CurrentVersion, cancellationToken), "update", unavailable);
             if (updated is not null)
             {
                 return updated.Session;
@@ -125,7 +126,7 @@ internal sealed partial class RedisSessionManager
     {
         await EndInCopyAsync([oldKey], "rotate", unavailable, cancellationToken);
         var stored = await InCopyAsync(store => store.MarkPendingAsync(newKey, newId, cancellationToken), "rotate", unavailable);
-        return stored?.Session;
+        return stored is null ? null : CurrentOf(stored.Session, stored.SchemaVersion);
     }
 
     /// <summary>A user's live sessions as the copy holds them, while Redis is unavailable.</summary>
@@ -136,7 +137,7 @@ internal sealed partial class RedisSessionManager
             var stored = await _runtime.Store!.ListForUserAsync(_keys.UserIndex(tag, userId), static key => SessionKeys.Parse(key).Id, cancellationToken);
             _runtime.Metrics.RecordFallback(write: false);
             SessionsLog.ServedFromCopy(_runtime.Logger, Tenant, unavailable);
-            return [.. stored.Select(static s => s.Session)];
+            return [.. stored.Select(s => CurrentOf(s.Session, s.SchemaVersion))];
         }
         catch (Exception ex) when (IsCopyFailure(ex))
         {

@@ -44,6 +44,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             Options.MaxSessionsPerUser,
             _keys.SessionPrefix(tag),
             .. fields,
+            .. SchemaFieldOf(_runtime.Upgrades.CurrentVersion),
         ];
         RedisResult[] result;
         try
@@ -79,7 +80,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
 
         var created = DateTimeOffset.FromUnixTimeMilliseconds(now);
         var session = new Session(id, userId, stored, 1, created, created, created + (idle < absolute ? idle : absolute));
-        await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, userId), session, idle, created + absolute), "create", cancellationToken);
+        await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, userId), session, idle, created + absolute, _runtime.Upgrades.CurrentVersion), "create", cancellationToken);
         return session;
     }
 
@@ -119,7 +120,12 @@ internal sealed partial class RedisSessionManager : ISessionManager
         // A session ended between the two commands (deleted, rotated away) reads as absent.
         if (!read.Access.IsNull && read.Hash.Length > 0)
         {
-            var session = SessionData.Read(id, read.Hash);
+            var session = SessionData.Read(id, read.Hash, out var schemaVersion);
+            if (schemaVersion < _runtime.Upgrades.CurrentVersion)
+            {
+                session = await UpgradeAndWriteBackAsync(key, session, schemaVersion, cancellationToken);
+            }
+
             if ((long)read.Access is var copyExpires and > 0)
             {
                 await TouchCopyAsync(key, session.LastAccessAt, DateTimeOffset.FromUnixTimeMilliseconds(copyExpires), cancellationToken);
@@ -164,7 +170,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             (long)copy.IdleTimeout.TotalMilliseconds,
             copy.AbsoluteExpiresAt.ToUnixTimeMilliseconds(),
             session.Version,
-            .. SessionData.EncodeAll(session.Data, Options, "data"),
+            .. RestoredFieldsOf(copy),
         ];
         var result = await _runtime.Executor.ExecuteAsync(
             "session.restore",
@@ -178,7 +184,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         SessionsLog.Restored(_runtime.Logger, Tenant);
-        return SessionData.Read(id, (RedisResult[])result!);
+        return await ReadCurrentAsync(key, id, (RedisResult[])result!, cancellationToken);
     }
 
     /// <summary>
@@ -249,7 +255,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         RedisValue[] arguments =
         [
             id,
-            _keys.UserIndexPrefix(tag),
+            _runtime.Upgrades.CurrentVersion,
             expectedVersion is { } expected ? expected : RedisValue.EmptyString,
             Options.MaxFields,
             Options.MaxDataBytes,
@@ -283,13 +289,16 @@ internal sealed partial class RedisSessionManager : ISessionManager
         {
             case "conflict":
                 throw Conflict(expectedVersion ?? 0, (long)answer[1]);
+            case "schema":
+                await UpgradeInPlaceAsync(key, id, (RedisResult[])answer[1]!, cancellationToken);
+                return await UpdateAsync(id, patch, expectedVersion, cancellationToken);
             case "fields":
                 throw new ArgumentException($"A session holds at most {Options.MaxFields} fields (Coordination:Sessions:MaxFields); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
             case "bytes":
                 throw new ArgumentException($"A session's data holds at most {Options.MaxDataBytes} bytes (Coordination:Sessions:MaxDataBytes); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
             default:
-                var (session, idle, absoluteEnd) = SessionData.ReadWithTimes(id, (RedisResult[])answer[1]!);
-                await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, session.UserId), session, idle, absoluteEnd), "update", cancellationToken);
+                var (session, idle, absoluteEnd) = SessionData.ReadWithTimes(id, (RedisResult[])answer[1]!, out var schemaVersion);
+                await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, session.UserId), session, idle, absoluteEnd, schemaVersion), "update", cancellationToken);
                 return session;
         }
     }
@@ -374,7 +383,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         foreach (var entry in result)
         {
             var pair = (RedisResult[])entry!;
-            sessions.Add(SessionData.Read((string)pair[0]!, (RedisResult[])pair[1]!));
+            sessions.Add(CurrentOf(SessionData.Read((string)pair[0]!, (RedisResult[])pair[1]!, out var schemaVersion), schemaVersion));
         }
 
         await RestoreListedFromCopyAsync(tag, userId, sessions, cancellationToken);
@@ -427,6 +436,15 @@ internal sealed partial class RedisSessionManager : ISessionManager
         _runtime.Replay.RunIfPending();
         var oldKey = _keys.Session(tag, random);
         var newKey = _keys.Session(tag, newRandom);
+        try
+        {
+            await UpgradeBeforeRotateAsync(oldKey, id, cancellationToken);
+        }
+        catch (CoordinationUnavailableException ex) when (CanFallBack(ex))
+        {
+            // The rotation is made in the copy below (and upgraded there on read).
+        }
+
         var renamedInCopy = await RemoveFromCopyAsync(store => store.RenameAsync(oldKey, newKey, cancellationToken), "rotate");
         Session? rotated;
         try
@@ -438,7 +456,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
                 static (db, s) => RedisScript.SessionRotate.EvaluateByShaAsync(db, [s.OldKey, s.NewKey], [s.OldId, s.NewId, s.IndexPrefix]),
                 (OldKey: (RedisKey)oldKey, NewKey: (RedisKey)newKey, OldId: id, NewId: newId, IndexPrefix: _keys.UserIndexPrefix(tag)),
                 cancellationToken);
-            rotated = result.IsNull ? null : SessionData.Read(newId, (RedisResult[])result!);
+            rotated = result.IsNull ? null : await ReadCurrentAsync(newKey, newId, (RedisResult[])result!, cancellationToken);
             if (rotated is null && renamedInCopy)
             {
                 // Redis had lost it; the copy, already under the new id, puts it back there.

@@ -88,10 +88,13 @@ internal static class SessionData
     }
 
     /// <summary>A session from its hash (field, value pairs as HGETALL answers them).</summary>
-    public static Session Read(string id, RedisResult[] hash) => ReadWithTimes(id, hash).Session;
+    public static Session Read(string id, RedisResult[] hash) => ReadWithTimes(id, hash, out _).Session;
 
-    /// <summary>A session from its hash as HGETALL answers it to the client.</summary>
-    public static Session Read(string id, HashEntry[] hash)
+    /// <summary>A session from its hash, and the schema version its data is in (field <c>s</c>; 1 when absent).</summary>
+    public static Session Read(string id, RedisResult[] hash, out int schemaVersion) => ReadWithTimes(id, hash, out schemaVersion).Session;
+
+    /// <summary>A session from its hash as HGETALL answers it to the client, and the schema version its data is in.</summary>
+    public static Session Read(string id, HashEntry[] hash, out int schemaVersion)
     {
         var reader = new HashReader();
         foreach (var entry in hash)
@@ -99,11 +102,15 @@ internal static class SessionData
             reader.Add(entry.Name!, entry.Value);
         }
 
+        schemaVersion = reader.SchemaVersion;
         return reader.Build(id).Session;
     }
 
     /// <summary>The session, and its idle timeout and absolute end (what its durable copy keeps besides).</summary>
-    public static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) ReadWithTimes(string id, RedisResult[] hash)
+    public static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) ReadWithTimes(string id, RedisResult[] hash) => ReadWithTimes(id, hash, out _);
+
+    /// <summary>The session, its idle timeout and absolute end, and the schema version its data is in (field <c>s</c>; 1 when absent).</summary>
+    public static (Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt) ReadWithTimes(string id, RedisResult[] hash, out int schemaVersion)
     {
         var reader = new HashReader();
         for (var i = 0; i + 1 < hash.Length; i += 2)
@@ -111,6 +118,7 @@ internal static class SessionData
             reader.Add((string)hash[i]!, (RedisValue)hash[i + 1]);
         }
 
+        schemaVersion = reader.SchemaVersion;
         return reader.Build(id);
     }
 
@@ -120,6 +128,9 @@ internal static class SessionData
         private readonly Dictionary<string, JsonElement> _data = new(StringComparer.Ordinal);
         private string? _userId;
         private long _created, _accessed, _idle, _absolute, _version;
+
+        /// <summary>The schema version the data is in (field <c>s</c>; 1 when absent).</summary>
+        public int SchemaVersion { get; private set; } = 1;
 
         public void Add(string field, RedisValue value)
         {
@@ -131,6 +142,7 @@ internal static class SessionData
                 case "i": _idle = Number(value); break;
                 case "x": _absolute = Number(value); break;
                 case "v": _version = Number(value); break;
+                case "s": SchemaVersion = (int)Number(value); break;
                 default:
                     if (field.StartsWith(FieldPrefix, StringComparison.Ordinal))
                     {

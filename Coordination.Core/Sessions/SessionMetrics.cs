@@ -20,6 +20,7 @@ internal sealed class SessionMetrics
     private readonly Counter<long> _fallback;
     private readonly Counter<long> _replayed;
     private long _active = -1;
+    private readonly Counter<long> _upgrades;
 
     public SessionMetrics(Meter meter)
     {
@@ -36,6 +37,7 @@ internal sealed class SessionMetrics
             () => Interlocked.Read(ref _active) is var active and >= 0 ? [new Measurement<long>(active)] : Array.Empty<Measurement<long>>(),
             "{session}",
             "Live sessions of all tenants as the last cleanup on this node counted them (reported where the cleanup runs).");
+        _upgrades = meter.CreateCounter<long>("coordination.sessions.upgrades", "{session}", "Sessions read in an older data schema and upgraded, by outcome (written: written back; superseded: a concurrent change came first, nothing written; not_written: answered without a write-back, as list and reads from the durable copy do, or Redis did not take it; failed: an upgrader threw or its result was refused).");
     }
 
     public void RecordCreated(long endedByCap)
@@ -74,4 +76,6 @@ internal sealed class SessionMetrics
     public void RecordReplayed(long count) => _replayed.Add(count);
 
     public void RecordActive(long count) => Interlocked.Exchange(ref _active, count);
+    /// <param name="outcome">written, superseded, not_written or failed.</param>
+    public void RecordUpgrade(string outcome) => _upgrades.Add(1, new KeyValuePair<string, object?>("coordination.sessions.upgrade.outcome", outcome));
 }

@@ -120,6 +120,7 @@ internal sealed class SessionReplay(SessionRuntime runtime)
             stored.AbsoluteExpiresAt.ToUnixTimeMilliseconds(),
             session.Version,
             .. SessionData.EncodeAll(session.Data, runtime.Options, "data"),
+            .. (stored.SchemaVersion > 1 ? (RedisValue[])["s", stored.SchemaVersion] : []),
         ];
         await runtime.Executor.ExecuteAsync(
             "session.replay",

@@ -4,18 +4,20 @@ using Microsoft.Extensions.Logging;
 namespace Coordination;
 
 /// <summary>
-/// What the session managers of all tenants share: options, the executor, logging and the instruments. Owned by the
-/// container (one per host); it keeps one manager per tenant. It holds no connection of its own; its only background
-/// work is a replay after an outage (<see cref="SessionReplay"/>), whose state lives in PostgreSQL, so it has no
-/// shutdown step.
+/// What the session managers of all tenants share: options, the executor, the data schema's upgraders, logging and
+/// the instruments. Owned by the container (one per host); it keeps one manager per tenant. It holds no connection of
+/// its own; its only background work is a replay after an outage (<see cref="SessionReplay"/>), whose state lives in
+/// PostgreSQL, so it has no shutdown step.
 /// </summary>
 internal sealed class SessionRuntime
 {
     private readonly ConcurrentDictionary<string, RedisSessionManager> _tenants = new(StringComparer.Ordinal);
 
-    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null)
+    /// <exception cref="InvalidOperationException"><paramref name="upgraders"/> do not form the chain 1→2→…→N.</exception>
+    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null, IEnumerable<ISessionDataUpgrader>? upgraders = null)
     {
         Store = store;
+        Upgrades = new SessionUpgrades(upgraders ?? []);
         Executor = executor;
         Options = options.Sessions;
         KeyPrefix = options.KeyPrefix;
@@ -34,6 +36,8 @@ internal sealed class SessionRuntime
 
     /// <summary>Replays to Redis the changes made in the durable copy while Redis was unavailable.</summary>
     public SessionReplay Replay { get; }
+    /// <summary>The registered data schema steps; sessions in an older schema are upgraded on read.</summary>
+    public SessionUpgrades Upgrades { get; }
 
     public string KeyPrefix { get; }
 

@@ -43,4 +43,15 @@ internal static partial class SessionsLog
 
     [LoggerMessage(1618, LogLevel.Information, "Session cleanup: {Count} ids of sessions that no longer exist were removed from the tenants' session ledgers (the session quota).", EventName = "SessionLedgerReconciled")]
     public static partial void LedgerReconciled(ILogger logger, long count);
+    [LoggerMessage(1620, LogLevel.Debug, "A session of tenant {Tenant} was upgraded from data schema version {FromVersion} to {ToVersion} and written back.", EventName = "SessionUpgraded")]
+    public static partial void Upgraded(ILogger logger, string tenant, int fromVersion, int toVersion);
+
+    [LoggerMessage(1621, LogLevel.Debug, "A session of tenant {Tenant} was upgraded from data schema version {FromVersion} on read, but it changed before the write-back, which was skipped; the next read upgrades it again.", EventName = "SessionUpgradeSuperseded")]
+    public static partial void UpgradeSuperseded(ILogger logger, string tenant, int fromVersion);
+
+    [LoggerMessage(1622, LogLevel.Error, "A session of tenant {Tenant} in data schema version {FromVersion} could not be upgraded; the read failed and nothing stored changed.", EventName = "SessionUpgradeFailed")]
+    public static partial void UpgradeFailed(ILogger logger, string tenant, int fromVersion, Exception exception);
+
+    [LoggerMessage(1623, LogLevel.Warning, "A session of tenant {Tenant} was upgraded on read but Redis did not take the write-back; the read was answered and the next read upgrades it again.", EventName = "SessionUpgradeWriteBackFailed")]
+    public static partial void UpgradeWriteBackFailed(ILogger logger, string tenant, Exception exception);
 }

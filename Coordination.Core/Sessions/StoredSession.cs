@@ -6,7 +6,8 @@ namespace Coordination;
 /// <param name="Session">The session.</param>
 /// <param name="IdleTimeout">How long it lives without access.</param>
 /// <param name="AbsoluteExpiresAt">When it ends, accessed or not.</param>
-internal sealed record StoredSession(string Key, string UserKey, Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt);
+/// <param name="SchemaVersion">The schema version its data is in (<see cref="SessionUpgrades"/>).</param>
+internal sealed record StoredSession(string Key, string UserKey, Session Session, TimeSpan IdleTimeout, DateTimeOffset AbsoluteExpiresAt, int SchemaVersion = 1);
 
 /// <summary>A row of the durable copy pending replay to Redis: a session changed while Redis was unavailable, or the tombstone of one ended then.</summary>
 /// <param name="Stored">The row (for a tombstone, only its key is meaningful).</param>

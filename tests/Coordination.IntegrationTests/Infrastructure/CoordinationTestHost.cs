@@ -42,8 +42,8 @@ public sealed class CoordinationTestHost : OwnedHost
     public string RedisKey(string key, string capability = "kv", string tenant = "default") =>
         capability is "lock" or "semaphore" ? $"{KeyPrefix}:{tenant}:{capability}:{{{key}}}" : $"{KeyPrefix}:{tenant}:{capability}:{key}";
 
-    /// <summary>Builds (without starting) a host from the given configuration.</summary>
-    public static IHost Build(IEnumerable<KeyValuePair<string, string?>> configuration, string? hostName = null)
+    /// <summary>Builds (without starting) a host from the given configuration; <paramref name="services"/> adds registrations of its own (an application's).</summary>
+    public static IHost Build(IEnumerable<KeyValuePair<string, string?>> configuration, string? hostName = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -56,6 +56,7 @@ public sealed class CoordinationTestHost : OwnedHost
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddProvider(new TestOutputLoggerProvider(TestContext.Current.TestOutputHelper, hostName ?? $"host{Interlocked.Increment(ref _count)}"));
         builder.AddCoordination();
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 
@@ -80,9 +81,10 @@ public sealed class CoordinationTestHost : OwnedHost
         string schema,
         IEnumerable<KeyValuePair<string, string?>>? settings = null,
         string? keyPrefix = null,
-        string? hostName = null)
+        string? hostName = null,
+        Action<IServiceCollection>? services = null)
     {
-        var host = await StartAsync(redis.ConnectionString, keyPrefix, [new("Coordination:Fallback:Schema", schema), .. settings ?? []], postgres.ConnectionString, hostName);
+        var host = await StartAsync(redis.ConnectionString, keyPrefix, [new("Coordination:Fallback:Schema", schema), .. settings ?? []], postgres.ConnectionString, hostName, services);
         try
         {
             await ProcessUtil.WaitUntilAsync(
@@ -105,12 +107,14 @@ public sealed class CoordinationTestHost : OwnedHost
     /// <param name="settings">More configuration (<c>Coordination:Resilience:AttemptTimeout</c>, ...), applied last.</param>
     /// <param name="postgresConnectionString">ConnectionStrings:coordinationdb, which turns the fallback on.</param>
     /// <param name="hostName">A name for the host's log lines.</param>
+    /// <param name="services">Registrations of the application's own (an <see cref="ISessionDataUpgrader"/>, ...).</param>
     public static async Task<CoordinationTestHost> StartAsync(
         string redisConnectionString,
         string? keyPrefix = null,
         IEnumerable<KeyValuePair<string, string?>>? settings = null,
         string? postgresConnectionString = null,
-        string? hostName = null)
+        string? hostName = null,
+        Action<IServiceCollection>? services = null)
     {
         keyPrefix ??= TestKeys.NewPrefix();
         var configuration = new Dictionary<string, string?>
@@ -128,7 +132,7 @@ public sealed class CoordinationTestHost : OwnedHost
             configuration[key] = value;
         }
 
-        var host = Build(configuration, hostName);
+        var host = Build(configuration, hostName, services);
         var testHost = new CoordinationTestHost(host, keyPrefix);
         try
         {

@@ -35,6 +35,22 @@ public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Upsert_KeepsTheDataSchemaVersion_AndANewerVersionWritesItsOwn()
+    {
+        var (store, dataSource, _) = await CreateAsync();
+        await using var _ = dataSource;
+        var now = DateTimeOffset.UtcNow;
+        await store.UpsertAsync(Stored("old", "u", 1, now, now.AddMinutes(10), ("name", "\"Ada\"")), Token);
+        await store.UpsertAsync(Stored("upgraded", "u", 1, now, now.AddMinutes(10), ("name", "\"Ada\"")) with { SchemaVersion = 3 }, Token);
+        await store.UpsertAsync(Stored("old", "u", 2, now, now.AddMinutes(10), ("fullName", "\"Ada\"")) with { SchemaVersion = 3 }, Token);
+        await store.UpsertAsync(Stored("upgraded", "u", 1, now.AddMinutes(-1), now.AddMinutes(10)), Token); // older: ignored, schema included
+
+        Assert.Equal(3, (await store.GetAsync("old", "id", Token))!.SchemaVersion);
+        Assert.Equal(3, (await store.GetAsync("upgraded", "id", Token))!.SchemaVersion);
+        Assert.All(await store.ListForUserAsync("user:u", key => key, Token), s => Assert.Equal(3, s.SchemaVersion));
+    }
+
+    [Fact]
     public async Task Touch_ExtendsOnlyWithALaterAccess()
     {
         var (store, dataSource, schema) = await CreateAsync();

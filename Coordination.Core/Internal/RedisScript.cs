@@ -46,6 +46,9 @@ internal sealed class RedisScript
     public static readonly RedisScript SessionRotate = Load("session_rotate", SessionCommon);
     public static readonly RedisScript SessionSweep = Load("session_sweep");
     public static readonly RedisScript SessionRestore = Load("session_restore", SessionCommon);
+    public static readonly RedisScript SessionExport = Load("session_export");
+    public static readonly RedisScript SessionImport = Load("session_import", SessionCommon);
+    public static readonly RedisScript SessionMigrateDrop = Load("session_migrate_drop");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

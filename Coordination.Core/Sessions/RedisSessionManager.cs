@@ -78,6 +78,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         using var activity = StartActivity("coordination session.get");
+        await MoveInBeforeUseAsync(id, random, tag, cancellationToken);
         var key = _keys.Session(tag, random);
         RedisResult result;
         try
@@ -238,6 +239,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         using var activity = StartActivity("coordination session.update");
+        await MoveInBeforeUseAsync(id, random, tag, cancellationToken);
         RedisValue[] arguments =
         [
             id,
@@ -290,6 +292,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         using var activity = StartActivity("coordination session.delete");
+        await LeaveTombstoneAsync(random, tag, cancellationToken);
         await RemoveFromCopyAsync(store => store.DeleteAsync(_keys.Session(tag, random), cancellationToken), "delete");
         var deleted = (long)await _runtime.Executor.ExecuteAsync(
             "session.delete",
@@ -297,6 +300,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             static (db, s) => RedisScript.SessionDelete.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
             (Key: (RedisKey)_keys.Session(tag, random), Id: id, IndexPrefix: _keys.UserIndexPrefix(tag)),
             cancellationToken) == 1;
+        deleted |= await DeleteAtSourceAsync(id, random, tag, cancellationToken);
         if (deleted)
         {
             _runtime.Metrics.RecordDeleted();
@@ -310,6 +314,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         CoordinationKey.ValidateName(userId, nameof(userId));
         var tag = _keys.TagOf(userId);
         using var activity = StartActivity("coordination session.list");
+        await MoveUserInAsync(userId, cancellationToken);
         var result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
             "session.list",
             idempotent: true,
@@ -323,6 +328,8 @@ internal sealed partial class RedisSessionManager : ISessionManager
             sessions.Add(SessionData.Read((string)pair[0]!, (RedisResult[])pair[1]!));
         }
 
+        sessions.AddRange(await ListUnderSourceTagAsync(userId, cancellationToken));
+
         // The index orders by absolute end; the caller is promised the soonest expiry (idle or absolute) first.
         sessions.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt));
         return sessions;
@@ -333,6 +340,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         CoordinationKey.ValidateName(userId, nameof(userId));
         var tag = _keys.TagOf(userId);
         using var activity = StartActivity("coordination session.revoke_all");
+        await MarkUserRevokedAsync(userId, cancellationToken);
         await RemoveFromCopyAsync(store => store.DeleteUserAsync(_keys.UserIndex(tag, userId), cancellationToken), "revoke");
         var ended = (int)(long)await _runtime.Executor.ExecuteAsync(
             "session.revoke_all",
@@ -340,6 +348,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             static (db, s) => RedisScript.SessionRevokeAll.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
             (Index: (RedisKey)_keys.UserIndex(tag, userId), SessionPrefix: _keys.SessionPrefix(tag)),
             cancellationToken);
+        ended += await RevokeElsewhereAsync(userId, cancellationToken);
         _runtime.Metrics.RecordRevoked(ended);
         SessionsLog.Revoked(_runtime.Logger, Tenant, ended);
         return ended;
@@ -355,6 +364,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
 
         var newId = SessionId.New(tag, out var newRandom);
         using var activity = StartActivity("coordination session.rotate");
+        await PrepareRotationAsync(id, random, tag, cancellationToken);
         await RemoveFromCopyAsync(store => store.RenameAsync(_keys.Session(tag, random), _keys.Session(tag, newRandom), cancellationToken), "rotate");
         // Not idempotent: after a lost answer the old id is already gone, and a retry would answer null.
         var result = await _runtime.Executor.ExecuteAsync(

@@ -12,9 +12,11 @@ internal sealed class SessionRuntime
 {
     private readonly ConcurrentDictionary<string, RedisSessionManager> _tenants = new(StringComparer.Ordinal);
 
-    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null)
+    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null, SessionMigrationSource? migration = null)
     {
         Store = store;
+        Migration = migration is { IsEnabled: true } ? migration : null;
+        MigrationMetrics = new SessionMigrationMetrics(metrics.Meter);
         Executor = executor;
         Options = options.Sessions;
         KeyPrefix = options.KeyPrefix;
@@ -28,6 +30,11 @@ internal sealed class SessionRuntime
     public PostgresSessionStore? Store { get; }
 
     public SessionManagerOptions Options { get; }
+
+    /// <summary>Where sessions are moved from, while a migration is configured (<see cref="SessionMigrationOptions"/>).</summary>
+    public SessionMigrationSource? Migration { get; }
+
+    public SessionMigrationMetrics MigrationMetrics { get; }
 
     public string KeyPrefix { get; }
 

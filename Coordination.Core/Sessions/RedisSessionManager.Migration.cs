@@ -3,22 +3,6 @@ using StackExchange.Redis;
 
 namespace Coordination;
 
-/// <summary>What a move of one session from the migration source found.</summary>
-internal enum SessionMoveOutcome
-{
-    /// <summary>The source has no live session under the id (never had, ended, or another mover took it).</summary>
-    Gone,
-
-    /// <summary>The session was written here from the source.</summary>
-    Moved,
-
-    /// <summary>The session is here already; the current location decides, the source's copy is stale.</summary>
-    Present,
-
-    /// <summary>The session ended here (deleted, rotated, revoked) or by its own expiry; it is not brought back.</summary>
-    Ended,
-}
-
 /// <summary>
 /// Read-through from the migration source (<see cref="SessionMigrationOptions"/>). The current location decides: a
 /// session it does not have is moved from the source before a call uses it, in three steps, because no script spans
@@ -87,83 +71,105 @@ internal sealed partial class RedisSessionManager
     /// <exception cref="CoordinationUnavailableException">The source or this location cannot be reached.</exception>
     internal async ValueTask<(SessionMoveOutcome Outcome, bool RemovedFromSource)> MoveAsync(string id, string random, string tag, string? sourceIndex, bool bulk, CancellationToken cancellationToken)
     {
-        var source = Migration ?? throw new InvalidOperationException("No migration source is configured.");
-        var sourceKey = SourceKeys.Session(tag, random);
         for (var attempt = 1; ; attempt++)
         {
-            var started = Stopwatch.GetTimestamp();
-            var exported = await source.ExecuteAsync(
-                "session.migrate.export",
-                static (db, key) => RedisScript.SessionExport.EvaluateByShaAsync(db, [key], []),
-                (RedisKey)sourceKey,
-                cancellationToken);
-            if (exported.IsNull)
+            if (await ExportAsync(id, random, tag, sourceIndex, cancellationToken) is not { } export)
             {
-                if (sourceIndex is not null)
-                {
-                    await DropAtSourceAsync(sourceKey, sourceIndex, id, RedisValue.EmptyString, cancellationToken);
-                }
-
                 return (SessionMoveOutcome.Gone, false);
             }
 
-            var pairs = (RedisResult[])exported!;
-            var arguments = new RedisValue[pairs.Length + 1];
-            arguments[0] = id;
-            string? userId = null;
-            var version = RedisValue.EmptyString;
-            for (var n = 0; n < pairs.Length; n += 2)
+            if (await ImportAsync(export, bulk, cancellationToken) is { } moved)
             {
-                var field = (string)pairs[n]!;
-                arguments[n + 1] = field;
-                arguments[n + 2] = (RedisValue)pairs[n + 1];
-                if (field == "u")
-                {
-                    userId = (string)pairs[n + 1]!;
-                }
-                else if (field == "v")
-                {
-                    version = (RedisValue)pairs[n + 1];
-                }
+                return moved;
             }
 
-            if (userId is null)
+            if (attempt == MaxExportAttempts)
             {
-                // Not a session hash: nothing to move.
-                return (SessionMoveOutcome.Gone, false);
-            }
-
-            if (Stopwatch.GetElapsedTime(started) > MaxExportAge)
-            {
-                SessionsLog.ExportReread(_runtime.Logger, Tenant, MaxExportAge);
-                if (attempt < MaxExportAttempts)
-                {
-                    continue;
-                }
-
                 throw new CoordinationUnavailableException($"A session could not be exported from the migration source and imported within {MaxExportAge}.", UnavailableReason.Timeout);
             }
+        }
+    }
 
-            var imported = (string)(await _runtime.Executor.ExecuteAsync(
-                "session.migrate.import",
-                idempotent: true,
-                static (db, s) => RedisScript.SessionImport.EvaluateByShaAsync(db, s.Keys, s.Arguments),
-                (Keys: new RedisKey[] { _keys.Session(tag, random), _keys.Session(tag, random) + TombstoneSuffix, _keys.UserIndex(tag, userId), RevocationMark(tag, userId) }, Arguments: arguments),
-                cancellationToken))!;
-            var removed = await DropAtSourceAsync(sourceKey, sourceIndex ?? SourceKeys.UserIndex(tag, userId), id, version, cancellationToken);
-            var outcome = imported switch
+    /// <summary>
+    /// Step 1 of a move: the session as the source has it, or null when the source has no live session under the id
+    /// (then the id's entry in <paramref name="sourceIndex"/>, when given, is dropped).
+    /// </summary>
+    internal async ValueTask<SessionExport?> ExportAsync(string id, string random, string tag, string? sourceIndex, CancellationToken cancellationToken)
+    {
+        var source = Migration ?? throw new InvalidOperationException("No migration source is configured.");
+        var sourceKey = SourceKeys.Session(tag, random);
+        var started = Stopwatch.GetTimestamp();
+        var exported = await source.ExecuteAsync(
+            "session.migrate.export",
+            static (db, key) => RedisScript.SessionExport.EvaluateByShaAsync(db, [key], []),
+            (RedisKey)sourceKey,
+            cancellationToken);
+        if (exported.IsNull)
+        {
+            if (sourceIndex is not null)
             {
-                "moved" => SessionMoveOutcome.Moved,
-                "present" => SessionMoveOutcome.Present,
-                _ => SessionMoveOutcome.Ended,
-            };
-            if (outcome == SessionMoveOutcome.Moved)
-            {
-                _runtime.MigrationMetrics.RecordMoved(bulk);
+                await DropAtSourceAsync(sourceKey, sourceIndex, id, RedisValue.EmptyString, cancellationToken);
             }
 
-            return (outcome, removed);
+            return null;
         }
+
+        var pairs = (RedisResult[])exported!;
+        var arguments = new RedisValue[pairs.Length + 1];
+        arguments[0] = id;
+        string? userId = null;
+        var version = RedisValue.EmptyString;
+        for (var n = 0; n < pairs.Length; n += 2)
+        {
+            var field = (string)pairs[n]!;
+            arguments[n + 1] = field;
+            arguments[n + 2] = (RedisValue)pairs[n + 1];
+            if (field == "u")
+            {
+                userId = (string)pairs[n + 1]!;
+            }
+            else if (field == "v")
+            {
+                version = (RedisValue)pairs[n + 1];
+            }
+        }
+
+        // Not a session hash (no user): nothing to move.
+        return userId is null ? null : new SessionExport(id, random, tag, userId, version, arguments, sourceIndex ?? SourceKeys.UserIndex(tag, userId), started);
+    }
+
+    /// <summary>
+    /// Steps 2 and 3 of a move: the import here, then the removal from the source if it still has the exported
+    /// version. Null, having done nothing, when the export is older than <see cref="MaxExportAge"/>: export again.
+    /// </summary>
+    internal async ValueTask<(SessionMoveOutcome Outcome, bool RemovedFromSource)?> ImportAsync(SessionExport export, bool bulk, CancellationToken cancellationToken)
+    {
+        if (Stopwatch.GetElapsedTime(export.StartedTimestamp) > MaxExportAge)
+        {
+            SessionsLog.ExportReread(_runtime.Logger, Tenant, MaxExportAge);
+            return null;
+        }
+
+        var key = _keys.Session(export.Tag, export.Random);
+        var imported = (string)(await _runtime.Executor.ExecuteAsync(
+            "session.migrate.import",
+            idempotent: true,
+            static (db, s) => RedisScript.SessionImport.EvaluateByShaAsync(db, s.Keys, s.Arguments),
+            (Keys: new RedisKey[] { key, key + TombstoneSuffix, _keys.UserIndex(export.Tag, export.UserId), RevocationMark(export.Tag, export.UserId) }, Arguments: export.Arguments),
+            cancellationToken))!;
+        var removed = await DropAtSourceAsync(SourceKeys.Session(export.Tag, export.Random), export.SourceIndex, export.Id, export.Version, cancellationToken);
+        var outcome = imported switch
+        {
+            "moved" => SessionMoveOutcome.Moved,
+            "present" => SessionMoveOutcome.Present,
+            _ => SessionMoveOutcome.Ended,
+        };
+        if (outcome == SessionMoveOutcome.Moved)
+        {
+            _runtime.MigrationMetrics.RecordMoved(bulk);
+        }
+
+        return (outcome, removed);
     }
 
     private async ValueTask<bool> DropAtSourceAsync(string sourceKey, string sourceIndex, string id, RedisValue version, CancellationToken cancellationToken) =>

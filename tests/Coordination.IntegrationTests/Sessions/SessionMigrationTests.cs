@@ -254,6 +254,29 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
     }
 
     [Fact]
+    public async Task ImportAsync_SourceChangedSinceTheExport_KeepsTheSourceCopyForTheNextPass()
+    {
+        await using var source = await RedisServer.StartAsync(Token);
+        var prefix = TestKeys.NewPrefix();
+
+        // A node not configured for the migration yet still writes at the source.
+        await using var old = await CoordinationTestHost.StartAsync(source.ConnectionString, prefix);
+        var session = await old.Coordinator.Sessions.CreateAsync("gina", Data(1), cancellationToken: Token);
+        await using var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
+        var manager = host.Services.GetRequiredService<SessionRuntime>().ForTenant("default");
+        Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
+        var export = await manager.ExportAsync(session.Id, random, tag, sourceIndex: null, Token);
+        await old.Coordinator.Sessions.UpdateAsync(session.Id, new Dictionary<string, JsonElement?> { ["n"] = Json(2) }, cancellationToken: Token);
+
+        var (outcome, removed) = (await manager.ImportAsync(export!, bulk: false, Token))!.Value;
+
+        Assert.Equal((SessionMoveOutcome.Moved, false), (outcome, removed));
+        Assert.Equal(2, (await old.Coordinator.Sessions.GetAsync(session.Id, Token))!.Version);
+        Assert.Equal(new SessionMigrationResult(1, 0, 1, 0), await host.Services.GetRequiredService<ISessionMigration>().MigrateAsync(Token));
+        Assert.Empty(await KeysAsync(source, prefix + ":*"));
+    }
+
+    [Fact]
     public async Task MigrateAsync_TwoPassesAtOnce_CountEachSessionOnce()
     {
         const int Count = 2_000;

@@ -146,6 +146,12 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, SessionManagerOptionsRules>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, SessionUpgradeChainRules>());
+        services.AddSingleton<IValidateOptions<CoordinationOptions>>(new SessionMigrationOptionsRules(() => redisSettings.ConnectionString));
+        // Owned by the container: its own connection to the source, when it has one, is disposed with it.
+        services.TryAddSingleton(sp => new SessionMigrationSource(
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Sessions.MigrateFrom,
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.KeyPrefix,
+            sp.GetRequiredService<RedisExecutor>()));
         services.TryAddSingleton(sp => new SessionRuntime(
             sp.GetRequiredService<RedisExecutor>(),
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
@@ -154,7 +160,8 @@ public static class CoordinationHostingExtensions
             fallbackConfigured
                 ? new PostgresSessionStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Fallback.Schema)
                 : null,
-            sp.GetServices<ISessionDataUpgrader>()));
+            sp.GetServices<ISessionDataUpgrader>(),
+            sp.GetRequiredService<SessionMigrationSource>()));
         services.TryAddSingleton(sp => new CoordinatorFactory(
             sp.GetRequiredService<IOptions<CoordinationOptions>>(),
             sp.GetRequiredService<ICoordinationSerializer>(),
@@ -170,6 +177,7 @@ public static class CoordinationHostingExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<CacheRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICacheManager>(sp => sp.GetRequiredService<RedisCacheManager>());
         services.TryAddSingleton<ISessionMaintenance>(sp => new SessionCleanup(sp.GetRequiredService<SessionRuntime>(), sp.GetRequiredService<IPlatformLocks>()));
+        services.TryAddSingleton<ISessionMigration>(sp => new SessionMigration(sp.GetRequiredService<SessionRuntime>(), sp.GetRequiredService<IPlatformLocks>()));
         services.TryAddSingleton<ISessionManager>(sp => sp.GetRequiredService<SessionRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CoordinationLifetime>());

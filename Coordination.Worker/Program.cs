@@ -19,6 +19,7 @@ builder.Services.AddOptions<WorkerOptions>()
 builder.Services.AddHostedService<AlertingService>();
 builder.Services.AddHostedService<HeartbeatService>();
 builder.Services.AddHostedService<SessionCleanupService>();
+builder.Services.AddHostedService<SessionMigrationService>();
 
 var app = builder.Build();
 

@@ -23,4 +23,12 @@ public sealed class WorkerOptions
     /// <value>The default value is 1 minute.</value>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Worker:SessionCleanupInterval must be between 100 ms and 1 day.")]
     public TimeSpan SessionCleanupInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// While <c>Coordination:Sessions:MigrateFrom</c> is set: how long the worker waits before trying the session
+    /// migration again after a pass was skipped (another node migrates, or Redis is unavailable).
+    /// </summary>
+    /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Worker:SessionMigrationInterval must be between 100 ms and 1 day.")]
+    public TimeSpan SessionMigrationInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

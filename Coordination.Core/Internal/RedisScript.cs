@@ -50,6 +50,9 @@ internal sealed class RedisScript
     public static readonly RedisScript SessionQuotaCount = Load("session_quota_count");
     public static readonly RedisScript SessionQuotaRename = Load("session_quota_rename");
     public static readonly RedisScript SessionUpgrade = Load("session_upgrade", SessionCommon);
+    public static readonly RedisScript SessionExport = Load("session_export");
+    public static readonly RedisScript SessionImport = Load("session_import", SessionCommon);
+    public static readonly RedisScript SessionMigrateDrop = Load("session_migrate_drop");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

@@ -98,6 +98,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         (RedisResult Access, HashEntry[] Hash) read;
         try
         {
+            await MoveInBeforeUseAsync(id, random, tag, cancellationToken);
             read = await _runtime.Executor.ExecuteAsync(
                 "session.get",
                 idempotent: true,
@@ -267,6 +268,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         RedisResult result;
         try
         {
+            await MoveInBeforeUseAsync(id, random, tag, cancellationToken);
             result = await UpdateInRedisAsync(key, arguments, expectedVersion is not null, cancellationToken);
             if (result.IsNull && _runtime.Store is not null && await RestoreAsync(key, id, tag, cancellationToken) is not null)
             {
@@ -331,6 +333,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         using var activity = StartActivity("coordination session.delete");
         _runtime.Replay.RunIfPending();
         var key = _keys.Session(tag, random);
+        await LeaveTombstoneAsync(random, tag, cancellationToken);
         var inCopy = await RemoveFromCopyAsync(store => store.DeleteAsync(key, cancellationToken), "delete");
         bool deleted;
         try
@@ -349,6 +352,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         deleted |= inCopy;
+        deleted |= await DeleteAtSourceAsync(id, random, tag, cancellationToken);
         await UncountAsync([id], cancellationToken);
         if (deleted)
         {
@@ -367,6 +371,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         RedisResult[] result;
         try
         {
+            await MoveUserInAsync(userId, cancellationToken);
             result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
                 "session.list",
                 idempotent: true,
@@ -387,6 +392,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         }
 
         await RestoreListedFromCopyAsync(tag, userId, sessions, cancellationToken);
+        sessions.AddRange(await ListUnderSourceTagAsync(userId, cancellationToken));
 
         // The index orders by absolute end; the caller is promised the soonest expiry (idle or absolute) first.
         sessions.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt));
@@ -399,6 +405,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         var tag = _keys.TagOf(userId);
         using var activity = StartActivity("coordination session.revoke_all");
         _runtime.Replay.RunIfPending();
+        await MarkUserRevokedAsync(userId, cancellationToken);
         var inCopy = await RemoveFromCopyAsync(store => store.DeleteUserAsync(_keys.UserIndex(tag, userId), cancellationToken), "revoke") ?? [];
         int ended;
         try
@@ -418,6 +425,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             ended = inCopy.Count;
         }
 
+        ended += await RevokeElsewhereAsync(userId, cancellationToken);
         _runtime.Metrics.RecordRevoked(ended);
         SessionsLog.Revoked(_runtime.Logger, Tenant, ended);
         return ended;
@@ -438,6 +446,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         var newKey = _keys.Session(tag, newRandom);
         try
         {
+            await PrepareRotationAsync(id, random, tag, cancellationToken);
             await UpgradeBeforeRotateAsync(oldKey, id, cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (CanFallBack(ex))

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Coordination;
 
@@ -35,4 +36,13 @@ public sealed class SessionManagerOptions
     /// <value>The default value is 256.</value>
     [Range(1, 100_000)]
     public int MaxFields { get; set; } = 256;
+
+    /// <summary>
+    /// Gets or sets where sessions are moved from while a migration runs (section
+    /// <c>Coordination:Sessions:MigrateFrom</c>); see docs/sessions.md, "Moving sessions".
+    /// </summary>
+    /// <value>The default value has both settings empty: no migration.</value>
+    [Required]
+    [ValidateObjectMembers]
+    public SessionMigrationOptions MigrateFrom { get; set; } = new();
 }

@@ -14,10 +14,12 @@ internal sealed class SessionRuntime
     private readonly ConcurrentDictionary<string, RedisSessionManager> _tenants = new(StringComparer.Ordinal);
 
     /// <exception cref="InvalidOperationException"><paramref name="upgraders"/> do not form the chain 1→2→…→N.</exception>
-    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null, IEnumerable<ISessionDataUpgrader>? upgraders = null)
+    public SessionRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, ILoggerFactory loggerFactory, PostgresSessionStore? store = null, IEnumerable<ISessionDataUpgrader>? upgraders = null, SessionMigrationSource? migration = null)
     {
         Store = store;
         Upgrades = new SessionUpgrades(upgraders ?? []);
+        Migration = migration is { IsEnabled: true } ? migration : null;
+        MigrationMetrics = new SessionMigrationMetrics(metrics.Meter);
         Executor = executor;
         Options = options.Sessions;
         KeyPrefix = options.KeyPrefix;
@@ -36,8 +38,14 @@ internal sealed class SessionRuntime
 
     /// <summary>Replays to Redis the changes made in the durable copy while Redis was unavailable.</summary>
     public SessionReplay Replay { get; }
+
     /// <summary>The registered data schema steps; sessions in an older schema are upgraded on read.</summary>
     public SessionUpgrades Upgrades { get; }
+
+    /// <summary>Where sessions are moved from, while a migration is configured (<see cref="SessionMigrationOptions"/>).</summary>
+    public SessionMigrationSource? Migration { get; }
+
+    public SessionMigrationMetrics MigrationMetrics { get; }
 
     public string KeyPrefix { get; }
 

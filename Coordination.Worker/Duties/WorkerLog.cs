@@ -1,6 +1,6 @@
 namespace Coordination.Worker.Duties;
 
-/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup; names are frozen once shipped.</summary>
+/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup, 1300-1399 session migration; names are frozen once shipped.</summary>
 internal static partial class WorkerLog
 {
     [LoggerMessage(EventId = 1000, EventName = "HeartbeatStarted", Level = LogLevel.Information,
@@ -62,4 +62,28 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1203, EventName = "SessionCleanupFailed", Level = LogLevel.Error,
         Message = "Session cleanup failed unexpectedly. Retrying on schedule.")]
     public static partial void SessionCleanupFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1300, EventName = "SessionMigrationStarted", Level = LogLevel.Information,
+        Message = "Moving sessions from Coordination:Sessions:MigrateFrom to the current location; a skipped pass is retried every {Interval}.")]
+    public static partial void SessionMigrationStarted(ILogger logger, TimeSpan interval);
+
+    [LoggerMessage(EventId = 1301, EventName = "SessionMigrationPass", Level = LogLevel.Information,
+        Message = "Session migration pass: {Indexes} user indexes at the source, {Moved} sessions moved, {Present} already here, {Ended} ended.")]
+    public static partial void SessionMigrationPass(ILogger logger, long indexes, long moved, long present, long ended);
+
+    [LoggerMessage(EventId = 1302, EventName = "SessionMigrationDrained", Level = LogLevel.Information,
+        Message = "The session migration source is empty: remove Coordination:Sessions:MigrateFrom from every node's configuration.")]
+    public static partial void SessionMigrationDrained(ILogger logger);
+
+    [LoggerMessage(EventId = 1303, EventName = "SessionMigrationDrainedKeepPrefix", Level = LogLevel.Information,
+        Message = "The session migration source is empty. The key prefix changed: the moved sessions keep their ids, whose slot tag is the old prefix's, and they are listed and revoked with their users only while Coordination:Sessions:MigrateFrom:KeyPrefix is set. Remove Coordination:Sessions:MigrateFrom once they have ended (their absolute timeout, at most Coordination:Sessions:DefaultAbsoluteTimeout unless sessions set longer ones).")]
+    public static partial void SessionMigrationDrainedKeepPrefix(ILogger logger);
+
+    [LoggerMessage(EventId = 1304, EventName = "SessionMigrationUnavailable", Level = LogLevel.Warning,
+        Message = "Session migration pass failed: Redis (the source or the current one) is unavailable ({Reason}). Retrying on schedule.")]
+    public static partial void SessionMigrationUnavailable(ILogger logger, UnavailableReason reason);
+
+    [LoggerMessage(EventId = 1305, EventName = "SessionMigrationFailed", Level = LogLevel.Error,
+        Message = "Session migration pass failed unexpectedly. Retrying on schedule.")]
+    public static partial void SessionMigrationFailed(ILogger logger, Exception exception);
 }

@@ -13,6 +13,7 @@ public sealed class WorkerOptionsTests(SharedRedisFixture redis)
     [InlineData("Worker:HeartbeatInterval", "01:00:01", "Worker:HeartbeatInterval must be between 1 second and 1 hour.")]
     [InlineData("Worker:InstanceName", "", "Worker:InstanceName must not be empty.")]
     [InlineData("Worker:InstanceName", "two words", "Worker:InstanceName must be 1..128 characters of letters, digits, '.', '_' or '-'.")]
+    [InlineData("Worker:SessionMigrationInterval", "00:00:00.050", "Worker:SessionMigrationInterval must be between 100 ms and 1 day.")]
     public async Task Start_InvalidSetting_FailsNamingTheSettingAndWritesNoHeartbeat(string setting, string value, string message)
     {
         var prefixes = new List<string>();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Coordination.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using static Coordination.IntegrationTests.Sessions.SessionHost;
 
@@ -55,5 +56,44 @@ public sealed class SessionClusterTests
         }
 
         Assert.Equal(3, nodesUsed.Count);
+    }
+
+    [Fact]
+    public async Task Migration_OfAKeyPrefix_OnAClusterOfThreePrimaries_DrainsEveryNode()
+    {
+        await using var cluster = await RedisCluster.StartAsync(Token);
+        var oldPrefix = TestKeys.NewPrefix();
+        var ids = new List<string>();
+        await using (var old = await CoordinationTestHost.StartAsync(cluster.ConnectionString, oldPrefix))
+        {
+            for (var n = 0; n < 150; n++)
+            {
+                ids.Add((await old.Coordinator.Sessions.CreateAsync($"user-{n % 30}", new Dictionary<string, JsonElement> { ["n"] = Json(n) }, cancellationToken: Token)).Id);
+            }
+        }
+
+        await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString, settings: [new("Coordination:Sessions:MigrateFrom:KeyPrefix", oldPrefix)]);
+        var read = await host.Coordinator.Sessions.GetAsync(ids[0], Token);
+        var result = await host.Services.GetRequiredService<ISessionMigration>().MigrateAsync(Token);
+
+        Assert.Equal(0, read!.Data["n"].GetInt32());
+        Assert.Equal(new SessionMigrationResult(30, 149, 0, 0), result);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
+        var oldKeys = 0;
+        var nodesHoldingNew = 0;
+        foreach (var node in admin.GetServers().Where(s => !s.IsReplica))
+        {
+            oldKeys += await node.KeysAsync(pattern: oldPrefix + ":*").CountAsync(Token);
+            nodesHoldingNew += await node.KeysAsync(pattern: host.KeyPrefix + ":default:session:*").AnyAsync(Token) ? 1 : 0;
+        }
+
+        Assert.Equal(0, oldKeys);
+        Assert.Equal(3, nodesHoldingNew);
+        for (var n = 0; n < ids.Count; n++)
+        {
+            Assert.Equal(n, (await host.Coordinator.Sessions.GetAsync(ids[n], Token))!.Data["n"].GetInt32());
+        }
+
+        Assert.Equal(5, (await host.Coordinator.Sessions.ListForUserAsync("user-7", Token)).Count);
     }
 }

@@ -299,21 +299,24 @@ internal sealed partial class RedisSessionManager
         var sourceTag = SourceKeys.TagOf(userId);
         if (source.PrefixChanges)
         {
-            ended += (int)(long)await _runtime.Executor.ExecuteAsync(
+            ended += EndedBy(await _runtime.Executor.ExecuteAsync(
                 "session.revoke_all",
                 idempotent: true,
                 static (db, s) => RedisScript.SessionRevokeAll.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
                 (Index: (RedisKey)_keys.UserIndex(sourceTag, userId), SessionPrefix: _keys.SessionPrefix(sourceTag)),
-                cancellationToken);
+                cancellationToken));
         }
 
-        ended += (int)(long)await source.ExecuteAsync(
+        ended += EndedBy(await source.ExecuteAsync(
             "session.migrate.revoke",
             static (db, s) => RedisScript.SessionRevokeAll.EvaluateByShaAsync(db, [s.Index], [s.SessionPrefix]),
             (Index: (RedisKey)SourceKeys.UserIndex(sourceTag, userId), SessionPrefix: SourceKeys.SessionPrefix(sourceTag)),
-            cancellationToken);
+            cancellationToken));
         return ended;
     }
+
+    /// <summary>How many live sessions session_revoke_all.lua ended (the first element of its answer).</summary>
+    private static int EndedBy(RedisResult revoked) => (int)(long)((RedisResult[])revoked!)[0];
 
     /// <summary>The tags a user's sessions have here: the user's own, and with a prefix change the source prefix's.</summary>
     private IEnumerable<string> TagsHere(string userId)

@@ -14,6 +14,7 @@ public sealed class SessionMigrationServiceTests(SharedRedisFixture redis)
     private const int SessionMigrationDrained = 1302;
     private const int SessionMigrationDrainedKeepPrefix = 1303;
     private const int SessionMigrationUnavailable = 1304;
+    private const int SessionMigrationFailed = 1305;
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -87,6 +88,42 @@ public sealed class SessionMigrationServiceTests(SharedRedisFixture redis)
         await app.WaitForEventAsync(1201, TimeSpan.FromSeconds(10), "a session cleanup round");
         Assert.Empty(app.Events(SessionMigrationStarted));
         Assert.False(app.Services.GetRequiredService<ISessionMigration>().IsConfigured);
+    }
+
+    [Fact]
+    public async Task AnotherNodeMigrating_ThenAnUnexpectedFailure_AreWaitedOutAndLogged_AndTheDutyKeepsRunning()
+    {
+        var migration = new ScriptedMigration();
+        await using var app = new WorkerApp(
+            redis.Server.ConnectionString,
+            [new("Worker:SessionMigrationInterval", "00:00:00.100")],
+            services => services.AddSingleton<ISessionMigration>(migration));
+        await app.StartAsync();
+
+        var failed = await app.WaitForEventAsync(SessionMigrationFailed, TimeSpan.FromSeconds(10), "the failure to be logged");
+        Assert.IsType<InvalidOperationException>(failed.Exception);
+        await app.WaitForEventAsync(SessionMigrationDrained, TimeSpan.FromSeconds(10), "the pass after the failure");
+        Assert.Equal(3, migration.Calls);
+        Assert.Empty(app.Events(SessionMigrationPass));
+    }
+
+    /// <summary>A migration whose lock another node holds at first, then fails with a bug's exception, then finds the source empty.</summary>
+    private sealed class ScriptedMigration : ISessionMigration
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public bool IsConfigured => true;
+
+        public Task<SessionMigrationResult> MigrateAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<SessionMigrationResult?> TryMigrateAsync(CancellationToken cancellationToken = default) => Interlocked.Increment(ref _calls) switch
+        {
+            1 => Task.FromResult<SessionMigrationResult?>(null),
+            2 => throw new InvalidOperationException("A bug."),
+            _ => Task.FromResult<SessionMigrationResult?>(new SessionMigrationResult(0, 0, 0, 0)),
+        };
     }
 
     /// <summary>Creates sessions through a plain coordination host on <paramref name="connectionString"/> under <paramref name="prefix"/>.</summary>

@@ -41,32 +41,19 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
         }
 
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, hold.HandleLost);
-        var pattern = runtime.KeyPrefix + ":*:session-user:*";
         long scanned = 0;
         long removed = 0;
         long active = 0;
-        var cursor = "0";
-        do
+        await foreach (var index in ScanSortedSetsAsync(runtime.KeyPrefix + ":*:session-user:*", lost.Token))
         {
-            var page = (RedisResult[])(await runtime.Executor.ExecuteAsync(
-                "sessions.cleanup",
-                idempotent: true,
-                static (db, s) => db.ExecuteAsync("SCAN", s.Cursor, "MATCH", s.Pattern, "COUNT", ScanCount, "TYPE", "zset"),
-                (Cursor: cursor, Pattern: pattern),
-                lost.Token))!;
-            cursor = (string)page[0]!;
-            foreach (var index in (string[])page[1]!)
+            if (Parse(index) is { } owner)
             {
-                if (Parse(index) is { } owner)
-                {
-                    scanned++;
-                    var (ended, live) = await SweepAsync(index, owner.Tenant, owner.UserId, owner.SessionPrefix, lost.Token);
-                    removed += ended;
-                    active += live;
-                }
+                scanned++;
+                var (ended, live) = await SweepAsync(index, owner.Tenant, owner.UserId, owner.SessionPrefix, lost.Token);
+                removed += ended;
+                active += live;
             }
         }
-        while (cursor != "0");
 
         var uncounted = await ReconcileLedgersAsync(lost.Token);
         // Replayed before the purge: a change made while Redis was unavailable is never purged unreplayed.
@@ -137,7 +124,24 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
 
         var suspects = new HashSet<(string Ledger, string Id)>();
         long uncounted = 0;
-        var pattern = runtime.KeyPrefix + ":*:" + SessionKeys.LedgerCapability + ":{*";
+        await foreach (var ledger in ScanSortedSetsAsync(runtime.KeyPrefix + ":*:" + SessionKeys.LedgerCapability + ":{*", cancellationToken))
+        {
+            var tenantStart = runtime.KeyPrefix.Length + 1;
+            var tenantEnd = ledger.IndexOf(':', tenantStart);
+            // Only exact ledger keys: a caller-named key of another capability may match the pattern.
+            if (tenantEnd > 0 && new SessionKeys(runtime.KeyPrefix, ledger[tenantStart..tenantEnd]) is var keys && keys.Ledger == ledger)
+            {
+                uncounted += await ReconcileLedgerAsync(ledger, keys, suspects, cancellationToken);
+            }
+        }
+
+        _suspects = suspects;
+        return uncounted;
+    }
+
+    /// <summary>The sorted sets whose keys match <paramref name="pattern"/>, SCANned in pages (one node of a cluster).</summary>
+    private async IAsyncEnumerable<string> ScanSortedSetsAsync(string pattern, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var cursor = "0";
         do
         {
@@ -148,21 +152,12 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
                 (Cursor: cursor, Pattern: pattern),
                 cancellationToken))!;
             cursor = (string)page[0]!;
-            foreach (var ledger in (string[])page[1]!)
+            foreach (var key in (string[])page[1]!)
             {
-                var tenantStart = runtime.KeyPrefix.Length + 1;
-                var tenantEnd = ledger.IndexOf(':', tenantStart);
-                // Only exact ledger keys: a caller-named key of another capability may match the pattern.
-                if (tenantEnd > 0 && new SessionKeys(runtime.KeyPrefix, ledger[tenantStart..tenantEnd]) is var keys && keys.Ledger == ledger)
-                {
-                    uncounted += await ReconcileLedgerAsync(ledger, keys, suspects, cancellationToken);
-                }
+                yield return key;
             }
         }
         while (cursor != "0");
-
-        _suspects = suspects;
-        return uncounted;
     }
 
     private async Task<long> ReconcileLedgerAsync(string ledger, SessionKeys keys, HashSet<(string Ledger, string Id)> suspects, CancellationToken cancellationToken)

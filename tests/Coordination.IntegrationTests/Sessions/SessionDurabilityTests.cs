@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Coordination.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Coordination.IntegrationTests.Sessions;
 
@@ -34,7 +33,7 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
         var rotated = await sessions.RotateAsync(rotatedFrom.Id, Token);
         var revoked = await sessions.CreateAsync("revoked-user", null, null, Token);
         Assert.Equal(1, await sessions.RevokeAllForUserAsync("revoked-user", Token));
-        Assert.Equal(51, await CountRowsAsync(pg, schema)); // 50, and the rotated one under its new key
+        Assert.Equal(51, await SessionHost.CountCopyRowsAsync(pg, schema, "expires_at > now()")); // 50, and the rotated one under its new key
 
         await redis.KillAsync();
         // While Redis is down, reads are served by the copy.
@@ -127,25 +126,7 @@ public sealed class SessionDurabilityTests(PostgresFixture postgres)
         var result = await host.Services.GetRequiredService<ISessionMaintenance>().TryCleanupAsync(Token);
 
         Assert.Equal(2, result!.CopiesPurged);
-        Assert.Equal(1, await CountAllRowsAsync(pg, schema));
+        Assert.Equal(1, await SessionHost.CountCopyRowsAsync(pg, schema));
         Assert.NotNull(await sessions.GetAsync(live.Id, Token));
-    }
-
-    private static async Task<long> CountAllRowsAsync(PostgresServer pg, string schema)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);
-#pragma warning disable CA2100 // The schema is a generated identifier of the test.
-        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema}.sessions");
-#pragma warning restore CA2100
-        return (long)(await command.ExecuteScalarAsync(Token))!;
-    }
-
-    private static async Task<long> CountRowsAsync(PostgresServer pg, string schema)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);
-#pragma warning disable CA2100 // The schema is a generated identifier of the test.
-        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema}.sessions WHERE expires_at > now()");
-#pragma warning restore CA2100
-        return (long)(await command.ExecuteScalarAsync(Token))!;
     }
 }

@@ -46,6 +46,16 @@ internal sealed class SessionHost(CoordinationTestHost host, RedisServer server)
             "Redis to serve again after the restart",
             cancellationToken);
 
+    /// <summary>The rows of the sessions' durable copy in <paramref name="schema"/> that match <paramref name="where"/> (SQL).</summary>
+    public static async Task<long> CountCopyRowsAsync(PostgresServer pg, string schema, string where = "true")
+    {
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(pg.ConnectionString);
+#pragma warning disable CA2100 // The schema is a generated identifier of the test; the condition is the test's own.
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema}.sessions WHERE {where}");
+#pragma warning restore CA2100
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
     public async Task<IDatabase> AdminAsync() => (await server.GetAdminAsync()).GetDatabase();
 
     /// <summary>Every key of this host's prefix (SCAN, which skips expired keys).</summary>

@@ -194,19 +194,10 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
     {
         await using var source = await RedisServer.StartAsync(Token);
         var prefix = TestKeys.NewPrefix();
-        Session session;
-        await using (var old = await CoordinationTestHost.StartAsync(source.ConnectionString, prefix))
-        {
-            session = await old.Coordinator.Sessions.CreateAsync("dave", Data(7), cancellationToken: Token);
-        }
-
-        await using var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
-        var manager = host.Services.GetRequiredService<SessionRuntime>().ForTenant("default");
-        Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
 
         // A slow mover exported the session; meanwhile a read moved it here and the session ended here.
-        var stale = await manager.ExportAsync(session.Id, random, tag, sourceIndex: null, Token);
-        Assert.NotNull(stale);
+        var (host, manager, session, stale) = await ExportFromSourceAsync(source, prefix, "dave", 7);
+        await using var _ = host;
         Assert.NotNull(await host.Coordinator.Sessions.GetAsync(session.Id, Token));
         switch (ending)
         {
@@ -234,19 +225,11 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
     {
         await using var source = await RedisServer.StartAsync(Token);
         var prefix = TestKeys.NewPrefix();
-        Session session;
-        await using (var old = await CoordinationTestHost.StartAsync(source.ConnectionString, prefix))
-        {
-            session = await old.Coordinator.Sessions.CreateAsync("erin", Data(1), cancellationToken: Token);
-        }
-
-        await using var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
-        var manager = host.Services.GetRequiredService<SessionRuntime>().ForTenant("default");
-        Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
-        var stale = await manager.ExportAsync(session.Id, random, tag, sourceIndex: null, Token);
+        var (host, manager, session, stale) = await ExportFromSourceAsync(source, prefix, "erin", 1);
+        await using var _ = host;
         var changed = await host.Coordinator.Sessions.UpdateAsync(session.Id, new Dictionary<string, JsonElement?> { ["n"] = Json(2) }, cancellationToken: Token);
 
-        var (outcome, removed) = (await manager.ImportAsync(stale!, bulk: false, Token))!.Value;
+        var (outcome, removed) = (await manager.ImportAsync(stale, bulk: false, Token))!.Value;
 
         Assert.Equal((SessionMoveOutcome.Present, false), (outcome, removed));
         var read = await host.Coordinator.Sessions.GetAsync(session.Id, Token);
@@ -259,16 +242,14 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         await using var source = await RedisServer.StartAsync(Token);
         var prefix = TestKeys.NewPrefix();
 
+        var (host, manager, session, export) = await ExportFromSourceAsync(source, prefix, "gina", 1);
+        await using var _ = host;
+
         // A node not configured for the migration yet still writes at the source.
         await using var old = await CoordinationTestHost.StartAsync(source.ConnectionString, prefix);
-        var session = await old.Coordinator.Sessions.CreateAsync("gina", Data(1), cancellationToken: Token);
-        await using var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
-        var manager = host.Services.GetRequiredService<SessionRuntime>().ForTenant("default");
-        Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
-        var export = await manager.ExportAsync(session.Id, random, tag, sourceIndex: null, Token);
         await old.Coordinator.Sessions.UpdateAsync(session.Id, new Dictionary<string, JsonElement?> { ["n"] = Json(2) }, cancellationToken: Token);
 
-        var (outcome, removed) = (await manager.ImportAsync(export!, bulk: false, Token))!.Value;
+        var (outcome, removed) = (await manager.ImportAsync(export, bulk: false, Token))!.Value;
 
         Assert.Equal((SessionMoveOutcome.Moved, false), (outcome, removed));
         Assert.Equal(2, (await old.Coordinator.Sessions.GetAsync(session.Id, Token))!.Version);
@@ -281,23 +262,16 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
     {
         await using var source = await RedisServer.StartAsync(Token);
         var prefix = TestKeys.NewPrefix();
-        Session session;
-        await using (var old = await CoordinationTestHost.StartAsync(source.ConnectionString, prefix))
-        {
-            session = await old.Coordinator.Sessions.CreateAsync("hank", Data(3), cancellationToken: Token);
-        }
-
-        await using var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
-        var manager = host.Services.GetRequiredService<SessionRuntime>().ForTenant("default");
-        Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
-        var export = await manager.ExportAsync(session.Id, random, tag, sourceIndex: null, Token);
+        var (host, manager, session, export) = await ExportFromSourceAsync(source, prefix, "hank", 3);
+        await using var _ = host;
 
         // An export held past the bound may have missed a tombstone that has expired meanwhile: it is not imported.
-        var aged = export! with { StartedTimestamp = Stopwatch.GetTimestamp() - (long)((RedisSessionManager.MaxExportAge.TotalSeconds + 1) * Stopwatch.Frequency) };
+        var aged = export with { StartedTimestamp = Stopwatch.GetTimestamp() - (long)((RedisSessionManager.MaxExportAge.TotalSeconds + 1) * Stopwatch.Frequency) };
         Assert.Null(await manager.ImportAsync(aged, bulk: false, Token));
         Assert.False(await (await redis.Server.GetAdminAsync()).GetDatabase().KeyExistsAsync(SessionKey(prefix, session.Id)));
         Assert.True(await (await source.GetAdminAsync()).GetDatabase().KeyExistsAsync(SessionKey(prefix, session.Id)));
 
+        Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
         Assert.Equal((SessionMoveOutcome.Moved, true), await manager.MoveAsync(session.Id, random, tag, sourceIndex: null, bulk: false, Token));
     }
 
@@ -426,6 +400,25 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
                 new("Coordination:Sessions:MigrateFrom:ConnectionString", sourceConnection),
                 new("Coordination:Sessions:MigrateFrom:KeyPrefix", sourcePrefix),
             ]);
+
+    /// <summary>
+    /// A session of <paramref name="userId"/> created at <paramref name="source"/> (by a host that is gone again), a host
+    /// migrating from there to the shared server, its session manager, and an export of the session taken through it.
+    /// </summary>
+    private async Task<(CoordinationTestHost Host, RedisSessionManager Manager, Session Session, SessionExport Export)> ExportFromSourceAsync(RedisServer source, string prefix, string userId, int n)
+    {
+        Session session;
+        await using (var old = await CoordinationTestHost.StartAsync(source.ConnectionString, prefix))
+        {
+            session = await old.Coordinator.Sessions.CreateAsync(userId, Data(n), cancellationToken: Token);
+        }
+
+        var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
+        var manager = host.Services.GetRequiredService<SessionRuntime>().ForTenant("default");
+        Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
+        var export = await manager.ExportAsync(session.Id, random, tag, sourceIndex: null, Token);
+        return (host, manager, session, Assert.IsType<SessionExport>(export));
+    }
 
     private static Dictionary<string, JsonElement> Data(int n) => new() { ["n"] = Json(n), ["payload"] = Json(Payload(n)) };
 

@@ -62,7 +62,7 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
         await SessionHost.WaitUntilRedisServesAsync(host, Token);
         var cleanup = await host.Services.GetRequiredService<ISessionMaintenance>().TryCleanupAsync(Token);
         Assert.NotNull(cleanup);
-        Assert.Equal(0, await CountPendingAsync(pg, schema));
+        Assert.Equal(0, await SessionHost.CountCopyRowsAsync(pg, schema, "pending"));
 
         // The replay, not a read, put them in Redis.
         var admin = (await redis.GetAdminAsync()).GetDatabase();
@@ -161,7 +161,7 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
             Assert.Null(await sessions.GetAsync(rotatedFrom.Id, Token));
             Assert.Equal(3, (await sessions.GetAsync(rotated!.Id, Token))!.Data["n"].GetInt32());
             Assert.Equal(new[] { updated.Id, rotated.Id }.Order(), (await sessions.ListForUserAsync("paula", Token)).Select(s => s.Id).Order());
-            Assert.Equal(0, await CountPendingAsync(pg, schema));
+            Assert.Equal(0, await SessionHost.CountCopyRowsAsync(pg, schema, "pending"));
         }
         finally
         {
@@ -269,14 +269,6 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
 
     private static string KeyOf(CoordinationTestHost host, string id) => SessionHost.SessionKeyOf(host.KeyPrefix, id);
 
-    private static async Task<long> CountPendingAsync(PostgresServer pg, string schema)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(pg.ConnectionString);
-#pragma warning disable CA2100 // The schema is a generated identifier of the test.
-        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM {schema}.sessions WHERE pending");
-#pragma warning restore CA2100
-        return (long)(await command.ExecuteScalarAsync(Token))!;
-    }
 
     private static async Task DropTableAsync(PostgresServer pg, string schema)
     {

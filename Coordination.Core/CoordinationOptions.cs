@@ -80,6 +80,10 @@ public sealed class CoordinationOptions
     [ValidateObjectMembers]
     public SessionManagerOptions Sessions { get; set; } = new();
 
+    /// <summary>Rate-limiting settings (section <c>Coordination:RateLimiting</c>).</summary>
+    [Required]
+    public RateLimitingOptions RateLimiting { get; set; } = new();
+
     /// <summary>Per-tenant quotas (section <c>Coordination:Quotas</c>).</summary>
     [Required]
     [ValidateObjectMembers]

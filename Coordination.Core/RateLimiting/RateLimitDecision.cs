@@ -1,0 +1,18 @@
+namespace Coordination;
+
+/// <summary>The answer to one acquisition (<see cref="IRateLimitService.AcquireAsync"/>).</summary>
+/// <param name="Allowed">Whether the permits were granted.</param>
+/// <param name="Limit">The limit that applied (the effective one, for an adaptive policy).</param>
+/// <param name="Remaining">Permits left in the current window or bucket after this call.</param>
+/// <param name="ResetAfter">When the count is back to its full allowance.</param>
+/// <param name="RetryAfter">When a refused request may succeed; <see cref="TimeSpan.Zero"/> when allowed.</param>
+/// <param name="LeaseId">For <see cref="RateLimitAlgorithm.Concurrency"/> when allowed: the lease to release; otherwise <see langword="null"/>.</param>
+/// <param name="Reason">Why it was refused, when it was (for example more permits than the limit); otherwise <see langword="null"/>.</param>
+public sealed record RateLimitDecision(
+    bool Allowed,
+    long Limit,
+    long Remaining,
+    TimeSpan ResetAfter,
+    TimeSpan RetryAfter,
+    string? LeaseId = null,
+    string? Reason = null);

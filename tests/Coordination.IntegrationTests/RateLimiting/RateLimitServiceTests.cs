@@ -52,6 +52,27 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
         Assert.False(one.Allowed);
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.SlidingLog)]
+    [InlineData(RateLimitAlgorithm.Concurrency)]
+    public async Task AcquireAsync_TheLargestLimitAllAtOnce_IsAdmittedAndReleased(RateLimitAlgorithm algorithm)
+    {
+        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10_000, Period = TimeSpan.FromMinutes(1) }, Token);
+
+        var all = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 10_000, cancellationToken: Token);
+        var one = await hosts.LimiterA.AcquireAsync("api", "client-1", cancellationToken: Token);
+
+        Assert.Equal((true, 0L), (all.Allowed, all.Remaining));
+        Assert.False(one.Allowed);
+        Assert.Equal(10_000, await (await hosts.AdminAsync()).SortedSetLengthAsync(hosts.StateKey("api", algorithm, "client-1")));
+        if (algorithm == RateLimitAlgorithm.Concurrency)
+        {
+            Assert.True(await hosts.LimiterB.ReleaseAsync("api", all.LeaseId!, Token));
+            Assert.True((await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 10_000, cancellationToken: Token)).Allowed);
+        }
+    }
+
     [Fact]
     public async Task AcquireAsync_BadInput_ThrowsArgumentExceptionAndUnknownPolicyNotFound()
     {

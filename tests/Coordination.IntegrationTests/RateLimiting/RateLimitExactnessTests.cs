@@ -177,8 +177,8 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
         Assert.Equal([4L, 3, 2, 1, 0], burst.Take(5).Select(d => d.Remaining));
         Assert.False(burst[5].Allowed);
         Assert.Null(burst[5].Reason);
-        Assert.InRange(burst[5].RetryAfter, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100));
-        Assert.InRange(burst[5].ResetAfter, TimeSpan.FromMilliseconds(450), TimeSpan.FromMilliseconds(500));
+        Assert.InRange(burst[5].RetryAfter, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(100));
+        Assert.InRange(burst[5].ResetAfter, TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(500));
 
         // Sustained: each caller that waits its RetryAfter gets in; one permit per 100 ms.
         var admitted = 0;

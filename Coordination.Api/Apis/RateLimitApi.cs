@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using Coordination.Api.Authentication;
 using Coordination.Api.Models;
@@ -81,7 +82,7 @@ public static class RateLimitApi
     {
         var errors = new RequestErrors();
         var policy = RouteSegment.Decode(context, routePolicy, fromEnd: 0);
-        RequestValidation.IsValidName(policy, "policy", errors);
+        IsValidPolicy(policy, errors);
         var definition = ReadDefinition(request, errors);
         if (errors.Any || policy is null || definition is null)
         {
@@ -103,7 +104,7 @@ public static class RateLimitApi
     {
         var errors = new RequestErrors();
         var policy = RouteSegment.Decode(context, routePolicy, fromEnd: 2);
-        RequestValidation.IsValidName(policy, "policy", errors);
+        IsValidPolicy(policy, errors);
         if (!CoordinationLimits.IsValidSegment(tenant))
         {
             errors.Add("tenant", "tenant must be 1..64 characters of letters, digits, '.', '_' or '-'.");
@@ -129,7 +130,7 @@ public static class RateLimitApi
     {
         var errors = new RequestErrors();
         var policy = RouteSegment.Decode(context, routePolicy, fromEnd: 0);
-        if (!RequestValidation.IsValidName(policy, "policy", errors))
+        if (!IsValidPolicy(policy, errors))
         {
             return errors.ToProblem();
         }
@@ -163,7 +164,7 @@ public static class RateLimitApi
     {
         var errors = new RequestErrors();
         var policy = RouteSegment.Decode(context, routePolicy, fromEnd: 1);
-        RequestValidation.IsValidName(policy, "policy", errors);
+        IsValidPolicy(policy, errors);
         RequestValidation.IsValidName(request.Key, "key", errors);
         var permits = request.Permits ?? 1;
         if (permits is < 1 or > int.MaxValue)
@@ -194,7 +195,7 @@ public static class RateLimitApi
         var errors = new RequestErrors();
         var policy = RouteSegment.Decode(context, routePolicy, fromEnd: 2);
         var leaseId = RouteSegment.Decode(context, routeLeaseId, fromEnd: 0);
-        RequestValidation.IsValidName(policy, "policy", errors);
+        IsValidPolicy(policy, errors);
         RequestValidation.IsValidName(leaseId, "leaseId", errors);
         if (errors.Any || policy is null || leaseId is null)
         {
@@ -226,6 +227,18 @@ public static class RateLimitApi
     /// <summary>The wire name of <paramref name="algorithm"/>.</summary>
     public static string NameOf(RateLimitAlgorithm algorithm) =>
         Array.Find(Algorithms, a => a.Algorithm == algorithm).Name ?? algorithm.ToString();
+
+    /// <summary>Policy names are 1..64 letters, digits, '.', '_' or '-' (the library's rule for names that are part of every key).</summary>
+    private static bool IsValidPolicy([NotNullWhen(true)] string? policy, RequestErrors errors)
+    {
+        if (CoordinationLimits.IsValidSegment(policy))
+        {
+            return true;
+        }
+
+        errors.Add("policy", "policy must be 1..64 characters of letters, digits, '.', '_' or '-'.");
+        return false;
+    }
 
     private static IRateLimitService RateLimits(RateLimitServices services, ClaimsPrincipal user) =>
         services.Coordinators.ForTenant(user.GetTenant()).RateLimits;

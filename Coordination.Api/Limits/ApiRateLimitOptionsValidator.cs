@@ -12,9 +12,9 @@ internal sealed class ApiRateLimitOptionsValidator(IOptions<CoordinationOptions>
             return ValidateOptionsResult.Success;
         }
 
-        if (CoordinationLimits.FindNameProblem(options.Policy, "Policy") is { } problem)
+        if (!CoordinationLimits.IsValidSegment(options.Policy))
         {
-            return ValidateOptionsResult.Fail($"{ApiRateLimitOptions.SectionName}:Policy is invalid: {problem}");
+            return ValidateOptionsResult.Fail($"{ApiRateLimitOptions.SectionName}:Policy must be 1..64 characters of letters, digits, '.', '_' or '-'.");
         }
 
         return coordination.Value.RateLimiting.Policies.ContainsKey(options.Policy)

@@ -7,7 +7,7 @@ namespace Coordination.Api.Models;
 /// <param name="Limit">The limit that applied (the effective one, for an adaptive policy).</param>
 /// <param name="Remaining">Permits left in the current window or bucket after this call.</param>
 /// <param name="ResetAfterMs">Milliseconds until the count is back to its full allowance.</param>
-/// <param name="RetryAfterMs">Milliseconds until a refused request may succeed; 0 when allowed.</param>
+/// <param name="RetryAfterMs">Milliseconds until a refused request may succeed; 0 when allowed; -1 when it can never succeed (more permits than the policy ever gives: see <c>reason</c>).</param>
 /// <param name="LeaseId">For a <c>concurrency</c> policy when allowed: the lease to release with <c>DELETE /v1/ratelimit/{policy}/leases/{leaseId}</c>; absent otherwise.</param>
 /// <param name="Reason">Why the permits were refused, when the limiter says (for example more permits than the limit); absent otherwise.</param>
 public sealed record RateLimitDecisionResponse(
@@ -25,7 +25,7 @@ public sealed record RateLimitDecisionResponse(
         decision.Limit,
         decision.Remaining,
         CeilingMs(decision.ResetAfter),
-        CeilingMs(decision.RetryAfter),
+        decision.RetryAfter == Timeout.InfiniteTimeSpan ? -1 : CeilingMs(decision.RetryAfter),
         decision.LeaseId,
         decision.Allowed ? null : decision.Reason);
 

@@ -6,7 +6,7 @@ namespace Coordination;
 
 /// <summary>
 /// A <see cref="RateLimitLease"/> made from one <see cref="RateLimitDecision"/>: metadata
-/// <see cref="MetadataName.RetryAfter"/> and <see cref="MetadataName.ReasonPhrase"/> when refused, and
+/// <see cref="MetadataName.RetryAfter"/> (unless the request can never succeed) and <see cref="MetadataName.ReasonPhrase"/> when refused, and
 /// <see cref="RedisRateLimiter.DecisionMetadataName"/> always. Disposing a lease of a
 /// <see cref="RateLimitAlgorithm.Concurrency"/> policy releases it in Redis, once; the release runs in the background
 /// because <see cref="IDisposable.Dispose"/> cannot wait for the network, and a failed release is logged (the lease
@@ -18,6 +18,7 @@ internal sealed class RedisRateLimitLease : RateLimitLease
 
     private static readonly string[] AcquiredMetadata = [RedisRateLimiter.DecisionMetadataName.Name];
     private static readonly string[] RefusedMetadata = [MetadataName.ReasonPhrase.Name, MetadataName.RetryAfter.Name, RedisRateLimiter.DecisionMetadataName.Name];
+    private static readonly string[] NeverMetadata = [MetadataName.ReasonPhrase.Name, RedisRateLimiter.DecisionMetadataName.Name];
     private static readonly string[] ReasonOnlyMetadata = [MetadataName.ReasonPhrase.Name];
 
     private readonly RateLimitDecision? _decision;
@@ -53,7 +54,10 @@ internal sealed class RedisRateLimitLease : RateLimitLease
     public override bool IsAcquired { get; }
 
     public override IEnumerable<string> MetadataNames =>
-        _decision is null ? (_reason is null ? [] : ReasonOnlyMetadata) : IsAcquired ? AcquiredMetadata : RefusedMetadata;
+        _decision is null ? (_reason is null ? [] : ReasonOnlyMetadata) : IsAcquired ? AcquiredMetadata : HasRetryAfter ? RefusedMetadata : NeverMetadata;
+
+    // A request that can never succeed (more permits than the policy ever gives) has no time to retry after.
+    private bool HasRetryAfter => _decision is { Allowed: false, RetryAfter: var retryAfter } && retryAfter >= TimeSpan.Zero;
 
     public override bool TryGetMetadata(string metadataName, out object? metadata)
     {
@@ -61,7 +65,7 @@ internal sealed class RedisRateLimitLease : RateLimitLease
         {
             _ when metadataName == RedisRateLimiter.DecisionMetadataName.Name => _decision,
             _ when metadataName == MetadataName.ReasonPhrase.Name => _reason,
-            _ when metadataName == MetadataName.RetryAfter.Name && _decision is { Allowed: false } refused => refused.RetryAfter,
+            _ when metadataName == MetadataName.RetryAfter.Name && HasRetryAfter => _decision!.RetryAfter,
             _ => null,
         };
         return metadata is not null;

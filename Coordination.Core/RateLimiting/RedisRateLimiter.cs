@@ -18,7 +18,8 @@ namespace Coordination;
 /// </para>
 /// <para>
 /// The limiter never queues: <see cref="RateLimiter.AcquireAsync"/> answers at once, and a refused lease carries
-/// <see cref="MetadataName.RetryAfter"/> (when to try again), <see cref="MetadataName.ReasonPhrase"/> and the whole
+/// <see cref="MetadataName.RetryAfter"/> (when to try again; absent when the request can never succeed, as with more
+/// permits than the policy ever gives), <see cref="MetadataName.ReasonPhrase"/> and the whole
 /// <see cref="RateLimitDecision"/> under <see cref="DecisionMetadataName"/> (limit, remaining, reset: what the
 /// <c>RateLimit-*</c> response headers need). An acquired lease carries the decision too.
 /// </para>

@@ -114,6 +114,7 @@ public sealed class RateLimitApiTests(ApiFixture fixture) : ApiTest(fixture)
         var refused = await AcquireAsync(member, policy, NewName(), """, "permits": 4, "priority": "critical" """);
 
         Assert.False(refused.GetProperty("allowed").GetBoolean());
+        Assert.Equal(-1, refused.GetProperty("retryAfterMs").GetInt64());
         Assert.False(string.IsNullOrEmpty(refused.GetProperty("reason").GetString()));
     }
 

@@ -64,6 +64,20 @@ public sealed class RedisRateLimiterTests
     }
 
     [Fact]
+    public async Task AcquireAsync_RefusedForever_NoRetryAfter()
+    {
+        var decision = new RateLimitDecision(false, 3, 3, TimeSpan.Zero, Timeout.InfiniteTimeSpan, Reason: "4 permits are more than the policy ever allows");
+        using var limiter = new RedisRateLimiter(new ScriptedService(decision), "api", "k");
+
+        using var lease = await limiter.AcquireAsync(4, Cancellation);
+
+        Assert.False(lease.TryGetMetadata(MetadataName.RetryAfter, out _));
+        Assert.Equal([MetadataName.ReasonPhrase.Name, RedisRateLimiter.DecisionMetadataName.Name], lease.MetadataNames);
+        Assert.True(lease.TryGetMetadata(MetadataName.ReasonPhrase, out var reason));
+        Assert.Equal(decision.Reason, reason);
+    }
+
+    [Fact]
     public void AttemptAcquire_NeverGrants_AndSaysToUseAcquireAsync()
     {
         var service = new ScriptedService(new RateLimitDecision(true, 10, 9, TimeSpan.Zero, TimeSpan.Zero));

@@ -12,7 +12,8 @@ namespace Coordination.Api.Limits;
 /// </summary>
 /// <remarks>
 /// Every decision of the request rate writes <c>RateLimit-Limit</c>, <c>RateLimit-Remaining</c> and
-/// <c>RateLimit-Reset</c> on the response, granted or refused. When Redis cannot decide
+/// <c>RateLimit-Reset</c> on the response, granted or refused, as the response starts (so answers the exception handler
+/// writes, which clears earlier headers, carry them too). When Redis cannot decide
 /// (<see cref="CoordinationUnavailableException"/>) or the policy is missing, the request goes ahead with its bulkhead
 /// permit only: the limiter protects Redis from volume, and refusing every request while Redis is away would also
 /// refuse what the PostgreSQL fallback can still serve.
@@ -104,7 +105,15 @@ internal sealed partial class TenantLimiter(
 
         if (IsRateRefusal(rate, out var decision))
         {
-            WriteHeaders(resource.Response, decision!);
+            // When the response starts: the exception handler clears the headers written before it answers.
+            resource.Response.OnStarting(
+                static state =>
+                {
+                    var (response, decision) = ((HttpResponse, RateLimitDecision))state;
+                    WriteHeaders(response, decision);
+                    return Task.CompletedTask;
+                },
+                (resource.Response, decision!));
         }
 
         if (!rate.IsAcquired)

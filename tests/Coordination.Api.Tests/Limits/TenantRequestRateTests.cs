@@ -17,24 +17,43 @@ public sealed class TenantRequestRateTests(ApiFixture fixture) : ApiTest(fixture
     [Fact]
     public async Task TenantOverItsPolicy_Gets429WithTheFourHeaders_OtherTenantServed_StatusNotCounted()
     {
-        await using var api = StartApi(limit: 3);
+        await using var api = StartApi(limit: 4);
         using var tenantA = api.CreateApiClient();
         using var tenantB = api.CreateApiClient(ApiFactory.OtherTenantKey);
+        using var anonymous = api.CreateApiClient(apiKey: null);
         var key = NewName();
 
-        for (var remaining = 2; remaining >= 0; remaining--)
+        for (var remaining = 3; remaining >= 1; remaining--)
         {
             using var allowed = await tenantA.GetAsync(Kv(key), Cancellation);
             Assert.Equal(HttpStatusCode.NotFound, allowed.StatusCode);
-            Assert.Equal(("3", remaining.ToString(CultureInfo.InvariantCulture)), (Header(allowed, "RateLimit-Limit"), Header(allowed, "RateLimit-Remaining")));
+            Assert.Equal(("4", remaining.ToString(CultureInfo.InvariantCulture)), (Header(allowed, "RateLimit-Limit"), Header(allowed, "RateLimit-Remaining")));
             Assert.InRange(long.Parse(Header(allowed, "RateLimit-Reset")!, CultureInfo.InvariantCulture), 1, 60);
+        }
+
+        // An answer the exception handler writes (409 lock-not-held) carries the headers too; lock calls are counted.
+        using (var notHeld = await tenantA.DeleteAsync(Lock(NewName("lock"), "no-such-token"), Cancellation))
+        {
+            await AssertProblemAsync(notHeld, HttpStatusCode.Conflict, "lock-not-held");
+            Assert.Equal(("4", "0"), (Header(notHeld, "RateLimit-Limit"), Header(notHeld, "RateLimit-Remaining")));
+        }
+
+        using (var lockRefused = await tenantA.PostAsync(Lock(NewName("lock")), Json("""{"ttlMs":1000}"""), Cancellation))
+        {
+            await AssertProblemAsync(lockRefused, (HttpStatusCode)429, "rate-limited");
+        }
+
+        // Requests without a valid key are not counted: they are 401, not 429.
+        using (var unauthenticated = await anonymous.GetAsync(Kv(key), Cancellation))
+        {
+            await AssertProblemAsync(unauthenticated, HttpStatusCode.Unauthorized, "unauthorized");
         }
 
         using (var refused = await tenantA.PutAsync(Kv(key), Json("""{"value":1}"""), Cancellation))
         {
             await AssertProblemAsync(refused, (HttpStatusCode)429, "rate-limited");
             Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 60);
-            Assert.Equal(("3", "0"), (Header(refused, "RateLimit-Limit"), Header(refused, "RateLimit-Remaining")));
+            Assert.Equal(("4", "0"), (Header(refused, "RateLimit-Limit"), Header(refused, "RateLimit-Remaining")));
             Assert.InRange(long.Parse(Header(refused, "RateLimit-Reset")!, CultureInfo.InvariantCulture), 1, 60);
         }
 
@@ -42,7 +61,7 @@ public sealed class TenantRequestRateTests(ApiFixture fixture) : ApiTest(fixture
         using (var stillMissing = await tenantB.GetAsync(Kv(key), Cancellation))
         {
             Assert.Equal(HttpStatusCode.NotFound, stillMissing.StatusCode);
-            Assert.Equal("2", Header(stillMissing, "RateLimit-Remaining"));
+            Assert.Equal("3", Header(stillMissing, "RateLimit-Remaining"));
         }
 
         await SendExpectingAsync(tenantB, HttpMethod.Put, Kv(key), """{"value":2}""");

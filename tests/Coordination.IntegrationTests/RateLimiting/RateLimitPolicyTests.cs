@@ -19,8 +19,9 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     {
         await using var hosts = await RateLimitHosts.StartAsync(redis.Server, ("PolicyRefreshInterval", "00:00:00.500"));
         await hosts.PoliciesA.SetAsync("api", Thousand, Token);
-        // B reads the policy now, so what follows measures how long its snapshot keeps the old one.
+        // Both read the policy now, so what follows measures how long their snapshots keep the old one.
         Assert.Equal(1_000, (await hosts.LimiterB.AcquireAsync("api", "client-1", cancellationToken: Token)).Limit);
+        Assert.Equal(1_000, (await hosts.LimiterA.AcquireAsync("api", "client-1", cancellationToken: Token)).Limit);
 
         var changed = Stopwatch.StartNew();
         await hosts.PoliciesA.SetOverrideAsync("api", "default", Thousand with { Limit = 7 }, Token);

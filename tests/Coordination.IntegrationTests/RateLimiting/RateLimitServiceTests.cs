@@ -113,6 +113,33 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
         Assert.True(onTime.Allowed, $"Refused {clock.ElapsedMilliseconds} ms after a refusal that said {refused.RetryAfter.TotalMilliseconds} ms (retry now {onTime.RetryAfter}).");
     }
 
+    [Fact]
+    public async Task SlidingWindow_FullPreviousWindow_WeighsOnTheNextByItsOverlap()
+    {
+        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.SlidingWindow, Limit = 10, Period = TimeSpan.FromSeconds(1) }, Token);
+        await DelayUntilWindowOffsetAsync(hosts, 50);
+        var first = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 10, cancellationToken: Token);
+
+        // 150 to 300 ms into the next window, the full previous one still weighs 85 to 70 %: 1 or 2 of 10 are left.
+        await DelayUntilWindowOffsetAsync(hosts, 150);
+        var admitted = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            admitted += (await hosts.LimiterB.AcquireAsync("api", "client-1", cancellationToken: Token)).Allowed ? 1 : 0;
+        }
+
+        Assert.True(first.Allowed);
+        Assert.InRange(admitted, 1, 2);
+    }
+
+    /// <summary>Waits until Redis's clock is <paramref name="offsetMs"/> into the next aligned second.</summary>
+    private static async Task DelayUntilWindowOffsetAsync(RateLimitHosts hosts, int offsetMs)
+    {
+        var now = await hosts.RedisNowAsync();
+        await Task.Delay(TimeSpan.FromMilliseconds(1000 - (now % 1000) + offsetMs), Token);
+    }
+
     [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow, 300)]
     [InlineData(RateLimitAlgorithm.SlidingWindow, 600)]

@@ -12,7 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddCoordination();
 builder.AddApiKeyAuthentication();
-builder.Services.AddTenantConcurrency();
+builder.Services.AddTenantLimits();
 
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemTypeDefaults.Apply);
 builder.Services.AddExceptionHandler<CoordinationExceptionHandler>();
@@ -49,6 +49,7 @@ app.MapKeyValueApi();
 app.MapLocksApi();
 app.MapCacheApi();
 app.MapSessionsApi();
+app.MapRateLimitApi();
 app.MapStatusApi();
 
 app.MapDefaultEndpoints();

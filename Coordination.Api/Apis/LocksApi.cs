@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Coordination.Api.Authentication;
+using Coordination.Api.Limits;
 using Coordination.Api.Models;
 using Coordination.Api.Problems;
 using Coordination.Api.Validation;
@@ -49,8 +50,9 @@ public static class LocksApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             // Outside the tenant's bulkhead (Coordination:TenantConcurrency): a waiting acquisition would hold a permit
-            // that the holder needs to release the lock. Waits are bounded by the waiter caps instead.
-            .DisableRateLimiting();
+            // that the holder needs to release the lock. Waits are bounded by the waiter caps instead. The request
+            // still counts against the tenant's request rate (Coordination:Api:RateLimit).
+            .OutsideTenantBulkhead();
 
         api.MapPost("/{name}/extend", ExtendLock)
             .WithName("ExtendLock")

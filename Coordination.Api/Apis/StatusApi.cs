@@ -1,5 +1,6 @@
 using System.Reflection;
 using Coordination.Api.Authentication;
+using Coordination.Api.Limits;
 using Coordination.Api.Models;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
@@ -24,7 +25,8 @@ public static class StatusApi
     /// <summary>Maps the status endpoints.</summary>
     public static RouteGroupBuilder MapStatusApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("").WithTags("Operations");
+        // Status is cached and cheap: it is not counted against a caller's request rate (Coordination:Api:RateLimit).
+        var api = app.MapGroup("").WithTags("Operations").OutsideTenantRequestRate();
         if (app.ServiceProvider.GetRequiredService<IOptions<StatusOptions>>().Value.RequireAdminKey)
         {
             api.RequireAuthorization(ApiKeyDefaults.AdminPolicy)

@@ -82,6 +82,10 @@ internal sealed partial class CoordinationExceptionHandler(
                 };
                 break;
 
+            case RateLimitPolicyNotFoundException notFound:
+                problem = Apis.RateLimitApi.PolicyNotFound(notFound.Policy);
+                break;
+
             case LockNotHeldException:
                 problem = LockProblems.NotHeld();
                 break;
@@ -145,6 +149,7 @@ internal sealed partial class CoordinationExceptionHandler(
         "timeToLive" => "ttlMs",
         "patch" => "data",
         "options" => "body",
+        "definition" => "body",
         null or "" => "body",
         _ => parameterName,
     };

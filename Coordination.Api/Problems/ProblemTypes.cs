@@ -30,6 +30,13 @@ public static class ProblemTypes
     public const string TooManyRequests = Base + "too-many-requests";
 
     /// <summary>
+    /// 429: the tenant sent more requests than its request policy allows (<c>Coordination:Api:RateLimit:Policy</c>, or
+    /// the tenant's override of it); nothing was done. <c>Retry-After</c> says when to retry, <c>RateLimit-Limit</c>,
+    /// <c>RateLimit-Remaining</c> and <c>RateLimit-Reset</c> give the allowance (allowed answers carry them too).
+    /// </summary>
+    public const string RateLimited = Base + "rate-limited";
+
+    /// <summary>
     /// 429: the call would create more state than the tenant's quota allows (<c>quota</c> names it, <c>limit</c> gives
     /// its size, e.g. <c>keys</c>: <c>Coordination:Quotas:MaxKeysPerTenant</c>; <c>lock-names</c>: <c>Coordination:Quotas:MaxLockNamesPerTenant</c>). Nothing was stored; no
     /// <c>Retry-After</c>: room comes back only when the tenant deletes state or some of it expires.

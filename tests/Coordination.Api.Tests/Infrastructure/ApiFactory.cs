@@ -40,6 +40,10 @@ public sealed class ApiFactory(string redisConnectionString, IReadOnlyDictionary
             // Every test calls from loopback: the shared API must not throttle the tests that send wrong keys on purpose
             // (AuthenticationThrottleTests start their own API with a low limit).
             ["Coordination:AuthenticationThrottle:FailureLimit"] = "1000000",
+            // The tests of one API share tenant A's request rate (Coordination:Api:RateLimit): room for all of them, so no
+            // test is refused because of the others. TenantRequestRateTests start their own API with a small policy.
+            ["Coordination:RateLimiting:Policies:api-requests:Limit"] = "1000000",
+            ["Coordination:RateLimiting:Policies:api-requests:Burst"] = "1000000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -162,6 +162,13 @@ public static class CoordinationHostingExtensions
                 : null,
             sp.GetServices<ISessionDataUpgrader>(),
             sp.GetRequiredService<SessionMigrationSource>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinationOptions>, RateLimitingOptionsRules>());
+        services.TryAddSingleton(sp => new RateLimitRuntime(
+            sp.GetRequiredService<RedisExecutor>(),
+            sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
+            sp.GetRequiredService<CoordinationMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new CoordinatorFactory(
             sp.GetRequiredService<IOptions<CoordinationOptions>>(),
             sp.GetRequiredService<ICoordinationSerializer>(),
@@ -170,6 +177,7 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<LockRuntime>(),
             sp.GetRequiredService<CacheRuntime>(),
             sp.GetRequiredService<SessionRuntime>(),
+            sp.GetRequiredService<RateLimitRuntime>(),
             sp.GetRequiredService<CoordinationMetrics>()));
         services.TryAddSingleton<ICoordinatorFactory>(sp => sp.GetRequiredService<CoordinatorFactory>());
         services.TryAddSingleton<IRedisCoordinator>(sp => sp.GetRequiredService<CoordinatorFactory>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
@@ -179,6 +187,8 @@ public static class CoordinationHostingExtensions
         services.TryAddSingleton<ISessionMaintenance>(sp => new SessionCleanup(sp.GetRequiredService<SessionRuntime>(), sp.GetRequiredService<IPlatformLocks>()));
         services.TryAddSingleton<ISessionMigration>(sp => new SessionMigration(sp.GetRequiredService<SessionRuntime>(), sp.GetRequiredService<IPlatformLocks>()));
         services.TryAddSingleton<ISessionManager>(sp => sp.GetRequiredService<SessionRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
+        services.TryAddSingleton<IRateLimitPolicies>(sp => sp.GetRequiredService<RateLimitRuntime>().Policies);
+        services.TryAddSingleton<IRateLimitService>(sp => sp.GetRequiredService<RateLimitRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CoordinationLifetime>());
 

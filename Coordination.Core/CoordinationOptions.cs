@@ -82,6 +82,7 @@ public sealed class CoordinationOptions
 
     /// <summary>Rate-limiting settings (section <c>Coordination:RateLimiting</c>).</summary>
     [Required]
+    [ValidateObjectMembers]
     public RateLimitingOptions RateLimiting { get; set; } = new();
 
     /// <summary>Per-tenant quotas (section <c>Coordination:Quotas</c>).</summary>

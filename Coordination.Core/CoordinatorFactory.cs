@@ -17,11 +17,12 @@ internal sealed class CoordinatorFactory : ICoordinatorFactory
         LockRuntime locks,
         CacheRuntime caches,
         SessionRuntime sessions,
+        RateLimitRuntime rateLimits,
         CoordinationMetrics metrics)
     {
         // Key/value reads of every tenant combine into one batch under load.
         Reads = new RedisReadCombiner(executor, metrics, "kv.get", options.Value.MaxReadsInFlight);
-        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, Reads, fallback, locks, caches, sessions);
+        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, Reads, fallback, locks, caches, sessions, rateLimits);
     }
 
     /// <summary>The key/value reads of every tenant, combined under load.</summary>

@@ -36,6 +36,13 @@ public interface IRedisCoordinator
     /// </summary>
     ISessionManager Sessions { get; }
 
+    /// <summary>
+    /// The tenant's rate limiter (<c>{prefix}:{tenant}:ratelimit:...</c>): fixed and sliding windows, sliding log, token
+    /// bucket, GCRA and concurrency leases, each decision one atomic script on Redis's clock, under the platform's
+    /// policies (<see cref="IRateLimitPolicies"/>) and this tenant's overrides of them.
+    /// </summary>
+    IRateLimitService RateLimits { get; }
+
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any value it had.</summary>
     /// <param name="key">The key.</param>
     /// <param name="value">The value; serialized with the configured <see cref="ICoordinationSerializer"/>.</param>

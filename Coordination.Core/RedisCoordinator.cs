@@ -17,6 +17,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     private readonly RedisLockManager _locks;
     private readonly CacheRuntime _caches;
     private readonly SessionRuntime _sessions;
+    private readonly RateLimitRuntime _rateLimits;
     private ICacheManager? _cache;
     private ISessionManager? _sessionManager;
     private RedisKey? _keyLedger;
@@ -34,7 +35,8 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         KeyValueFallback fallback,
         LockRuntime locks,
         CacheRuntime caches,
-        SessionRuntime sessions)
+        SessionRuntime sessions,
+        RateLimitRuntime rateLimits)
     {
         CoordinationKey.ValidateSegment(tenant, nameof(tenant));
         Tenant = tenant;
@@ -46,6 +48,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         _locks = locks.ForTenant(tenant);
         _caches = caches;
         _sessions = sessions;
+        _rateLimits = rateLimits;
     }
 
     public string Tenant { get; }
@@ -55,6 +58,8 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     public ICacheManager Cache => _cache ??= _caches.ForTenant(Tenant);
 
     public ISessionManager Sessions => _sessionManager ??= _sessions.ForTenant(Tenant);
+
+    public IRateLimitService RateLimits => _rateLimits.ForTenant(Tenant);
 
     /// <summary>The locks this coordinator holds through <see cref="LockAsync"/>, for release at shutdown.</summary>
     public int HeldLockCount => _heldLocks.Count;

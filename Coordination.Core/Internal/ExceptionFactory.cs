@@ -53,6 +53,12 @@ internal static class ExceptionFactory
     public static CoordinationQuotaExceededException SessionQuotaExceeded(long limit) =>
         new($"The tenant has {limit} sessions, its quota (Coordination:Quotas:MaxSessionsPerTenant): end some (delete, revoke) or let them expire before creating more.", "sessions", limit);
 
+    public static CoordinationQuotaExceededException RateLimitPoliciesExceeded(long limit) =>
+        new($"{limit} rate-limit policies are kept, the bound (Coordination:RateLimiting:MaxPolicies): replace an existing policy instead of adding one.", "ratelimit-policies", limit);
+
+    public static CoordinationQuotaExceededException RateLimitOverridesExceeded(long limit) =>
+        new($"The policy has {limit} tenant overrides, the bound (Coordination:RateLimiting:MaxOverridesPerPolicy): replace an existing override instead of adding one.", "ratelimit-overrides", limit);
+
     public static SessionVersionConflictException SessionVersionConflict(long expectedVersion, long actualVersion) =>
         new($"The session has version {actualVersion}, not the expected {expectedVersion}: it changed since it was read; nothing was updated.", expectedVersion, actualVersion);
 

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Coordination;
 
 /// <summary>Options of rate limiting (<see cref="IRateLimitService"/>, <see cref="IRateLimitPolicies"/>), bound from <see cref="SectionName"/>.</summary>
@@ -11,5 +13,22 @@ public sealed class RateLimitingOptions
 
     /// <summary>Gets or sets how often a node reads the policies and overrides kept in Redis: the bound within which a change applies everywhere.</summary>
     /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan PolicyRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets the most policies <see cref="IRateLimitPolicies.SetAsync"/> keeps in Redis (replacing one does not
+    /// count); another is refused with <see cref="CoordinationQuotaExceededException"/>.
+    /// </summary>
+    /// <value>The default value is 1,000.</value>
+    [Range(1, 100_000)]
+    public int MaxPolicies { get; set; } = 1_000;
+
+    /// <summary>
+    /// Gets or sets the most tenant overrides of one policy (<see cref="IRateLimitPolicies.SetOverrideAsync"/>; replacing
+    /// one does not count); another is refused with <see cref="CoordinationQuotaExceededException"/>.
+    /// </summary>
+    /// <value>The default value is 10,000.</value>
+    [Range(0, 1_000_000)]
+    public int MaxOverridesPerPolicy { get; set; } = 10_000;
 }

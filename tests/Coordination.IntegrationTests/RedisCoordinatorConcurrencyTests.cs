@@ -31,7 +31,8 @@ public sealed class RedisCoordinatorConcurrencyTests(SharedRedisFixture redis)
                 services.GetRequiredService<KeyValueFallback>(),
                 services.GetRequiredService<LockRuntime>(),
                 services.GetRequiredService<CacheRuntime>(),
-                services.GetRequiredService<SessionRuntime>()))
+                services.GetRequiredService<SessionRuntime>(),
+                services.GetRequiredService<RateLimitRuntime>()))
             .ToArray();
         var shared = host.Coordinator;
         var errors = new ConcurrentQueue<Exception>();

@@ -27,8 +27,11 @@ internal static class Runtimes
     }
 
     public static CoordinatorFactory NewCoordinatorFactory(this UnreachableRedis redis, KeyValueFallback fallback, LockRuntime locks, CacheRuntime caches, CoordinationOptions? options = null) =>
-        new(Options.Create(options ?? new CoordinationOptions()), new SystemTextJsonCoordinationSerializer(), redis.Executor, fallback, locks, caches, redis.NewSessionRuntime(options), redis.Metrics);
+        new(Options.Create(options ?? new CoordinationOptions()), new SystemTextJsonCoordinationSerializer(), redis.Executor, fallback, locks, caches, redis.NewSessionRuntime(options), redis.NewRateLimitRuntime(options), redis.Metrics);
 
     public static SessionRuntime NewSessionRuntime(this UnreachableRedis redis, CoordinationOptions? options = null) =>
         new(redis.Executor, options ?? new CoordinationOptions(), redis.Metrics, NullLoggerFactory.Instance);
+
+    public static RateLimitRuntime NewRateLimitRuntime(this UnreachableRedis redis, CoordinationOptions? options = null) =>
+        new(redis.Executor, options ?? new CoordinationOptions(), redis.Metrics, TimeProvider.System, NullLoggerFactory.Instance);
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RedisRateLimiting;
+using PeerPartition = RedisRateLimiting.RedisRateLimitPartition;
 using StackExchange.Redis;
 
 if (BenchmarkConsole.ParseOrExplain(RateLimitBenchSettings.Parse, RateLimitBenchSettings.Usage, args) is not { } settings)
@@ -30,14 +31,14 @@ var admin = adminConnection.GetServers()[0];
 using var host = BuildHost(endpoint);
 await host.StartAsync(token);
 var policies = host.Services.GetRequiredService<IRateLimitPolicies>();
-var limits = host.Services.GetRequiredService<IRateLimitService>();
+var limits = host.Services.GetRequiredService<IRedisCoordinator>().RateLimits;
 
 var second = TimeSpan.FromSeconds(1);
 var algorithms = new List<AlgorithmCell>
 {
-    new("fixed window", RateLimitAlgorithm.FixedWindow, limit => RedisRateLimitPartition.GetFixedWindowRateLimiter<string>(string.Empty, _ => new RedisFixedWindowRateLimiterOptions { ConnectionMultiplexerFactory = () => peerConnection, PermitLimit = limit, Window = second })),
-    new("sliding window", RateLimitAlgorithm.SlidingWindow, limit => RedisRateLimitPartition.GetSlidingWindowRateLimiter<string>(string.Empty, _ => new RedisSlidingWindowRateLimiterOptions { ConnectionMultiplexerFactory = () => peerConnection, PermitLimit = limit, Window = second })),
-    new("token bucket", RateLimitAlgorithm.TokenBucket, limit => RedisRateLimitPartition.GetTokenBucketRateLimiter<string>(string.Empty, _ => new RedisTokenBucketRateLimiterOptions { ConnectionMultiplexerFactory = () => peerConnection, TokenLimit = limit, TokensPerPeriod = limit, ReplenishmentPeriod = second })),
+    new("fixed window", RateLimitAlgorithm.FixedWindow, limit => PeerPartition.GetFixedWindowRateLimiter<string>(string.Empty, _ => new RedisFixedWindowRateLimiterOptions { ConnectionMultiplexerFactory = () => peerConnection, PermitLimit = limit, Window = second })),
+    new("sliding window", RateLimitAlgorithm.SlidingWindow, limit => PeerPartition.GetSlidingWindowRateLimiter<string>(string.Empty, _ => new RedisSlidingWindowRateLimiterOptions { ConnectionMultiplexerFactory = () => peerConnection, PermitLimit = limit, Window = second })),
+    new("token bucket", RateLimitAlgorithm.TokenBucket, limit => PeerPartition.GetTokenBucketRateLimiter<string>(string.Empty, _ => new RedisTokenBucketRateLimiterOptions { ConnectionMultiplexerFactory = () => peerConnection, TokenLimit = limit, TokensPerPeriod = limit, ReplenishmentPeriod = second })),
     new("GCRA", RateLimitAlgorithm.Gcra, null),
     new("sliding log", RateLimitAlgorithm.SlidingLog, null),
 };

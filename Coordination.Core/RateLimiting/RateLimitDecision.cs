@@ -15,4 +15,12 @@ public sealed record RateLimitDecision(
     TimeSpan ResetAfter,
     TimeSpan RetryAfter,
     string? LeaseId = null,
-    string? Reason = null);
+    string? Reason = null)
+{
+    /// <summary>
+    /// Gets whether this node decided alone because Redis was unavailable (its share of the limit, counted locally; see
+    /// <see cref="RateLimitFallbackOptions"/>). A local lease id is released by this node only.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>: Redis decided.</value>
+    public bool DecidedLocally { get; init; }
+}

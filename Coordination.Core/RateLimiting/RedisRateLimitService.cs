@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -39,12 +40,14 @@ internal sealed class RedisRateLimitService : IRateLimitService
             throw new ArgumentOutOfRangeException(nameof(priority), priority, "The priority is not one of Normal, Critical.");
         }
 
-        var definition = await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken)
+        var configured = await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken)
             ?? throw new RateLimitPolicyNotFoundException(policy);
+        var definition = _runtime.Adaptive.Apply(policy, configured);
         var algorithm = definition.Algorithm;
         var leaseId = algorithm == RateLimitAlgorithm.Concurrency ? NewLease() : null;
         var request = new Request(ScriptOf(algorithm), StateKey(policy, algorithm, key), ArgumentsOf(definition, permits, priority, leaseId));
         RedisResult[] result;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             // Not idempotent: a retry after a lost answer would charge the permits twice.
@@ -57,13 +60,19 @@ internal sealed class RedisRateLimitService : IRateLimitService
         }
         catch (CoordinationUnavailableException ex)
         {
-            // The seam of the local fallback limiter (not built yet): it would decide here from this node's share of
-            // the limit instead of failing the call.
-            _runtime.Metrics.RecordUnavailable(algorithm);
-            RateLimitingLog.RedisUnavailable(_runtime.Logger, Tenant, algorithm, ex);
-            throw;
+            _runtime.LatencySignal.Record(started, failed: true);
+            if (!_runtime.Fallback.Enabled)
+            {
+                _runtime.Metrics.RecordUnavailable(algorithm);
+                RateLimitingLog.RedisUnavailable(_runtime.Logger, Tenant, algorithm, ex);
+                throw;
+            }
+
+            return _runtime.Fallback.Decide(Tenant, policy, definition, key, permits, ex);
         }
 
+        _runtime.LatencySignal.Record(started, failed: false);
+        _runtime.Fallback.RedisAnswered();
         var allowed = (long)result[0] == 1;
         var retry = (long)result[3];
         _runtime.Metrics.RecordDecision(algorithm, allowed);
@@ -91,7 +100,18 @@ internal sealed class RedisRateLimitService : IRateLimitService
         ArgumentNullException.ThrowIfNull(leaseId);
         var definition = await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken)
             ?? throw new RateLimitPolicyNotFoundException(policy);
-        if (definition.Algorithm != RateLimitAlgorithm.Concurrency || !TryParseLease(leaseId, out var lease, out var permits, out var key))
+        if (definition.Algorithm != RateLimitAlgorithm.Concurrency)
+        {
+            return false;
+        }
+
+        if (leaseId.StartsWith(LocalRateLimiter.LeasePrefix, StringComparison.Ordinal))
+        {
+            // Granted while Redis was unavailable: held by this node only, and released here whether or not Redis is back.
+            return _runtime.Fallback.Release(Tenant, policy, leaseId);
+        }
+
+        if (!TryParseLease(leaseId, out var lease, out var permits, out var key))
         {
             return false;
         }

@@ -43,10 +43,11 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, TimePro
     public RateLimitDecision Acquire(string tenant, string policy, RateLimitAlgorithm algorithm, long limit, TimeSpan period, string key, int permits)
     {
         var share = ShareOf(limit);
-        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var periodMs = (long)period.TotalMilliseconds;
         lock (_gate)
         {
+            // Read under the lock: a caller that read the clock before another moved the window on must not move it back.
+            var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             var counter = Find(string.Join('\n', tenant, policy, RateLimitingMetrics.TagOf(algorithm), key), create: true)!;
             return algorithm == RateLimitAlgorithm.Concurrency
                 ? counter.Lease(now, periodMs, share, limit, permits, key)

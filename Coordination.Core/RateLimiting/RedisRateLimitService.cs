@@ -40,8 +40,7 @@ internal sealed class RedisRateLimitService : IRateLimitService
             throw new ArgumentOutOfRangeException(nameof(priority), priority, "The priority is not one of Normal, Critical.");
         }
 
-        var configured = await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken)
-            ?? throw new RateLimitPolicyNotFoundException(policy);
+        var configured = await ResolveAsync(policy, cancellationToken) ?? throw new RateLimitPolicyNotFoundException(policy);
         var definition = _runtime.Adaptive.Apply(policy, configured);
         var algorithm = definition.Algorithm;
         var leaseId = algorithm == RateLimitAlgorithm.Concurrency ? NewLease() : null;
@@ -98,8 +97,7 @@ internal sealed class RedisRateLimitService : IRateLimitService
     {
         CoordinationKey.ValidateSegment(policy, nameof(policy));
         ArgumentNullException.ThrowIfNull(leaseId);
-        var definition = await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken)
-            ?? throw new RateLimitPolicyNotFoundException(policy);
+        var definition = await ResolveAsync(policy, cancellationToken) ?? throw new RateLimitPolicyNotFoundException(policy);
         if (definition.Algorithm != RateLimitAlgorithm.Concurrency)
         {
             return false;
@@ -127,6 +125,22 @@ internal sealed class RedisRateLimitService : IRateLimitService
 
     public ValueTask<RateLimitPolicy?> GetPolicyAsync(string policy, CancellationToken cancellationToken = default) =>
         _runtime.Policies.GetAsync(policy, Tenant, cancellationToken);
+
+    /// <summary>
+    /// The policy as it applies to the tenant; while Redis is unavailable and the fallback is on, as this node last knew
+    /// it (so the local limiter keeps deciding after the policies' refresh interval has passed).
+    /// </summary>
+    private async ValueTask<RateLimitPolicy?> ResolveAsync(string policy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken);
+        }
+        catch (CoordinationUnavailableException) when (_runtime.Fallback.Enabled)
+        {
+            return _runtime.Policies.ResolveKnown(policy, Tenant);
+        }
+    }
 
     /// <summary>The Redis key of <paramref name="key"/>'s state under <paramref name="policy"/> (tests read it).</summary>
     internal RedisKey StateKey(string policy, RateLimitAlgorithm algorithm, string key) =>

@@ -38,6 +38,7 @@ public sealed class RateLimitFallbackTests
             .OrderBy(g => g.Key)
             .Select(g => g.Count())
             .ToList();
+        TestContext.Current.TestOutputHelper?.WriteLine($"{decisions.Count} local decisions; admitted per window: {string.Join(", ", perWindow)}");
         Assert.True(perWindow.Count >= 3, $"windows: {string.Join(", ", perWindow)}");
         Assert.All(perWindow, count => Assert.True(count <= 100, $"admitted per window: {string.Join(", ", perWindow)}"));
         // The windows the callers saturated from start to end admitted exactly the share.

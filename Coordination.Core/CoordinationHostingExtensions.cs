@@ -235,6 +235,23 @@ public static class CoordinationHostingExtensions
     }
 
     /// <summary>
+    /// Configures rate limiting (<see cref="IRateLimitService"/>, resolvable from dependency injection for the default
+    /// tenant and as <see cref="IRedisCoordinator.RateLimits"/> for every tenant, and <see cref="IRateLimitPolicies"/>):
+    /// policies defined in code, the refresh interval, the bounds. Applied after the <c>Coordination:RateLimiting</c>
+    /// section is bound; the result is validated at start like the other options.
+    /// </summary>
+    /// <param name="builder">The builder <c>AddCoordination</c> returned.</param>
+    /// <param name="configure">Changes the rate-limiting options (for example adds to <see cref="RateLimitingOptions.Policies"/>).</param>
+    /// <returns>The same builder.</returns>
+    public static ICoordinationBuilder WithRateLimiting(this ICoordinationBuilder builder, Action<RateLimitingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure<CoordinationOptions>(options => configure(options.RateLimiting));
+        return builder;
+    }
+
+    /// <summary>
     /// Configures the distributed locks (<see cref="IDistributedLockManager"/>, resolvable from dependency injection
     /// for the default tenant and as <see cref="IRedisCoordinator.Locks"/> for every tenant). Applied after the
     /// <c>Coordination:Locks</c> section is bound; the result is validated at start like the other options.

@@ -40,6 +40,7 @@ internal sealed class RedisRateLimitService : IRateLimitService
             throw new ArgumentOutOfRangeException(nameof(priority), priority, "The priority is not one of Normal, Critical.");
         }
 
+        using var activity = StartActivity("coordination ratelimit.acquire", policy, key);
         var configured = await ResolveAsync(policy, cancellationToken) ?? throw new RateLimitPolicyNotFoundException(policy);
         var definition = _runtime.Adaptive.Apply(policy, configured);
         var algorithm = definition.Algorithm;
@@ -67,7 +68,10 @@ internal sealed class RedisRateLimitService : IRateLimitService
                 throw;
             }
 
-            return _runtime.Fallback.Decide(Tenant, policy, definition, key, permits, ex);
+            var local = _runtime.Fallback.Decide(Tenant, policy, definition, key, permits, ex);
+            activity?.SetTag("coordination.ratelimit.allowed", local.Allowed);
+            activity?.SetTag("coordination.ratelimit.local", true);
+            return local;
         }
 
         _runtime.LatencySignal.Record(started, failed: false);
@@ -75,6 +79,7 @@ internal sealed class RedisRateLimitService : IRateLimitService
         var allowed = (long)result[0] == 1;
         var retry = (long)result[3];
         _runtime.Metrics.RecordDecision(algorithm, allowed);
+        activity?.SetTag("coordination.ratelimit.allowed", allowed);
         var limit = algorithm is RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra ? RateLimitPolicyRules.Capacity(definition) : definition.Limit;
         string? reason = null;
         if (retry < 0)
@@ -97,6 +102,7 @@ internal sealed class RedisRateLimitService : IRateLimitService
     {
         CoordinationKey.ValidateSegment(policy, nameof(policy));
         ArgumentNullException.ThrowIfNull(leaseId);
+        using var activity = StartActivity("coordination ratelimit.release", policy, key: null);
         var definition = await ResolveAsync(policy, cancellationToken) ?? throw new RateLimitPolicyNotFoundException(policy);
         if (definition.Algorithm != RateLimitAlgorithm.Concurrency)
         {
@@ -145,6 +151,16 @@ internal sealed class RedisRateLimitService : IRateLimitService
     /// <summary>The Redis key of <paramref name="key"/>'s state under <paramref name="policy"/> (tests read it).</summary>
     internal RedisKey StateKey(string policy, RateLimitAlgorithm algorithm, string key) =>
         string.Concat(_keyRoot, policy, ":", RateLimitingMetrics.TagOf(algorithm), ":", key);
+
+    /// <summary>Starts a span named <paramref name="spanName"/> (a constant) for the call; spans may carry the tenant and key, metrics never do.</summary>
+    private Activity? StartActivity(string spanName, string policy, string? key)
+    {
+        var activity = CoordinationMetrics.ActivitySource.StartActivity(spanName, ActivityKind.Internal);
+        activity?.SetTag("coordination.tenant", Tenant);
+        activity?.SetTag("coordination.ratelimit.policy", policy);
+        activity?.SetTag("coordination.ratelimit.key", key);
+        return activity;
+    }
 
     private static RedisScript ScriptOf(RateLimitAlgorithm algorithm) => algorithm switch
     {

@@ -31,11 +31,15 @@ if held + permits > limit then
     local soonest = redis.call('ZRANGE', KEYS[1], rank, rank, 'WITHSCORES')
     return {0, math.max(0, limit - held), reset_now(), math.max(1, tonumber(soonest[2]) - now)}
 end
+-- Added in chunks: unpack cannot spread more than a few thousand values onto Lua's stack.
 local members = {}
 for i = 1, permits do
     members[#members + 1] = now + period
     members[#members + 1] = ARGV[4] .. '#' .. i
+    if #members == 1000 or i == permits then
+        redis.call('ZADD', KEYS[1], unpack(members))
+        members = {}
+    end
 end
-redis.call('ZADD', KEYS[1], unpack(members))
 redis.call('PEXPIRE', KEYS[1], period)
 return {1, limit - held - permits, period, 0}

@@ -4,11 +4,18 @@
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+-- Removed in chunks: unpack cannot spread more than a few thousand values onto Lua's stack.
+local permits = tonumber(ARGV[2])
+local removed = 0
 local members = {}
-for i = 1, tonumber(ARGV[2]) do
+for i = 1, permits do
     members[#members + 1] = ARGV[1] .. '#' .. i
+    if #members == 1000 or i == permits then
+        removed = removed + redis.call('ZREM', KEYS[1], unpack(members))
+        members = {}
+    end
 end
-if redis.call('ZREM', KEYS[1], unpack(members)) > 0 then
+if removed > 0 then
     return 1
 end
 return 0

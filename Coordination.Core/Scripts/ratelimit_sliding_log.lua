@@ -32,11 +32,15 @@ if count + permits > limit then
     return {0, math.max(0, limit - count), reset_now(), math.max(1, tonumber(oldest[2]) + period - now)}
 end
 -- Members unique per call: two calls in one millisecond see different counts (the first one's entries are still in).
+-- Added in chunks: unpack cannot spread more than a few thousand values onto Lua's stack.
 local entries = {}
 for i = 1, permits do
     entries[#entries + 1] = now
     entries[#entries + 1] = clock[1] .. clock[2] .. ':' .. count .. ':' .. i
+    if #entries == 1000 or i == permits then
+        redis.call('ZADD', KEYS[1], unpack(entries))
+        entries = {}
+    end
 end
-redis.call('ZADD', KEYS[1], unpack(entries))
 redis.call('PEXPIRE', KEYS[1], period)
 return {1, limit - count - permits, period, 0}

@@ -21,14 +21,14 @@ public sealed class RateLimitClusterTests
         var policies = host.Services.GetRequiredService<IRateLimitPolicies>();
         foreach (var algorithm in Enum.GetValues<RateLimitAlgorithm>())
         {
-            await policies.SetAsync(algorithm.ToString(), new RateLimitPolicy { Algorithm = algorithm, Limit = 3, Period = TimeSpan.FromMinutes(1) }, Token);
+            await policies.SetAsync(algorithm.ToString(), new RateLimitPolicy { Algorithm = algorithm, Limit = 3, Period = TimeSpan.FromHours(1) }, Token);
         }
 
         var nodesUsed = new HashSet<string>(StringComparer.Ordinal);
         for (var t = 0; t < 12; t++)
         {
             var tenant = $"tenant-{t}";
-            await policies.SetOverrideAsync(nameof(RateLimitAlgorithm.FixedWindow), tenant, new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 2, Period = TimeSpan.FromMinutes(1) }, Token);
+            await policies.SetOverrideAsync(nameof(RateLimitAlgorithm.FixedWindow), tenant, new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 2, Period = TimeSpan.FromHours(1) }, Token);
             var limiter = host.Factory.ForTenant(tenant).RateLimits;
             foreach (var algorithm in Enum.GetValues<RateLimitAlgorithm>())
             {

@@ -16,7 +16,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     public async Task AcquireAsync_MorePermitsThanTheLimit_RefusedWithAReasonAndNothingCharged(RateLimitAlgorithm algorithm)
     {
         await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
-        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = TimeSpan.FromMinutes(1) }, Token);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
 
         var tooMany = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 11, cancellationToken: Token);
         var all = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 10, cancellationToken: Token);
@@ -37,7 +37,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     public async Task AcquireAsync_SeveralPermits_ChargesThemAllOrNone(RateLimitAlgorithm algorithm)
     {
         await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
-        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = TimeSpan.FromMinutes(1) }, Token);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
 
         var four = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 4, cancellationToken: Token);
         var seven = await hosts.LimiterB.AcquireAsync("api", "client-1", permits: 7, cancellationToken: Token);
@@ -52,11 +52,32 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
         Assert.False(one.Allowed);
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.SlidingLog)]
+    [InlineData(RateLimitAlgorithm.Concurrency)]
+    public async Task AcquireAsync_TheLargestLimitAllAtOnce_IsAdmittedAndReleased(RateLimitAlgorithm algorithm)
+    {
+        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10_000, Period = TimeSpan.FromHours(1) }, Token);
+
+        var all = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 10_000, cancellationToken: Token);
+        var one = await hosts.LimiterA.AcquireAsync("api", "client-1", cancellationToken: Token);
+
+        Assert.Equal((true, 0L), (all.Allowed, all.Remaining));
+        Assert.False(one.Allowed);
+        Assert.Equal(10_000, await (await hosts.AdminAsync()).SortedSetLengthAsync(hosts.StateKey("api", algorithm, "client-1")));
+        if (algorithm == RateLimitAlgorithm.Concurrency)
+        {
+            Assert.True(await hosts.LimiterB.ReleaseAsync("api", all.LeaseId!, Token));
+            Assert.True((await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 10_000, cancellationToken: Token)).Allowed);
+        }
+    }
+
     [Fact]
     public async Task AcquireAsync_BadInput_ThrowsArgumentExceptionAndUnknownPolicyNotFound()
     {
         await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
-        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 10, Period = TimeSpan.FromMinutes(1) }, Token);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
         var limiter = hosts.LimiterA;
 
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await limiter.AcquireAsync("api", "k", permits: 0, cancellationToken: Token));
@@ -84,6 +105,9 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
         await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 4, Period = TimeSpan.FromMilliseconds(800) }, Token);
         var limiter = hosts.LimiterA;
+        // The four permits are taken early in one aligned window, so the refusal is not a window that already rolled over.
+        var now = await hosts.RedisNowAsync();
+        await Task.Delay(TimeSpan.FromMilliseconds(800 - (now % 800) + 10), Token);
         for (var i = 0; i < 4; i++)
         {
             Assert.True((await limiter.AcquireAsync("api", "client-1", cancellationToken: Token)).Allowed);
@@ -167,7 +191,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     public async Task AcquireAsync_Tenants_CountedApart()
     {
         await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
-        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 2, Period = TimeSpan.FromMinutes(1) }, Token);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 2, Period = TimeSpan.FromHours(1) }, Token);
         var first = hosts.A.Factory.ForTenant("tenant-1").RateLimits;
         var second = hosts.B.Factory.ForTenant("tenant-2").RateLimits;
 
@@ -185,10 +209,10 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     public async Task AcquireAsync_PolicyChangesAlgorithm_StartsAfreshInsteadOfReadingTheOtherState()
     {
         await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
-        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.SlidingLog, Limit = 3, Period = TimeSpan.FromMinutes(1) }, Token);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.SlidingLog, Limit = 3, Period = TimeSpan.FromHours(1) }, Token);
         Assert.True((await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 3, cancellationToken: Token)).Allowed);
 
-        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 3, Period = TimeSpan.FromMinutes(1) }, Token);
+        await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 3, Period = TimeSpan.FromHours(1) }, Token);
         var after = await hosts.LimiterA.AcquireAsync("api", "client-1", cancellationToken: Token);
 
         Assert.Equal((true, 2L), (after.Allowed, after.Remaining));

@@ -134,7 +134,8 @@ internal sealed class RedisRateLimitService : IRateLimitService
 
     /// <summary>
     /// The policy as it applies to the tenant; while Redis is unavailable and the fallback is on, as this node last knew
-    /// it (so the local limiter keeps deciding after the policies' refresh interval has passed).
+    /// it (so the local limiter keeps deciding after the policies' refresh interval has passed); a policy it never knew
+    /// still fails with <see cref="CoordinationUnavailableException"/>.
     /// </summary>
     private async ValueTask<RateLimitPolicy?> ResolveAsync(string policy, CancellationToken cancellationToken)
     {
@@ -144,7 +145,14 @@ internal sealed class RedisRateLimitService : IRateLimitService
         }
         catch (CoordinationUnavailableException) when (_runtime.Fallback.Enabled)
         {
-            return _runtime.Policies.ResolveKnown(policy, Tenant);
+            // A policy this node never knew may well exist in Redis: unavailable, not "not found".
+            var known = _runtime.Policies.ResolveKnown(policy, Tenant);
+            if (known is null)
+            {
+                throw;
+            }
+
+            return known;
         }
     }
 

@@ -145,6 +145,29 @@ public sealed class RateLimitFallbackTests
     }
 
     [Fact]
+    public async Task AcquireAsync_RedisKilledPastThePolicyRefresh_DecidesWithThePolicyLastRead_UnknownPolicyIsUnavailable()
+    {
+        await using var server = await RedisServer.StartAsync(Token);
+        await using var host = await StartAsync(server, new EventCountingLoggerProvider(), ("PolicyRefreshInterval", "00:00:00.050"));
+        var limiter = host.Services.GetRequiredService<IRateLimitService>();
+        await host.Services.GetRequiredService<IRateLimitPolicies>().SetAsync(
+            "set-at-run-time", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Gcra, Limit = 3, Period = TimeSpan.FromMinutes(1) }, Token);
+        Assert.False((await limiter.AcquireAsync("set-at-run-time", "k", cancellationToken: Token)).DecidedLocally);
+
+        await server.KillAsync();
+        await Task.Delay(200, Token);
+        var decisions = new List<RateLimitDecision>();
+        for (var call = 0; call < 5; call++)
+        {
+            decisions.Add(await limiter.AcquireAsync("set-at-run-time", "k", cancellationToken: Token));
+        }
+
+        Assert.All(decisions, d => Assert.True(d is { DecidedLocally: true, Limit: 3 }));
+        Assert.Equal(3, decisions.Count(d => d.Allowed));
+        await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await limiter.AcquireAsync("never-seen", "k", cancellationToken: Token));
+    }
+
+    [Fact]
     public async Task AcquireAsync_FallbackDisabled_RedisKilled_ThrowsUnavailable()
     {
         await using var server = await RedisServer.StartAsync(Token);

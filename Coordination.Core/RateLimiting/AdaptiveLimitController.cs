@@ -73,7 +73,12 @@ internal sealed class AdaptiveLimitController
             return definition;
         }
 
-        _configuredLimits[policy] = RateLimitPolicyRules.Capacity(definition);
+        var capacity = RateLimitPolicyRules.Capacity(definition);
+        if (!_configuredLimits.TryGetValue(policy, out var known) || known != capacity)
+        {
+            _configuredLimits[policy] = capacity;
+        }
+
         var factor = AdjustedFactor();
         return factor >= 1 ? definition : definition with
         {

@@ -14,9 +14,6 @@ internal sealed class RateLimitFallback(RateLimitFallbackOptions options, LocalR
 
     public bool Enabled => options.Enabled;
 
-    /// <summary>Whether decisions are being made locally (from the first failed call to the first answer of Redis).</summary>
-    public bool IsDecidingLocally => Volatile.Read(ref _deciding) == 1;
-
     public LocalRateLimiter Limiter => limiter;
 
     public RateLimitDecision Decide(string tenant, string policy, RateLimitPolicy definition, string key, int permits, CoordinationUnavailableException exception)

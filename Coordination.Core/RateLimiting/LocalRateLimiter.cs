@@ -64,16 +64,8 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, TimePro
             return false;
         }
 
-        string key;
-        try
-        {
-            key = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(encodedKey));
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-
+        // Valid base64url (checked above) always decodes; a key that is not valid UTF-8 finds no counter.
+        var key = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(encodedKey));
         lock (_gate)
         {
             var counter = Find(string.Join('\n', tenant, policy, RateLimitingMetrics.TagOf(RateLimitAlgorithm.Concurrency), key), create: false);

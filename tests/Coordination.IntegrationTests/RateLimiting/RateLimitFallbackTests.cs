@@ -168,6 +168,36 @@ public sealed class RateLimitFallbackTests
     }
 
     [Fact]
+    public async Task AcquireAsync_TenantOverrideReadBeforeTheOutage_IsTheLimitDecidedLocally()
+    {
+        await using var server = await RedisServer.StartAsync(Token);
+        await using var host = await StartAsync(
+            server,
+            new EventCountingLoggerProvider(),
+            ("Policies:api:Algorithm", "FixedWindow"),
+            ("Policies:api:Limit", "100"),
+            ("Policies:api:Period", "01:00:00"),
+            ("Fallback:NodeCount", "2"));
+        await host.Services.GetRequiredService<IRateLimitPolicies>().SetOverrideAsync(
+            "api", "gold", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
+        var gold = host.Factory.ForTenant("gold").RateLimits;
+        var other = host.Factory.ForTenant("silver").RateLimits;
+        Assert.Equal(10, (await gold.AcquireAsync("api", "k", cancellationToken: Token)).Limit);
+        Assert.Equal(100, (await other.AcquireAsync("api", "k", cancellationToken: Token)).Limit);
+
+        await server.KillAsync();
+        var goldDecisions = new List<RateLimitDecision>();
+        for (var call = 0; call < 8; call++)
+        {
+            goldDecisions.Add(await gold.AcquireAsync("api", "k", cancellationToken: Token));
+        }
+
+        Assert.All(goldDecisions, d => Assert.True(d is { DecidedLocally: true, Limit: 5 }));
+        Assert.Equal(5, goldDecisions.Count(d => d.Allowed));
+        Assert.True(await other.AcquireAsync("api", "k", cancellationToken: Token) is { DecidedLocally: true, Limit: 50, Remaining: 49 });
+    }
+
+    [Fact]
     public async Task AcquireAsync_FallbackDisabled_RedisKilled_ThrowsUnavailable()
     {
         await using var server = await RedisServer.StartAsync(Token);

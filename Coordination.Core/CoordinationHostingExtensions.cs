@@ -168,7 +168,8 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value,
             sp.GetRequiredService<CoordinationMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<IRateLimitHealthSignal>()));
         services.TryAddSingleton(sp => new CoordinatorFactory(
             sp.GetRequiredService<IOptions<CoordinationOptions>>(),
             sp.GetRequiredService<ICoordinationSerializer>(),

@@ -20,6 +20,8 @@ internal static class RateLimitPolicyRules
     /// </summary>
     public const long MaxExactProduct = 1L << 50;
 
+    private const string AdaptiveMark = "adaptive";
+
     public static TimeSpan MinPeriod { get; } = TimeSpan.FromMilliseconds(1);
 
     public static TimeSpan MaxPeriod { get; } = TimeSpan.FromDays(30);
@@ -62,11 +64,6 @@ internal static class RateLimitPolicyRules
             return $"The burst must be at least 1 when set (it is {policy.Burst}).";
         }
 
-        if (policy.Adaptive)
-        {
-            return "Adaptive limits are not available yet; set Adaptive to false.";
-        }
-
         var period = PeriodMilliseconds(policy);
         return policy.Algorithm switch
         {
@@ -93,15 +90,24 @@ internal static class RateLimitPolicyRules
         }
     }
 
-    /// <summary>The stored form: <c>v1|{algorithm}|{limit}|{period ms}|{burst or empty}</c>.</summary>
+    /// <summary>
+    /// The stored form: <c>v1|{algorithm}|{limit}|{period ms}|{burst or empty}</c>, followed by <c>|adaptive</c> for an
+    /// adaptive policy (so a policy that is not adaptive is stored as before adaptive limits existed).
+    /// </summary>
     public static string Serialize(RateLimitPolicy policy) => string.Create(
         CultureInfo.InvariantCulture,
-        $"v1|{policy.Algorithm}|{policy.Limit}|{PeriodMilliseconds(policy)}|{policy.Burst}");
+        $"v1|{policy.Algorithm}|{policy.Limit}|{PeriodMilliseconds(policy)}|{policy.Burst}{(policy.Adaptive ? "|" + AdaptiveMark : "")}");
 
     /// <summary>The policy stored as <paramref name="stored"/>, or <see langword="null"/> when it is not a valid one.</summary>
     public static RateLimitPolicy? Parse(string? stored)
     {
         var parts = stored?.Split('|');
+        var adaptive = parts is [_, _, _, _, _, AdaptiveMark];
+        if (adaptive)
+        {
+            parts = parts![..5];
+        }
+
         if (parts is not ["v1", var algorithm, var limit, var period, var burst]
             || !Enum.TryParse<RateLimitAlgorithm>(algorithm, ignoreCase: false, out var parsedAlgorithm)
             || !long.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var parsedLimit)
@@ -128,6 +134,7 @@ internal static class RateLimitPolicyRules
             Limit = parsedLimit,
             Period = TimeSpan.FromMilliseconds(parsedPeriod),
             Burst = parsedBurst,
+            Adaptive = adaptive,
         };
         return FindProblem(policy) is null ? policy : null;
     }

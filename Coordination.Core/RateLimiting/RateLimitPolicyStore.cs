@@ -98,6 +98,23 @@ internal sealed class RateLimitPolicyStore : IRateLimitPolicies
         return snapshot.Policies.GetValueOrDefault(policy);
     }
 
+    /// <summary>
+    /// While Redis is unavailable (for the local fallback limiter): what this node last knew, without asking Redis. The
+    /// tenant's override when the last snapshot had read it, else the policy of the last snapshot, else of configuration.
+    /// </summary>
+    public RateLimitPolicy? ResolveKnown(string policy, string? tenant)
+    {
+        var snapshot = Volatile.Read(ref _snapshot);
+        if (snapshot is null)
+        {
+            return Configured.GetValueOrDefault(policy);
+        }
+
+        return tenant is not null && snapshot.Overrides.TryGetValue((policy, tenant), out var tenantOverride) && tenantOverride is not null
+            ? tenantOverride
+            : snapshot.Policies.GetValueOrDefault(policy);
+    }
+
     private async ValueTask StoreAsync(string policy, string? tenant, RateLimitPolicy definition, CancellationToken cancellationToken)
     {
         var kind = tenant is null ? "policy" : "override";

@@ -25,4 +25,10 @@ internal static partial class RateLimitingLog
 
     [LoggerMessage(1721, LogLevel.Debug, "A rate-limit request of tenant {Tenant} asked for {Permits} permits, more than policy {Policy} ever allows at once; refused.", EventName = "RateLimitPermitsOverCapacity")]
     public static partial void PermitsOverCapacity(ILogger logger, string tenant, string policy, int permits);
+
+    [LoggerMessage(1722, LogLevel.Warning, "Redis is unavailable: rate-limit decisions are made on this node, each admitting its share of a limit (limit / {NodeCount}), until Redis answers again.", EventName = "RateLimitDecidingLocally")]
+    public static partial void DecidingLocally(ILogger logger, int nodeCount, Exception exception);
+
+    [LoggerMessage(1723, LogLevel.Information, "Redis answers again: rate-limit decisions are made in Redis again.", EventName = "RateLimitDecidingInRedisAgain")]
+    public static partial void DecidingInRedisAgain(ILogger logger);
 }

@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 namespace Coordination;
 
 /// <summary>
-/// The rate-limiting instruments of the <c>Coordination</c> meter: decisions by algorithm and outcome. Tags never carry
+/// The rate-limiting instruments of the <c>Coordination</c> meter: decisions by algorithm and outcome, in Redis and
+/// locally (the adaptive limits' gauge is <see cref="AdaptiveLimitController"/>'s). Tags never carry
 /// policies, keys or tenants (their number is unbounded).
 /// </summary>
 internal sealed class RateLimitingMetrics
@@ -15,12 +16,14 @@ internal sealed class RateLimitingMetrics
     private static readonly string[] Outcomes = [Allowed, Refused, Unavailable];
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _refreshes;
+    private readonly Counter<long> _localDecisions;
     private readonly KeyValuePair<string, object?>[][][] _tags;
 
     public RateLimitingMetrics(Meter meter)
     {
         _decisions = meter.CreateCounter<long>("coordination.ratelimit.decisions", "{decision}", "Rate-limit decisions by algorithm and outcome (allowed, refused; unavailable: Redis could not be asked).");
         _refreshes = meter.CreateCounter<long>("coordination.ratelimit.policy.refreshes", "{refresh}", "Reads of the rate-limit policies kept in Redis, by whether they had changed (coordination.ratelimit.changed: true or false).");
+        _localDecisions = meter.CreateCounter<long>("coordination.ratelimit.local.decisions", "{decision}", "Rate-limit decisions made on this node while Redis was unavailable, by algorithm and outcome (allowed, refused).");
         _tags = [.. Enum.GetValues<RateLimitAlgorithm>().Select(algorithm => Outcomes
             .Select(outcome => new KeyValuePair<string, object?>[]
             {
@@ -32,6 +35,9 @@ internal sealed class RateLimitingMetrics
 
     public void RecordDecision(RateLimitAlgorithm algorithm, bool allowed) =>
         _decisions.Add(1, _tags[(int)algorithm][allowed ? 0 : 1]);
+
+    public void RecordLocalDecision(RateLimitAlgorithm algorithm, bool allowed) =>
+        _localDecisions.Add(1, _tags[(int)algorithm][allowed ? 0 : 1]);
 
     public void RecordUnavailable(RateLimitAlgorithm algorithm) =>
         _decisions.Add(1, _tags[(int)algorithm][2]);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Coordination;
 
@@ -31,4 +32,12 @@ public sealed class RateLimitingOptions
     /// <value>The default value is 10,000.</value>
     [Range(0, 1_000_000)]
     public int MaxOverridesPerPolicy { get; set; } = 10_000;
+
+    /// <summary>Gets the local limiter that decides while Redis is unavailable (<c>Coordination:RateLimiting:Fallback</c>).</summary>
+    [ValidateObjectMembers]
+    public RateLimitFallbackOptions Fallback { get; } = new();
+
+    /// <summary>Gets how adaptive policies follow Redis's health (<c>Coordination:RateLimiting:Adaptive</c>).</summary>
+    [ValidateObjectMembers]
+    public RateLimitAdaptiveOptions Adaptive { get; } = new();
 }

@@ -41,12 +41,13 @@ internal sealed class RedisRateLimitService : IRateLimitService
         }
 
         using var activity = StartActivity("coordination ratelimit.acquire", policy, key);
-        var definition = await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken)
-            ?? throw new RateLimitPolicyNotFoundException(policy);
+        var configured = await ResolveAsync(policy, cancellationToken) ?? throw new RateLimitPolicyNotFoundException(policy);
+        var definition = _runtime.Adaptive.Apply(policy, configured);
         var algorithm = definition.Algorithm;
         var leaseId = algorithm == RateLimitAlgorithm.Concurrency ? NewLease() : null;
         var request = new Request(ScriptOf(algorithm), StateKey(policy, algorithm, key), ArgumentsOf(definition, permits, priority, leaseId));
         RedisResult[] result;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             // Not idempotent: a retry after a lost answer would charge the permits twice.
@@ -59,13 +60,22 @@ internal sealed class RedisRateLimitService : IRateLimitService
         }
         catch (CoordinationUnavailableException ex)
         {
-            // The seam of the local fallback limiter (not built yet): it would decide here from this node's share of
-            // the limit instead of failing the call.
-            _runtime.Metrics.RecordUnavailable(algorithm);
-            RateLimitingLog.RedisUnavailable(_runtime.Logger, Tenant, algorithm, ex);
-            throw;
+            _runtime.LatencySignal.Record(started, failed: true);
+            if (!_runtime.Fallback.Enabled)
+            {
+                _runtime.Metrics.RecordUnavailable(algorithm);
+                RateLimitingLog.RedisUnavailable(_runtime.Logger, Tenant, algorithm, ex);
+                throw;
+            }
+
+            var local = _runtime.Fallback.Decide(Tenant, policy, definition, key, permits, ex);
+            activity?.SetTag("coordination.ratelimit.allowed", local.Allowed);
+            activity?.SetTag("coordination.ratelimit.local", true);
+            return local;
         }
 
+        _runtime.LatencySignal.Record(started, failed: false);
+        _runtime.Fallback.RedisAnswered();
         var allowed = (long)result[0] == 1;
         var retry = (long)result[3];
         _runtime.Metrics.RecordDecision(algorithm, allowed);
@@ -93,9 +103,19 @@ internal sealed class RedisRateLimitService : IRateLimitService
         CoordinationKey.ValidateSegment(policy, nameof(policy));
         ArgumentNullException.ThrowIfNull(leaseId);
         using var activity = StartActivity("coordination ratelimit.release", policy, key: null);
-        var definition = await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken)
-            ?? throw new RateLimitPolicyNotFoundException(policy);
-        if (definition.Algorithm != RateLimitAlgorithm.Concurrency || !TryParseLease(leaseId, out var lease, out var permits, out var key))
+        var definition = await ResolveAsync(policy, cancellationToken) ?? throw new RateLimitPolicyNotFoundException(policy);
+        if (definition.Algorithm != RateLimitAlgorithm.Concurrency)
+        {
+            return false;
+        }
+
+        if (leaseId.StartsWith(LocalRateLimiter.LeasePrefix, StringComparison.Ordinal))
+        {
+            // Granted while Redis was unavailable: held by this node only, and released here whether or not Redis is back.
+            return _runtime.Fallback.Release(Tenant, policy, leaseId);
+        }
+
+        if (!TryParseLease(leaseId, out var lease, out var permits, out var key))
         {
             return false;
         }
@@ -111,6 +131,30 @@ internal sealed class RedisRateLimitService : IRateLimitService
 
     public ValueTask<RateLimitPolicy?> GetPolicyAsync(string policy, CancellationToken cancellationToken = default) =>
         _runtime.Policies.GetAsync(policy, Tenant, cancellationToken);
+
+    /// <summary>
+    /// The policy as it applies to the tenant; while Redis is unavailable and the fallback is on, as this node last knew
+    /// it (so the local limiter keeps deciding after the policies' refresh interval has passed); a policy it never knew
+    /// still fails with <see cref="CoordinationUnavailableException"/>.
+    /// </summary>
+    private async ValueTask<RateLimitPolicy?> ResolveAsync(string policy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _runtime.Policies.ResolveAsync(policy, Tenant, cancellationToken);
+        }
+        catch (CoordinationUnavailableException) when (_runtime.Fallback.Enabled)
+        {
+            // A policy this node never knew may well exist in Redis: unavailable, not "not found".
+            var known = _runtime.Policies.ResolveKnown(policy, Tenant);
+            if (known is null)
+            {
+                throw;
+            }
+
+            return known;
+        }
+    }
 
     /// <summary>The Redis key of <paramref name="key"/>'s state under <paramref name="policy"/> (tests read it).</summary>
     internal RedisKey StateKey(string policy, RateLimitAlgorithm algorithm, string key) =>

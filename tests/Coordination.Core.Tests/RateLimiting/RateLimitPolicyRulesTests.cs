@@ -37,7 +37,6 @@ public class RateLimitPolicyRulesTests
         { Valid with { Period = TimeSpan.FromDays(30) + TimeSpan.FromMilliseconds(1) }, "period must be 1 ms to 30 days" },
         { Valid with { Period = TimeSpan.FromTicks(TimeSpan.TicksPerMillisecond + 1) }, "whole number of milliseconds" },
         { Valid with { Burst = 0 }, "burst must be at least 1" },
-        { Valid with { Adaptive = true }, "Adaptive" },
         { Valid with { Algorithm = (RateLimitAlgorithm)99 }, "algorithm 99" },
         { Valid with { Algorithm = RateLimitAlgorithm.SlidingLog, Limit = 10_001 }, "sliding log" },
         { Valid with { Algorithm = RateLimitAlgorithm.Concurrency, Limit = 10_001 }, "concurrency" },

@@ -26,6 +26,7 @@ public sealed class RateLimitOutageTests
                 new("Coordination:RateLimiting:Policies:api:Limit", "5"),
                 new("Coordination:RateLimiting:Policies:api:Period", "00:01:00"),
                 new("Coordination:RateLimiting:PolicyRefreshInterval", "00:10:00"),
+                new("Coordination:RateLimiting:Fallback:Enabled", "false"),
             ]);
         var limiter = host.Services.GetRequiredService<IRateLimitService>();
         Assert.True((await limiter.AcquireAsync("api", "client-1", permits: 2, cancellationToken: Token)).Allowed);

@@ -175,7 +175,6 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
         { Thousand with { Period = TimeSpan.FromDays(31) }, "period" },
         { Thousand with { Period = TimeSpan.FromTicks(15_000) }, "whole number of milliseconds" },
         { Thousand with { Burst = 0 }, "burst" },
-        { Thousand with { Adaptive = true }, "Adaptive" },
         { Thousand with { Algorithm = (RateLimitAlgorithm)42 }, "algorithm" },
         { Thousand with { Algorithm = RateLimitAlgorithm.SlidingLog, Limit = 10_001 }, "10000" },
         { Thousand with { Algorithm = RateLimitAlgorithm.Concurrency, Limit = 10_001 }, "10000" },

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace Coordination;
+
+/// <summary>
+/// Rate limiting while Redis is unavailable, for all tenants of this node: decides with the <see cref="LocalRateLimiter"/>,
+/// logs the start of an outage once and its end once (not every call), and counts the local decisions. Decisions go back
+/// to Redis on their own: every call still asks Redis first, and the first answer ends the outage. Nothing is merged
+/// back: what was admitted locally is not charged to Redis's counts.
+/// </summary>
+internal sealed class RateLimitFallback(RateLimitFallbackOptions options, LocalRateLimiter limiter, RateLimitingMetrics metrics, ILogger logger)
+{
+    private int _deciding;
+
+    public bool Enabled => options.Enabled;
+
+    public LocalRateLimiter Limiter => limiter;
+
+    public RateLimitDecision Decide(string tenant, string policy, RateLimitPolicy definition, string key, int permits, CoordinationUnavailableException exception)
+    {
+        if (Interlocked.Exchange(ref _deciding, 1) == 0)
+        {
+            RateLimitingLog.DecidingLocally(logger, options.NodeCount, exception);
+        }
+
+        var limit = definition.Algorithm is RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra ? RateLimitPolicyRules.Capacity(definition) : definition.Limit;
+        var decision = limiter.Acquire(tenant, policy, definition.Algorithm, limit, definition.Period, key, permits);
+        metrics.RecordLocalDecision(definition.Algorithm, decision.Allowed);
+        return decision;
+    }
+
+    public bool Release(string tenant, string policy, string leaseId) => limiter.Release(tenant, policy, leaseId);
+
+    /// <summary>Redis decided again: ends the outage (logged once).</summary>
+    public void RedisAnswered()
+    {
+        if (Volatile.Read(ref _deciding) == 1 && Interlocked.Exchange(ref _deciding, 0) == 1)
+        {
+            RateLimitingLog.DecidingInRedisAgain(logger);
+        }
+    }
+}

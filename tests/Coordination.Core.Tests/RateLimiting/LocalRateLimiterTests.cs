@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Coordination.Core.Tests.RateLimiting;
+
+public class LocalRateLimiterTests
+{
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public void Acquire_AdmitsThisNodesShareOfTheLimitPerWindow()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(10_000));
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 4 }, time);
+
+        var decisions = Enumerable.Range(0, 30).Select(_ => limiter.Acquire("t", "api", RateLimitAlgorithm.FixedWindow, 100, Second, "k", 1)).ToList();
+
+        Assert.Equal(25, decisions.Count(d => d.Allowed));
+        Assert.All(decisions, d => Assert.True(d is { DecidedLocally: true, Limit: 25 }));
+        Assert.Equal(24, decisions[0].Remaining);
+        Assert.Equal(Second, decisions[^1].RetryAfter);
+
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        var refused = limiter.Acquire("t", "api", RateLimitAlgorithm.FixedWindow, 100, Second, "k", 1);
+        Assert.Equal(TimeSpan.FromMilliseconds(600), refused.RetryAfter);
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.True(limiter.Acquire("t", "api", RateLimitAlgorithm.FixedWindow, 100, Second, "k", 1) is { Allowed: true, Remaining: 24 });
+    }
+
+    [Fact]
+    public void Acquire_KeysTenantsPoliciesAndAlgorithmsCountApart_ShareIsAtLeastOne()
+    {
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 10 }, new FakeTimeProvider());
+
+        Assert.Equal(1, limiter.ShareOf(3));
+        foreach (var (tenant, policy, algorithm, key) in new[] { ("t", "p", RateLimitAlgorithm.Gcra, "k"), ("u", "p", RateLimitAlgorithm.Gcra, "k"), ("t", "q", RateLimitAlgorithm.Gcra, "k"), ("t", "p", RateLimitAlgorithm.TokenBucket, "k"), ("t", "p", RateLimitAlgorithm.Gcra, "l") })
+        {
+            Assert.True(limiter.Acquire(tenant, policy, algorithm, 3, Second, key, 1).Allowed);
+            Assert.False(limiter.Acquire(tenant, policy, algorithm, 3, Second, key, 1).Allowed);
+        }
+
+        Assert.Equal(5, limiter.Count);
+    }
+
+    [Fact]
+    public void Acquire_MorePermitsThanTheLimit_NeverSucceeds_MoreThanTheShare_RetriesAtTheWindow()
+    {
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 2 }, new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(0)));
+
+        var never = limiter.Acquire("t", "p", RateLimitAlgorithm.SlidingLog, 10, Second, "k", 11);
+        var later = limiter.Acquire("t", "p", RateLimitAlgorithm.SlidingLog, 10, Second, "k", 6);
+
+        Assert.True(never is { Allowed: false, Reason: not null });
+        Assert.Equal(Timeout.InfiniteTimeSpan, never.RetryAfter);
+        Assert.True(later is { Allowed: false, Reason: null, Remaining: 5 });
+        Assert.Equal(Second, later.RetryAfter);
+    }
+
+    [Fact]
+    public void Acquire_PastMaxLimiters_DropsTheLeastRecentlyUsed()
+    {
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { MaxLimiters = 3 }, new FakeTimeProvider());
+        bool Take(string key) => limiter.Acquire("t", "p", RateLimitAlgorithm.FixedWindow, 1, TimeSpan.FromHours(1), key, 1).Allowed;
+
+        Assert.True(Take("a") && Take("b") && Take("c"));
+        Assert.False(Take("a"));
+        Assert.True(Take("d"));
+
+        Assert.Equal(3, limiter.Count);
+        Assert.False(Take("a"));
+        Assert.False(Take("d"));
+        Assert.True(Take("b"));
+    }
+
+    [Fact]
+    public void Lease_HoldsTheShare_ReleaseFreesIt_ExpiryFreesIt()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(0));
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 2 }, time);
+        RateLimitDecision Lease(int permits = 1) => limiter.Acquire("t", "jobs", RateLimitAlgorithm.Concurrency, 6, TimeSpan.FromSeconds(10), "user/1", permits);
+
+        var first = Lease();
+        var second = Lease(2);
+        time.Advance(Second);
+        var refused = Lease();
+
+        Assert.StartsWith(LocalRateLimiter.LeasePrefix, first.LeaseId, StringComparison.Ordinal);
+        Assert.True(second is { Allowed: true, Remaining: 0 });
+        Assert.True(refused is { Allowed: false, LeaseId: null });
+        Assert.Equal(TimeSpan.FromSeconds(9), refused.RetryAfter);
+        Assert.True(limiter.Release("t", "jobs", first.LeaseId!));
+        Assert.False(limiter.Release("t", "jobs", first.LeaseId!));
+        Assert.False(limiter.Release("u", "jobs", second.LeaseId!));
+        Assert.False(limiter.Release("t", "jobs", "local.x.%%"));
+        Assert.False(limiter.Release("t", "jobs", "local.x"));
+        Assert.False(limiter.Release("t", "jobs", "local.x.AA"));
+        Assert.True(Lease().Allowed);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.False(limiter.Release("t", "jobs", second.LeaseId!));
+        Assert.True(Lease(3).Allowed);
+    }
+
+    [Fact]
+    public void RedisLatencySignal_CountsCallsSlowCallsAndFailures_AndStartsAgainAfterASample()
+    {
+        var signal = new RedisLatencySignal(new RateLimitAdaptiveOptions { LatencyThreshold = TimeSpan.FromMilliseconds(50) });
+
+        signal.Record(Stopwatch.GetTimestamp(), failed: false);
+        signal.Record(Stopwatch.GetTimestamp() - Stopwatch.Frequency, failed: false);
+        signal.Record(Stopwatch.GetTimestamp(), failed: true);
+
+        Assert.Equal(new RateLimitHealthSample(3, 1, 1), signal.TakeSample());
+        Assert.Equal(new RateLimitHealthSample(0, 0, 0), signal.TakeSample());
+    }
+}

@@ -8,6 +8,7 @@ namespace Coordination.IntegrationTests.RateLimiting;
 /// Adaptive policies: the effective limit, passed to the script and returned as <see cref="RateLimitDecision.Limit"/>,
 /// shrinks multiplicatively each stressed interval down to the floor and recovers additively up to the policy's limit.
 /// </summary>
+[Collection(nameof(RateLimitTimingTests))]
 public sealed class RateLimitAdaptiveTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -4,6 +4,7 @@ using Coordination.IntegrationTests.Infrastructure;
 namespace Coordination.IntegrationTests.RateLimiting;
 
 /// <summary>The concurrency limiter: leases held at once, released, and expiring after a crashed holder.</summary>
+[Collection(nameof(RateLimitTimingTests))]
 public sealed class RateLimitConcurrencyTests(SharedRedisFixture redis)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Coordination.IntegrationTests.RateLimiting;
 
 /// <summary>The rate limiter's answers on the shared redis-server: permits, bad input, retry timing, keys and their expiry, tenants.</summary>
+[Collection(nameof(RateLimitTimingTests))]
 public sealed class RateLimitServiceTests(SharedRedisFixture redis)
 {
     public static readonly TheoryData<RateLimitAlgorithm> Algorithms = new(Enum.GetValues<RateLimitAlgorithm>());

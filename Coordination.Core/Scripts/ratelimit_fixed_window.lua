@@ -2,10 +2,11 @@
 -- (a window starts at a multiple of the period since the Unix epoch, so every node counts the same window).
 -- KEYS[1]: the counter, a hash {w = the counted window's start ms, c = permits admitted in it}; it expires at the
 --          window's end.
--- ARGV[1]: the limit. ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the reserve: permits of the allowance this request may not use (0 for critical
---          traffic; RateLimitingOptions.CriticalReserve for normal).
+-- ARGV[1]: the limit. ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the reserve: permits of the
+--          allowance this request may not use (0 for critical traffic; RateLimitingOptions.CriticalReserve for normal).
 -- Returns {allowed 1|0, remaining, reset ms (until the window ends), retry ms (0 when allowed, -1 never: more permits
--- than the limit less the reserve)}; remaining is what is left of the limit less the reserve. A refusal changes nothing.
+-- than the limit less the reserve)}; remaining is what is left of the limit less the reserve. A refusal changes
+-- nothing.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 -- What this request counts against: the limit less the reserve held back from it.

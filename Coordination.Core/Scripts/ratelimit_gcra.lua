@@ -7,9 +7,9 @@
 -- ARGV[1]: the limit (permits per period). ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the burst.
 --          ARGV[5]: the reserve: permits of the allowance this request may not use (0 for critical
 --          traffic; RateLimitingOptions.CriticalReserve for normal).
--- Returns {allowed 1|0, remaining (permits of this priority that would still be admitted now), reset ms (until the full burst is
--- available), retry ms (0 when allowed, -1 never: more permits than the burst less the
--- reserve)}. A refusal changes nothing.
+-- Returns {allowed 1|0, remaining (permits of this priority that would still be admitted now), reset ms (until the
+-- full burst is available), retry ms (0 when allowed, -1 never: more permits than the burst less the reserve)}. A
+-- refusal changes nothing.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local limit = tonumber(ARGV[1])

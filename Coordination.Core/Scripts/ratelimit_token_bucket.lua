@@ -7,9 +7,8 @@
 -- ARGV[1]: the refill per period (the limit). ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the
 --          capacity. ARGV[5]: the reserve: permits of the allowance this request may not use (0 for critical
 --          traffic; RateLimitingOptions.CriticalReserve for normal).
--- Returns {allowed 1|0, remaining whole tokens above the reserve, reset ms (until the bucket is full), retry ms (0 when allowed, -1
--- never: more permits than the capacity less
--- the reserve)}. A refusal changes nothing.
+-- Returns {allowed 1|0, remaining whole tokens above the reserve, reset ms (until the bucket is full), retry ms (0
+-- when allowed, -1 never: more permits than the capacity less the reserve)}. A refusal changes nothing.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local rate = tonumber(ARGV[1])

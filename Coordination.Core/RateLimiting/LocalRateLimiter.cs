@@ -8,11 +8,12 @@ namespace Coordination;
 /// The limiter of this node while Redis is unavailable: one small exact counter per (tenant, policy, algorithm, key)
 /// admitting this node's share of the limit, <c>max(1, limit / NodeCount)</c>. Every rate algorithm is counted as a
 /// fixed window of the policy's period on this process's clock (an outage is no time for the finer algorithms, and a
-/// fixed window never admits more than the share per window); a concurrency policy holds local leases. At most
+/// fixed window never admits more than the share per window); a concurrency policy holds local leases. A normal request
+/// leaves the critical reserve (<see cref="RateLimitingOptions.CriticalReserve"/>) of the share unused, as in Redis. At most
 /// <see cref="RateLimitFallbackOptions.MaxLimiters"/> counters, the least recently used dropped (with its leases).
 /// One lock: it is taken only while Redis is down.
 /// </summary>
-internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, TimeProvider timeProvider)
+internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, double criticalReserve, TimeProvider timeProvider)
 {
     /// <summary>The prefix of a local lease id; a Redis lease id (<c>{random}.{permits}.{key}</c>) never starts with it.</summary>
     public const string LeasePrefix = "local.";
@@ -40,9 +41,12 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, TimePro
     /// Decides locally. <paramref name="limit"/> is what the decision counts against (the capacity for a token bucket
     /// or GCRA, the effective limit of an adaptive policy).
     /// </summary>
-    public RateLimitDecision Acquire(string tenant, string policy, RateLimitAlgorithm algorithm, long limit, TimeSpan period, string key, int permits)
+    public RateLimitDecision Acquire(string tenant, string policy, RateLimitAlgorithm algorithm, long limit, TimeSpan period, string key, int permits, RateLimitPriority priority = RateLimitPriority.Normal)
     {
         var share = ShareOf(limit);
+        // What this request counts against: this node's share and the policy's limit, each less its reserve.
+        var allowance = share - RateLimitPolicyRules.Reserve(share, criticalReserve, priority);
+        var ceiling = limit - RateLimitPolicyRules.Reserve(limit, criticalReserve, priority);
         var periodMs = (long)period.TotalMilliseconds;
         lock (_gate)
         {
@@ -50,8 +54,8 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, TimePro
             var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             var counter = Find(string.Join('\n', tenant, policy, RateLimitingMetrics.TagOf(algorithm), key), create: true)!;
             return algorithm == RateLimitAlgorithm.Concurrency
-                ? counter.Lease(now, periodMs, share, limit, permits, key)
-                : counter.Count(now, periodMs, share, limit, permits);
+                ? counter.Lease(now, periodMs, share, allowance, ceiling, permits, key)
+                : counter.Count(now, periodMs, share, allowance, ceiling, permits);
         }
     }
 
@@ -107,7 +111,7 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, TimePro
 
         public string Id => id;
 
-        public RateLimitDecision Count(long now, long periodMs, long share, long limit, int permits)
+        public RateLimitDecision Count(long now, long periodMs, long share, long allowance, long limit, int permits)
         {
             var windowStart = now - (now % periodMs);
             if (windowStart != _windowStart)
@@ -117,31 +121,31 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, TimePro
             }
 
             var resetAfter = TimeSpan.FromMilliseconds(windowStart + periodMs - now);
-            if (_count + permits <= share)
+            if (_count + permits <= allowance)
             {
                 _count += permits;
-                return Decide(true, share, share - _count, resetAfter, TimeSpan.Zero);
+                return Decide(true, share, allowance - _count, resetAfter, TimeSpan.Zero);
             }
 
-            return Refuse(share, share - _count, resetAfter, permits, limit, resetAfter);
+            return Refuse(share, allowance - _count, resetAfter, permits, limit, resetAfter);
         }
 
-        public RateLimitDecision Lease(long now, long periodMs, long share, long limit, int permits, string key)
+        public RateLimitDecision Lease(long now, long periodMs, long share, long allowance, long limit, int permits, string key)
         {
             var held = DropExpired(now);
             var resetAfter = _leases.Count == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(_leases.Values.Max(l => l.ExpiresAt) - now);
-            if (held + permits <= share)
+            if (held + permits <= allowance)
             {
                 var random = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
                 _leases.Add(random, (permits, now + periodMs));
-                return Decide(true, share, share - held - permits, TimeSpan.FromMilliseconds(periodMs), TimeSpan.Zero) with
+                return Decide(true, share, allowance - held - permits, TimeSpan.FromMilliseconds(periodMs), TimeSpan.Zero) with
                 {
                     LeaseId = string.Concat(LeasePrefix, random, ".", Base64Url.EncodeToString(Encoding.UTF8.GetBytes(key))),
                 };
             }
 
             // When enough leases will have expired at the latest (a release frees them sooner).
-            var needed = held + permits - share;
+            var needed = held + permits - allowance;
             var retry = 0L;
             foreach (var lease in _leases.Values.OrderBy(l => l.ExpiresAt))
             {
@@ -153,7 +157,7 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, TimePro
                 }
             }
 
-            return Refuse(share, share - held, resetAfter, permits, limit, TimeSpan.FromMilliseconds(retry));
+            return Refuse(share, allowance - held, resetAfter, permits, limit, TimeSpan.FromMilliseconds(retry));
         }
 
         public bool Release(string random, long now)

@@ -16,7 +16,7 @@ internal sealed class RateLimitFallback(RateLimitFallbackOptions options, LocalR
 
     public LocalRateLimiter Limiter => limiter;
 
-    public RateLimitDecision Decide(string tenant, string policy, RateLimitPolicy definition, string key, int permits, CoordinationUnavailableException exception)
+    public RateLimitDecision Decide(string tenant, string policy, RateLimitPolicy definition, string key, int permits, RateLimitPriority priority, CoordinationUnavailableException exception)
     {
         if (Interlocked.Exchange(ref _deciding, 1) == 0)
         {
@@ -24,7 +24,7 @@ internal sealed class RateLimitFallback(RateLimitFallbackOptions options, LocalR
         }
 
         var limit = definition.Algorithm is RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra ? RateLimitPolicyRules.Capacity(definition) : definition.Limit;
-        var decision = limiter.Acquire(tenant, policy, definition.Algorithm, limit, definition.Period, key, permits);
+        var decision = limiter.Acquire(tenant, policy, definition.Algorithm, limit, definition.Period, key, permits, priority);
         metrics.RecordLocalDecision(definition.Algorithm, decision.Allowed);
         return decision;
     }

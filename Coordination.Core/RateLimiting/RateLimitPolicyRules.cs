@@ -29,6 +29,16 @@ internal static class RateLimitPolicyRules
     /// <summary>The bucket's capacity or the GCRA burst: <see cref="RateLimitPolicy.Burst"/>, else the limit.</summary>
     public static long Capacity(RateLimitPolicy policy) => policy.Burst ?? policy.Limit;
 
+    /// <summary>
+    /// The permits of <paramref name="allowance"/> a request of <paramref name="priority"/> may not use: none for a
+    /// critical one; <c>ceil(allowance × share)</c> for a normal one, at most <c>allowance − 1</c> so it always has one.
+    /// Counted in decimal so a share such as 0.7 of 10 is 7, not 8.
+    /// </summary>
+    public static long Reserve(long allowance, double share, RateLimitPriority priority) =>
+        priority == RateLimitPriority.Critical || allowance <= 1
+            ? 0
+            : Math.Min(allowance - 1, (long)Math.Ceiling(allowance * (decimal)share));
+
     public static long PeriodMilliseconds(RateLimitPolicy policy) => policy.Period.Ticks / TimeSpan.TicksPerMillisecond;
 
     /// <summary>What is wrong with <paramref name="policy"/>, or <see langword="null"/> when it is valid.</summary>

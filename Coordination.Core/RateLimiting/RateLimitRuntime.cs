@@ -15,11 +15,12 @@ internal sealed class RateLimitRuntime
     public RateLimitRuntime(RedisExecutor executor, CoordinationOptions options, CoordinationMetrics metrics, TimeProvider timeProvider, ILoggerFactory loggerFactory, IRateLimitHealthSignal? healthSignal = null)
     {
         Executor = executor;
+        CriticalReserve = options.RateLimiting.CriticalReserve;
         KeyPrefix = options.KeyPrefix;
         Metrics = new RateLimitingMetrics(metrics.Meter);
         Logger = loggerFactory.CreateLogger<RedisRateLimitService>();
         var settings = options.RateLimiting;
-        Fallback = new RateLimitFallback(settings.Fallback, new LocalRateLimiter(settings.Fallback, timeProvider), Metrics, Logger);
+        Fallback = new RateLimitFallback(settings.Fallback, new LocalRateLimiter(settings.Fallback, settings.CriticalReserve, timeProvider), Metrics, Logger);
         LatencySignal = new RedisLatencySignal(settings.Adaptive);
         Adaptive = new AdaptiveLimitController(settings.Adaptive, healthSignal ?? LatencySignal, timeProvider, metrics.Meter);
         Policies = new RateLimitPolicyStore(executor, options.KeyPrefix, options.RateLimiting, timeProvider, Metrics, loggerFactory.CreateLogger<RateLimitPolicyStore>());
@@ -30,6 +31,9 @@ internal sealed class RateLimitRuntime
     public string KeyPrefix { get; }
 
     public RateLimitPolicyStore Policies { get; }
+
+    /// <summary>The share of each limit kept for critical requests (<see cref="RateLimitingOptions.CriticalReserve"/>).</summary>
+    public double CriticalReserve { get; }
 
     public RateLimitingMetrics Metrics { get; }
 

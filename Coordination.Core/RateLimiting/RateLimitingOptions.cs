@@ -33,6 +33,16 @@ public sealed class RateLimitingOptions
     [Range(0, 1_000_000)]
     public int MaxOverridesPerPolicy { get; set; } = 10_000;
 
+    /// <summary>
+    /// Gets or sets the share of each limit kept for <see cref="RateLimitPriority.Critical"/> requests: a
+    /// <see cref="RateLimitPriority.Normal"/> one is admitted only while at least <c>ceil(limit × share)</c> permits
+    /// (of the capacity for a token bucket or GCRA, of the leases for concurrency) stay left after it, at most
+    /// <c>limit − 1</c> so normal traffic always has one. A critical request may use the whole limit.
+    /// </summary>
+    /// <value>The default value is 0.1.</value>
+    [Range(0.0, 0.9)]
+    public double CriticalReserve { get; set; } = 0.1;
+
     /// <summary>Gets the local limiter that decides while Redis is unavailable (<c>Coordination:RateLimiting:Fallback</c>).</summary>
     [ValidateObjectMembers]
     public RateLimitFallbackOptions Fallback { get; } = new();

@@ -45,7 +45,9 @@ internal sealed class RedisRateLimitService : IRateLimitService
         var definition = _runtime.Adaptive.Apply(policy, configured);
         var algorithm = definition.Algorithm;
         var leaseId = algorithm == RateLimitAlgorithm.Concurrency ? NewLease() : null;
-        var request = new Request(ScriptOf(algorithm), StateKey(policy, algorithm, key), ArgumentsOf(definition, permits, priority, leaseId));
+        var limit = algorithm is RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra ? RateLimitPolicyRules.Capacity(definition) : definition.Limit;
+        var reserve = RateLimitPolicyRules.Reserve(limit, _runtime.CriticalReserve, priority);
+        var request = new Request(ScriptOf(algorithm), StateKey(policy, algorithm, key), ArgumentsOf(definition, permits, reserve, leaseId));
         RedisResult[] result;
         var started = Stopwatch.GetTimestamp();
         try
@@ -68,7 +70,7 @@ internal sealed class RedisRateLimitService : IRateLimitService
                 throw;
             }
 
-            var local = _runtime.Fallback.Decide(Tenant, policy, definition, key, permits, ex);
+            var local = _runtime.Fallback.Decide(Tenant, policy, definition, key, permits, priority, ex);
             activity?.SetTag("coordination.ratelimit.allowed", local.Allowed);
             activity?.SetTag("coordination.ratelimit.local", true);
             return local;
@@ -80,12 +82,11 @@ internal sealed class RedisRateLimitService : IRateLimitService
         var retry = (long)result[3];
         _runtime.Metrics.RecordDecision(algorithm, allowed);
         activity?.SetTag("coordination.ratelimit.allowed", allowed);
-        var limit = algorithm is RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra ? RateLimitPolicyRules.Capacity(definition) : definition.Limit;
         string? reason = null;
         if (retry < 0)
         {
             RateLimitingLog.PermitsOverCapacity(_runtime.Logger, Tenant, policy, permits);
-            reason = $"{permits} permits are more than policy '{policy}' ever allows at once ({limit}); the request can never succeed.";
+            reason = $"{permits} permits are more than policy '{policy}' ever allows at once ({limit - reserve} at {priority} priority); the request can never succeed.";
         }
 
         return new RateLimitDecision(
@@ -181,19 +182,18 @@ internal sealed class RedisRateLimitService : IRateLimitService
     };
 
     /// <summary>
-    /// Every script takes limit, period ms and permits first; then its own (capacity, burst, lease id); the priority
-    /// last, for the shedding that is to read it.
+    /// Every script takes limit, period ms and permits first; then its own (capacity, burst, lease id); last the
+    /// reserve, the permits of the limit (or capacity) the request's priority may not use.
     /// </summary>
-    private static RedisValue[] ArgumentsOf(RateLimitPolicy definition, int permits, RateLimitPriority priority, string? leaseId)
+    private static RedisValue[] ArgumentsOf(RateLimitPolicy definition, int permits, long reserve, string? leaseId)
     {
         var limit = definition.Limit;
         var period = RateLimitPolicyRules.PeriodMilliseconds(definition);
-        var priorityArgument = priority == RateLimitPriority.Critical ? "critical" : "normal";
         return definition.Algorithm switch
         {
-            RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra => [limit, period, permits, RateLimitPolicyRules.Capacity(definition), priorityArgument],
-            RateLimitAlgorithm.Concurrency => [limit, period, permits, leaseId, priorityArgument],
-            _ => [limit, period, permits, priorityArgument],
+            RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra => [limit, period, permits, RateLimitPolicyRules.Capacity(definition), reserve],
+            RateLimitAlgorithm.Concurrency => [limit, period, permits, leaseId, reserve],
+            _ => [limit, period, permits, reserve],
         };
     }
 

@@ -4,12 +4,15 @@
 -- (RateLimitPolicyRules.MaxConcurrencyLimit).
 -- KEYS[1]: the leases, a sorted set; it expires with its last lease.
 -- ARGV[1]: the limit. ARGV[2]: the lease duration ms. ARGV[3]: the permits asked for. ARGV[4]: the lease id (random).
---          ARGV[5]: the priority (reserved).
+--          ARGV[5]: the reserve: permits of the allowance this request may not use (0 for critical
+--          traffic; RateLimitingOptions.CriticalReserve for normal).
+-- The limit below is the policy's less the reserve: remaining and retry are this priority's.
 -- Returns {allowed 1|0, remaining, reset ms (until every lease has expired), retry ms (0 when allowed, -1 never; when
 -- refused: when enough leases expire at the latest, a release frees them sooner)}.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local limit = tonumber(ARGV[1])
+-- What this request counts against: the limit less the reserve held back from it.
+local limit = tonumber(ARGV[1]) - tonumber(ARGV[5])
 local period = tonumber(ARGV[2])
 local permits = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)

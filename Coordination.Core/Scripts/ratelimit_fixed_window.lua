@@ -2,13 +2,15 @@
 -- (a window starts at a multiple of the period since the Unix epoch, so every node counts the same window).
 -- KEYS[1]: the counter, a hash {w = the counted window's start ms, c = permits admitted in it}; it expires at the
 --          window's end.
--- ARGV[1]: the limit. ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the priority (reserved: not
---          read yet).
+-- ARGV[1]: the limit. ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the reserve: permits of the
+--          allowance this request may not use (0 for critical traffic; RateLimitingOptions.CriticalReserve for normal).
 -- Returns {allowed 1|0, remaining, reset ms (until the window ends), retry ms (0 when allowed, -1 never: more permits
--- than the limit)}. A refusal changes nothing.
+-- than the limit less the reserve)}; remaining is what is left of the limit less the reserve. A refusal changes
+-- nothing.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local limit = tonumber(ARGV[1])
+-- What this request counts against: the limit less the reserve held back from it.
+local limit = tonumber(ARGV[1]) - tonumber(ARGV[4])
 local period = tonumber(ARGV[2])
 local permits = tonumber(ARGV[3])
 local start = now - now % period

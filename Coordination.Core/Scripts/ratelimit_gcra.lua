@@ -5,9 +5,11 @@
 -- KEYS[1]: the state, a hash {w = TAT whole ms, f = TAT fraction in 1/limit ms, l = the limit it was counted with};
 --          it expires at the TAT (when the full burst is available again).
 -- ARGV[1]: the limit (permits per period). ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the burst.
---          ARGV[5]: the priority (reserved).
--- Returns {allowed 1|0, remaining (permits that would still be admitted now), reset ms (until the full burst is
--- available), retry ms (0 when allowed, -1 never: more permits than the burst)}. A refusal changes nothing.
+--          ARGV[5]: the reserve: permits of the allowance this request may not use (0 for critical
+--          traffic; RateLimitingOptions.CriticalReserve for normal).
+-- Returns {allowed 1|0, remaining (permits of this priority that would still be admitted now), reset ms (until the
+-- full burst is available), retry ms (0 when allowed, -1 never: more permits than the burst less the reserve)}. A
+-- refusal changes nothing.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local limit = tonumber(ARGV[1])
@@ -15,6 +17,8 @@ local period = tonumber(ARGV[2])
 local permits = tonumber(ARGV[3])
 local burst = tonumber(ARGV[4])
 local tolerance = burst * period
+-- How far ahead this request may push the TAT: the burst less the reserve held back from it.
+local usable = (burst - tonumber(ARGV[5])) * period
 -- ahead: how far the TAT is ahead of now, in units.
 local ahead = 0
 local state = redis.call('HMGET', KEYS[1], 'w', 'f', 'l')
@@ -29,14 +33,18 @@ if state[1] then
 end
 
 local after = ahead + permits * period
-if permits > burst then
-    return {0, math.floor((tolerance - ahead) / period), math.ceil(ahead / limit), -1}
+local function remaining_of(a)
+    return math.floor(math.max(0, usable - a) / period)
 end
-if after > tolerance then
-    return {0, math.floor((tolerance - ahead) / period), math.ceil(ahead / limit), math.ceil((after - tolerance) / limit)}
+
+if permits * period > usable then
+    return {0, remaining_of(ahead), math.ceil(ahead / limit), -1}
+end
+if after > usable then
+    return {0, remaining_of(ahead), math.ceil(ahead / limit), math.ceil((after - usable) / limit)}
 end
 local whole = math.floor(after / limit)
 redis.call('HSET', KEYS[1], 'w', now + whole, 'f', after - whole * limit, 'l', limit)
 local reset = math.ceil(after / limit)
 redis.call('PEXPIRE', KEYS[1], reset)
-return {1, math.floor((tolerance - after) / period), reset, 0}
+return {1, remaining_of(after), reset, 0}

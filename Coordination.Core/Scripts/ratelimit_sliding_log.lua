@@ -2,12 +2,16 @@
 -- admitted when the entries of the last ARGV[2] ms plus its permits stay within the limit. One entry per permit, so
 -- the policy rules keep the limit small (RateLimitPolicyRules.MaxSlidingLogLimit).
 -- KEYS[1]: the log, a sorted set; it expires a period after its newest entry.
--- ARGV[1]: the limit. ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the priority (reserved).
+-- ARGV[1]: the limit. ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]:
+--          the reserve: permits of the allowance this request may not use (0 for critical
+--          traffic; RateLimitingOptions.CriticalReserve for normal).
+-- The limit below is the policy's less the reserve: remaining and retry are this priority's.
 -- Returns {allowed 1|0, remaining, reset ms (until every entry has left the window), retry ms (0 when allowed, -1
 -- never)}. A refusal removes only entries that had left the window.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local limit = tonumber(ARGV[1])
+-- What this request counts against: the limit less the reserve held back from it.
+local limit = tonumber(ARGV[1]) - tonumber(ARGV[4])
 local period = tonumber(ARGV[2])
 local permits = tonumber(ARGV[3])
 -- An entry made at t counts while now < t + period.

@@ -5,12 +5,16 @@
 -- below 2^53, which the policy rules ensure.
 -- KEYS[1]: the counter, a hash {w = current window start ms, c = its permits, p = the previous window's permits}; it
 --          expires when both windows have passed.
--- ARGV[1]: the limit. ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]: the priority (reserved).
+-- ARGV[1]: the limit. ARGV[2]: the period ms. ARGV[3]: the permits asked for. ARGV[4]:
+--          the reserve: permits of the allowance this request may not use (0 for critical
+--          traffic; RateLimitingOptions.CriticalReserve for normal).
+-- The limit below is the policy's less the reserve: remaining and retry are this priority's.
 -- Returns {allowed 1|0, remaining, reset ms (until the estimate is back to 0), retry ms (0 when allowed, -1 never)}.
 -- A refusal changes nothing.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local limit = tonumber(ARGV[1])
+-- What this request counts against: the limit less the reserve held back from it.
+local limit = tonumber(ARGV[1]) - tonumber(ARGV[4])
 local period = tonumber(ARGV[2])
 local permits = tonumber(ARGV[3])
 local start = now - now % period

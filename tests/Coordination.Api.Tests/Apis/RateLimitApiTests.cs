@@ -119,6 +119,26 @@ public sealed class RateLimitApiTests(ApiFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task Acquire_NearTheLimit_NormalRefused_CriticalAdmittedFromTheReserve()
+    {
+        await using var api = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, new Dictionary<string, string?> { ["Coordination:RateLimiting:CriticalReserve"] = "0.2" });
+        using var admin = api.CreateApiClient(ApiFactory.AdminKey);
+        using var member = api.CreateApiClient();
+        var policy = NewName("p");
+        var key = NewName();
+        await DefineAsync(admin, policy, """{"algorithm":"fixed-window","limit":10,"periodMs":60000}""");
+
+        var normal = await AcquireAsync(member, policy, key, """, "permits": 8, "priority": "normal" """);
+        var shed = await AcquireAsync(member, policy, key, """, "priority": "normal" """);
+        var critical = await AcquireAsync(member, policy, key, """, "permits": 2, "priority": "critical" """);
+
+        Assert.Equal((true, 0L), (normal.GetProperty("allowed").GetBoolean(), normal.GetProperty("remaining").GetInt64()));
+        Assert.False(shed.GetProperty("allowed").GetBoolean(), shed.GetRawText());
+        Assert.True(shed.GetProperty("retryAfterMs").GetInt64() is > 0 and <= 60000, shed.GetRawText());
+        Assert.Equal((true, 0L), (critical.GetProperty("allowed").GetBoolean(), critical.GetProperty("remaining").GetInt64()));
+    }
+
+    [Fact]
     public async Task Acquire_UnknownPolicy_404NotFound()
     {
         using var member = Client();

@@ -11,7 +11,7 @@ public class LocalRateLimiterTests
     public void Acquire_AdmitsThisNodesShareOfTheLimitPerWindow()
     {
         var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(10_000));
-        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 4 }, time);
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 4 }, criticalReserve: 0, time);
 
         var decisions = Enumerable.Range(0, 30).Select(_ => limiter.Acquire("t", "api", RateLimitAlgorithm.FixedWindow, 100, Second, "k", 1)).ToList();
 
@@ -27,10 +27,32 @@ public class LocalRateLimiterTests
         Assert.True(limiter.Acquire("t", "api", RateLimitAlgorithm.FixedWindow, 100, Second, "k", 1) is { Allowed: true, Remaining: 24 });
     }
 
+    [Theory]
+    [InlineData(RateLimitAlgorithm.FixedWindow)]
+    [InlineData(RateLimitAlgorithm.Concurrency)]
+    public void Acquire_CriticalReserve_NormalLeavesItsShareOfTheNodesShare_CriticalUsesAll(RateLimitAlgorithm algorithm)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(10_000));
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 2 }, criticalReserve: 0.2, time);
+
+        // This node's share of 20 is 10, of which normal traffic may use 8.
+        var normal = Enumerable.Range(0, 9).Select(_ => limiter.Acquire("t", "api", algorithm, 20, Second, "k", 1)).ToList();
+        var critical = Enumerable.Range(0, 3).Select(_ => limiter.Acquire("t", "api", algorithm, 20, Second, "k", 1, RateLimitPriority.Critical)).ToList();
+
+        Assert.Equal([true, true, true, true, true, true, true, true, false], normal.Select(d => d.Allowed));
+        Assert.Equal([7L, 0L, 0L], [normal[0].Remaining, normal[7].Remaining, normal[8].Remaining]);
+        Assert.Equal(Second, normal[8].RetryAfter);
+        Assert.Equal([true, true, false], critical.Select(d => d.Allowed));
+        Assert.Equal([1L, 0L], [critical[0].Remaining, critical[1].Remaining]);
+        // Never: more than the policy's 20 less its reserve of 4, for a normal request; a critical one of 17 may wait.
+        Assert.Equal(Timeout.InfiniteTimeSpan, limiter.Acquire("t", "api", algorithm, 20, Second, "other", 17).RetryAfter);
+        Assert.NotEqual(Timeout.InfiniteTimeSpan, limiter.Acquire("t", "api", algorithm, 20, Second, "other", 17, RateLimitPriority.Critical).RetryAfter);
+    }
+
     [Fact]
     public void Acquire_KeysTenantsPoliciesAndAlgorithmsCountApart_ShareIsAtLeastOne()
     {
-        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 10 }, new FakeTimeProvider());
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 10 }, criticalReserve: 0, new FakeTimeProvider());
 
         Assert.Equal(1, limiter.ShareOf(3));
         foreach (var (tenant, policy, algorithm, key) in new[] { ("t", "p", RateLimitAlgorithm.Gcra, "k"), ("u", "p", RateLimitAlgorithm.Gcra, "k"), ("t", "q", RateLimitAlgorithm.Gcra, "k"), ("t", "p", RateLimitAlgorithm.TokenBucket, "k"), ("t", "p", RateLimitAlgorithm.Gcra, "l") })
@@ -45,7 +67,7 @@ public class LocalRateLimiterTests
     [Fact]
     public void Acquire_MorePermitsThanTheLimit_NeverSucceeds_MoreThanTheShare_RetriesAtTheWindow()
     {
-        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 2 }, new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(0)));
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 2 }, criticalReserve: 0, new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(0)));
 
         var never = limiter.Acquire("t", "p", RateLimitAlgorithm.SlidingLog, 10, Second, "k", 11);
         var later = limiter.Acquire("t", "p", RateLimitAlgorithm.SlidingLog, 10, Second, "k", 6);
@@ -59,7 +81,7 @@ public class LocalRateLimiterTests
     [Fact]
     public void Acquire_PastMaxLimiters_DropsTheLeastRecentlyUsed()
     {
-        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { MaxLimiters = 3 }, new FakeTimeProvider());
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { MaxLimiters = 3 }, criticalReserve: 0, new FakeTimeProvider());
         bool Take(string key) => limiter.Acquire("t", "p", RateLimitAlgorithm.FixedWindow, 1, TimeSpan.FromHours(1), key, 1).Allowed;
 
         Assert.True(Take("a") && Take("b") && Take("c"));
@@ -76,7 +98,7 @@ public class LocalRateLimiterTests
     public void Lease_HoldsTheShare_ReleaseFreesIt_ExpiryFreesIt()
     {
         var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(0));
-        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 2 }, time);
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 2 }, criticalReserve: 0, time);
         RateLimitDecision Lease(int permits = 1) => limiter.Acquire("t", "jobs", RateLimitAlgorithm.Concurrency, 6, TimeSpan.FromSeconds(10), "user/1", permits);
 
         var first = Lease();

@@ -5,6 +5,20 @@ public class RateLimitPolicyRulesTests
     private static readonly RateLimitPolicy Valid = new() { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 100, Period = TimeSpan.FromSeconds(1) };
 
     [Theory]
+    [InlineData(10, 0.2, 2)]
+    [InlineData(10, 0.7, 7)] // 10 * 0.7 is 7.000000000000001 in doubles: counted in decimal, not rounded up to 8.
+    [InlineData(10, 0.11, 2)]
+    [InlineData(10, 0.9, 9)]
+    [InlineData(10, 0, 0)]
+    [InlineData(2, 0.9, 1)] // At most limit - 1: normal traffic always has one.
+    [InlineData(1, 0.5, 0)]
+    public void Reserve_Normal_IsTheShareRoundedUp_LeavingNormalAtLeastOne(long allowance, double share, long expected)
+    {
+        Assert.Equal(expected, RateLimitPolicyRules.Reserve(allowance, share, RateLimitPriority.Normal));
+        Assert.Equal(0, RateLimitPolicyRules.Reserve(allowance, share, RateLimitPriority.Critical));
+    }
+
+    [Theory]
     [InlineData(RateLimitAlgorithm.FixedWindow)]
     [InlineData(RateLimitAlgorithm.SlidingWindow)]
     [InlineData(RateLimitAlgorithm.SlidingLog)]

@@ -100,6 +100,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     [InlineData("Policies:bad name:Limit", "5", "policy name")]
     [InlineData("PolicyRefreshInterval", "00:00:00", "PolicyRefreshInterval")]
     [InlineData("MaxPolicies", "0", "MaxPolicies")]
+    [InlineData("CriticalReserve", "0.95", "CriticalReserve")]
     public async Task StartAsync_InvalidRateLimitingOptions_FailsNamingThem(string option, string value, string named)
     {
         var configuration = new Dictionary<string, string?>

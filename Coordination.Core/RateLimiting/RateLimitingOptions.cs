@@ -37,11 +37,13 @@ public sealed class RateLimitingOptions
     /// Gets or sets the share of each limit kept for <see cref="RateLimitPriority.Critical"/> requests: a
     /// <see cref="RateLimitPriority.Normal"/> one is admitted only while at least <c>ceil(limit × share)</c> permits
     /// (of the capacity for a token bucket or GCRA, of the leases for concurrency) stay left after it, at most
-    /// <c>limit − 1</c> so normal traffic always has one. A critical request may use the whole limit.
+    /// <c>limit − 1</c> so normal traffic always has one. A critical request may use the whole limit. 0 (the default)
+    /// keeps no reserve: every request may use the whole limit, whatever its priority; a host whose callers mark critical
+    /// traffic turns it on (0.1 keeps a tenth).
     /// </summary>
-    /// <value>The default value is 0.1.</value>
+    /// <value>The default value is 0 (no reserve).</value>
     [Range(0.0, 0.9)]
-    public double CriticalReserve { get; set; } = 0.1;
+    public double CriticalReserve { get; set; }
 
     /// <summary>Gets the local limiter that decides while Redis is unavailable (<c>Coordination:RateLimiting:Fallback</c>).</summary>
     [ValidateObjectMembers]

@@ -44,9 +44,6 @@ public sealed class ApiFactory(string redisConnectionString, IReadOnlyDictionary
             // test is refused because of the others. TenantRequestRateTests start their own API with a small policy.
             ["Coordination:RateLimiting:Policies:api-requests:Limit"] = "1000000",
             ["Coordination:RateLimiting:Policies:api-requests:Burst"] = "1000000",
-            // The tests measure limits themselves, so normal traffic keeps no critical reserve back; the priority test
-            // (RateLimitApiTests) starts its own API with one.
-            ["Coordination:RateLimiting:CriticalReserve"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

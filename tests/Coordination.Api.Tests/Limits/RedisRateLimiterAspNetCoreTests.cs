@@ -121,9 +121,6 @@ public sealed class RedisRateLimiterAspNetCoreTests(ApiFixture fixture) : ApiTes
             ["Coordination:RateLimiting:Policies:one-at-a-time:Algorithm"] = "Concurrency",
             ["Coordination:RateLimiting:Policies:one-at-a-time:Limit"] = "1",
             ["Coordination:RateLimiting:Policies:one-at-a-time:Period"] = "00:01:00",
-
-            // The whole limit of 2 for these normal-priority requests: no critical reserve kept back.
-            ["Coordination:RateLimiting:CriticalReserve"] = "0",
         });
         builder.AddCoordination();
         builder.Services.AddRateLimiter(_ => { });

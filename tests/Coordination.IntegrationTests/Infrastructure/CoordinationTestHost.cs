@@ -121,10 +121,6 @@ public sealed class CoordinationTestHost : OwnedHost
         {
             ["ConnectionStrings:redis"] = redisConnectionString,
             ["Coordination:KeyPrefix"] = keyPrefix,
-
-            // The rate-limit tests measure the limit itself, so normal traffic keeps no critical reserve back; the
-            // priority tests (RateLimitPriorityTests) set one.
-            ["Coordination:RateLimiting:CriticalReserve"] = "0",
         };
         if (postgresConnectionString is not null)
         {

@@ -49,10 +49,10 @@ internal sealed record CacheBenchSettings
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             settings = args[i] switch
             {
-                "--duration" => settings with { Duration = Seconds(Next()) },
-                "--warmup" => settings with { Warmup = Seconds(Next()) },
-                "--callers" => settings with { Callers = [.. Next().Split(',').Select(Positive)] },
-                "--keys" => settings with { Keys = Positive(Next()) },
+                "--duration" => settings with { Duration = BenchmarkConsole.Seconds(Next()) },
+                "--warmup" => settings with { Warmup = BenchmarkConsole.Seconds(Next()) },
+                "--callers" => settings with { Callers = [.. Next().Split(',').Select(BenchmarkConsole.Positive)] },
+                "--keys" => settings with { Keys = BenchmarkConsole.Positive(Next()) },
                 "--redis" => settings with { Redis = Next() },
                 "--output" => settings with { Output = Next() },
                 "--no-write" => settings with { Write = false },
@@ -61,13 +61,5 @@ internal sealed record CacheBenchSettings
         }
 
         return settings;
-    }
-
-    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
-
-    private static int Positive(string value)
-    {
-        var parsed = int.Parse(value, CultureInfo.InvariantCulture);
-        return parsed > 0 ? parsed : throw new ArgumentException($"{value} must be positive.");
     }
 }

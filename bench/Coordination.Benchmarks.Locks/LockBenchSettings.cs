@@ -71,15 +71,15 @@ internal sealed record LockBenchSettings
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             settings = args[i] switch
             {
-                "--duration" => settings with { Duration = Seconds(Next()) },
-                "--contended" => settings with { ContendedDuration = Seconds(Next()) },
-                "--warmup" => settings with { Warmup = Seconds(Next()) },
-                "--callers" => settings with { Callers = [.. Next().Split(',').Select(Positive)] },
-                "--waiters" => settings with { Waiters = Positive(Next()) },
+                "--duration" => settings with { Duration = BenchmarkConsole.Seconds(Next()) },
+                "--contended" => settings with { ContendedDuration = BenchmarkConsole.Seconds(Next()) },
+                "--warmup" => settings with { Warmup = BenchmarkConsole.Seconds(Next()) },
+                "--callers" => settings with { Callers = [.. Next().Split(',').Select(BenchmarkConsole.Positive)] },
+                "--waiters" => settings with { Waiters = BenchmarkConsole.Positive(Next()) },
                 "--hold-us" => settings with { Hold = TimeSpan.FromTicks(10L * int.Parse(Next(), CultureInfo.InvariantCulture)) },
-                "--ttl" => settings with { TimeToLive = Seconds(Next()) },
-                "--wait" => settings with { WaitTimeout = Seconds(Next()) },
-                "--redlock-retry" => settings with { RedLockRetry = TimeSpan.FromMilliseconds(Positive(Next())) },
+                "--ttl" => settings with { TimeToLive = BenchmarkConsole.Seconds(Next()) },
+                "--wait" => settings with { WaitTimeout = BenchmarkConsole.Seconds(Next()) },
+                "--redlock-retry" => settings with { RedLockRetry = TimeSpan.FromMilliseconds(BenchmarkConsole.Positive(Next())) },
                 "--busy-wait" => settings with { TunedBusyWait = Range(Next()) },
                 "--no-diagnostics" => settings with { Diagnostics = false },
                 "--redis" => settings with { Redis = Next() },
@@ -92,19 +92,11 @@ internal sealed record LockBenchSettings
         return settings;
     }
 
-    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
-
     private static (TimeSpan, TimeSpan) Range(string value)
     {
         var parts = value.Split(',');
         return parts.Length == 2
-            ? (TimeSpan.FromMilliseconds(Positive(parts[0])), TimeSpan.FromMilliseconds(Positive(parts[1])))
+            ? (TimeSpan.FromMilliseconds(BenchmarkConsole.Positive(parts[0])), TimeSpan.FromMilliseconds(BenchmarkConsole.Positive(parts[1])))
             : throw new ArgumentException($"'{value}' is not 'min,max'.");
-    }
-
-    private static int Positive(string value)
-    {
-        var number = int.Parse(value, CultureInfo.InvariantCulture);
-        return number > 0 ? number : throw new ArgumentException($"'{value}' must be positive.");
     }
 }

@@ -56,12 +56,12 @@ internal sealed record RateLimitBenchSettings
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             settings = args[i] switch
             {
-                "--duration" => settings with { Duration = Seconds(Next()) },
-                "--warmup" => settings with { Warmup = Seconds(Next()) },
-                "--callers" => settings with { Callers = [.. Next().Split(',').Select(Positive)] },
-                "--keys" => settings with { Keys = Positive(Next()) },
-                "--limit" => settings with { Limit = Positive(Next()) },
-                "--saturation" => settings with { Saturation = Seconds(Next()) },
+                "--duration" => settings with { Duration = BenchmarkConsole.Seconds(Next()) },
+                "--warmup" => settings with { Warmup = BenchmarkConsole.Seconds(Next()) },
+                "--callers" => settings with { Callers = [.. Next().Split(',').Select(BenchmarkConsole.Positive)] },
+                "--keys" => settings with { Keys = BenchmarkConsole.Positive(Next()) },
+                "--limit" => settings with { Limit = BenchmarkConsole.Positive(Next()) },
+                "--saturation" => settings with { Saturation = BenchmarkConsole.Seconds(Next()) },
                 "--redis" => settings with { Redis = Next() },
                 "--output" => settings with { Output = Next() },
                 "--no-write" => settings with { Write = false },
@@ -73,9 +73,4 @@ internal sealed record RateLimitBenchSettings
             ? settings
             : throw new ArgumentException("--duration and --saturation must be positive.");
     }
-
-    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
-
-    private static int Positive(string value) =>
-        int.Parse(value, CultureInfo.InvariantCulture) is var n and > 0 ? n : throw new ArgumentException($"{value} is not a positive number.");
 }

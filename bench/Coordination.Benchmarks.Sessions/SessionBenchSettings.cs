@@ -52,11 +52,11 @@ internal sealed record SessionBenchSettings
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             settings = args[i] switch
             {
-                "--duration" => settings with { Duration = Seconds(Next()) },
-                "--warmup" => settings with { Warmup = Seconds(Next()) },
-                "--callers" => settings with { Callers = [.. Next().Split(',').Select(Positive)] },
-                "--sessions" => settings with { Sessions = Positive(Next()) },
-                "--idle" => settings with { IdleTimeout = Seconds(Next()) },
+                "--duration" => settings with { Duration = BenchmarkConsole.Seconds(Next()) },
+                "--warmup" => settings with { Warmup = BenchmarkConsole.Seconds(Next()) },
+                "--callers" => settings with { Callers = [.. Next().Split(',').Select(BenchmarkConsole.Positive)] },
+                "--sessions" => settings with { Sessions = BenchmarkConsole.Positive(Next()) },
+                "--idle" => settings with { IdleTimeout = BenchmarkConsole.Seconds(Next()) },
                 "--redis" => settings with { Redis = Next() },
                 "--output" => settings with { Output = Next() },
                 "--no-write" => settings with { Write = false },
@@ -67,13 +67,5 @@ internal sealed record SessionBenchSettings
         return settings.IdleTimeout > TimeSpan.Zero && settings.Duration > TimeSpan.Zero
             ? settings
             : throw new ArgumentException("--duration and --idle must be positive.");
-    }
-
-    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
-
-    private static int Positive(string value)
-    {
-        var parsed = int.Parse(value, CultureInfo.InvariantCulture);
-        return parsed > 0 ? parsed : throw new ArgumentException($"{value} must be positive.");
     }
 }

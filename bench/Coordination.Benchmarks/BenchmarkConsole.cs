@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Coordination.Benchmarks;
 
 /// <summary>What every benchmark's entry point does before it measures anything.</summary>
@@ -29,5 +31,16 @@ internal static class BenchmarkConsole
             cancellation.Cancel();
         };
         return cancellation;
+    }
+
+    /// <summary>A command-line value in seconds (invariant culture, fractions allowed).</summary>
+    public static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+
+    /// <summary>A command-line count that must be above zero.</summary>
+    /// <exception cref="ArgumentException">The value is zero or negative.</exception>
+    public static int Positive(string value)
+    {
+        var number = int.Parse(value, CultureInfo.InvariantCulture);
+        return number > 0 ? number : throw new ArgumentException($"'{value}' must be positive.");
     }
 }

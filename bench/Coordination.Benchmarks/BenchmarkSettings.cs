@@ -92,21 +92,21 @@ internal sealed record BenchmarkSettings
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             settings = args[i] switch
             {
-                "--duration" => settings with { Duration = Seconds(Next()) },
-                "--warmup" => settings with { Warmup = Seconds(Next()) },
-                "--concurrency" => settings with { Concurrency = [.. Next().Split(',').Select(c => Positive(c))] },
-                "--value-bytes" => settings with { ValueBytes = Positive(Next()) },
-                "--keys" => settings with { Keys = Positive(Next()) },
-                "--failfast" => settings with { FailFastDuration = Seconds(Next()) },
+                "--duration" => settings with { Duration = BenchmarkConsole.Seconds(Next()) },
+                "--warmup" => settings with { Warmup = BenchmarkConsole.Seconds(Next()) },
+                "--concurrency" => settings with { Concurrency = [.. Next().Split(',').Select(c => BenchmarkConsole.Positive(c))] },
+                "--value-bytes" => settings with { ValueBytes = BenchmarkConsole.Positive(Next()) },
+                "--keys" => settings with { Keys = BenchmarkConsole.Positive(Next()) },
+                "--failfast" => settings with { FailFastDuration = BenchmarkConsole.Seconds(Next()) },
                 "--reconnect-runs" => settings with { ReconnectRuns = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                "--downtime" => settings with { Downtime = TimeSpan.FromMilliseconds(Positive(Next())) },
+                "--downtime" => settings with { Downtime = TimeSpan.FromMilliseconds(BenchmarkConsole.Positive(Next())) },
                 "--redis" => settings with { Redis = Next() },
                 "--output" => settings with { Output = Next() },
                 "--no-write" => settings with { Write = false },
                 "--durability" => settings with { Durability = Next() },
-                "--paced" => settings with { PacedRates = [.. Next().Split(',').Select(c => Positive(c))] },
-                "--repair-keys" => settings with { RepairKeys = Positive(Next()) },
-                "--repair-rates" => settings with { RepairRates = [.. Next().Split(',').Select(c => Positive(c))] },
+                "--paced" => settings with { PacedRates = [.. Next().Split(',').Select(c => BenchmarkConsole.Positive(c))] },
+                "--repair-keys" => settings with { RepairKeys = BenchmarkConsole.Positive(Next()) },
+                "--repair-rates" => settings with { RepairRates = [.. Next().Split(',').Select(c => BenchmarkConsole.Positive(c))] },
                 "--disable-tracing" => settings with { DisableTracing = true },
                 "--trace-redis-commands" => settings with { TraceRedisCommands = true },
                 "--breakdown" => settings with { Breakdown = true },
@@ -116,13 +116,5 @@ internal sealed record BenchmarkSettings
         }
 
         return settings;
-    }
-
-    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
-
-    private static int Positive(string value)
-    {
-        var number = int.Parse(value, CultureInfo.InvariantCulture);
-        return number > 0 ? number : throw new ArgumentException($"'{value}' must be positive.");
     }
 }

@@ -75,19 +75,7 @@ foreach (var cell in algorithms)
         }
 
         Array.Clear(allowed);
-        var results = clients.Select(_ => new LoadResult()).ToArray();
-        var serverUse = new RedisStats[clients.Count];
-        var round = settings.Duration / clients.Count;
-        for (var r = 0; r < clients.Count; r++)
-        {
-            for (var k = 0; k < clients.Count; k++)
-            {
-                var i = (r + k) % clients.Count;
-                var before = await RedisStats.ReadAsync(admin);
-                results[i].Add(await LoadRunner.RunAsync(operations[i], callers, round, token));
-                serverUse[i] = serverUse[i].Add((await RedisStats.ReadAsync(admin)).Since(before));
-            }
-        }
+        var (results, serverUse) = await RotatingRounds.RunAsync(operations, callers, settings.Duration, admin, token);
 
         for (var i = 0; i < clients.Count; i++)
         {

@@ -102,21 +102,7 @@ try
                 _ = await LoadRunner.RunAsync(run, callers, settings.Warmup, token);
             }
 
-            // One round per client, each a share of the duration, in rotating order (ABC, BCA, CAB): every client runs once
-            // in every position, so a drift of the shared machine during the cell hits them all alike.
-            var results = clients.Select(_ => new LoadResult()).ToArray();
-            var serverUse = new RedisStats[clients.Count];
-            var round = settings.Duration / clients.Count;
-            for (var r = 0; r < clients.Count; r++)
-            {
-                for (var k = 0; k < clients.Count; k++)
-                {
-                    var i = (r + k) % clients.Count;
-                    var before = await RedisStats.ReadAsync(admin);
-                    results[i].Add(await LoadRunner.RunAsync(runs[i], callers, round, token));
-                    serverUse[i] = serverUse[i].Add((await RedisStats.ReadAsync(admin)).Since(before));
-                }
-            }
+            var (results, serverUse) = await RotatingRounds.RunAsync(runs, callers, settings.Duration, admin, token);
 
             for (var i = 0; i < clients.Count; i++)
             {

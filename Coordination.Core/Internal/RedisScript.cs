@@ -53,12 +53,7 @@ internal sealed class RedisScript
     public static readonly RedisScript SessionExport = Load("session_export");
     public static readonly RedisScript SessionImport = Load("session_import", SessionCommon);
     public static readonly RedisScript SessionMigrateDrop = Load("session_migrate_drop");
-    public static readonly RedisScript RateLimitFixedWindow = Load("ratelimit_fixed_window");
-    public static readonly RedisScript RateLimitSlidingWindow = Load("ratelimit_sliding_window");
-    public static readonly RedisScript RateLimitSlidingLog = Load("ratelimit_sliding_log");
-    public static readonly RedisScript RateLimitTokenBucket = Load("ratelimit_token_bucket");
-    public static readonly RedisScript RateLimitGcra = Load("ratelimit_gcra");
-    public static readonly RedisScript RateLimitConcurrency = Load("ratelimit_concurrency");
+    public static readonly RedisScript RateLimitAcquire = Load("ratelimit_acquire");
     public static readonly RedisScript RateLimitRelease = Load("ratelimit_release");
     public static readonly RedisScript RateLimitPolicySet = Load("ratelimit_policy_set");
 

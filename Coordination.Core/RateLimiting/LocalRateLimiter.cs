@@ -37,26 +37,63 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, double 
     /// <summary>This node's share of <paramref name="limit"/>.</summary>
     public long ShareOf(long limit) => Math.Max(1, limit / options.NodeCount);
 
+    private static long MillisecondsOf(TimeSpan period) => (long)period.TotalMilliseconds;
+
     /// <summary>
-    /// Decides locally. <paramref name="limit"/> is what the decision counts against (the capacity for a token bucket
-    /// or GCRA, the effective limit of an adaptive policy).
+    /// What a request of <paramref name="priority"/> counts against: this node's share and the policy's limit, each less
+    /// its reserve.
     /// </summary>
-    public RateLimitDecision Acquire(string tenant, string policy, RateLimitAlgorithm algorithm, long limit, TimeSpan period, string key, int permits, RateLimitPriority priority = RateLimitPriority.Normal)
+    private Allowance AllowanceOf(long limit, RateLimitPriority priority)
     {
         var share = ShareOf(limit);
-        // What this request counts against: this node's share and the policy's limit, each less its reserve.
-        var allowance = share - RateLimitPolicyRules.Reserve(share, criticalReserve, priority);
-        var ceiling = limit - RateLimitPolicyRules.Reserve(limit, criticalReserve, priority);
-        var periodMs = (long)period.TotalMilliseconds;
+        return new Allowance(
+            share,
+            share - RateLimitPolicyRules.Reserve(share, criticalReserve, priority),
+            limit - RateLimitPolicyRules.Reserve(limit, criticalReserve, priority));
+    }
+
+    /// <summary>
+    /// Decides locally, all or nothing over <paramref name="levels"/> (one for a single policy; a concurrency policy only
+    /// alone): every level's share is checked before any is charged.
+    /// </summary>
+    public RateLimitDecision[] Acquire(string tenant, IReadOnlyList<Level> levels, int permits, RateLimitPriority priority = RateLimitPriority.Normal)
+    {
+        var counters = new Counter[levels.Count];
+        var allowances = new Allowance[levels.Count];
+        var decisions = new RateLimitDecision[levels.Count];
         lock (_gate)
         {
             // Read under the lock: a caller that read the clock before another moved the window on must not move it back.
             var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-            var counter = Find(string.Join('\n', tenant, policy, RateLimitingMetrics.TagOf(algorithm), key), create: true)!;
-            return algorithm == RateLimitAlgorithm.Concurrency
-                ? counter.Lease(now, periodMs, share, allowance, ceiling, permits, key)
-                : counter.Count(now, periodMs, share, allowance, ceiling, permits);
+            for (var i = 0; i < levels.Count; i++)
+            {
+                var level = levels[i];
+                allowances[i] = AllowanceOf(level.Limit, priority);
+                counters[i] = Find(string.Join('\n', tenant, level.Policy, RateLimitingMetrics.TagOf(level.Algorithm), level.Key), create: true)!;
+                if (level.Algorithm == RateLimitAlgorithm.Concurrency)
+                {
+                    // Alone by contract (IRateLimitService.AcquireAllAsync refuses concurrency levels).
+                    return [counters[i].Lease(now, MillisecondsOf(level.Period), allowances[i], permits, level.Key)];
+                }
+            }
+
+            var room = true;
+            for (var i = 0; i < levels.Count; i++)
+            {
+                decisions[i] = counters[i].Check(now, MillisecondsOf(levels[i].Period), allowances[i], permits);
+                room &= decisions[i].Allowed;
+            }
+
+            if (room)
+            {
+                for (var i = 0; i < levels.Count; i++)
+                {
+                    decisions[i] = counters[i].Charge(allowances[i], permits, decisions[i]);
+                }
+            }
         }
+
+        return decisions;
     }
 
     /// <summary>Releases a local lease (<see cref="LeasePrefix"/>); <see langword="false"/> when it was not held (released, expired, dropped, malformed).</summary>
@@ -111,7 +148,8 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, double 
 
         public string Id => id;
 
-        public RateLimitDecision Count(long now, long periodMs, long share, long allowance, long limit, int permits)
+        /// <summary>Whether <paramref name="permits"/> fit in this window (moved on to the current one first); charges nothing.</summary>
+        public RateLimitDecision Check(long now, long periodMs, Allowance allowance, int permits)
         {
             var windowStart = now - (now % periodMs);
             if (windowStart != _windowStart)
@@ -121,31 +159,34 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, double 
             }
 
             var resetAfter = TimeSpan.FromMilliseconds(windowStart + periodMs - now);
-            if (_count + permits <= allowance)
-            {
-                _count += permits;
-                return Decide(true, share, allowance - _count, resetAfter, TimeSpan.Zero);
-            }
-
-            return Refuse(share, allowance - _count, resetAfter, permits, limit, resetAfter);
+            return _count + permits <= allowance.Usable
+                ? Decide(true, allowance.Share, allowance.Usable - _count, resetAfter, TimeSpan.Zero)
+                : Refuse(allowance, allowance.Usable - _count, resetAfter, permits, resetAfter);
         }
 
-        public RateLimitDecision Lease(long now, long periodMs, long share, long allowance, long limit, int permits, string key)
+        /// <summary>Charges <paramref name="permits"/> that <see cref="Check"/> found room for, answering the decision after the charge.</summary>
+        public RateLimitDecision Charge(Allowance allowance, int permits, RateLimitDecision checkedDecision)
+        {
+            _count += permits;
+            return checkedDecision with { Remaining = Math.Max(0, allowance.Usable - _count) };
+        }
+
+        public RateLimitDecision Lease(long now, long periodMs, Allowance allowance, int permits, string key)
         {
             var held = DropExpired(now);
             var resetAfter = _leases.Count == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(_leases.Values.Max(l => l.ExpiresAt) - now);
-            if (held + permits <= allowance)
+            if (held + permits <= allowance.Usable)
             {
                 var random = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
                 _leases.Add(random, (permits, now + periodMs));
-                return Decide(true, share, allowance - held - permits, TimeSpan.FromMilliseconds(periodMs), TimeSpan.Zero) with
+                return Decide(true, allowance.Share, allowance.Usable - held - permits, TimeSpan.FromMilliseconds(periodMs), TimeSpan.Zero) with
                 {
                     LeaseId = string.Concat(LeasePrefix, random, ".", Base64Url.EncodeToString(Encoding.UTF8.GetBytes(key))),
                 };
             }
 
             // When enough leases will have expired at the latest (a release frees them sooner).
-            var needed = held + permits - allowance;
+            var needed = held + permits - allowance.Usable;
             var retry = 0L;
             foreach (var lease in _leases.Values.OrderBy(l => l.ExpiresAt))
             {
@@ -157,7 +198,7 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, double 
                 }
             }
 
-            return Refuse(share, allowance - held, resetAfter, permits, limit, TimeSpan.FromMilliseconds(retry));
+            return Refuse(allowance, allowance.Usable - held, resetAfter, permits, TimeSpan.FromMilliseconds(retry));
         }
 
         public bool Release(string random, long now)
@@ -184,15 +225,24 @@ internal sealed class LocalRateLimiter(RateLimitFallbackOptions options, double 
             return held;
         }
 
-        private static RateLimitDecision Refuse(long share, long remaining, TimeSpan resetAfter, int permits, long limit, TimeSpan retryAfter) =>
-            permits > limit
-                ? Decide(false, share, remaining, resetAfter, Timeout.InfiniteTimeSpan) with
+        private static RateLimitDecision Refuse(Allowance allowance, long remaining, TimeSpan resetAfter, int permits, TimeSpan retryAfter) =>
+            permits > allowance.Ceiling
+                ? Decide(false, allowance.Share, remaining, resetAfter, Timeout.InfiniteTimeSpan) with
                 {
-                    Reason = $"{permits} permits are more than the policy ever allows at once ({limit}); the request can never succeed.",
+                    Reason = $"{permits} permits are more than the policy ever allows at once ({allowance.Ceiling}); the request can never succeed.",
                 }
-                : Decide(false, share, remaining, resetAfter, retryAfter);
+                : Decide(false, allowance.Share, remaining, resetAfter, retryAfter);
 
         private static RateLimitDecision Decide(bool allowed, long share, long remaining, TimeSpan resetAfter, TimeSpan retryAfter) =>
             new(allowed, share, Math.Max(0, remaining), resetAfter, retryAfter) { DecidedLocally = true };
     }
+
+    /// <summary>
+    /// One level of a local decision. <paramref name="Limit"/> is what the decision counts against (the capacity for a
+    /// token bucket or GCRA, the effective limit of an adaptive policy).
+    /// </summary>
+    public readonly record struct Level(string Policy, RateLimitAlgorithm Algorithm, long Limit, TimeSpan Period, string Key);
+
+    /// <summary>This node's share of a limit, what of it the request may use, and what of the whole limit it ever could.</summary>
+    private readonly record struct Allowance(long Share, long Usable, long Ceiling);
 }

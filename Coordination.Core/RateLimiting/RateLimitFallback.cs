@@ -16,17 +16,30 @@ internal sealed class RateLimitFallback(RateLimitFallbackOptions options, LocalR
 
     public LocalRateLimiter Limiter => limiter;
 
-    public RateLimitDecision Decide(string tenant, string policy, RateLimitPolicy definition, string key, int permits, RateLimitPriority priority, CoordinationUnavailableException exception)
+    /// <summary>Decides <paramref name="levels"/> (one for a single policy) on this node, all or nothing.</summary>
+    public RateLimitDecision[] Decide(string tenant, IReadOnlyList<Level> levels, int permits, RateLimitPriority priority, CoordinationUnavailableException exception)
     {
         if (Interlocked.Exchange(ref _deciding, 1) == 0)
         {
             RateLimitingLog.DecidingLocally(logger, options.NodeCount, exception);
         }
 
-        var limit = definition.Algorithm is RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra ? RateLimitPolicyRules.Capacity(definition) : definition.Limit;
-        var decision = limiter.Acquire(tenant, policy, definition.Algorithm, limit, definition.Period, key, permits, priority);
-        metrics.RecordLocalDecision(definition.Algorithm, decision.Allowed);
-        return decision;
+        var local = new LocalRateLimiter.Level[levels.Count];
+        for (var i = 0; i < levels.Count; i++)
+        {
+            var definition = levels[i].Definition;
+            var limit = definition.Algorithm is RateLimitAlgorithm.TokenBucket or RateLimitAlgorithm.Gcra ? RateLimitPolicyRules.Capacity(definition) : definition.Limit;
+            local[i] = new LocalRateLimiter.Level(levels[i].Policy, definition.Algorithm, limit, definition.Period, levels[i].Key);
+        }
+
+        var decisions = limiter.Acquire(tenant, local, permits, priority);
+        var allowed = decisions.All(d => d.Allowed);
+        foreach (var level in levels)
+        {
+            metrics.RecordLocalDecision(level.Definition.Algorithm, allowed);
+        }
+
+        return decisions;
     }
 
     public bool Release(string tenant, string policy, string leaseId) => limiter.Release(tenant, policy, leaseId);
@@ -39,4 +52,7 @@ internal sealed class RateLimitFallback(RateLimitFallbackOptions options, LocalR
             RateLimitingLog.DecidingInRedisAgain(logger);
         }
     }
+
+    /// <summary>One level of a local decision: the policy's name, its definition as it applies, and the key.</summary>
+    public readonly record struct Level(string Policy, RateLimitPolicy Definition, string Key);
 }

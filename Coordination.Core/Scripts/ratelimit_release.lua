@@ -1,4 +1,4 @@
--- Ends a lease of a concurrency policy (ratelimit_concurrency.lua): removes its members.
+-- Ends a lease of a concurrency policy (ratelimit_acquire.lua): removes its members.
 -- KEYS[1]: the leases, a sorted set. ARGV[1]: the lease id (random part). ARGV[2]: its permits.
 -- Returns 1 when the lease was held (not yet expired), 0 otherwise.
 local clock = redis.call('TIME')

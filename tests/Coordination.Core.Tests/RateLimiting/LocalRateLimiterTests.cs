@@ -124,6 +124,25 @@ public class LocalRateLimiterTests
     }
 
     [Fact]
+    public void AcquireLevels_AllOrNothing_ARefusingLevelChargesNone()
+    {
+        var limiter = new LocalRateLimiter(new RateLimitFallbackOptions { NodeCount = 1 }, criticalReserve: 0, new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(0)));
+        LocalRateLimiter.Level Tenant() => new("tenant", RateLimitAlgorithm.FixedWindow, 5, TimeSpan.FromHours(1), "all");
+        LocalRateLimiter.Level User(string user) => new("user", RateLimitAlgorithm.TokenBucket, 3, TimeSpan.FromHours(1), user);
+
+        // Three users of three permits each under a tenant-wide five: the users' own levels never stop the tenant's.
+        var first = limiter.Acquire("t", [Tenant(), User("a")], 3);
+        var second = limiter.Acquire("t", [Tenant(), User("b")], 3);
+        var third = limiter.Acquire("t", [Tenant(), User("b")], 2);
+
+        Assert.True(first is [{ Allowed: true, Remaining: 2 }, { Allowed: true, Remaining: 0 }]);
+        Assert.True(second is [{ Allowed: false, Remaining: 2 }, { Allowed: true, Remaining: 3 }]);
+        Assert.True(third is [{ Allowed: true, Remaining: 0 }, { Allowed: true, Remaining: 1 }]);
+        Assert.True(limiter.Acquire("t", [Tenant(), User("c")], 1) is [{ Allowed: false }, { Allowed: true }]);
+        Assert.True(limiter.Acquire("t", [User("c")], 3) is [{ Allowed: true, Remaining: 0 }]);
+    }
+
+    [Fact]
     public void RedisLatencySignal_CountsCallsSlowCallsAndFailures_AndStartsAgainAfterASample()
     {
         var signal = new RedisLatencySignal(new RateLimitAdaptiveOptions { LatencyThreshold = TimeSpan.FromMilliseconds(50) });
@@ -135,4 +154,11 @@ public class LocalRateLimiterTests
         Assert.Equal(new RateLimitHealthSample(3, 1, 1), signal.TakeSample());
         Assert.Equal(new RateLimitHealthSample(0, 0, 0), signal.TakeSample());
     }
+}
+
+/// <summary>One level at a time, as the single-policy path asks the local limiter.</summary>
+file static class SingleLevel
+{
+    public static RateLimitDecision Acquire(this LocalRateLimiter limiter, string tenant, string policy, RateLimitAlgorithm algorithm, long limit, TimeSpan period, string key, int permits, RateLimitPriority priority = RateLimitPriority.Normal) =>
+        limiter.Acquire(tenant, [new LocalRateLimiter.Level(policy, algorithm, limit, period, key)], permits, priority).Single();
 }

@@ -291,6 +291,9 @@ public sealed class RedisRateLimiterTests
             return ValueTask.FromResult(decisions[index]);
         }
 
+        public ValueTask<RateLimitHierarchyDecision> AcquireAllAsync(IReadOnlyList<RateLimitLevel> levels, int permits = 1, RateLimitPriority priority = RateLimitPriority.Normal, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException("The adapters take one policy at a time.");
+
         public async ValueTask<bool> ReleaseAsync(string policy, string leaseId, CancellationToken cancellationToken = default)
         {
             await Task.Yield();

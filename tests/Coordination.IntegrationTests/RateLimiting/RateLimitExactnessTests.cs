@@ -54,7 +54,7 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
         // An hour-long period: nothing refills or slides during the test, so exactly the limit (or the full bucket) is
         // admitted, no matter how the calls interleave.
         var period = TimeSpan.FromHours(1);
-        await WaitOutWindowEdgeAsync(hosts, period);
+        await hosts.WaitOutWindowEdgeAsync(period, Token);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 1_000, Period = period }, Token);
 
         var decisions = await hosts.SaturateAsync("api", "client-1", Callers, TimeSpan.FromSeconds(1.5), Token);
@@ -225,19 +225,6 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
         Output.WriteLine($"{algorithm}: {admitted} admitted in {elapsed} ms of Redis's clock after the burst");
         Assert.InRange(admitted, (elapsed / 100) - 1, (elapsed / 100) + 1);
     }
-
-    /// <summary>Waits until Redis's clock is not within 5 s of the end of an aligned window of <paramref name="period"/>.</summary>
-    private static async Task WaitOutWindowEdgeAsync(RateLimitHosts hosts, TimeSpan period)
-    {
-        var length = (long)period.TotalMilliseconds;
-        var now = await hosts.RedisNowAsync();
-        var left = length - (now % length);
-        if (left < 5_000)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(left + 10), Token);
-        }
-    }
-
 }
 
 /// <summary>

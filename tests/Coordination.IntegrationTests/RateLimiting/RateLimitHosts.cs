@@ -48,6 +48,20 @@ internal sealed class RateLimitHosts(CoordinationTestHost a, CoordinationTestHos
         return new DateTimeOffset(time, TimeSpan.Zero).ToUnixTimeMilliseconds();
     }
 
+    /// <summary>
+    /// Waits for the next aligned window of <paramref name="period"/> when the current one ends within 5 s, so a test
+    /// that counts one window is not split across two.
+    /// </summary>
+    public async Task WaitOutWindowEdgeAsync(TimeSpan period, CancellationToken cancellationToken)
+    {
+        var length = (long)period.TotalMilliseconds;
+        var left = length - (await RedisNowAsync() % length);
+        if (left < 5_000)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(left + 10), cancellationToken);
+        }
+    }
+
     public async Task<IDatabase> AdminAsync() => (await server.GetAdminAsync()).GetDatabase();
 
     /// <summary>The Redis key of <paramref name="key"/>'s state under <paramref name="policy"/> for the default tenant.</summary>

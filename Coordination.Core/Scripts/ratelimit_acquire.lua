@@ -1,8 +1,8 @@
 -- One rate-limit acquisition over one or more levels (a single policy and key, or a hierarchy such as tenant, user and
 -- endpoint of one tenant), all or nothing: every level is checked first, and only when every one has room are the
 -- permits charged to all of them. Each level counts with its own algorithm (the functions below), on Redis's clock.
--- KEYS[1..n]: the levels' states, all of one tenant (one hash slot): a hash (fixed window, sliding window, token
---             bucket, GCRA) or a sorted set (sliding log, concurrency); the functions below say what each holds.
+-- KEYS[1] .. KEYS[n]: the levels' states, all of one tenant (one hash slot): a hash (fixed window, sliding window, token
+--                     bucket, GCRA) or a sorted set (sliding log, concurrency); the functions below say what each holds.
 -- ARGV[1]: the permits asked for. Then five per level i (from ARGV[2 + 5 * (i - 1)]): the algorithm
 --          (fixed_window, sliding_window, sliding_log, token_bucket, gcra, concurrency), the limit (per period; for
 --          concurrency the leases held at once), the period ms (for concurrency how long a lease lasts), the extra (the

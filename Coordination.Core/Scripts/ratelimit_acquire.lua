@@ -20,13 +20,15 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 -- Fixed window: at most `limit` permits per window of `period` ms, windows aligned to the clock (a window starts at a
 -- multiple of the period since the Unix epoch, so every node counts the same window).
--- State: {w = the counted window's start ms, c = permits admitted in it}; expires at the window's end.
+-- State: {w = the counted window's end ms, c = permits admitted in it}; expires at the window's end. The end, not the
+-- start, names the window so that a policy whose period changed never counts into a key that expires at the old end.
+-- Later permits of a window only increment the count: the key already expires at the window's end.
 local function fixed_window(key, limit, period, permits)
-    local start = now - now % period
-    local reset = start + period - now
+    local ends = now - now % period + period
+    local reset = ends - now
     local state = redis.call('HMGET', key, 'w', 'c')
     local counted = 0
-    if tonumber(state[1]) == start then
+    if tonumber(state[1]) == ends then
         counted = tonumber(state[2]) or 0
     end
     local remaining = math.max(0, limit - counted)
@@ -37,8 +39,12 @@ local function fixed_window(key, limit, period, permits)
         return {remaining, reset, reset}
     end
     return {remaining, reset, 0, function()
-        redis.call('HSET', key, 'w', start, 'c', counted + permits)
-        redis.call('PEXPIREAT', key, start + period)
+        if counted > 0 then
+            redis.call('HINCRBY', key, 'c', permits)
+        else
+            redis.call('HSET', key, 'w', ends, 'c', permits)
+            redis.call('PEXPIREAT', key, ends)
+        end
         return {limit - counted - permits, reset}
     end}
 end

@@ -64,6 +64,12 @@ public static class RateLimitApi
             .WithRequestBodyLimit(MaxBodyBytes)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        api.MapPost("/acquire", AcquireLevels)
+            .WithName("AcquireRateLimitLevels")
+            .WithSummary("Takes permits from several levels (tenant, user, endpoint) all or nothing; 200 with allowed true or false, 404 for an unknown policy.")
+            .WithRequestBodyLimit(MaxBodyBytes)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         api.MapDelete("/{policy}/leases/{leaseId}", ReleaseLease)
             .WithName("ReleaseRateLimitLease")
             .WithSummary("Ends a lease of a concurrency policy; 404 when the lease is not held (released, expired, or not the tenant's).")
@@ -166,12 +172,7 @@ public static class RateLimitApi
         var policy = RouteSegment.Decode(context, routePolicy, fromEnd: 1);
         IsValidPolicy(policy, errors);
         RequestValidation.IsValidName(request.Key, "key", errors);
-        var permits = request.Permits ?? 1;
-        if (permits is < 1 or > int.MaxValue)
-        {
-            errors.Add("permits", $"permits must be a whole number from 1 to {int.MaxValue}.");
-        }
-
+        var permits = ReadPermits(request.Permits, errors);
         var priority = ReadPriority(request.Priority, errors);
         if (errors.Any || policy is null || request.Key is null)
         {
@@ -179,8 +180,33 @@ public static class RateLimitApi
         }
 
         // RateLimitPolicyNotFoundException becomes 404 not-found in CoordinationExceptionHandler.
-        var decision = await RateLimits(services, user).AcquireAsync(policy, request.Key, (int)permits, priority, cancellationToken);
+        var decision = await RateLimits(services, user).AcquireAsync(policy, request.Key, permits, priority, cancellationToken);
         return TypedResults.Ok(RateLimitDecisionResponse.From(decision));
+    }
+
+    /// <summary>
+    /// POST acquire over levels: 200 with the decision (allowed or not, each level's answer); 404 for an unknown policy;
+    /// 400 naming <c>levels</c>, <c>levels[i].policy</c>, <c>levels[i].key</c>, <c>permits</c>, <c>priority</c> or <c>body</c>.
+    /// </summary>
+    public static async Task<Results<Ok<RateLimitLevelsDecisionResponse>, ValidationProblem>> AcquireLevels(
+        [FromBody] AcquireRateLimitLevelsRequest request,
+        ClaimsPrincipal user,
+        [AsParameters] RateLimitServices services,
+        CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var levels = ReadLevels(request.Levels, errors);
+        var permits = ReadPermits(request.Permits, errors);
+        var priority = ReadPriority(request.Priority, errors);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        // A concurrency policy among the levels is an ArgumentException (400), an unknown one a 404, both from the
+        // library through CoordinationExceptionHandler.
+        var decision = await RateLimits(services, user).AcquireAllAsync(levels, permits, priority, cancellationToken);
+        return TypedResults.Ok(RateLimitLevelsDecisionResponse.From(decision));
     }
 
     /// <summary>DELETE lease: 204 when the lease was held and is now released; 404 when it was not held or the policy is unknown; 400 naming <c>policy</c> or <c>leaseId</c>.</summary>
@@ -283,6 +309,50 @@ public static class RateLimitApi
             Burst = request.Burst,
             Adaptive = request.Adaptive ?? false,
         };
+    }
+
+    private static RateLimitLevel[] ReadLevels(IReadOnlyList<RateLimitLevelRequest?>? requested, RequestErrors errors)
+    {
+        if (requested is null || requested.Count is 0 or > IRateLimitService.MaxLevels)
+        {
+            errors.Add("levels", $"levels is required: 1 to {IRateLimitService.MaxLevels} levels, each with a policy and a key.");
+            return [];
+        }
+
+        var levels = new List<RateLimitLevel>(requested.Count);
+        for (var i = 0; i < requested.Count; i++)
+        {
+            var level = requested[i];
+            var policyValid = CoordinationLimits.IsValidSegment(level?.Policy);
+            if (!policyValid)
+            {
+                errors.Add($"levels[{i}].policy", "policy must be 1..64 characters of letters, digits, '.', '_' or '-'.");
+            }
+
+            if (RequestValidation.IsValidName(level?.Key, $"levels[{i}].key", errors) && policyValid)
+            {
+                levels.Add(new RateLimitLevel(level!.Policy!, level.Key!));
+            }
+        }
+
+        if (levels.Count == requested.Count && levels.Distinct().Count() != levels.Count)
+        {
+            errors.Add("levels", "levels must not name the same policy and key twice.");
+        }
+
+        return [.. levels];
+    }
+
+    private static int ReadPermits(long? requested, RequestErrors errors)
+    {
+        var permits = requested ?? 1;
+        if (permits is < 1 or > int.MaxValue)
+        {
+            errors.Add("permits", $"permits must be a whole number from 1 to {int.MaxValue}.");
+            return 1;
+        }
+
+        return (int)permits;
     }
 
     private static RateLimitPriority ReadPriority(string? text, RequestErrors errors)

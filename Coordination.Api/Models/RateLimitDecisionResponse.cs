@@ -25,9 +25,12 @@ public sealed record RateLimitDecisionResponse(
         decision.Limit,
         decision.Remaining,
         CeilingMs(decision.ResetAfter),
-        decision.RetryAfter == Timeout.InfiniteTimeSpan ? -1 : CeilingMs(decision.RetryAfter),
+        RetryAfterMsOf(decision.RetryAfter),
         decision.LeaseId,
         decision.Allowed ? null : decision.Reason);
+
+    /// <summary>A retry-after on the wire: whole milliseconds rounded up, -1 for never.</summary>
+    public static long RetryAfterMsOf(TimeSpan retryAfter) => retryAfter == Timeout.InfiniteTimeSpan ? -1 : CeilingMs(retryAfter);
 
     private static long CeilingMs(TimeSpan duration) => duration <= TimeSpan.Zero ? 0 : (long)Math.Ceiling(duration.TotalMilliseconds);
 }

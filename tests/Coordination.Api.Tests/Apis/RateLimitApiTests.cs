@@ -237,12 +237,92 @@ public sealed class RateLimitApiTests(ApiFixture fixture) : ApiTest(fixture)
         await AssertValidationProblemAsync(response, field);
     }
 
+    [Fact]
+    public async Task AcquireLevels_TenantLevelFull_RefusedWithItsPosition_UserLevelUncharged()
+    {
+        var tenantPolicy = NewName("p");
+        var userPolicy = NewName("p");
+        using var admin = Client(ApiFactory.AdminKey);
+        using var member = Client();
+        await DefineAsync(admin, tenantPolicy, """{"algorithm":"fixed-window","limit":3,"periodMs":60000}""");
+        await DefineAsync(admin, userPolicy, """{"algorithm":"token-bucket","limit":2,"periodMs":60000}""");
+        var (alice, bob) = (NewName("alice"), NewName("bob"));
+
+        var first = await AcquireLevelsAsync(member, [(tenantPolicy, "all"), (userPolicy, alice)]);
+        var second = await AcquireLevelsAsync(member, [(tenantPolicy, "all"), (userPolicy, alice)]);
+        var aliceOverHerOwn = await AcquireLevelsAsync(member, [(tenantPolicy, "all"), (userPolicy, alice)]);
+        var bobTakesTheLast = await AcquireLevelsAsync(member, [(tenantPolicy, "all"), (userPolicy, bob)]);
+        var bobRefusedByTheTenant = await AcquireLevelsAsync(member, [(tenantPolicy, "all"), (userPolicy, bob)]);
+
+        Assert.True(first.GetProperty("allowed").GetBoolean(), first.GetRawText());
+        Assert.False(first.TryGetProperty("refusedLevel", out _));
+        Assert.Equal(0, first.GetProperty("retryAfterMs").GetInt64());
+        Assert.Equal((2L, 1L), (first.GetProperty("levels")[0].GetProperty("remaining").GetInt64(), first.GetProperty("levels")[1].GetProperty("remaining").GetInt64()));
+        Assert.True(second.GetProperty("allowed").GetBoolean());
+        Assert.False(aliceOverHerOwn.GetProperty("allowed").GetBoolean());
+        Assert.Equal(1, aliceOverHerOwn.GetProperty("refusedLevel").GetInt32());
+        Assert.True(aliceOverHerOwn.GetProperty("levels")[0].GetProperty("allowed").GetBoolean(), "the tenant level had room");
+        Assert.True(aliceOverHerOwn.GetProperty("retryAfterMs").GetInt64() > 0);
+        Assert.True(bobTakesTheLast.GetProperty("allowed").GetBoolean(), "alice's refusal charged no tenant permit: " + bobTakesTheLast.GetRawText());
+        Assert.Equal(0, bobTakesTheLast.GetProperty("levels")[0].GetProperty("remaining").GetInt64());
+        Assert.False(bobRefusedByTheTenant.GetProperty("allowed").GetBoolean());
+        Assert.Equal(0, bobRefusedByTheTenant.GetProperty("refusedLevel").GetInt32());
+        Assert.Equal(1, bobRefusedByTheTenant.GetProperty("levels")[1].GetProperty("remaining").GetInt64());
+    }
+
+    [Fact]
+    public async Task AcquireLevels_UnknownPolicy404_ConcurrencyLevel400()
+    {
+        var known = NewName("p");
+        var leases = NewName("p");
+        var unknown = NewName("p");
+        using var admin = Client(ApiFactory.AdminKey);
+        using var member = Client();
+        await DefineAsync(admin, known, """{"algorithm":"fixed-window","limit":3,"periodMs":60000}""");
+        await DefineAsync(admin, leases, """{"algorithm":"concurrency","limit":3,"periodMs":60000}""");
+
+        using (var missing = await member.PostAsync(AcquireLevelsUri, Json(LevelsBody([(known, "all"), (unknown, "u")])), Cancellation))
+        {
+            var problem = await AssertProblemAsync(missing, HttpStatusCode.NotFound, "not-found");
+            Assert.Equal(unknown, problem.GetProperty("policy").GetString());
+        }
+
+        using (var concurrency = await member.PostAsync(AcquireLevelsUri, Json(LevelsBody([(known, "all"), (leases, "u")])), Cancellation))
+        {
+            await AssertValidationProblemAsync(concurrency, "levels");
+        }
+
+        var afterRefusals = await AcquireLevelsAsync(member, [(known, "all")]);
+        Assert.Equal(2, afterRefusals.GetProperty("levels")[0].GetProperty("remaining").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("""{"permits":1}""", "levels")]
+    [InlineData("""{"levels":[]}""", "levels")]
+    [InlineData("""{"levels":[{"policy":"a","key":"1"},{"policy":"a","key":"2"},{"policy":"a","key":"3"},{"policy":"a","key":"4"},{"policy":"a","key":"5"},{"policy":"a","key":"6"},{"policy":"a","key":"7"},{"policy":"a","key":"8"},{"policy":"a","key":"9"}]}""", "levels")]
+    [InlineData("""{"levels":[{"policy":"a","key":"k"},{"policy":"a","key":"k"}]}""", "levels")]
+    [InlineData("""{"levels":[{"policy":"a","key":"k"},null]}""", "levels[1].policy")]
+    [InlineData("""{"levels":[{"policy":"has space","key":"k"}]}""", "levels[0].policy")]
+    [InlineData("""{"levels":[{"policy":"a"}]}""", "levels[0].key")]
+    [InlineData("""{"levels":[{"policy":"a","key":"k"}],"permits":0}""", "permits")]
+    [InlineData("""{"levels":[{"policy":"a","key":"k"}],"priority":"urgent"}""", "priority")]
+    public async Task AcquireLevels_InvalidField_400NamingIt(string body, string field)
+    {
+        using var member = Client();
+
+        using var response = await member.PostAsync(AcquireLevelsUri, Json(body), Cancellation);
+
+        await AssertValidationProblemAsync(response, field);
+    }
+
     private static Uri Policy(string policy) => new($"/v1/ratelimit/policies/{Uri.EscapeDataString(policy)}", UriKind.Relative);
 
     private static Uri Override(string policy, string tenant) =>
         new($"/v1/ratelimit/policies/{Uri.EscapeDataString(policy)}/tenants/{Uri.EscapeDataString(tenant)}", UriKind.Relative);
 
     private static Uri AcquireUri(string policy) => new($"/v1/ratelimit/{Uri.EscapeDataString(policy)}/acquire", UriKind.Relative);
+
+    private static Uri AcquireLevelsUri => new("/v1/ratelimit/acquire", UriKind.Relative);
 
     private static Uri Lease(string policy, string leaseId) =>
         new($"/v1/ratelimit/{Uri.EscapeDataString(policy)}/leases/{Uri.EscapeDataString(leaseId)}", UriKind.Relative);
@@ -252,6 +332,16 @@ public sealed class RateLimitApiTests(ApiFixture fixture) : ApiTest(fixture)
     private static async Task<JsonElement> AcquireAsync(HttpClient client, string policy, string key, string extraFields = "")
     {
         using var response = await client.PostAsync(AcquireUri(policy), Json($$"""{"key":{{JsonSerializer.Serialize(key)}}{{extraFields}}}"""), Cancellation);
+        await AssertStatusAsync(response, HttpStatusCode.OK);
+        return await ReadJsonAsync(response);
+    }
+
+    private static string LevelsBody((string Policy, string Key)[] levels) =>
+        JsonSerializer.Serialize(new { levels = levels.Select(level => new { policy = level.Policy, key = level.Key }) });
+
+    private static async Task<JsonElement> AcquireLevelsAsync(HttpClient client, (string Policy, string Key)[] levels)
+    {
+        using var response = await client.PostAsync(AcquireLevelsUri, Json(LevelsBody(levels)), Cancellation);
         await AssertStatusAsync(response, HttpStatusCode.OK);
         return await ReadJsonAsync(response);
     }

@@ -6,7 +6,8 @@ namespace Coordination.IntegrationTests.RateLimiting;
 
 /// <summary>
 /// Rate limiting on a real Redis Cluster: every decision touches one key in its tenant's slot, and the policy scripts
-/// touch the platform's keys in one slot of their own, so every call works whichever node owns the tenant.
+/// touch the platform's keys in one slot of their own, so every call (an acquisition over several levels of a tenant
+/// included) works whichever node owns the tenant.
 /// </summary>
 public sealed class RateLimitClusterTests
 {
@@ -42,6 +43,18 @@ public sealed class RateLimitClusterTests
                     Assert.True(await limiter.ReleaseAsync(algorithm.ToString(), all.LeaseId!, Token));
                 }
             }
+
+            // One all-or-nothing acquisition over five levels of the tenant: one script, its keys in the tenant's slot.
+            RateLimitLevel[] levels = [.. Enum.GetValues<RateLimitAlgorithm>()
+                .Where(algorithm => algorithm != RateLimitAlgorithm.Concurrency)
+                .Select(algorithm => new RateLimitLevel(algorithm.ToString(), "levels"))];
+            var both = await limiter.AcquireAllAsync(levels, permits: 2, cancellationToken: Token);
+            var beyondTheFixedWindow = await limiter.AcquireAllAsync(levels, cancellationToken: Token);
+            Assert.True(both.Allowed, tenant);
+            Assert.Equal(5, both.Levels.Count);
+            Assert.False(beyondTheFixedWindow.Allowed, tenant);
+            Assert.Equal(0, beyondTheFixedWindow.RefusedLevel);
+            Assert.All(beyondTheFixedWindow.Levels.Skip(1), level => Assert.Equal(1, level.Remaining));
 
             var key = $"{host.KeyPrefix}:{tenant}:ratelimit:{{{host.KeyPrefix}:{tenant}}}:FixedWindow:fixed_window:client-1";
             Assert.True(await admin.GetDatabase().KeyExistsAsync(key));

@@ -29,6 +29,7 @@ internal sealed class RedisExecutor
     private readonly ResiliencePipeline _idempotent;
     private readonly ResiliencePipeline _nonIdempotent;
     private readonly CircuitBreakerStateProvider _circuitState = new();
+    private readonly ILogger _logger;
     private readonly long _samplingMilliseconds;
     private long _sampleEveryCallUntil;
     private int _breakerEngaged;
@@ -44,6 +45,7 @@ internal sealed class RedisExecutor
         _pool = pool;
         _metrics = metrics;
         CircuitControl = new CircuitBreakerManualControl();
+        _logger = loggerFactory.CreateLogger<RedisExecutor>();
         _samplingMilliseconds = (long)Math.Ceiling(options.SamplingDuration.TotalMilliseconds);
 
         var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName, TimeProvider = timeProvider }
@@ -96,6 +98,8 @@ internal sealed class RedisExecutor
             .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
 
+        events.ConnectionRestored += OnConnectionRestored;
+
         metrics.Meter.CreateObservableGauge("coordination.pool.connections", () => new[]
         {
             new Measurement<int>(pool.Size, new KeyValuePair<string, object?>("coordination.connection.state", "open")),
@@ -111,6 +115,32 @@ internal sealed class RedisExecutor
         LoggerFactory = loggerFactory,
         SeverityProvider = args => args.Event.EventName is "OnRetry" or "ExecutionAttempt" ? ResilienceEventSeverity.Debug : args.Event.Severity,
     };
+
+    // A connection that came back has completed its handshake with the server: that is the probe the break waits for,
+    // so the break ends now instead of after BreakDuration. A circuit isolated by hand stays isolated, and a server
+    // that is still unwell opens the circuit again after MinimumThroughput failures.
+    private void OnConnectionRestored(object? sender, ConnectionEventArgs args)
+    {
+        if (_circuitState.CircuitState == Polly.CircuitBreaker.CircuitState.Open)
+        {
+            _ = EndBreakAsync();
+        }
+    }
+
+    private async Task EndBreakAsync()
+    {
+        try
+        {
+            await CircuitControl.CloseAsync().ConfigureAwait(false);
+            ResilienceLog.BreakEndedByReconnect(_logger);
+        }
+#pragma warning disable CA1031 // The break then ends on its timer as before; nothing to propagate from an event handler.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ResilienceLog.BreakEndFailed(_logger, ex);
+        }
+    }
 
     /// <summary>Opens or closes the circuit by hand (operations, tests).</summary>
     public CircuitBreakerManualControl CircuitControl { get; }

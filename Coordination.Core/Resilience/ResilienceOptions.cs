@@ -38,7 +38,7 @@ public sealed class ResilienceOptions
     [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long an open circuit fails calls at once before letting a probe through.</summary>
+    /// <summary>How long an open circuit fails calls at once before letting a probe through; a restored connection to Redis ends it sooner.</summary>
     /// <value>The default value is 2 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);

@@ -162,6 +162,66 @@ public sealed class RedisExecutorTests
     }
 
     [Fact]
+    public async Task Circuit_OpenWhenRedisRestarts_RestoredConnectionEndsTheBreakLongBeforeItsTimer()
+    {
+        // A break of a minute: without the restored connection ending it, no call could succeed within this test.
+        var breakDuration = TimeSpan.FromMinutes(1);
+        var maxResumeAfterReconnect = TimeSpan.FromSeconds(1);
+        await using var redis = await RedisServer.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(
+            redis.ConnectionString,
+            settings:
+            [
+                new("Coordination:Resilience:MinimumThroughput", "5"),
+                new("Coordination:Resilience:BreakDuration", breakDuration.ToString()),
+            ]);
+        var coordinator = host.Coordinator;
+        var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var restoredAt = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        host.Events.CircuitOpened += (_, _) => opened.TrySetResult();
+        await coordinator.SetAsync("k", "v", cancellationToken: Token);
+
+        await redis.KillAsync();
+        var clock = Stopwatch.StartNew();
+        while (!opened.Task.IsCompleted)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "The circuit did not open within 15 s of Redis dying.");
+            await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await coordinator.GetAsync<string>("k", Token));
+        }
+
+        var refused = await Assert.ThrowsAsync<CoordinationUnavailableException>(async () => await coordinator.GetAsync<string>("k", Token));
+        Assert.Equal(UnavailableReason.CircuitOpen, refused.Reason);
+        host.Events.ConnectionRestored += (_, _) => restoredAt.TrySetResult(Stopwatch.GetTimestamp());
+        await redis.RestartAsync(Token);
+        var reconnected = await restoredAt.Task.WaitAsync(TimeSpan.FromSeconds(15), Token);
+
+        long servedAt = 0;
+        await ProcessUtil.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await coordinator.SetAsync("k", "again", cancellationToken: Token);
+                    servedAt = Stopwatch.GetTimestamp();
+                    return true;
+                }
+                catch (CoordinationUnavailableException)
+                {
+                    return false;
+                }
+            },
+            breakDuration / 2,
+            "a call served after the connection was restored",
+            Token,
+            TimeSpan.FromMilliseconds(10));
+
+        var resumed = Stopwatch.GetElapsedTime(reconnected, servedAt);
+        Output.WriteLine($"[measure] restored connection to first served call: {resumed.TotalMilliseconds:F0} ms (break {breakDuration.TotalSeconds:F0} s)");
+        Assert.InRange(resumed, TimeSpan.Zero, maxResumeAfterReconnect);
+        Assert.Equal(CircuitState.Closed, (await host.Monitor.GetStatusAsync(Token)).Circuit);
+    }
+
+    [Fact]
     public async Task Calls_RedisPaused_TimeOutThenCircuitOpensFailsFastAndClosesAfterResume()
     {
         var maxCloseAfterResume = TimeSpan.FromSeconds(5);

@@ -44,6 +44,10 @@ public sealed class RedisServer : IAsyncDisposable
     public static Task<RedisServer> StartClusterNodeAsync(CancellationToken cancellationToken = default) =>
         StartAsync(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"], ProcessUtil.GetFreeClusterPort, cancellationToken);
 
+    /// <summary>A replica of <paramref name="primary"/> (for <see cref="RedisSentinelGroup"/>).</summary>
+    public static Task<RedisServer> StartReplicaAsync(RedisServer primary, CancellationToken cancellationToken = default) =>
+        StartAsync(["--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)], ProcessUtil.GetFreePort, cancellationToken);
+
     private static async Task<RedisServer> StartAsync(string[] extraArguments, Func<int> freePort, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory("coord-it-redis-").FullName;

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Coordination.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Coordination.IntegrationTests.Connections;
+
+/// <summary>
+/// The coordinator on a real Sentinel group (one primary, two replicas, three sentinels): a connection string of
+/// sentinels and a <c>serviceName</c> reaches the primary for every capability, and when the primary is killed under
+/// load the coordinator follows the primary the sentinels elect, failing in the meantime only with
+/// <see cref="CoordinationUnavailableException"/>.
+/// </summary>
+public sealed class SentinelTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static ITestOutputHelper Output => TestContext.Current.TestOutputHelper!;
+
+    [Fact]
+    public async Task EveryCapability_ThroughSentinels_WritesToThePrimary()
+    {
+        await using var group = await RedisSentinelGroup.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(group.ConnectionString);
+        var coordinator = host.Coordinator;
+
+        await coordinator.SetAsync("k", "v", cancellationToken: Token);
+        Assert.Equal("v", (await coordinator.GetAsync<string>("k", Token)).Value);
+        await using (var held = await coordinator.Locks.AcquireAsync("lock", new LockOptions { Owner = "first" }, Token))
+        {
+            Assert.True(held.FencingToken > 0);
+            Assert.Null(await coordinator.Locks.TryAcquireAsync("lock", new LockOptions { Owner = "second" }, Token));
+        }
+
+        await coordinator.Cache.SetAsync("cached", 42, cancellationToken: Token);
+        Assert.Equal(42, (await coordinator.Cache.GetAsync<int>("cached", Token)).Value);
+        var session = await coordinator.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["a"] = JsonSerializer.SerializeToElement(1) }, cancellationToken: Token);
+        Assert.NotNull(await coordinator.Sessions.GetAsync(session.Id, Token));
+        await host.Services.GetRequiredService<IRateLimitPolicies>().SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.TokenBucket, Limit = 10, Period = TimeSpan.FromSeconds(1) }, Token);
+        Assert.True((await coordinator.RateLimits.AcquireAsync("api", "client", cancellationToken: Token)).Allowed);
+
+        var primary = group.ServerOn(await group.PrimaryPortAsync(Token));
+        var keys = (await primary.GetAdminAsync()).GetServer(primary.ConnectionString).Keys(pattern: $"{host.KeyPrefix}:*").ToArray();
+        Assert.Contains(keys, k => ((string)k!).EndsWith(":k", StringComparison.Ordinal));
+        Assert.True(keys.Length >= 5, $"only {keys.Length} keys on the primary");
+    }
+
+    [Fact]
+    public async Task PrimaryKilledUnderLoad_CoordinatorFollowsTheElectedPrimary_FailuresTypedOnly()
+    {
+        // down-after 1 s, then the election and the client's reconfiguration; generous for a loaded 2-core machine.
+        var maxRecovery = TimeSpan.FromSeconds(20);
+        const int Workers = 16;
+        await using var group = await RedisSentinelGroup.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(group.ConnectionString);
+        var coordinator = host.Coordinator;
+        var oldPrimaryPort = await group.PrimaryPortAsync(Token);
+
+        var clock = Stopwatch.StartNew();
+        var calls = new ConcurrentQueue<(TimeSpan Started, TimeSpan Ended, bool Succeeded)>();
+        var unexpected = new ConcurrentQueue<Exception>();
+        var acknowledged = new ConcurrentDictionary<string, (int Value, TimeSpan At)>();
+        using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        stopLoad.CancelAfter(TimeSpan.FromSeconds(60));
+
+        async Task WorkerAsync(int worker)
+        {
+            for (var i = 0; !stopLoad.IsCancellationRequested; i++)
+            {
+                var key = $"w{worker}-{i % 32}";
+                var started = clock.Elapsed;
+                try
+                {
+                    if (i % 2 == 0)
+                    {
+                        await coordinator.SetAsync(key, i, cancellationToken: CancellationToken.None);
+                        acknowledged[key] = (i, clock.Elapsed);
+                    }
+                    else
+                    {
+                        await coordinator.GetAsync<int>(key, CancellationToken.None);
+                    }
+
+                    calls.Enqueue((started, clock.Elapsed, true));
+                }
+                catch (CoordinationUnavailableException)
+                {
+                    calls.Enqueue((started, clock.Elapsed, false));
+                    await Task.Delay(5, CancellationToken.None);
+                }
+#pragma warning disable CA1031 // Any other exception type breaks the contract: collected and asserted on.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    unexpected.Enqueue(ex);
+                }
+            }
+        }
+
+        var load = Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkerAsync(w), CancellationToken.None)).ToArray();
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        var killedAt = clock.Elapsed;
+        await group.ServerOn(oldPrimaryPort).KillAsync();
+
+        await ProcessUtil.WaitUntilAsync(
+            async () => await group.PrimaryPortAsync(Token) != oldPrimaryPort,
+            maxRecovery,
+            "the sentinels to elect a new primary",
+            Token,
+            TimeSpan.FromMilliseconds(50));
+        var electedAt = clock.Elapsed;
+        await ProcessUtil.WaitUntilAsync(
+            () => calls.Any(c => c.Succeeded && c.Started > electedAt),
+            maxRecovery,
+            "a call served by the new primary",
+            Token);
+        var servedAt = calls.Where(c => c.Succeeded && c.Started > electedAt).Min(c => c.Ended);
+
+        // Settled: from a second after the first success on, every call succeeds.
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        var steadyFrom = clock.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        await stopLoad.CancelAsync();
+        await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(20), Token);
+
+        var all = calls.ToArray();
+        Output.WriteLine($"[measure] sentinel failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to election {(electedAt - killedAt).TotalMilliseconds:F0} ms; election to first served call {(servedAt - electedAt).TotalMilliseconds:F0} ms");
+        foreach (var ex in unexpected.Take(5))
+        {
+            Output.WriteLine($"[unexpected] {ex}");
+        }
+
+        Assert.Empty(unexpected);
+        Assert.InRange(servedAt - killedAt, TimeSpan.Zero, maxRecovery);
+        var late = all.Where(c => c.Started >= steadyFrom).ToArray();
+        Assert.NotEmpty(late);
+        Assert.All(late, c => Assert.True(c.Succeeded, $"a call started at {c.Started} failed after the failover settled"));
+
+        // Writes acknowledged once the new primary served are on it (asynchronous replication may lose only the last
+        // writes the old primary acknowledged before it died: docs/operations.md).
+        var newPrimary = group.ServerOn(await group.PrimaryPortAsync(Token));
+        Assert.Equal("role:master", (await ProcessUtil.RunAsync("redis-cli", ["-p", newPrimary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "info", "replication"], TimeSpan.FromSeconds(5), Token))
+            .Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("role:", StringComparison.Ordinal)));
+        foreach (var (key, (value, at)) in acknowledged.Where(a => a.Value.At > servedAt))
+        {
+            Assert.Equal(value, (await coordinator.GetAsync<int>(key, Token)).Value);
+        }
+    }
+}

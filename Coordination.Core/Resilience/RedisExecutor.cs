@@ -98,7 +98,8 @@ internal sealed class RedisExecutor
             .ConfigureTelemetry(Telemetry(loggerFactory))
             .Build();
 
-        events.ConnectionRestored += OnConnectionRestored;
+        events.ConnectionRestored += (_, _) => EndBreakIfOpen();
+        pool.TopologyChanged += EndBreakIfOpen;
 
         metrics.Meter.CreateObservableGauge("coordination.pool.connections", () => new[]
         {
@@ -116,10 +117,11 @@ internal sealed class RedisExecutor
         SeverityProvider = args => args.Event.EventName is "OnRetry" or "ExecutionAttempt" ? ResilienceEventSeverity.Debug : args.Event.Severity,
     };
 
-    // A connection that came back has completed its handshake with the server: that is the probe the break waits for,
+    // A connection that came back has completed its handshake with the server, and a changed topology (a replica
+    // promoted by Cluster or Sentinel) names a new server for the failed one: either is the probe the break waits for,
     // so the break ends now instead of after BreakDuration. A circuit isolated by hand stays isolated, and a server
     // that is still unwell opens the circuit again after MinimumThroughput failures.
-    private void OnConnectionRestored(object? sender, ConnectionEventArgs args)
+    private void EndBreakIfOpen()
     {
         if (_circuitState.CircuitState == Polly.CircuitBreaker.CircuitState.Open)
         {
@@ -132,7 +134,7 @@ internal sealed class RedisExecutor
         try
         {
             await CircuitControl.CloseAsync().ConfigureAwait(false);
-            ResilienceLog.BreakEndedByReconnect(_logger);
+            ResilienceLog.BreakEndedEarly(_logger);
         }
 #pragma warning disable CA1031 // The break then ends on its timer as before; nothing to propagate from an event handler.
         catch (Exception ex)

@@ -17,9 +17,9 @@ internal static partial class ResilienceLog
     [LoggerMessage(1102, LogLevel.Information, "Circuit to Redis half-open: probing.", EventName = "CircuitHalfOpened")]
     public static partial void CircuitHalfOpened(ILogger logger);
 
-    [LoggerMessage(1103, LogLevel.Information, "A connection to Redis was restored: the circuit's break ends now instead of on its timer.", EventName = "BreakEndedByReconnect")]
-    public static partial void BreakEndedByReconnect(ILogger logger);
+    [LoggerMessage(1103, LogLevel.Information, "A connection to Redis was restored or its topology changed: the circuit's break ends now instead of on its timer.", EventName = "BreakEndedEarly")]
+    public static partial void BreakEndedEarly(ILogger logger);
 
-    [LoggerMessage(1104, LogLevel.Warning, "Ending the circuit's break after a restored connection failed; it ends on its timer.", EventName = "BreakEndFailed")]
+    [LoggerMessage(1104, LogLevel.Warning, "Ending the circuit's break early failed; it ends on its timer.", EventName = "BreakEndFailed")]
     public static partial void BreakEndFailed(ILogger logger, Exception exception);
 }

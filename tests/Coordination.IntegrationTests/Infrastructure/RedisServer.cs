@@ -44,6 +44,13 @@ public sealed class RedisServer : IAsyncDisposable
     public static Task<RedisServer> StartClusterNodeAsync(CancellationToken cancellationToken = default) =>
         StartAsync(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"], ProcessUtil.GetFreeClusterPort, cancellationToken);
 
+    /// <summary>A cluster node that declares a silent peer failed after <paramref name="nodeTimeout"/> (a replica then takes over its slots).</summary>
+    public static Task<RedisServer> StartClusterNodeAsync(TimeSpan nodeTimeout, CancellationToken cancellationToken = default) =>
+        StartAsync(
+            ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", ((long)nodeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)],
+            ProcessUtil.GetFreeClusterPort,
+            cancellationToken);
+
     /// <summary>A replica of <paramref name="primary"/> (for <see cref="RedisSentinelGroup"/>).</summary>
     public static Task<RedisServer> StartReplicaAsync(RedisServer primary, CancellationToken cancellationToken = default) =>
         StartAsync(["--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)], ProcessUtil.GetFreePort, cancellationToken);

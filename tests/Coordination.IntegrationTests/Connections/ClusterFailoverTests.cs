@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Coordination.IntegrationTests.Infrastructure;
+
+namespace Coordination.IntegrationTests.Connections;
+
+/// <summary>
+/// The coordinator on a real Redis Cluster of three primaries and three replicas: the primary of a slot killed while
+/// 16 callers set and get keys of every slot. The replica takes the slots over, the coordinator follows it, callers
+/// see only <see cref="CoordinationUnavailableException"/> meanwhile (and only for the keys of that primary), and
+/// everything succeeds once the failover has settled.
+/// </summary>
+public sealed class ClusterFailoverTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static ITestOutputHelper Output => TestContext.Current.TestOutputHelper!;
+
+    [Fact]
+    public async Task PrimaryOfASlotKilledUnderLoad_ReplicaTakesOver_CoordinatorFollows_FailuresTypedOnly()
+    {
+        var maxRecovery = TimeSpan.FromSeconds(20);
+        const int Workers = 16;
+        await using var cluster = await RedisCluster.StartWithReplicasAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString);
+        var coordinator = host.Coordinator;
+        await coordinator.SetAsync("probe", 0, cancellationToken: Token);
+        var probeKey = await FindFullKeyAsync(cluster, ":probe");
+        var killedPort = await cluster.PrimaryPortOfAsync(probeKey, Token) ?? throw new InvalidOperationException("The probe's slot has no primary.");
+
+        var clock = Stopwatch.StartNew();
+        var calls = new ConcurrentQueue<(TimeSpan Started, TimeSpan Ended, bool Succeeded)>();
+        var unexpected = new ConcurrentQueue<Exception>();
+        var acknowledged = new ConcurrentDictionary<string, (int Value, TimeSpan At)>();
+        using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        stopLoad.CancelAfter(TimeSpan.FromSeconds(60));
+
+        async Task WorkerAsync(int worker)
+        {
+            for (var i = 0; !stopLoad.IsCancellationRequested; i++)
+            {
+                var key = $"w{worker}-{i % 64}";
+                var started = clock.Elapsed;
+                try
+                {
+                    if (i % 2 == 0)
+                    {
+                        await coordinator.SetAsync(key, i, cancellationToken: CancellationToken.None);
+                        acknowledged[key] = (i, clock.Elapsed);
+                    }
+                    else
+                    {
+                        await coordinator.GetAsync<int>(key, CancellationToken.None);
+                    }
+
+                    calls.Enqueue((started, clock.Elapsed, true));
+                }
+                catch (CoordinationUnavailableException)
+                {
+                    calls.Enqueue((started, clock.Elapsed, false));
+                    await Task.Delay(5, CancellationToken.None);
+                }
+#pragma warning disable CA1031 // Any other exception type (MOVED, CROSSSLOT, ...) breaks the contract: collected and asserted on.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    unexpected.Enqueue(ex);
+                }
+            }
+        }
+
+        var load = Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkerAsync(w), CancellationToken.None)).ToArray();
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        var killedAt = clock.Elapsed;
+        await cluster.Nodes.Single(n => n.Port == killedPort).KillAsync();
+
+        await ProcessUtil.WaitUntilAsync(
+            async () => await cluster.PrimaryPortOfAsync(probeKey, Token) is { } port && port != killedPort,
+            maxRecovery,
+            "the replica to take over the killed primary's slots",
+            Token,
+            TimeSpan.FromMilliseconds(50));
+        var promotedAt = clock.Elapsed;
+        long servedAt = 0;
+        await ProcessUtil.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await coordinator.SetAsync("probe", 1, cancellationToken: Token);
+                    servedAt = clock.ElapsedTicks;
+                    return true;
+                }
+                catch (CoordinationUnavailableException)
+                {
+                    return false;
+                }
+            },
+            maxRecovery,
+            "the probe key served by the promoted replica",
+            Token,
+            TimeSpan.FromMilliseconds(10));
+        var served = TimeSpan.FromTicks(servedAt * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        var steadyFrom = clock.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        await stopLoad.CancelAsync();
+        await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(20), Token);
+
+        var all = calls.ToArray();
+        var duringOutage = all.Where(c => c.Started >= killedAt && c.Started < promotedAt).ToArray();
+        Output.WriteLine($"[measure] cluster failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to promotion {(promotedAt - killedAt).TotalMilliseconds:F0} ms; promotion to the probe served {(served - promotedAt).TotalMilliseconds:F0} ms; calls started during the outage that succeeded: {duringOutage.Count(c => c.Succeeded)} of {duringOutage.Length}");
+        foreach (var ex in unexpected.Take(5))
+        {
+            Output.WriteLine($"[unexpected] {ex}");
+        }
+
+        Assert.Empty(unexpected);
+        Assert.InRange(served - killedAt, TimeSpan.Zero, maxRecovery);
+        var late = all.Where(c => c.Started >= steadyFrom).ToArray();
+        Assert.NotEmpty(late);
+        Assert.All(late, c => Assert.True(c.Succeeded, $"a call started at {c.Started} failed after the failover settled"));
+        Assert.Equal(1, (await coordinator.GetAsync<int>("probe", Token)).Value);
+        foreach (var (key, (value, at)) in acknowledged.Where(a => a.Value.At > served))
+        {
+            Assert.Equal(value, (await coordinator.GetAsync<int>(key, Token)).Value);
+        }
+    }
+
+    private static async Task<string> FindFullKeyAsync(RedisCluster cluster, string suffix)
+    {
+        foreach (var node in cluster.Nodes)
+        {
+            var keys = await ProcessUtil.RunAsync("redis-cli", ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "--scan", "--pattern", "*" + suffix], TimeSpan.FromSeconds(5), Token);
+            var key = keys.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+            if (key is not null)
+            {
+                return key;
+            }
+        }
+
+        throw new InvalidOperationException($"No node holds a key ending in {suffix}.");
+    }
+}

@@ -10,7 +10,7 @@ internal sealed record Scenario(string Name, string Description, string Baseline
 internal sealed record CacheRow(Scenario Scenario, Client Client, int Callers, LoadResult Result);
 
 /// <summary>Collects the results and renders docs/benchmarks-cache.md.</summary>
-internal sealed class CacheReport(CacheBenchSettings settings, string endpoint, bool ownServer, string serverVersion, int payloadBytes)
+internal sealed class CacheReport(CacheBenchSettings settings, string endpoint, bool ownServer, string server, int payloadBytes)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     private readonly List<CacheRow> _rows = [];
@@ -33,7 +33,7 @@ internal sealed class CacheReport(CacheBenchSettings settings, string endpoint, 
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {MachineInfo.LoadAverage()} (the machine is shared; a load near or above the core count inflates tails and the spread between runs)");
-        md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}; benchmark and server share the machine's cores");
+        md.AppendLine(Invariant, $"- Redis: {server} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}; benchmark and server share the machine's cores");
         md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and cell, in two halves run in ABC.. ..CBA order, each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; values are a `Product` record of {payloadBytes} bytes of JSON; the hit scenarios read {settings.Keys} pre-warmed keys round robin.");
         md.AppendLine("- Peers: ZiggyCreatures.FusionCache 2.9.0 (System.Text.Json serializer, `Microsoft.Extensions.Caching.StackExchangeRedis` as L2, Redis backplane), Microsoft.Extensions.Caching.Hybrid `HybridCache` over the same Redis `IDistributedCache` type, raw StackExchange.Redis. Every library has its own multiplexer(s); ours comes from `AddCoordination()` with default options except where noted. No client traces (ours runs with `Aspire:StackExchange:Redis:DisableTracing=true`, like the peers, which trace only when asked); the row \"ours, tracing on\" shows the cost of our default tracing.");
         md.AppendLine();

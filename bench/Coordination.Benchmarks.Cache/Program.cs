@@ -26,7 +26,7 @@ var endpoint = settings.Redis ?? server!.Endpoint;
 
 await using var raw = await ConnectionMultiplexer.ConnectAsync(endpoint);
 var db = raw.GetDatabase();
-var serverVersion = raw.GetServers()[0].Version.ToString();
+var serverDescription = RedisServerProcess.Describe(raw.GetServers()[0]);
 var ttl = TimeSpan.FromMinutes(10);
 
 // Ours as an application gets it: AddCoordination on a host, with tracing off like the peers (none of them traces
@@ -171,7 +171,7 @@ try
             ]),
     };
 
-    var report = new CacheReport(settings, endpoint, server is not null, serverVersion, payloadBytes);
+    var report = new CacheReport(settings, endpoint, server is not null, serverDescription, payloadBytes);
     foreach (var scenario in scenarios)
     {
         if (scenario.Name.StartsWith("Get-or-create", StringComparison.Ordinal))

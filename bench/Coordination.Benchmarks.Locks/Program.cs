@@ -47,7 +47,7 @@ try
     var oursFair = new CoordinationLockClient(manager, "ours, Fair = true", fair: true, "as above, waiting with `LockOptions { WaitTimeout = wait, Fair = true }` (FIFO queue in Redis).");
 
     var roles = new Roles(raw.Name, ours.Name, oursFair.Name, distributedLock.Name, [redLock.Name, distributedLock.Name], tunedDistributedLock.Name);
-    var report = new Report(settings, endpoint, server is not null, admin.Version.ToString(), roles);
+    var report = new Report(settings, endpoint, server is not null, RedisServerProcess.Describe(admin), roles);
 
     List<ILockClient> uncontendedClients = [raw, redLock, distributedLock, ours];
     List<ILockClient> variants = [redLock, distributedLock, tunedDistributedLock, ours, oursFair];

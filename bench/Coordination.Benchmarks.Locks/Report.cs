@@ -9,7 +9,7 @@ namespace Coordination.Benchmarks.Locks;
 internal sealed record Roles(string Raw, string Ours, string OursFair, string DistributedLock, IReadOnlyList<string> Peers, string TunedPeer);
 
 /// <summary>Collects the results and renders docs/benchmarks-locks.md.</summary>
-internal sealed class Report(LockBenchSettings settings, string endpoint, bool ownServer, string serverVersion, Roles roles)
+internal sealed class Report(LockBenchSettings settings, string endpoint, bool ownServer, string server, Roles roles)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
@@ -48,7 +48,7 @@ internal sealed class Report(LockBenchSettings settings, string endpoint, bool o
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC; the run took {_runTime.TotalSeconds:0} s");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min): {string.Join("; ", _loads)}. The benchmark itself keeps about two cores busy (client and redis-server); a 1-minute load well above 2 means other work competed with it.");
-        md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
+        md.AppendLine(Invariant, $"- Redis: {server} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
         md.AppendLine(Invariant, $"- Peers: RedLock.net {Version(typeof(RedLockNet.SERedis.RedLockFactory))}, DistributedLock.Redis {Version(typeof(Medallion.Threading.Redis.RedisDistributedLock))}, StackExchange.Redis {Version(typeof(StackExchange.Redis.ConnectionMultiplexer))} (one multiplexer shared by the peers; ours uses its own pool from `AddCoordination()`, tracing on as by default, no exporter).");
         md.AppendLine(Invariant, $"- Lock time to live {settings.TimeToLive.TotalSeconds:0} s for every client; wait timeout {settings.WaitTimeout.TotalSeconds:0} s for every waiting client (never reached in these runs unless the table says so).");
         md.AppendLine();

@@ -44,7 +44,7 @@ internal static class NoisyBenchmark
         var warmUp = await victim.RunAsync(WarmUp, token);
         Console.WriteLine($"Warm-up: tenant B {warmUp.Completed} operations, p99 {warmUp.Percentile(0.99):0.0} ms, errors: {warmUp.Errors.Describe()}");
         report.ServerVersion = (await ServerSnapshot.TakeAsync(operatorClient, token)).Version;
-        report.RedisVersion = await RedisVersionAsync(redis.Endpoint);
+        report.RedisServer = await RedisServerAsync(redis.Endpoint);
 
         foreach (var attack in settings.Attacks.Select(id => Attack.All.Single(a => a.Id == id)))
         {
@@ -118,12 +118,15 @@ internal static class NoisyBenchmark
         }
     }
 
-    private static async Task<string> RedisVersionAsync(string endpoint)
+    private static async Task<string> RedisServerAsync(string endpoint)
     {
         try
         {
             var output = await ProcessUtil.RunAsync("redis-cli", ["-u", $"redis://{endpoint}", "INFO", "server"], TimeSpan.FromSeconds(10));
-            return output.Split('\n').FirstOrDefault(l => l.StartsWith("redis_version:", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+            return RedisServerProcess.Describe(output.Split('\n')
+                .Select(line => line.Trim().Split(':', 2))
+                .Where(field => field.Length == 2)
+                .Select(field => KeyValuePair.Create(field[0], field[1])));
         }
         catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or TimeoutException)
         {

@@ -17,7 +17,7 @@ internal sealed class NoisyReport(NoisySettings settings)
 
     public string ServerVersion { get; set; } = "unknown";
 
-    public string RedisVersion { get; set; } = "unknown";
+    public string RedisServer { get; set; } = "unknown";
 
     public void Add(PhaseResult result) => _results.Add((result, MachineInfo.LoadAverage()));
 
@@ -50,7 +50,7 @@ internal sealed class NoisyReport(NoisySettings settings)
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min): start {_loadAtStart}; end {_loadAtEnd}; after each attack in the table below. The benchmark alone keeps both cores busy during an attack (API, both tenants' clients, redis-server and PostgreSQL share them); a 1-minute load well above 2 means other work competed too.");
         md.AppendLine(Invariant, $"- Server: Coordination.Api {ServerVersion}, hosted in the benchmark's process by `WebApplicationFactory<Program>` on Kestrel on a loopback port (not TestServer: every request crosses a real socket and Kestrel's connection handling, as in production); Production environment, default options except the API keys (A and B are `member`s of tenants `tenant-a` and `tenant-b`), `Coordination:KeyPrefix` and the log level (Critical, so a flood's warnings and the circuit's errors do not fill the console; the circuit's state is in the tables).");
-        md.AppendLine(Invariant, $"- Redis: redis-server {RedisVersion} on a free loopback port, started by the benchmark, no persistence, no memory limit");
+        md.AppendLine(Invariant, $"- Redis: {RedisServer} on a free loopback port, started by the benchmark, no persistence, no memory limit");
         md.AppendLine(Invariant, $"- PostgreSQL fallback: {(settings.Postgres ? "PostgreSQL 15 started by the benchmark (fsync off), `ConnectionStrings:coordinationdb` set, so every key/value write is queued for the mirror" : "not configured (`--no-postgres`): the mirror attack only writes to Redis")}");
         md.AppendLine(Invariant, $"- Tenant B: {settings.Rate} operations/s, open loop ({VictimTenant.Mix}); latency from the moment the schedule meant to send (a stall counts against every operation it delays: no coordinated omission), 10 s timeout; an error is any other status or an exception.");
         md.AppendLine(Invariant, $"- Tenant A: {settings.Concurrency} requests in flight per attack ({settings.LockWaiters} in the lock waiter flood), each loop sending as soon as it is answered, from 127.0.0.2 (B from 127.0.0.1: two clients on two hosts; the authentication throttle counts failures per address). A's own statuses are counted, never its errors.");

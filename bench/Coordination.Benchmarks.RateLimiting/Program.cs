@@ -43,7 +43,7 @@ var algorithms = new List<AlgorithmCell>
     new("sliding log", RateLimitAlgorithm.SlidingLog, null),
 };
 
-var report = new RateLimitReport(settings, endpoint, server is not null, (await admin.InfoAsync("server")).SelectMany(g => g).FirstOrDefault(p => p.Key == "redis_version").Value ?? "?");
+var report = new RateLimitReport(settings, endpoint, server is not null, RedisServerProcess.Describe((await admin.InfoAsync("server")).SelectMany(g => g)));
 var keys = Enumerable.Range(0, settings.Keys).Select(k => "key-" + k.ToString("D5", CultureInfo.InvariantCulture)).ToArray();
 var run = 0;
 foreach (var cell in algorithms)

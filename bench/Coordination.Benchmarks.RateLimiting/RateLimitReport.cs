@@ -9,7 +9,7 @@ internal sealed record ThroughputRow(string Algorithm, string Client, int Caller
 internal sealed record SaturationRow(string Algorithm, string Client, int Limit, long Admitted, long Attempts, long Errors);
 
 /// <summary>Collects the results and renders docs/benchmarks-ratelimiting.md.</summary>
-internal sealed class RateLimitReport(RateLimitBenchSettings settings, string endpoint, bool ownServer, string serverVersion)
+internal sealed class RateLimitReport(RateLimitBenchSettings settings, string endpoint, bool ownServer, string server)
 {
     private const string Peer = "RedisRateLimiting";
     private const string Ours = "ours";
@@ -35,7 +35,7 @@ internal sealed class RateLimitReport(RateLimitBenchSettings settings, string en
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {MachineInfo.LoadAverage()} (the machine is shared; a load near or above the core count inflates tails and the spread between runs)");
-        md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}; benchmark and server share the machine's cores");
+        md.AppendLine(Invariant, $"- Redis: {server} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}; benchmark and server share the machine's cores");
         md.AppendLine(Invariant, $"- Throughput cells: {settings.Duration.TotalSeconds:0.#} s measured per client and cell, one round per client in rotating order, each warmed up {settings.Warmup.TotalSeconds:0.#} s first; every call asks one permit of one of {settings.Keys:N0} keys (each caller walks them in its own order), each key limited to {settings.Limit:N0} per second, so nearly every call is admitted and each decision costs what it costs when it is.");
         md.AppendLine(Invariant, $"- Saturation cells: one fresh key limited to 100 per second, asked for one permit at a time by 64 callers for {settings.Saturation.TotalSeconds:0.#} s.");
         md.AppendLine("- Clients: RedisRateLimiting 1.2.1 (`RedisRateLimitPartition` limiters through a `PartitionedRateLimiter<string>`, its own multiplexer); ours from `AddCoordination()` with default options (`IRateLimitService.AcquireAsync`), tracing off like the peer. GCRA and the sliding log have no counterpart in RedisRateLimiting: ours alone.");

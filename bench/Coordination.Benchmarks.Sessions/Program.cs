@@ -90,7 +90,7 @@ try
             c => async (caller, call) => _ = await c.CreateAsync(NextCreateUser(), variants[(int)(call % variants.Length)])),
     };
 
-    var report = new SessionReport(settings, endpoint, server is not null, admin.Version.ToString(), variants[0], clients, oursUnavailable);
+    var report = new SessionReport(settings, endpoint, server is not null, RedisServerProcess.Describe(admin), variants[0], clients, oursUnavailable);
     foreach (var operation in operations)
     {
         foreach (var callers in settings.Callers)

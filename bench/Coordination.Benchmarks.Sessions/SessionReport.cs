@@ -13,7 +13,7 @@ internal sealed class SessionReport(
     SessionBenchSettings settings,
     string endpoint,
     bool ownServer,
-    string serverVersion,
+    string server,
     SessionData sample,
     IReadOnlyList<ISessionClient> clients,
     string? oursUnavailable)
@@ -40,7 +40,7 @@ internal sealed class SessionReport(
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {MachineInfo.LoadAverage()} (the machine is shared; a load near or above the core count inflates tails and the spread between runs)");
-        md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}; benchmark and server share the machine's cores");
+        md.AppendLine(Invariant, $"- Redis: {server} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}; benchmark and server share the machine's cores");
         md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and cell, as one round per client in rotating order (ABC, BCA, CAB), each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; {settings.Sessions:N0} sessions pre-created per client for the get cells, each caller reading them in its own random order; idle (sliding) timeout {settings.IdleTimeout.TotalSeconds:0.#} s for every client.");
         md.AppendLine(Invariant, $"- Data, the same for every client: {sample.Fields.Count} fields (identity, locale, theme, roles, a cart, the last page, a CSRF token, feature flags), {sample.FieldBytes} bytes of field names and JSON values, {sample.Json.Length} bytes as one System.Text.Json object.");
         md.AppendLine("- Clients: (a) raw StackExchange.Redis on its own multiplexer; (b) `Microsoft.Extensions.Caching.StackExchangeRedis` `RedisCache` (the `IDistributedCache` ASP.NET Core's session runs on) with its own multiplexer; ours from `AddCoordination()` with default options except the idle timeout, with `Aspire:StackExchange:Redis:DisableTracing=true` like the peers, which trace only when asked.");

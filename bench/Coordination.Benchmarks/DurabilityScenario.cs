@@ -20,7 +20,7 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly string _loadAtStart = MachineInfo.LoadAverage();
 
-    public async Task<string> RunAsync(string redisVersion, Func<int, IHost> repairHost, CancellationToken cancellationToken)
+    public async Task<string> RunAsync(string server, Func<int, IHost> repairHost, CancellationToken cancellationToken)
     {
         var payload = new string('x', settings.ValueBytes - 2);
         var payloadBytes = JsonSerializer.SerializeToUtf8Bytes(payload);
@@ -103,7 +103,7 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
             repairs.Add(await RunRepairAsync(repairHost(rate), rate, cancellationToken));
         }
 
-        return ToMarkdown(redisVersion, clients.Select(c => c.Name).ToArray(), rows, paced, repairs);
+        return ToMarkdown(server, clients.Select(c => c.Name).ToArray(), rows, paced, repairs);
     }
 
     /// <summary>
@@ -186,7 +186,7 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
     }
 
     private string ToMarkdown(
-        string redisVersion,
+        string server,
         string[] clients,
         List<(int Concurrency, LoadResult[] Results, double[] Lag, long Dropped)> rows,
         List<(int Rate, LoadResult Result, double[] Lag, long Dropped)> paced,
@@ -203,7 +203,7 @@ internal sealed class DurabilityScenario(BenchmarkSettings settings, IConnection
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {MachineInfo.LoadAverage()}");
-        md.AppendLine(Invariant, $"- Redis: redis-server {redisVersion}, started by the benchmark on a loopback port, no persistence");
+        md.AppendLine(Invariant, $"- Redis: {server}, started by the benchmark on a loopback port, no persistence");
         md.AppendLine(Invariant, $"- PostgreSQL: {postgresDescription}; started for the run with `initdb -D <dir> -U postgres --auth=trust` and `pg_ctl -D <dir> -o \"-p 55432 -c listen_addresses=127.0.0.1\" start` (as the `postgres` user), then `CREATE DATABASE coordinationdb`");
         md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and concurrency, in three rounds with the order rotated, each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; values of {settings.ValueBytes} bytes over {settings.Keys} keys; the coordinator with default options and the fallback store.");
         md.AppendLine();

@@ -36,7 +36,7 @@ try
 {
     var coordinator = host.Services.GetRequiredService<IRedisCoordinator>();
     var executor = host.Services.GetRequiredService<RedisExecutor>();
-    var report = new Report(settings, endpoint, server is not null, raw.GetServers().FirstOrDefault()?.Version.ToString() ?? "unknown");
+    var report = new Report(settings, endpoint, server is not null, raw.GetServers().FirstOrDefault() is { } first ? RedisServerProcess.Describe(first) : "unknown");
 
     await new ThroughputScenario(settings, raw, coordinator, executor).RunAsync(report, token);
     if (settings.Breakdown)
@@ -76,7 +76,7 @@ static async Task<int> RunDurabilityAsync(IHost host, IConnectionMultiplexer raw
     var scenario = new DurabilityScenario(settings, raw, host.Services.GetRequiredService<IRedisCoordinator>(), monitor, description);
     var endpoint = raw.GetEndPoints()[0].ToString()!;
     var markdown = await scenario.RunAsync(
-        raw.GetServers().FirstOrDefault()?.Version.ToString() ?? "unknown",
+        raw.GetServers().FirstOrDefault() is { } only ? RedisServerProcess.Describe(only) : "unknown",
         rate => BuildHost(endpoint, settings.DisableTracing, settings.TraceRedisCommands, settings.KeyQuota, settings.Durability, rate),
         token);
     await ReportFile.PublishAsync(markdown, settings.Write, settings.Output, "benchmarks-durability.md", token);

@@ -2,12 +2,19 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using StackExchange.Redis;
 
 namespace Coordination.Benchmarks;
 
-/// <summary>A redis-server this benchmark started on a free loopback port, without persistence. Killed on dispose.</summary>
+/// <summary>
+/// A redis-server this benchmark started on a free loopback port, without persistence. Killed on dispose. With the
+/// environment variable <c>COORDINATION_TEST_REDIS_SERVER=valkey</c> (as for the tests) it is <c>valkey-server</c>.
+/// </summary>
 internal sealed class RedisServerProcess : IDisposable
 {
+    /// <summary>The environment variable that chooses the server, shared with the tests: unset or <c>redis</c>, or <c>valkey</c>.</summary>
+    public const string ServerVariable = "COORDINATION_TEST_REDIS_SERVER";
+
     private readonly string _directory;
     private Process? _process;
 
@@ -36,14 +43,31 @@ internal sealed class RedisServerProcess : IDisposable
     public static async Task<RedisServerProcess?> StartUnlessGivenAsync(string? givenEndpoint, CancellationToken cancellationToken)
     {
         var server = givenEndpoint is null ? await StartAsync(cancellationToken) : null;
-        Console.WriteLine($"Redis: {givenEndpoint ?? server!.Endpoint} ({(server is null ? "external" : "redis-server started by the benchmark")})");
+        Console.WriteLine($"Redis: {givenEndpoint ?? server!.Endpoint} ({(server is null ? "external" : $"{ServerProgram} started by the benchmark")})");
         return server;
+    }
+
+    /// <summary>The server program started: <c>redis-server</c>, or <c>valkey-server</c> when <see cref="ServerVariable"/> says <c>valkey</c>.</summary>
+    public static string ServerProgram =>
+        string.Equals(Environment.GetEnvironmentVariable(ServerVariable), "valkey", StringComparison.OrdinalIgnoreCase) ? "valkey-server" : "redis-server";
+
+    /// <summary>The server a benchmark ran against, for its report: <c>redis-server 7.0.15</c>, <c>valkey-server 8.0.1</c>.</summary>
+    public static string Describe(IServer server) => Describe(server.Info("server").SelectMany(group => group));
+
+    /// <summary>The server described by the fields of its <c>INFO server</c>.</summary>
+    public static string Describe(IEnumerable<KeyValuePair<string, string>> info)
+    {
+        var fields = info.GroupBy(field => field.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+        // Valkey answers redis_version 7.2.4 for clients that check it, and its own version in valkey_version.
+        return fields.TryGetValue("server_name", out var name) && fields.TryGetValue($"{name}_version", out var version)
+            ? $"{name}-server {version}"
+            : $"redis-server {fields.GetValueOrDefault("redis_version", "unknown")}";
     }
 
     /// <summary>Starts the server (again) on the same port and returns once it answers PING.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("redis-server")
+        var info = new ProcessStartInfo(ServerProgram)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -59,7 +83,7 @@ internal sealed class RedisServerProcess : IDisposable
             info.ArgumentList.Add(argument);
         }
 
-        _process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start.");
+        _process = Process.Start(info) ?? throw new InvalidOperationException($"{ServerProgram} did not start.");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
@@ -81,7 +105,7 @@ internal sealed class RedisServerProcess : IDisposable
             await Task.Delay(1, cancellationToken);
         }
 
-        throw new TimeoutException($"redis-server on port {Port} did not answer within {timeout}.");
+        throw new TimeoutException($"{ServerProgram} on port {Port} did not answer within {timeout}.");
     }
 
     /// <summary>SIGKILL: the server dies at once, its sockets are reset, nothing is flushed.</summary>

@@ -10,7 +10,7 @@ internal sealed record FailFastRow(int Concurrency, LoadResult Result);
 internal sealed record BreakdownRow(string Layer, int Concurrency, LoadResult Result);
 
 /// <summary>Collects the results and renders docs/benchmarks.md.</summary>
-internal sealed class Report(BenchmarkSettings settings, string endpoint, bool ownServer, string serverVersion)
+internal sealed class Report(BenchmarkSettings settings, string endpoint, bool ownServer, string server)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     private readonly List<ThroughputRow> _throughput = [];
@@ -40,7 +40,7 @@ internal sealed class Report(BenchmarkSettings settings, string endpoint, bool o
         md.AppendLine(Invariant, $"- Date: {_started:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine(Invariant, $"- Machine: {MachineInfo.Describe()}");
         md.AppendLine(Invariant, $"- Load average (1/5/15 min) at start: {_loadAtStart}; at end: {MachineInfo.LoadAverage()} (the machine is shared; a load near or above the core count inflates tails and the spread between runs)");
-        md.AppendLine(Invariant, $"- Redis: redis-server {serverVersion} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
+        md.AppendLine(Invariant, $"- Redis: {server} on {(ownServer ? "a free loopback port, started by the benchmark, no persistence" : endpoint)}");
         md.AppendLine(Invariant, $"- Key quota per tenant: {(settings.KeyQuota is { } quota ? (quota == 0 ? "off (`Coordination:Quotas:MaxKeysPerTenant=0`: a set is a plain `SET`)" : $"`Coordination:Quotas:MaxKeysPerTenant={quota}`") : "the default (off: a set is a plain `SET`)")}");
         md.AppendLine(Invariant, $"- Tracing: {(settings.DisableTracing ? "disabled (`Aspire:StackExchange:Redis:DisableTracing=true`)" : settings.TraceRedisCommands ? "spans and a span per Redis command (`Coordination:TraceRedisCommands=true`), no exporter" : "as `AddCoordination` sets it up by default (a span per operation, no span per Redis command, no exporter)")}");
         md.AppendLine(Invariant, $"- Settings: {settings.Duration.TotalSeconds:0.#} s measured per client and cell, in two halves run in ABBA order (BAAB in every other cell), each client warmed up {settings.Warmup.TotalSeconds:0.#} s first; values of {settings.ValueBytes} bytes over {settings.Keys} keys.");

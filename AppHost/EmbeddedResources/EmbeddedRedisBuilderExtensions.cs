@@ -67,7 +67,7 @@ internal static class EmbeddedRedisBuilderExtensions
                     var secret = await redis.PasswordParameter.GetValueAsync(cancellationToken)
                         ?? throw new DistributedApplicationException($"The parameter '{redis.PasswordParameter.Name}' has no value.");
                     var server = @event.Services.GetRequiredService<EmbeddedGarnetServer>();
-                    server.Start(redis.Port, secret, memory, @event.Services.GetRequiredService<ILoggerFactory>());
+                    server.Start(redis.Port, secret, memory, new MinimumLevelLoggerFactory(@event.Services.GetRequiredService<ILoggerFactory>(), LogLevel.Warning));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

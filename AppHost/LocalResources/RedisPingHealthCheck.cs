@@ -35,7 +35,9 @@ internal sealed class RedisPingHealthCheck(Func<int?> port, ParameterResource pa
             var secret = await password.GetValueAsync(cancellationToken);
             var stream = client.GetStream();
             using var reader = new StreamReader(stream, Encoding.ASCII, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTH {secret}\r\nPING\r\n"), cancellationToken);
+            // RESP arrays, not inline commands: Garnet (the embedded mode) reads only the former.
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                $"*2\r\n$4\r\nAUTH\r\n${Encoding.ASCII.GetByteCount(secret ?? string.Empty)}\r\n{secret}\r\n*1\r\n$4\r\nPING\r\n"), cancellationToken);
 
             // The AUTH reply is not echoed: it could only say the password was refused.
             var auth = await reader.ReadLineAsync(cancellationToken);

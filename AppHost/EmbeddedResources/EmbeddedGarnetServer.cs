@@ -14,13 +14,17 @@ internal sealed class EmbeddedGarnetServer : IDisposable
 
     private readonly Lock _gate = new();
     private GarnetServer? _server;
+    private DirectoryInfo? _directory;
     private bool _disposed;
 
     /// <summary>Starts Garnet on 127.0.0.1:<paramref name="port"/> with a password, Lua scripting and atomic scripts.</summary>
     /// <remarks>
     /// <c>--lua-transaction-mode</c> is not optional: without it Garnet runs a script's commands without isolation from
-    /// other clients, and two callers can both win a lock. <c>-m</c> bounds the in-memory log (256 MiB), <c>--index</c>
-    /// the hash index; nothing is persisted (no checkpoints, no AOF), like a fresh container each run.
+    /// other clients, and two callers can both win a lock. <c>-m</c> bounds the in-memory log, <c>--index</c> the hash
+    /// index. <c>--storage-tier</c> is not optional either: without it Garnet is a pure in-memory store that drops the
+    /// oldest records once its memory is full (a lock or a session would vanish without an error); with it they go to
+    /// a folder of this run (<c>--device-type RandomAccess</c>: .NET's own file I/O, no libaio needed), removed when the
+    /// server stops. Nothing survives a restart, like a fresh container each run.
     /// </remarks>
     /// <param name="port">The loopback port.</param>
     /// <param name="password">The password clients must give (<c>AUTH</c>).</param>
@@ -41,6 +45,7 @@ internal sealed class EmbeddedGarnetServer : IDisposable
                 throw new InvalidOperationException("The embedded Garnet server was started already.");
             }
 
+            _directory = Directory.CreateTempSubdirectory("coordination-garnet-");
             string[] arguments =
             [
                 "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -49,6 +54,7 @@ internal sealed class EmbeddedGarnetServer : IDisposable
                 "--auth", "Password", "--password", password,
                 "-m", memory,
                 "--index", "16m",
+                "--storage-tier", "--logdir", _directory.FullName, "--device-type", "RandomAccess",
                 "-q",
             ];
             var server = new GarnetServer(arguments, loggerFactory);
@@ -74,6 +80,16 @@ internal sealed class EmbeddedGarnetServer : IDisposable
             _disposed = true;
             _server?.Dispose();
             _server = null;
+            try
+            {
+                _directory?.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still held: it lives in the temporary folder, which the system cleans.
+            }
+
+            _directory = null;
         }
     }
 }

@@ -208,6 +208,12 @@ public sealed class RedisServer : IAsyncDisposable
                 "--lua", "--lua-transaction-mode",
                 "-m", "256m",
                 "--index", "16m",
+                // Checkpoints (SAVE) through .NET's file I/O into the server's folder: Garnet's default native device
+                // needs libaio, which a fresh Debian has not.
+                "--device-type", "RandomAccess",
+                "--checkpointdir", _directory,
+                // Like redis-server, which loads the dump.rdb of its folder at start.
+                "--recover",
                 "-q",
             ]
             : [

@@ -82,6 +82,13 @@ var worker = builder.AddProject<Projects.Coordination_Worker>("worker")
 
 foreach (var service in new[] { api, worker })
 {
+    if (hosting.Mode == HostingMode.Embedded)
+    {
+        // Garnet has no streams, so the cache's invalidation log (XADD) fails and other nodes are never told of a
+        // change: without a memory level no node can serve a value another one replaced (docs/operations.md, "Garnet").
+        service.WithEnvironment("Coordination__Cache__MemoryTimeToLive", "00:00:00");
+    }
+
     if (coordinationDb is not null)
     {
         service.WithReference(coordinationDb).WaitFor(coordinationDb);

@@ -58,6 +58,7 @@ public sealed class EmbeddedModeAppHostTests(EmbeddedModeAppFixture fixture) : I
         Assert.DoesNotContain("ConnectionStrings__coordinationdb", environment.Keys);
         Assert.Contains("ConnectionStrings__redis", environment.Keys);
         Assert.Equal("false", environment["Coordination__Fallback__Enabled"]);
+        Assert.Equal("00:00:00", environment["Coordination__Cache__MemoryTimeToLive"]);
     }
 
     [Fact(Timeout = TestTimeoutMs)]
@@ -115,6 +116,20 @@ public sealed class EmbeddedModeAppHostTests(EmbeddedModeAppFixture fixture) : I
             new Uri($"{lockPath}?token={Uri.EscapeDataString(secondLease.RootElement.GetProperty("token").GetString()!)}", UriKind.Relative),
             cancellationToken);
         Assert.Equal(HttpStatusCode.NoContent, cleanup.StatusCode);
+    }
+
+    [Fact(Timeout = TestTimeoutMs)]
+    public async Task CacheWrite_EmbeddedMode_FailsVisiblyRatherThanLeavingOtherNodesStale()
+    {
+        // Garnet has no streams: the cache's invalidation log cannot be written, so a cache write must answer an
+        // error (never 204 while the other replica keeps an old value). See docs/operations.md, "Garnet".
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
+        using var work = Bound(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        var path = new Uri($"/v1/cache/{NewPrefix()}-entry", UriKind.Relative);
+
+        using var put = await replicas[0].PutAsJsonAsync(path, new { value = "v1", ttlMs = 60_000 }, work.Token);
+
+        Assert.True((int)put.StatusCode >= 500, $"A cache write on Garnet answered {(int)put.StatusCode}.");
     }
 
     // "127.0.0.1:port,password=.." -> port.

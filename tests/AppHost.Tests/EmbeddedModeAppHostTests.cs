@@ -119,6 +119,21 @@ public sealed class EmbeddedModeAppHostTests(EmbeddedModeAppFixture fixture) : I
     }
 
     [Fact(Timeout = TestTimeoutMs)]
+    public async Task Status_EmbeddedMode_EachReplicaReportsTheFallbackNotConfigured()
+    {
+        using var replicas = await ReplicaClients.CreateAsync(fixture, TestContext.Current.CancellationToken);
+        using var work = Bound(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        for (var replica = 0; replica < 2; replica++)
+        {
+            using var response = await replicas[replica].GetAsync(new Uri("/v1/status", UriKind.Relative), work.Token);
+            using var status = await ReadJsonAsync(response, work.Token);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"/v1/status answered {(int)response.StatusCode}: {status.RootElement.GetRawText()}");
+            Assert.False(status.RootElement.GetProperty("fallback").GetProperty("configured").GetBoolean());
+        }
+    }
+
+    [Fact(Timeout = TestTimeoutMs)]
     public async Task CacheWrite_EmbeddedMode_FailsVisiblyRatherThanLeavingOtherNodesStale()
     {
         // Garnet has no streams: the cache's invalidation log cannot be written, so a cache write must answer an

@@ -47,6 +47,30 @@ public sealed class EmbeddedModeAppHostTests(EmbeddedModeAppFixture fixture) : I
         Assert.Equal($"127.0.0.1:{RedisPort(connectionString)},password={fixture.RedisPassword}", connectionString);
     }
 
+    [Fact(Timeout = TestTimeoutMs)]
+    public async Task EmbeddedRedis_EmbeddedMode_RequiresThePassword()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await fixture.WaitForHealthyAsync("redis", HealthyTimeout, cancellationToken);
+        var port = RedisPort(await fixture.App.GetConnectionStringAsync("redis", cancellationToken));
+
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+        var stream = client.GetStream();
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII, false, 1024, leaveOpen: true);
+        async Task<string?> SendAsync(params string[] command)
+        {
+            var resp = $"*{command.Length}\r\n" + string.Concat(command.Select(part => $"${part.Length}\r\n{part}\r\n"));
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(resp), cancellationToken);
+            return await reader.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+
+        Assert.StartsWith("-NOAUTH", await SendAsync("PING"), StringComparison.Ordinal);
+        Assert.StartsWith("-WRONGPASS", await SendAsync("AUTH", "wrong-password"), StringComparison.Ordinal);
+        Assert.Equal("+OK", await SendAsync("AUTH", fixture.RedisPassword));
+        Assert.Equal("+PONG", await SendAsync("PING"));
+    }
+
     [Theory(Timeout = TestTimeoutMs)]
     [InlineData("api")]
     [InlineData("worker")]

@@ -11,6 +11,7 @@ internal static class GarnetLimitations
         "key/value and locks pass their integration suites; the cache (ICacheManager, /v1/cache, IDistributedCache) "
         + "does not work: its invalidation log needs streams (XADD), so cache writes fail with an error and the services' "
         + "memory level is turned off (Coordination:Cache:MemoryTimeToLive=0) so no node serves a value another replaced; "
-        + "LockOptions.ReplicasToAcknowledge above 0 fails (no WAIT); sessions and rate limiting were not run against "
-        + "Garnet; see docs/operations.md, \"Garnet\"";
+        + "LockOptions.ReplicasToAcknowledge above 0 fails (no WAIT); under heavy load Garnet stalls for seconds, which "
+        + "the services see as an unanswering Redis (timeouts, circuit, the rate limiter's local fallback); "
+        + "see docs/operations.md, \"Garnet\"";
 }

@@ -3,7 +3,8 @@ using Coordination.AppHost.LocalResources;
 namespace Coordination.AppHost;
 
 /// <summary>
-/// Chooses between <see cref="HostingMode.Container"/> and <see cref="HostingMode.Local"/>.
+/// Chooses how Redis and PostgreSQL run: containers, local executables, or embedded (Garnet in the AppHost's process,
+/// no PostgreSQL), in that order of preference.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -11,9 +12,11 @@ namespace Coordination.AppHost;
 /// <c>Coordination__HostingMode</c>, or <c>--Coordination:HostingMode=local</c> on the command line):
 /// <list type="bullet">
 /// <item><c>auto</c> (default): containers when a container runtime answers <c>info</c> within
-/// a few seconds, local executables otherwise;</item>
+/// a few seconds; otherwise Redis from <c>redis-server</c> when it is on PATH, else Garnet embedded in the AppHost,
+/// and PostgreSQL from its binaries when they exist, else no PostgreSQL fallback;</item>
 /// <item><c>container</c>: always containers (resources stay unstarted without a runtime);</item>
-/// <item><c>local</c>: always local executables.</item>
+/// <item><c>local</c>: always local executables (the start fails when one is missing);</item>
+/// <item><c>embedded</c>: what a machine with only the .NET SDK gets: Garnet in the AppHost, no PostgreSQL.</item>
 /// </list>
 /// </para>
 /// <para>Publish mode always uses containers so the manifest carries Redis and PostgreSQL.</para>
@@ -26,44 +29,63 @@ internal static class HostingModeResolver
     // Aspire's own switch between docker and podman; when set, only that runtime is probed.
     private const string ContainerRuntimeVariable = "ASPIRE_CONTAINER_RUNTIME";
 
-    // `docker info` against a missing daemon fails in milliseconds; a wedged daemon must not
-    // hold the AppHost's start for long.
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
-
-    /// <summary>Resolves the mode for this run of the AppHost.</summary>
+    /// <summary>Resolves the mode for this run of the AppHost, probing this machine.</summary>
     /// <param name="builder">The AppHost builder (its configuration and execution context are read).</param>
     /// <returns>The chosen mode with its reason.</returns>
-    /// <exception cref="InvalidOperationException">The configured value is not <c>auto</c>, <c>container</c> or <c>local</c>.</exception>
+    /// <exception cref="InvalidOperationException">The configured value is not <c>auto</c>, <c>container</c>, <c>local</c> or <c>embedded</c>.</exception>
     public static HostingModeSelection Resolve(IDistributedApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        if (builder.ExecutionContext.IsPublishMode)
+        return Resolve(
+            builder.Configuration[ConfigurationKey],
+            builder.ExecutionContext.IsPublishMode,
+            builder.Configuration[ContainerRuntimeVariable],
+            new MachineHostingProbes(builder.Configuration));
+    }
+
+    /// <summary>Resolves the mode from the configured value and what the probes find.</summary>
+    /// <param name="configuredMode">The value of <see cref="ConfigurationKey"/>, if any.</param>
+    /// <param name="isPublishMode">Whether the AppHost publishes (then always containers, nothing is probed).</param>
+    /// <param name="preferredRuntime">The value of <c>ASPIRE_CONTAINER_RUNTIME</c>, if any.</param>
+    /// <param name="probes">What the machine offers.</param>
+    /// <returns>The chosen mode with its reason.</returns>
+    /// <exception cref="InvalidOperationException">The configured value is not <c>auto</c>, <c>container</c>, <c>local</c> or <c>embedded</c>.</exception>
+    public static HostingModeSelection Resolve(string? configuredMode, bool isPublishMode, string? preferredRuntime, IHostingProbes probes)
+    {
+        ArgumentNullException.ThrowIfNull(probes);
+
+        if (isPublishMode)
         {
-            return new(HostingMode.Container, "publish mode always describes containers");
+            return HostingModeSelection.Containers("publish mode always describes containers");
         }
 
-        var configured = builder.Configuration[ConfigurationKey]?.Trim();
+        var configured = configuredMode?.Trim();
         if (string.IsNullOrEmpty(configured) || configured.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
-            return ProbeContainerRuntime(builder.Configuration[ContainerRuntimeVariable]);
+            return Probe(preferredRuntime, probes);
         }
 
         if (configured.Equals("container", StringComparison.OrdinalIgnoreCase))
         {
-            return new(HostingMode.Container, $"{ConfigurationKey}={configured}");
+            return HostingModeSelection.Containers($"{ConfigurationKey}={configured}");
         }
 
         if (configured.Equals("local", StringComparison.OrdinalIgnoreCase))
         {
-            return new(HostingMode.Local, $"{ConfigurationKey}={configured}");
+            return new(HostingMode.Local, PostgresHosting.Local, $"{ConfigurationKey}={configured}");
+        }
+
+        if (configured.Equals("embedded", StringComparison.OrdinalIgnoreCase))
+        {
+            return new(HostingMode.Embedded, PostgresHosting.None, $"{ConfigurationKey}={configured}");
         }
 
         throw new InvalidOperationException(
-            $"'{configured}' is not a valid value for {ConfigurationKey}: use auto, container or local.");
+            $"'{configured}' is not a valid value for {ConfigurationKey}: use auto, container, local or embedded.");
     }
 
-    private static HostingModeSelection ProbeContainerRuntime(string? preferredRuntime)
+    private static HostingModeSelection Probe(string? preferredRuntime, IHostingProbes probes)
     {
         var preferred = preferredRuntime?.Trim();
         string[] runtimes = string.IsNullOrEmpty(preferred) ? ["docker", "podman"] : [preferred];
@@ -71,33 +93,19 @@ internal static class HostingModeResolver
         var findings = new List<string>(runtimes.Length);
         foreach (var runtime in runtimes)
         {
-            if (IsHealthy(runtime, out var finding))
+            if (probes.ContainerRuntimeAnswers(runtime, out var finding))
             {
-                return new(HostingMode.Container, $"auto: '{runtime} info' succeeded");
+                return HostingModeSelection.Containers($"auto: '{runtime} info' succeeded");
             }
 
             findings.Add($"{runtime}: {finding}");
         }
 
-        return new(HostingMode.Local, $"auto: no healthy container runtime ({string.Join("; ", findings)})");
-    }
-
-    private static bool IsHealthy(string runtime, out string finding)
-    {
-        var path = LocalExecutables.FindOnPath(runtime);
-        if (path is null)
-        {
-            finding = "not on PATH";
-            return false;
-        }
-
-        if (LocalExecutables.RunAndCapture(path, "info", ProbeTimeout, out var failure) is null)
-        {
-            finding = $"'info' {failure}";
-            return false;
-        }
-
-        finding = string.Empty;
-        return true;
+        var noRuntime = $"auto: no healthy container runtime ({string.Join("; ", findings)})";
+        var redis = probes.HasRedisServer() ? HostingMode.Local : HostingMode.Embedded;
+        var postgres = probes.HasPostgresBinaries() ? PostgresHosting.Local : PostgresHosting.None;
+        var redisReason = redis == HostingMode.Local ? "redis-server found" : "no redis-server on PATH: Garnet embedded";
+        var postgresReason = postgres == PostgresHosting.Local ? "PostgreSQL binaries found" : "no PostgreSQL binaries: no fallback";
+        return new(redis, postgres, $"{noRuntime}; {redisReason}; {postgresReason}");
     }
 }

@@ -3,9 +3,86 @@
 # processes the tests start themselves, AppHost, worker), merges the line coverage of each product assembly
 # (Coordination.Core, Coordination.Api, Coordination.Worker) over all of them, prints one figure per assembly and
 # fails when any is below the threshold (COVERAGE_THRESHOLD, default 90).
-# Needs: .NET 10 SDK; redis-server on PATH; PostgreSQL binaries (initdb, postgres) on PATH or in /usr/lib/postgresql/*/bin.
+# Needs: .NET 10 SDK; redis-server, redis-cli and redis-sentinel on PATH; PostgreSQL binaries (initdb, postgres) on
+# PATH or in /usr/lib/postgresql/*/bin (and a "postgres" user to run them as, when running as root); Chromium at
+# /usr/lib/chromium/chromium (the browser test). On Debian/Ubuntu the set-up below installs what is missing when run
+# as root (apt-get), and otherwise prints the apt-get command to run and exits 2 before building anything.
+#
+# Usage: bash eng/test.sh [--setup-only]
+#   --setup-only  only check (and, as root, install) the programs the tests need, then exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+setup_only=false
+for argument in "$@"; do
+  case $argument in
+    --setup-only) setup_only=true ;;
+    *) echo "usage: bash eng/test.sh [--setup-only]" >&2; exit 2 ;;
+  esac
+done
+
+# Where the tests look for PostgreSQL (tests/Coordination.IntegrationTests/Infrastructure/PostgresServer.cs and the
+# AppHost's LocalResources/PostgresBinaries.cs): /usr/lib/postgresql/<major>/bin, else initdb and postgres on PATH.
+have_postgres_binaries() {
+  local bin
+  for bin in /usr/lib/postgresql/*/bin; do
+    if [ -x "$bin/initdb" ] && [ -x "$bin/postgres" ]; then
+      return 0
+    fi
+  done
+  command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1
+}
+
+# The Debian/Ubuntu packages of the programs the tests start that are missing, one per line.
+missing_packages() {
+  command -v redis-server >/dev/null 2>&1 || echo redis-server
+  command -v redis-cli >/dev/null 2>&1 || echo redis-tools
+  command -v redis-sentinel >/dev/null 2>&1 || echo redis-sentinel
+  # PostgreSQL refuses to run as root: as root the tests run it as the "postgres" user, which the package creates.
+  if ! have_postgres_binaries || { [ "$(id -u)" -eq 0 ] && ! id -u postgres >/dev/null 2>&1; }; then
+    echo postgresql
+  fi
+  # The status page's browser test launches Debian's Chromium directly (see docs/operations.md, "Fresh machine").
+  [ -x /usr/lib/chromium/chromium ] || echo chromium
+}
+
+setup() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    echo "set-up: redis-server, redis-cli, redis-sentinel, PostgreSQL and Chromium are present"
+    return 0
+  fi
+
+  local install=(apt-get install -y --no-install-recommends "${missing[@]}")
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "set-up: the tests need ${missing[*]} (not installed). Run as root (or with sudo):" >&2
+    echo "  apt-get update && ${install[*]}" >&2
+    echo "then run this command again (or run it as root: it installs them itself)." >&2
+    return 2
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "set-up: the tests need ${missing[*]} (Debian/Ubuntu package names) and there is no apt-get to install them." >&2
+    return 2
+  fi
+
+  echo "set-up: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Wait for another apt-get or dpkg holding the lock rather than failing at once.
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  "${install[@]}" -qq -o DPkg::Lock::Timeout=300 >/dev/null
+  mapfile -t missing < <(missing_packages)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "set-up: still missing after apt-get: ${missing[*]}" >&2
+    return 1
+  fi
+  echo "set-up: installed"
+}
+
+setup
+if [ "$setup_only" = true ]; then
+  exit 0
+fi
 
 threshold="${COVERAGE_THRESHOLD:-90}"
 assemblies=(Coordination.Core Coordination.Api Coordination.Worker)

@@ -19,7 +19,18 @@ internal static class PostgresBinaries
     /// <param name="configuration">The AppHost configuration.</param>
     /// <returns>The folder holding <c>initdb</c> and <c>postgres</c>.</returns>
     /// <exception cref="DistributedApplicationException">No such folder was found.</exception>
-    public static string Locate(IConfiguration configuration)
+    public static string Locate(IConfiguration configuration) =>
+        TryLocate(configuration)
+        ?? throw new DistributedApplicationException(
+            "Local hosting mode needs the PostgreSQL server programs (Debian: apt-get install postgresql); "
+            + $"set {LocalHostingSettings.PostgresBinDirectoryKey} to their folder if they are elsewhere, "
+            + $"or use a container runtime with {HostingModeResolver.ConfigurationKey}=container.");
+
+    /// <summary>Like <see cref="Locate"/>, but <see langword="null"/> when no folder was found.</summary>
+    /// <param name="configuration">The AppHost configuration.</param>
+    /// <returns>The folder holding <c>initdb</c> and <c>postgres</c>, or <see langword="null"/>.</returns>
+    /// <exception cref="DistributedApplicationException">The configured folder holds no server programs.</exception>
+    public static string? TryLocate(IConfiguration configuration)
     {
         var configured = configuration[LocalHostingSettings.PostgresBinDirectoryKey];
         if (!string.IsNullOrWhiteSpace(configured))
@@ -58,10 +69,7 @@ internal static class PostgresBinaries
             return directory;
         }
 
-        throw new DistributedApplicationException(
-            "Local hosting mode needs the PostgreSQL server programs (Debian: apt-get install postgresql); "
-            + $"set {LocalHostingSettings.PostgresBinDirectoryKey} to their folder if they are elsewhere, "
-            + $"or use a container runtime with {HostingModeResolver.ConfigurationKey}=container.");
+        return null;
     }
 
     private static bool HasServerPrograms(string directory) =>

@@ -85,6 +85,38 @@ public sealed class AppModelTests
     }
 
     [Fact(Timeout = TestTimeoutMs)]
+    public async Task CreateAsync_EmbeddedMode_GarnetRedisAbsentPostgresAndServicesWithoutFallback()
+    {
+        await using var appHost = await CreateAsync("embedded", TestContext.Current.CancellationToken);
+
+        var names = appHost.Resources.Select(resource => resource.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.Superset(new HashSet<string>(["redis", "postgres", "api", "worker"]), names);
+        Assert.DoesNotContain("coordinationdb", names);
+        var redis = Assert.IsType<EmbeddedResources.EmbeddedRedisResource>(Assert.Single(appHost.Resources, resource => resource.Name == "redis"));
+        Assert.IsType<EmbeddedResources.AbsentPostgresResource>(Assert.Single(appHost.Resources, resource => resource.Name == "postgres"));
+        Assert.Equal(
+            $"127.0.0.1:{redis.Port},password=test-redis-password",
+            await redis.ConnectionStringExpression.GetValueAsync(TestContext.Current.CancellationToken));
+
+        foreach (var name in new[] { "api", "worker" })
+        {
+            var service = Assert.Single(appHost.Resources, resource => resource.Name == name);
+            var environment = new Dictionary<string, object>(StringComparer.Ordinal);
+            var context = new EnvironmentCallbackContext(appHost.ExecutionContext, service, environment, TestContext.Current.CancellationToken);
+            foreach (var callback in service.Annotations.OfType<EnvironmentCallbackAnnotation>())
+            {
+                await callback.Callback(context);
+            }
+
+            Assert.Contains("ConnectionStrings__redis", environment.Keys);
+            Assert.DoesNotContain("ConnectionStrings__coordinationdb", environment.Keys);
+            Assert.Equal("false", environment["Coordination__Fallback__Enabled"]);
+            Assert.Equal("00:00:00", environment["Coordination__Cache__MemoryTimeToLive"]);
+            Assert.DoesNotContain(service.Annotations.OfType<WaitAnnotation>(), wait => wait.Resource.Name == "postgres");
+        }
+    }
+
+    [Fact(Timeout = TestTimeoutMs)]
     public async Task CreateAsync_UnknownHostingMode_Throws()
     {
         await Assert.ThrowsAnyAsync<InvalidOperationException>(() => CreateAsync("sometimes", TestContext.Current.CancellationToken));

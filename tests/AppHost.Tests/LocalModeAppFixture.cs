@@ -8,7 +8,7 @@ namespace Coordination.AppHost.Tests;
 /// PostgreSQL executables, no container runtime), with an admin API key and a PostgreSQL
 /// password chosen by the test, so nothing is generated into user secrets.
 /// </summary>
-public sealed class LocalModeAppFixture : IAsyncLifetime
+public class LocalModeAppFixture : IAsyncLifetime
 {
     /// <summary>The resources the AppHost defines, by their fixed names.</summary>
     public static readonly IReadOnlyList<string> ResourceNames = ["redis", "postgres", "coordinationdb", "api", "worker"];
@@ -23,7 +23,22 @@ public sealed class LocalModeAppFixture : IAsyncLifetime
     // share PostgreSQL's folder with an AppHost a developer runs from the same checkout.
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"apphost-tests-{Guid.NewGuid():N}");
 
+    private readonly string _hostingMode;
+
     private DistributedApplication? _app;
+
+    /// <summary>Starts the AppHost in local hosting mode.</summary>
+    public LocalModeAppFixture()
+        : this("local")
+    {
+    }
+
+    /// <summary>Starts the AppHost in the given hosting mode (<c>Coordination:HostingMode</c>).</summary>
+    /// <param name="hostingMode">The hosting mode to force.</param>
+    protected LocalModeAppFixture(string hostingMode)
+    {
+        _hostingMode = hostingMode;
+    }
 
     /// <summary>The admin API key the api accepts (header <c>X-Api-Key</c>).</summary>
     public string AdminApiKey { get; } = NewSecret();
@@ -42,7 +57,7 @@ public sealed class LocalModeAppFixture : IAsyncLifetime
 
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [
-                "--Coordination:HostingMode=local",
+                $"--Coordination:HostingMode={_hostingMode}",
                 $"--Coordination:Local:DataDirectory={_dataDirectory}",
                 $"--Parameters:admin-api-key={AdminApiKey}",
                 $"--Parameters:postgres-password={NewSecret()}",
@@ -141,6 +156,7 @@ public sealed class LocalModeAppFixture : IAsyncLifetime
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         try
         {
             if (_app is not null)

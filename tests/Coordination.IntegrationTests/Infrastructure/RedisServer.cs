@@ -12,8 +12,17 @@ namespace Coordination.IntegrationTests.Infrastructure;
 /// <see cref="PauseAsync"/> (SIGSTOP, a hang: sockets stay open and nothing answers) and <see cref="ResumeAsync"/>.
 /// Disposing kills the process whatever state it is in.
 /// </summary>
+/// <remarks>
+/// With the environment variable <c>COORDINATION_TEST_REDIS_SERVER=garnet</c>, the servers that are not Cluster nodes
+/// are Garnet instead (the <c>garnet-server</c> dotnet tool, from PATH or <c>~/.dotnet/tools</c>; install it with
+/// <c>dotnet tool install -g garnet-server --version 2.2.12</c>), started with Lua in transaction mode as the AppHost's
+/// embedded mode runs it: to find out which capabilities Garnet serves (docs/operations.md, "Garnet").
+/// </remarks>
 public sealed class RedisServer : IAsyncDisposable
 {
+    /// <summary>The environment variable that chooses another server: unset or <c>redis</c>, or <c>garnet</c>.</summary>
+    public const string ServerVariable = "COORDINATION_TEST_REDIS_SERVER";
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
     private readonly string _directory;
     private readonly string[] _extraArguments;
@@ -171,29 +180,63 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    private static bool UsesGarnet =>
+        string.Equals(Environment.GetEnvironmentVariable(ServerVariable), "garnet", StringComparison.OrdinalIgnoreCase);
+
+    private static string GarnetServerPath()
+    {
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
+            .Append(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools")))
+        {
+            var candidate = Path.Combine(directory, "garnet-server");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"{ServerVariable}=garnet needs the garnet-server dotnet tool: dotnet tool install -g garnet-server --version 2.2.12");
+    }
+
     private Process RequireProcess() =>
         _process is { HasExited: false } process ? process : throw new InvalidOperationException("redis-server is not running.");
 
     private async Task LaunchAsync(CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo("redis-server")
+        var garnet = UsesGarnet && _extraArguments.Length == 0;
+        var startInfo = new ProcessStartInfo(garnet ? GarnetServerPath() : "redis-server")
         {
             UseShellExecute = false,
             RedirectStandardOutput = false,
             RedirectStandardError = false,
             WorkingDirectory = _directory,
         };
-        string[] arguments =
-        [
-            "--port", Port.ToString(CultureInfo.InvariantCulture),
-            "--bind", "127.0.0.1",
-            "--save", string.Empty,
-            "--appendonly", "no",
-            "--daemonize", "no",
-            "--dir", _directory,
-            "--logfile", Path.Combine(_directory, "redis.log"),
-            .. _extraArguments,
-        ];
+        string[] arguments = garnet
+            ? [
+                "--port", Port.ToString(CultureInfo.InvariantCulture),
+                "--bind", "127.0.0.1",
+                "--lua", "--lua-transaction-mode",
+                "-m", "256m",
+                "--index", "16m",
+                // Checkpoints (SAVE) through .NET's file I/O into the server's folder: Garnet's default native device
+                // needs libaio, which a fresh Debian has not.
+                "--device-type", "RandomAccess",
+                "--checkpointdir", _directory,
+                // Like redis-server, which loads the dump.rdb of its folder at start.
+                "--recover",
+                "-q",
+            ]
+            : [
+                "--port", Port.ToString(CultureInfo.InvariantCulture),
+                "--bind", "127.0.0.1",
+                "--save", string.Empty,
+                "--appendonly", "no",
+                "--daemonize", "no",
+                "--dir", _directory,
+                "--logfile", Path.Combine(_directory, "redis.log"),
+                .. _extraArguments,
+            ];
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
@@ -234,7 +277,8 @@ public sealed class RedisServer : IAsyncDisposable
             timeout.CancelAfter(TimeSpan.FromMilliseconds(500));
             await client.ConnectAsync("127.0.0.1", Port, timeout.Token);
             var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
+            // A RESP array, not an inline command: Garnet reads only the former.
+            await stream.WriteAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray(), timeout.Token);
             var buffer = new byte[64];
             var read = await stream.ReadAsync(buffer, timeout.Token);
             return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);

@@ -104,7 +104,7 @@ internal static class HostingModeResolver
         var noRuntime = $"auto: no healthy container runtime ({string.Join("; ", findings)})";
         var redis = probes.HasRedisServer() ? HostingMode.Local : HostingMode.Embedded;
         var postgres = probes.HasPostgresBinaries() ? PostgresHosting.Local : PostgresHosting.None;
-        var redisReason = redis == HostingMode.Local ? "redis-server found" : "no redis-server on PATH: Garnet embedded";
+        var redisReason = redis == HostingMode.Local ? "a local Redis server (redis-server or valkey-server) found" : "no redis-server or valkey-server on PATH: Garnet embedded";
         var postgresReason = postgres == PostgresHosting.Local ? "PostgreSQL binaries found" : "no PostgreSQL binaries: no fallback";
         return new(redis, postgres, $"{noRuntime}; {redisReason}; {postgresReason}");
     }

@@ -12,7 +12,7 @@ internal interface IHostingProbes
     /// <returns><see langword="true"/> when it answered.</returns>
     bool ContainerRuntimeAnswers(string runtime, out string finding);
 
-    /// <summary>Whether <c>redis-server</c> is on PATH.</summary>
+    /// <summary>Whether a local Redis server program is there (<c>redis-server</c> or <c>valkey-server</c>, see <see cref="LocalRedisServer"/>).</summary>
     /// <returns><see langword="true"/> when it is.</returns>
     bool HasRedisServer();
 
@@ -22,7 +22,7 @@ internal interface IHostingProbes
 }
 
 /// <summary>The probes of this machine.</summary>
-/// <param name="configuration">The AppHost configuration (for <see cref="LocalHostingSettings.PostgresBinDirectoryKey"/>).</param>
+/// <param name="configuration">The AppHost configuration (for <see cref="LocalHostingSettings.RedisServerKey"/> and <see cref="LocalHostingSettings.PostgresBinDirectoryKey"/>).</param>
 internal sealed class MachineHostingProbes(IConfiguration configuration) : IHostingProbes
 {
     // `docker info` against a missing daemon fails in milliseconds; a wedged daemon must not
@@ -50,7 +50,7 @@ internal sealed class MachineHostingProbes(IConfiguration configuration) : IHost
     }
 
     /// <inheritdoc/>
-    public bool HasRedisServer() => LocalExecutables.FindOnPath("redis-server") is not null;
+    public bool HasRedisServer() => LocalRedisServer.Locate(configuration) is not null;
 
     /// <inheritdoc/>
     public bool HasPostgresBinaries() => PostgresBinaries.TryLocate(configuration) is not null;

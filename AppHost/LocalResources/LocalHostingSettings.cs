@@ -3,6 +3,12 @@ namespace Coordination.AppHost.LocalResources;
 /// <summary>Configuration keys of the local hosting mode (all optional).</summary>
 internal static class LocalHostingSettings
 {
+    /// <summary>
+    /// The server program of the local mode: a path or a name on PATH (for example <c>valkey-server</c>); when unset,
+    /// <c>redis-server</c> on PATH, else <c>valkey-server</c>.
+    /// </summary>
+    public const string RedisServerKey = "Coordination:Local:RedisServer";
+
     /// <summary>Loopback port of the local redis-server; a free port is chosen when unset.</summary>
     public const string RedisPortKey = "Coordination:Local:RedisPort";
 

@@ -10,7 +10,7 @@ internal static class LocalRedisBuilderExtensions
     private static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Adds <c>redis-server</c> from PATH as an executable resource on a loopback port, with a
+    /// Adds <c>redis-server</c> (or <c>valkey-server</c>, see <see cref="LocalRedisServer"/>) as an executable resource on a loopback port, with a
     /// PING health check so <c>WaitFor</c> waits until it answers.
     /// </summary>
     /// <remarks>
@@ -25,7 +25,7 @@ internal static class LocalRedisBuilderExtensions
     /// <param name="name">The resource name, e.g. <c>redis</c>.</param>
     /// <param name="password">The secret parameter with the server's password (no special characters).</param>
     /// <returns>The resource builder.</returns>
-    /// <exception cref="DistributedApplicationException"><c>redis-server</c> is not on PATH.</exception>
+    /// <exception cref="DistributedApplicationException">No server program was found (<see cref="LocalRedisServer"/>).</exception>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password)
     {
@@ -33,9 +33,9 @@ internal static class LocalRedisBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(password);
 
-        var redisServer = LocalExecutables.FindOnPath("redis-server")
+        var redisServer = LocalRedisServer.Locate(builder.Configuration)
             ?? throw new DistributedApplicationException(
-                "Local hosting mode needs redis-server on PATH (Debian: apt-get install redis-server), "
+                "Local hosting mode needs redis-server or valkey-server on PATH (Debian: apt-get install redis-server), "
                 + $"or a container runtime with {HostingModeResolver.ConfigurationKey}=container.");
 
         var directory = LocalDirectories.ForResource(builder, name);

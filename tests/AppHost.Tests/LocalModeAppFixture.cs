@@ -62,6 +62,8 @@ public class LocalModeAppFixture : IAsyncLifetime
                 $"--Parameters:admin-api-key={AdminApiKey}",
                 $"--Parameters:postgres-password={NewSecret()}",
                 $"--Parameters:redis-password={RedisPassword}",
+                // COORDINATION_TEST_REDIS_SERVER=valkey runs the suite on Valkey, the local mode's server included.
+                $"--Coordination:Local:RedisServer={(string.Equals(Environment.GetEnvironmentVariable("COORDINATION_TEST_REDIS_SERVER"), "valkey", StringComparison.OrdinalIgnoreCase) ? "valkey-server" : "redis-server")}",
             ],
             timeout.Token);
 

@@ -133,7 +133,7 @@ public sealed class ClusterFailoverTests
     {
         foreach (var node in cluster.Nodes)
         {
-            var keys = await ProcessUtil.RunAsync("redis-cli", ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "--scan", "--pattern", "*" + suffix], TimeSpan.FromSeconds(5), Token);
+            var keys = await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "--scan", "--pattern", "*" + suffix], TimeSpan.FromSeconds(5), Token);
             var key = keys.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
             if (key is not null)
             {

@@ -140,7 +140,7 @@ public sealed class SentinelTests
         // Writes acknowledged once the new primary served are on it (asynchronous replication may lose only the last
         // writes the old primary acknowledged before it died: docs/operations.md).
         var newPrimary = group.ServerOn(await group.PrimaryPortAsync(Token));
-        Assert.Equal("role:master", (await ProcessUtil.RunAsync("redis-cli", ["-p", newPrimary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "info", "replication"], TimeSpan.FromSeconds(5), Token))
+        Assert.Equal("role:master", (await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", newPrimary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "info", "replication"], TimeSpan.FromSeconds(5), Token))
             .Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("role:", StringComparison.Ordinal)));
         foreach (var (key, (value, at)) in acknowledged.Where(a => a.Value.At > servedAt))
         {

@@ -64,7 +64,7 @@ public sealed class RedisCluster : IAsyncDisposable
     }
 
     private static Task<string> Cli(RedisServer node, string[] arguments, CancellationToken cancellationToken) =>
-        ProcessUtil.RunAsync("redis-cli", ["-p", node.Port.ToString(CultureInfo.InvariantCulture), .. arguments], TimeSpan.FromSeconds(5), cancellationToken);
+        ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), .. arguments], TimeSpan.FromSeconds(5), cancellationToken);
 
     private static async Task<RedisCluster> StartAsync(bool replicas, CancellationToken cancellationToken)
     {
@@ -79,14 +79,14 @@ public sealed class RedisCluster : IAsyncDisposable
             }
 
             await ProcessUtil.RunAsync(
-                "redis-cli",
+                RedisPrograms.Cli,
                 ["--cluster", "create", .. nodes.Select(n => n.ConnectionString), "--cluster-replicas", replicas ? "1" : "0", "--cluster-yes"],
                 FormTimeout,
                 cancellationToken);
             var started = Stopwatch.GetTimestamp();
             foreach (var node in nodes)
             {
-                while (!(await ProcessUtil.RunAsync("redis-cli", ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "cluster", "info"], FormTimeout, cancellationToken))
+                while (!(await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "cluster", "info"], FormTimeout, cancellationToken))
                     .Contains("cluster_state:ok", StringComparison.Ordinal))
                 {
                     if (Stopwatch.GetElapsedTime(started) > FormTimeout)

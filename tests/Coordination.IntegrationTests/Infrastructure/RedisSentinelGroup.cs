@@ -113,7 +113,7 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
             $"sentinel failover-timeout {ServiceName} 5000",
             $"sentinel parallel-syncs {ServiceName} 2",
         ]);
-        var startInfo = new ProcessStartInfo("redis-server") { UseShellExecute = false, WorkingDirectory = directory };
+        var startInfo = new ProcessStartInfo(RedisPrograms.Server) { UseShellExecute = false, WorkingDirectory = directory };
         startInfo.ArgumentList.Add(config);
         startInfo.ArgumentList.Add("--sentinel");
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("A sentinel did not start.");
@@ -122,7 +122,7 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
     }
 
     private static Task<string> SentinelAsync(int port, string[] arguments, CancellationToken cancellationToken) =>
-        ProcessUtil.RunAsync("redis-cli", ["-p", port.ToString(CultureInfo.InvariantCulture), "sentinel", .. arguments], TimeSpan.FromSeconds(5), cancellationToken);
+        ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", port.ToString(CultureInfo.InvariantCulture), "sentinel", .. arguments], TimeSpan.FromSeconds(5), cancellationToken);
 
     private async Task WaitUntilFormedAsync(CancellationToken cancellationToken)
     {
@@ -158,7 +158,7 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
 
         foreach (var replica in _servers.Skip(1))
         {
-            var info = await ProcessUtil.RunAsync("redis-cli", ["-p", replica.Port.ToString(CultureInfo.InvariantCulture), "info", "replication"], TimeSpan.FromSeconds(5), cancellationToken);
+            var info = await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", replica.Port.ToString(CultureInfo.InvariantCulture), "info", "replication"], TimeSpan.FromSeconds(5), cancellationToken);
             if (!info.Contains("master_link_status:up", StringComparison.Ordinal))
             {
                 return false;

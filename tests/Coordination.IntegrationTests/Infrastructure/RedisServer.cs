@@ -13,14 +13,15 @@ namespace Coordination.IntegrationTests.Infrastructure;
 /// Disposing kills the process whatever state it is in.
 /// </summary>
 /// <remarks>
-/// With the environment variable <c>COORDINATION_TEST_REDIS_SERVER=garnet</c>, the servers that are not Cluster nodes
+/// With the environment variable <c>COORDINATION_TEST_REDIS_SERVER=valkey</c> every server is <c>valkey-server</c>
+/// (<see cref="RedisPrograms"/>). With <c>COORDINATION_TEST_REDIS_SERVER=garnet</c>, the servers that are not Cluster nodes
 /// are Garnet instead (the <c>garnet-server</c> dotnet tool, from PATH or <c>~/.dotnet/tools</c>; install it with
 /// <c>dotnet tool install -g garnet-server --version 2.2.12</c>), started with Lua in transaction mode as the AppHost's
 /// embedded mode runs it: to find out which capabilities Garnet serves (docs/operations.md, "Garnet").
 /// </remarks>
 public sealed class RedisServer : IAsyncDisposable
 {
-    /// <summary>The environment variable that chooses another server: unset or <c>redis</c>, or <c>garnet</c>.</summary>
+    /// <summary>The environment variable that chooses another server: unset or <c>redis</c>, <c>valkey</c>, or <c>garnet</c>.</summary>
     public const string ServerVariable = "COORDINATION_TEST_REDIS_SERVER";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
@@ -205,7 +206,7 @@ public sealed class RedisServer : IAsyncDisposable
     private async Task LaunchAsync(CancellationToken cancellationToken)
     {
         var garnet = UsesGarnet && _extraArguments.Length == 0;
-        var startInfo = new ProcessStartInfo(garnet ? GarnetServerPath() : "redis-server")
+        var startInfo = new ProcessStartInfo(garnet ? GarnetServerPath() : RedisPrograms.Server)
         {
             UseShellExecute = false,
             RedirectStandardOutput = false,

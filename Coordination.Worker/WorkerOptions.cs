@@ -19,7 +19,10 @@ public sealed class WorkerOptions
     [RegularExpression("^[A-Za-z0-9._-]{1,128}$", ErrorMessage = "Worker:InstanceName must be 1..128 characters of letters, digits, '.', '_' or '-'.")]
     public string InstanceName { get; set; } = Environment.MachineName;
 
-    /// <summary>How often the worker removes ended sessions from the users' indexes and announces their expiry.</summary>
+    /// <summary>
+    /// How often the worker removes ended sessions from the users' indexes and announces their expiry: the default of
+    /// <c>Coordination:Worker:Duties:session-cleanup:Interval</c>, which takes precedence when set.
+    /// </summary>
     /// <value>The default value is 1 minute.</value>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Worker:SessionCleanupInterval must be between 100 ms and 1 day.")]
     public TimeSpan SessionCleanupInterval { get; set; } = TimeSpan.FromMinutes(1);

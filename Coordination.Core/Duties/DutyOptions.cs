@@ -20,12 +20,12 @@ public sealed class DutyOptions
     /// started (on whichever node), or at once when that run took longer.
     /// </summary>
     /// <value>The default value is the one the duty was registered with.</value>
-    [Range(typeof(TimeSpan), "00:00:00.050", "7.00:00:00", ErrorMessage = "Coordination:Worker:Duties:{name}:Interval must be between 50 ms and 7 days.")]
+    [Range(typeof(TimeSpan), "00:00:00.050", "7.00:00:00", ErrorMessage = "Coordination:Worker:Duties:<name>:Interval must be between 50 ms and 7 days.")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Gets or sets how long a run may take; a run still going then is canceled and recorded as failed (<c>timeout</c>).</summary>
     /// <value>The default value is 5 minutes.</value>
-    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00", ErrorMessage = "Coordination:Worker:Duties:{name}:Timeout must be between 50 ms and 1 day.")]
+    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00", ErrorMessage = "Coordination:Worker:Duties:<name>:Timeout must be between 50 ms and 1 day.")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -33,6 +33,6 @@ public sealed class DutyOptions
     /// the duty for at most this long.
     /// </summary>
     /// <value>The default value is 30 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Coordination:Worker:Duties:{name}:LockTimeToLive must be between 100 ms and 1 hour.")]
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Coordination:Worker:Duties:<name>:LockTimeToLive must be between 100 ms and 1 hour.")]
     public TimeSpan LockTimeToLive { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,6 +1,6 @@
 namespace Coordination.Worker.Duties;
 
-/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup, 1300-1399 session migration; names are frozen once shipped.</summary>
+/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup (1200, 1202 and 1203 retired with the move onto the duty scheduler, whose events are 1860-1874), 1300-1399 session migration; names are frozen once shipped.</summary>
 internal static partial class WorkerLog
 {
     [LoggerMessage(EventId = 1000, EventName = "HeartbeatStarted", Level = LogLevel.Information,
@@ -47,21 +47,9 @@ internal static partial class WorkerLog
         Message = "Alert resolved: Redis serves again; {ReplayedWrites} fallback writes replayed.")]
     public static partial void AlertFallbackRecovered(ILogger logger, int replayedWrites);
 
-    [LoggerMessage(EventId = 1200, EventName = "SessionCleanupStarted", Level = LogLevel.Information,
-        Message = "Cleaning up ended sessions every {Interval}.")]
-    public static partial void SessionCleanupStarted(ILogger logger, TimeSpan interval);
-
     [LoggerMessage(EventId = 1201, EventName = "SessionCleanupDone", Level = LogLevel.Information,
         Message = "Session cleanup: {Indexes} user indexes scanned, {Removed} entries of ended sessions removed, {Purged} expired rows purged from the durable copy.")]
     public static partial void SessionCleanupDone(ILogger logger, long indexes, long removed, long purged);
-
-    [LoggerMessage(EventId = 1202, EventName = "SessionCleanupUnavailable", Level = LogLevel.Debug,
-        Message = "Session cleanup skipped: coordination is unavailable ({Reason}). Retrying on schedule.")]
-    public static partial void SessionCleanupUnavailable(ILogger logger, UnavailableReason reason);
-
-    [LoggerMessage(EventId = 1203, EventName = "SessionCleanupFailed", Level = LogLevel.Error,
-        Message = "Session cleanup failed unexpectedly. Retrying on schedule.")]
-    public static partial void SessionCleanupFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1300, EventName = "SessionMigrationStarted", Level = LogLevel.Information,
         Message = "Moving sessions from Coordination:Sessions:MigrateFrom to the current location; a skipped pass is retried every {Interval}.")]

@@ -52,6 +52,8 @@ internal sealed class HotKeyReporter : BackgroundService
         using var timer = new PeriodicTimer(_options.ReportInterval, _time);
         try
         {
+            // Caches created from now on are sampled from their first read; those created before, from here.
+            _runtime.TenantCreated = Attach;
             Attach();
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
@@ -67,6 +69,7 @@ internal sealed class HotKeyReporter : BackgroundService
         }
         finally
         {
+            _runtime.TenantCreated = null;
             lock (_trackers)
             {
                 foreach (var (cache, tracker) in _trackers)
@@ -80,19 +83,24 @@ internal sealed class HotKeyReporter : BackgroundService
         }
     }
 
-    /// <summary>Gives every tenant's cache created since the last interval a tracker.</summary>
+    /// <summary>Gives every tenant's cache that has none a tracker (a safety net for the <see cref="CacheRuntime.TenantCreated"/> hook).</summary>
     internal void Attach()
+    {
+        foreach (var cache in _runtime.Tenants)
+        {
+            Attach(cache);
+        }
+    }
+
+    private void Attach(RedisCacheManager cache)
     {
         lock (_trackers)
         {
-            foreach (var cache in _runtime.Tenants)
+            if (cache.HotKeys is null && !_trackers.ContainsKey(cache))
             {
-                if (cache.HotKeys is null && !_trackers.ContainsKey(cache))
-                {
-                    var tracker = new HotKeyTracker(_options.SampleRate, _options.TrackedKeys);
-                    cache.HotKeys = tracker;
-                    _trackers[cache] = tracker;
-                }
+                var tracker = new HotKeyTracker(_options.SampleRate, _options.TrackedKeys);
+                cache.HotKeys = tracker;
+                _trackers[cache] = tracker;
             }
         }
     }

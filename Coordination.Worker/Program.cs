@@ -17,7 +17,8 @@ builder.AddCoordination()
     .WithCacheWarming()
     .WithDuty<SessionCleanupDuty>(
         SessionCleanupDuty.Name,
-        builder.Configuration.GetValue<TimeSpan?>("Worker:SessionCleanupInterval") ?? TimeSpan.FromMinutes(1));
+        builder.Configuration.GetValue<TimeSpan?>("Worker:SessionCleanupInterval") ?? TimeSpan.FromMinutes(1))
+    .WithDuty<FallbackPurgeDuty>(FallbackPurgeDuty.Name, TimeSpan.FromMinutes(1));
 
 // The node name the duties record: Worker:InstanceName unless Coordination:Worker:NodeName is set.
 if (builder.Configuration[DutySchedulerOptions.SectionName + ":NodeName"] is null && builder.Configuration["Worker:InstanceName"] is { Length: > 0 } instance)

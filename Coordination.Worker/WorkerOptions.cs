@@ -34,4 +34,9 @@ public sealed class WorkerOptions
     /// <value>The default value is 30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Worker:SessionMigrationInterval must be between 100 ms and 1 day.")]
     public TimeSpan SessionMigrationInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most expired rows the duty <c>fallback-purge</c> deletes from the PostgreSQL fallback store per run (one statement).</summary>
+    /// <value>The default value is 1000.</value>
+    [Range(1, 100_000, ErrorMessage = "Worker:FallbackPurgeRows must be between 1 and 100000.")]
+    public int FallbackPurgeRows { get; set; } = 1000;
 }

@@ -1,6 +1,6 @@
 namespace Coordination.Worker.Duties;
 
-/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup (1200, 1202 and 1203 retired with the move onto the duty scheduler, whose events are 1860-1874), 1300-1399 session migration; names are frozen once shipped.</summary>
+/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup (1200, 1202 and 1203 retired with the move onto the duty scheduler, whose events are 1860-1874), 1300-1399 session migration, 1870-1874 the worker's own duties (1860-1869 are the duty scheduler's, in Coordination.Core); names are frozen once shipped.</summary>
 internal static partial class WorkerLog
 {
     [LoggerMessage(EventId = 1000, EventName = "HeartbeatStarted", Level = LogLevel.Information,
@@ -74,4 +74,8 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1305, EventName = "SessionMigrationFailed", Level = LogLevel.Error,
         Message = "Session migration pass failed unexpectedly. Retrying on schedule.")]
     public static partial void SessionMigrationFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1870, EventName = "FallbackPurged", Level = LogLevel.Debug,
+        Message = "Fallback purge: {Purged} expired rows deleted (at most {Limit} per run).")]
+    public static partial void FallbackPurged(ILogger logger, long purged, int limit);
 }

@@ -21,7 +21,10 @@ builder.AddCoordination()
     .WithDuty<FallbackPurgeDuty>(FallbackPurgeDuty.Name, TimeSpan.FromMinutes(1));
 
 // The node name the duties record: Worker:InstanceName unless Coordination:Worker:NodeName is set.
-if (builder.Configuration[DutySchedulerOptions.SectionName + ":NodeName"] is null && builder.Configuration["Worker:InstanceName"] is { Length: > 0 } instance)
+// (An invalid Worker:InstanceName is left to WorkerOptions' validation, which names it.)
+if (builder.Configuration[DutySchedulerOptions.SectionName + ":NodeName"] is null
+    && builder.Configuration["Worker:InstanceName"] is { Length: > 0 } instance
+    && System.Text.RegularExpressions.Regex.IsMatch(instance, "^[A-Za-z0-9._-]{1,128}$"))
 {
     builder.Services.PostConfigure<DutySchedulerOptions>(options => options.NodeName = instance);
 }

@@ -37,6 +37,8 @@ public sealed class DutySchedulerTests(SharedRedisFixture redis)
         // interval apart (less a little for the two hosts' clocks and timer resolution) ...
         var starts = probe.Starts.Select(s => s.At).Order().ToArray();
         var gaps = starts.Zip(starts.Skip(1), (a, b) => b - a).ToArray();
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"[measure] duties: {probe.Starts.Count} runs on 2 workers in {elapsed.TotalMilliseconds:F0} ms (interval 200 ms, run 60 ms): overlaps {probe.Overlaps}, gap between starts min {gaps.Min().TotalMilliseconds:F0} ms, mean {gaps.Average(g => g.TotalMilliseconds):F0} ms, max {gaps.Max().TotalMilliseconds:F0} ms; by node {string.Join(", ", probe.Starts.GroupBy(s => s.Node).Select(g => $"{g.Key} {g.Count()}"))}");
         Assert.All(gaps, gap => Assert.True(gap >= TimeSpan.FromMilliseconds(170), $"Two runs started {gap.TotalMilliseconds:F0} ms apart."));
         // ... and the duty keeps its pace (the loop does not fall asleep either).
         Assert.True(gaps.Average(g => g.TotalMilliseconds) < 600, $"Runs started {gaps.Average(g => g.TotalMilliseconds):F0} ms apart on average.");
@@ -174,7 +176,7 @@ public sealed class DutySchedulerTests(SharedRedisFixture redis)
             ],
             services =>
             {
-                new ServicesOnly(services).WithDuty("probe", TimeSpan.FromMinutes(1), _ => probe);
+                new ServicesOnly(services).WithDuty("probe", TimeSpan.FromMinutes(1), _ => new NodeProbe(probe, node));
                 if (observer is not null)
                 {
                     services.AddSingleton<IDutyObserver>(observer);
@@ -188,20 +190,24 @@ public sealed class DutySchedulerTests(SharedRedisFixture redis)
         private int _overlaps;
         private int _max;
 
-        public ConcurrentQueue<(DateTime At, int Thread)> Starts { get; } = new();
+        public ConcurrentQueue<(DateTime At, string Node)> Starts { get; } = new();
 
         public volatile bool Fail;
+
+
 
         public int Overlaps => Volatile.Read(ref _overlaps);
 
         public int MaxConcurrent => Volatile.Read(ref _max);
 
-        public async Task RunAsync(CancellationToken cancellationToken)
+        public Task RunAsync(CancellationToken cancellationToken) => RunOnAsync("?", cancellationToken);
+
+        public async Task RunOnAsync(string node, CancellationToken cancellationToken)
         {
             var now = Interlocked.Increment(ref _running);
             try
             {
-                Starts.Enqueue((DateTime.UtcNow, Environment.CurrentManagedThreadId));
+                Starts.Enqueue((DateTime.UtcNow, node));
                 if (now > 1)
                 {
                     Interlocked.Increment(ref _overlaps);
@@ -227,6 +233,12 @@ public sealed class DutySchedulerTests(SharedRedisFixture redis)
                 Interlocked.Decrement(ref _running);
             }
         }
+    }
+
+    /// <summary>The probe as one host's duty: notes which node ran.</summary>
+    private sealed class NodeProbe(Probe probe, string node) : IDuty
+    {
+        public Task RunAsync(CancellationToken cancellationToken) => probe.RunOnAsync(node, cancellationToken);
     }
 
     private sealed class RecordingObserver : IDutyObserver

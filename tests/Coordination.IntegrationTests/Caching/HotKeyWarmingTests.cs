@@ -151,12 +151,12 @@ public sealed class HotKeyWarmingTests(SharedRedisFixture redis)
     {
         var prefix = TestKeys.NewPrefix();
         await using var host = await StrategyHost.StartAsync(
-            redis.Server.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(o => o.HalfLife = TimeSpan.FromMilliseconds(300)), Settings(), "halving");
+            redis.Server.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(o => o.HalfLife = TimeSpan.FromSeconds(1)), Settings(), "halving");
         var reports = Reports(host);
         var db = (await redis.Server.GetAdminAsync()).GetDatabase();
 
         await reports.ReportAsync("t", [new("old", 1000)], Token);
-        await Task.Delay(700, Token); // two half-lives and a bit: the next report halves twice, not more
+        await Task.Delay(2200, Token); // two half-lives and a bit (up to 0.8 s of slack): the next report halves twice, not more
         await reports.ReportAsync("t", [new("new", 10)], Token);
 
         Assert.Equal(250, await db.SortedSetScoreAsync(reports.TenantKey("t"), "old"));

@@ -23,9 +23,9 @@ public sealed class DutySchedulerTests(SharedRedisFixture redis)
         var prefix = TestKeys.NewPrefix();
         await using var first = NewWorker(prefix, "node-a", probe, interval: "00:00:00.200");
         await using var second = NewWorker(prefix, "node-b", probe, interval: "00:00:00.200");
+        var watch = Stopwatch.StartNew();
         await Task.WhenAll(first.StartAsync(), second.StartAsync());
 
-        var watch = Stopwatch.StartNew();
         await ProcessUtil.WaitUntilAsync(() => probe.Starts.Count >= 25, TimeSpan.FromSeconds(30), "25 runs", Token);
         var elapsed = watch.Elapsed;
 
@@ -34,15 +34,15 @@ public sealed class DutySchedulerTests(SharedRedisFixture redis)
         Assert.Equal(1, probe.MaxConcurrent);
 
         // The schedule is shared: one run per interval over both nodes, not one per node. Starts are at least an
-        // interval apart (less a little for the two hosts' clocks and timer resolution) ...
+        // interval apart by Redis's clock; measured here when each run began on its host, so less a margin for scheduling ...
         var starts = probe.Starts.Select(s => s.At).Order().ToArray();
         var gaps = starts.Zip(starts.Skip(1), (a, b) => b - a).ToArray();
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"[measure] duties: {probe.Starts.Count} runs on 2 workers in {elapsed.TotalMilliseconds:F0} ms (interval 200 ms, run 60 ms): overlaps {probe.Overlaps}, gap between starts min {gaps.Min().TotalMilliseconds:F0} ms, mean {gaps.Average(g => g.TotalMilliseconds):F0} ms, max {gaps.Max().TotalMilliseconds:F0} ms; by node {string.Join(", ", probe.Starts.GroupBy(s => s.Node).Select(g => $"{g.Key} {g.Count()}"))}");
-        Assert.All(gaps, gap => Assert.True(gap >= TimeSpan.FromMilliseconds(170), $"Two runs started {gap.TotalMilliseconds:F0} ms apart."));
+        Assert.All(gaps, gap => Assert.True(gap >= TimeSpan.FromMilliseconds(140), $"Two runs started {gap.TotalMilliseconds:F0} ms apart."));
         // ... and the duty keeps its pace (the loop does not fall asleep either).
         Assert.True(gaps.Average(g => g.TotalMilliseconds) < 600, $"Runs started {gaps.Average(g => g.TotalMilliseconds):F0} ms apart on average.");
-        Assert.True(probe.Starts.Count <= (elapsed.TotalMilliseconds / 170) + 2, $"{probe.Starts.Count} runs in {elapsed.TotalMilliseconds:F0} ms.");
+        Assert.True(probe.Starts.Count <= (elapsed.TotalMilliseconds / 200) + 2, $"{probe.Starts.Count} runs in {elapsed.TotalMilliseconds:F0} ms.");
 
         // The state hash has exactly the agreed JSON.
         var db = (await redis.Server.GetAdminAsync()).GetDatabase();

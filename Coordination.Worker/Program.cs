@@ -12,12 +12,16 @@ builder.AddServiceDefaults();
 // Coordination:Cache:Warming, validated at start.
 // Duties (Coordination:Worker:Duties:{name}, validated at start) run on one node at a time, under the duty scheduler
 // of Coordination.Core; their state is in Redis ({prefix}:#duties:{{prefix}:#duties}:state) for /v1/status.
-// Worker:SessionCleanupInterval is still read as the default interval of session-cleanup.
+// Worker:SessionCleanupInterval and Worker:SessionMigrationInterval are still read as the default intervals of
+// session-cleanup and session-migration.
 builder.AddCoordination()
     .WithCacheWarming()
     .WithDuty<SessionCleanupDuty>(
         SessionCleanupDuty.Name,
         builder.Configuration.GetValue<TimeSpan?>("Worker:SessionCleanupInterval") ?? TimeSpan.FromMinutes(1))
+    .WithDuty<SessionMigrationDuty>(
+        SessionMigrationDuty.Name,
+        builder.Configuration.GetValue<TimeSpan?>("Worker:SessionMigrationInterval") ?? TimeSpan.FromSeconds(30))
     .WithDuty<FallbackPurgeDuty>(FallbackPurgeDuty.Name, TimeSpan.FromMinutes(1));
 
 // The node name the duties record: Worker:InstanceName unless Coordination:Worker:NodeName is set.
@@ -35,7 +39,6 @@ builder.Services.AddOptions<WorkerOptions>()
     .ValidateOnStart();
 builder.Services.AddHostedService<AlertingService>();
 builder.Services.AddHostedService<HeartbeatService>();
-builder.Services.AddHostedService<SessionMigrationService>();
 
 var app = builder.Build();
 

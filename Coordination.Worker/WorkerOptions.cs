@@ -29,7 +29,8 @@ public sealed class WorkerOptions
 
     /// <summary>
     /// While <c>Coordination:Sessions:MigrateFrom</c> is set: how long the worker waits before trying the session
-    /// migration again after a pass was skipped (another node migrates, or Redis is unavailable).
+    /// migration again after a pass was skipped (another node migrates, or Redis is unavailable): the default of
+    /// <c>Coordination:Worker:Duties:session-migration:Interval</c>, which takes precedence when set.
     /// </summary>
     /// <value>The default value is 30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Worker:SessionMigrationInterval must be between 100 ms and 1 day.")]

@@ -42,8 +42,10 @@ public sealed class HotKeyWarmingTests(SharedRedisFixture redis)
                 await cache.SetAsync($"item:{i}", $"{tenant} value {i}", new CacheEntryOptions { TimeToLive = TimeSpan.FromMinutes(5) }, Token);
             }
 
-            // Ten hot keys read 20 times each; thirty cold ones once.
-            for (var round = 0; round < 20; round++)
+            // Ten hot keys read 100 times each; thirty cold ones once. (Sampling counts down per thread, shared by every
+            // cache of the process, and other tests' hosts sample one read in 16 or 64: enough reads that each hot key
+            // is surely counted.)
+            for (var round = 0; round < 100; round++)
             {
                 for (var i = 0; i < 10; i++)
                 {

@@ -32,6 +32,6 @@ internal static partial class DutiesLog
     [LoggerMessage(1868, LogLevel.Warning, "A duty observer failed for duty {Duty}; ignored.", EventName = "DutyObserverFailed")]
     public static partial void ObserverFailed(ILogger logger, string duty, Exception exception);
 
-    [LoggerMessage(1869, LogLevel.Error, "Duty {Duty} failed unexpectedly outside a run; retrying.", EventName = "DutyLoopFailed")]
+    [LoggerMessage(1869, LogLevel.Error, "Duty {Duty} failed outside a run: a duty that cannot be built does not run on this node, any other round is tried again.", EventName = "DutyLoopFailed")]
     public static partial void LoopFailed(ILogger logger, string duty, Exception exception);
 }

@@ -54,7 +54,18 @@ internal sealed class DutyScheduler(
             return;
         }
 
-        var duty = registration.Resolve(services);
+        IDuty duty;
+        try
+        {
+            duty = registration.Resolve(services);
+        }
+        catch (Exception ex)
+        {
+            // A duty that cannot be built cannot run; the host and the other duties go on.
+            DutiesLog.LoopFailed(logger, name, ex);
+            return;
+        }
+
         var retry = options.Interval < schedulerOptions.Value.RetryInterval ? options.Interval : schedulerOptions.Value.RetryInterval;
         var unavailable = false;
         DutiesLog.Scheduled(logger, name, options.Interval);

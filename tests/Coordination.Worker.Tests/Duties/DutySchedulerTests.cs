@@ -120,6 +120,26 @@ public sealed class DutySchedulerTests(SharedRedisFixture redis)
     }
 
     [Fact]
+    public async Task DutyThatCannotBeBuilt_IsLogged_TheOthersRun()
+    {
+        var probe = new Probe(TimeSpan.Zero);
+        await using var app = new WorkerApp(
+            redis.Server.ConnectionString,
+            [new("Coordination:Worker:Duties:probe:Interval", "00:00:00.050"), new("Coordination:Worker:Duties:broken:Interval", "00:00:00.050")],
+            services => new ServicesOnly(services)
+                .WithDuty("broken", TimeSpan.FromMinutes(1), _ => throw new InvalidOperationException("no such dependency"))
+                .WithDuty("probe", TimeSpan.FromMinutes(1), _ => probe));
+        await app.StartAsync();
+
+        var failed = await app.WaitForDutyEventAsync(1869, TimeSpan.FromSeconds(10), "the broken duty to be logged");
+        Assert.Contains("broken", failed.Message, StringComparison.Ordinal);
+        await ProcessUtil.WaitUntilAsync(() => probe.Starts.Count >= 3, TimeSpan.FromSeconds(10), "the other duty to keep running", Token);
+        using var client = app.CreateClient();
+        using var alive = await client.GetAsync(new Uri("/alive", UriKind.Relative), Token);
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+    }
+
+    [Fact]
     public async Task DisabledDuty_NeverRuns()
     {
         var probe = new Probe(TimeSpan.Zero);

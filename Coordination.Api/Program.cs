@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Coordination.Api.Apis;
 using Coordination.Api.Authentication;
@@ -10,7 +11,10 @@ using Microsoft.Extensions.Options;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddCoordination();
+// Every replica reports the hot keys of its tenants' caches; a replica that (re)starts loads the hottest ones into its
+// memory level before it listens (Coordination:Cache:HotKeys). The API reads cached values as JsonElement.
+builder.AddCoordination()
+    .WithHotKeyWarming<JsonElement>();
 builder.AddApiKeyAuthentication();
 builder.Services.AddTenantLimits();
 

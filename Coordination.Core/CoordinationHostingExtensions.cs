@@ -121,6 +121,8 @@ public static class CoordinationHostingExtensions
             sp.GetRequiredService<IPlatformLocks>(),
             sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.KeyPrefix));
 
+        services.TryAddSingleton<IFallbackMaintenance>(sp => sp.GetRequiredService<KeyValueFallback>());
+
         // One runtime per capability, owned by the container and handed to whoever needs it.
         services.TryAddSingleton(sp => new LockRuntime(
             sp.GetRequiredService<RedisExecutor>(),

@@ -19,16 +19,25 @@ public sealed class WorkerOptions
     [RegularExpression("^[A-Za-z0-9._-]{1,128}$", ErrorMessage = "Worker:InstanceName must be 1..128 characters of letters, digits, '.', '_' or '-'.")]
     public string InstanceName { get; set; } = Environment.MachineName;
 
-    /// <summary>How often the worker removes ended sessions from the users' indexes and announces their expiry.</summary>
+    /// <summary>
+    /// How often the worker removes ended sessions from the users' indexes and announces their expiry: the default of
+    /// <c>Coordination:Worker:Duties:session-cleanup:Interval</c>, which takes precedence when set.
+    /// </summary>
     /// <value>The default value is 1 minute.</value>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Worker:SessionCleanupInterval must be between 100 ms and 1 day.")]
     public TimeSpan SessionCleanupInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// While <c>Coordination:Sessions:MigrateFrom</c> is set: how long the worker waits before trying the session
-    /// migration again after a pass was skipped (another node migrates, or Redis is unavailable).
+    /// migration again after a pass was skipped (another node migrates, or Redis is unavailable): the default of
+    /// <c>Coordination:Worker:Duties:session-migration:Interval</c>, which takes precedence when set.
     /// </summary>
     /// <value>The default value is 30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "Worker:SessionMigrationInterval must be between 100 ms and 1 day.")]
     public TimeSpan SessionMigrationInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most expired rows the duty <c>fallback-purge</c> deletes from the PostgreSQL fallback store per run (one statement).</summary>
+    /// <value>The default value is 1000.</value>
+    [Range(1, 100_000, ErrorMessage = "Worker:FallbackPurgeRows must be between 1 and 100000.")]
+    public int FallbackPurgeRows { get; set; } = 1000;
 }

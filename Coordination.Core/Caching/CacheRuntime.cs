@@ -41,7 +41,12 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
         Reads = new RedisReadCombiner(executor, metrics, "cache.get", options.MaxReadsInFlight);
         Channel = KeyPrefix + ":cache-bus";
         NodeId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        _create = tenant => new RedisCacheManager(this, tenant, platformLocks.For(tenant));
+        _create = tenant =>
+        {
+            var cache = new RedisCacheManager(this, tenant, platformLocks.For(tenant));
+            TenantCreated?.Invoke(cache);
+            return cache;
+        };
     }
 
     /// <summary>The entry reads of every tenant, combined under load.</summary>
@@ -101,6 +106,9 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
         TriggerCatchUp();
         return cache;
     }
+
+    /// <summary>Called with every tenant's cache when it is created (hot-key reports attach their sampling to it).</summary>
+    internal Action<RedisCacheManager>? TenantCreated { get; set; }
 
     /// <summary>The caches created so far.</summary>
     public ICollection<RedisCacheManager> Tenants => _tenants.Values;

@@ -128,6 +128,14 @@ internal sealed class PostgresFallbackStore(NpgsqlDataSource dataSource, string 
         }
     }
 
+    /// <summary>One statement of the purge: deletes at most <paramref name="limit"/> expired, non-pending rows; returns how many it deleted.</summary>
+    public async Task<long> PurgeExpiredOnceAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(_purgeExpired);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Reads up to <paramref name="limit"/> live values of keys starting with <paramref name="keyPrefix"/>, in key order,
     /// after <paramref name="afterKey"/> (the last key of the previous page; empty for the first).

@@ -56,6 +56,9 @@ internal sealed class RedisScript
     public static readonly RedisScript RateLimitAcquire = Load("ratelimit_acquire");
     public static readonly RedisScript RateLimitRelease = Load("ratelimit_release");
     public static readonly RedisScript RateLimitPolicySet = Load("ratelimit_policy_set");
+    public static readonly RedisScript DutyBegin = Load("duty_begin");
+    public static readonly RedisScript DutyRecord = Load("duty_record");
+    public static readonly RedisScript CacheHotReport = Load("cache_hot_report");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

@@ -1,6 +1,6 @@
 namespace Coordination.Worker.Duties;
 
-/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup, 1300-1399 session migration; names are frozen once shipped.</summary>
+/// <summary>The worker's log events. Event ids 1000-1099 heartbeat, 1100-1199 alerts, 1200-1299 session cleanup (1200, 1202 and 1203 retired with the move onto the duty scheduler, whose events are 1860-1874), 1300-1399 session migration (1304 and 1305 retired with the move onto the duty scheduler), 1870-1874 the worker's own duties (1860-1869 are the duty scheduler's, in Coordination.Core); names are frozen once shipped.</summary>
 internal static partial class WorkerLog
 {
     [LoggerMessage(EventId = 1000, EventName = "HeartbeatStarted", Level = LogLevel.Information,
@@ -47,21 +47,9 @@ internal static partial class WorkerLog
         Message = "Alert resolved: Redis serves again; {ReplayedWrites} fallback writes replayed.")]
     public static partial void AlertFallbackRecovered(ILogger logger, int replayedWrites);
 
-    [LoggerMessage(EventId = 1200, EventName = "SessionCleanupStarted", Level = LogLevel.Information,
-        Message = "Cleaning up ended sessions every {Interval}.")]
-    public static partial void SessionCleanupStarted(ILogger logger, TimeSpan interval);
-
     [LoggerMessage(EventId = 1201, EventName = "SessionCleanupDone", Level = LogLevel.Information,
         Message = "Session cleanup: {Indexes} user indexes scanned, {Removed} entries of ended sessions removed, {Purged} expired rows purged from the durable copy.")]
     public static partial void SessionCleanupDone(ILogger logger, long indexes, long removed, long purged);
-
-    [LoggerMessage(EventId = 1202, EventName = "SessionCleanupUnavailable", Level = LogLevel.Debug,
-        Message = "Session cleanup skipped: coordination is unavailable ({Reason}). Retrying on schedule.")]
-    public static partial void SessionCleanupUnavailable(ILogger logger, UnavailableReason reason);
-
-    [LoggerMessage(EventId = 1203, EventName = "SessionCleanupFailed", Level = LogLevel.Error,
-        Message = "Session cleanup failed unexpectedly. Retrying on schedule.")]
-    public static partial void SessionCleanupFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1300, EventName = "SessionMigrationStarted", Level = LogLevel.Information,
         Message = "Moving sessions from Coordination:Sessions:MigrateFrom to the current location; a skipped pass is retried every {Interval}.")]
@@ -79,11 +67,7 @@ internal static partial class WorkerLog
         Message = "The session migration source is empty. The key prefix changed: the moved sessions keep their ids, whose slot tag is the old prefix's, and they are listed and revoked with their users only while Coordination:Sessions:MigrateFrom:KeyPrefix is set. Remove Coordination:Sessions:MigrateFrom once they have ended (their absolute timeout, at most Coordination:Sessions:DefaultAbsoluteTimeout unless sessions set longer ones).")]
     public static partial void SessionMigrationDrainedKeepPrefix(ILogger logger);
 
-    [LoggerMessage(EventId = 1304, EventName = "SessionMigrationUnavailable", Level = LogLevel.Warning,
-        Message = "Session migration pass failed: Redis (the source or the current one) is unavailable ({Reason}). Retrying on schedule.")]
-    public static partial void SessionMigrationUnavailable(ILogger logger, UnavailableReason reason);
-
-    [LoggerMessage(EventId = 1305, EventName = "SessionMigrationFailed", Level = LogLevel.Error,
-        Message = "Session migration pass failed unexpectedly. Retrying on schedule.")]
-    public static partial void SessionMigrationFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 1870, EventName = "FallbackPurged", Level = LogLevel.Debug,
+        Message = "Fallback purge: {Purged} expired rows deleted (at most {Limit} per run).")]
+    public static partial void FallbackPurged(ILogger logger, long purged, int limit);
 }

@@ -32,6 +32,7 @@ public sealed class WorkerApp : WebApplicationFactory<Program>
             ["Worker:InstanceName"] = "worker-" + KeyPrefix,
             ["Worker:HeartbeatInterval"] = "00:00:01",
             ["Logging:LogLevel:Coordination.Worker"] = "Debug",
+            ["Logging:LogLevel:Coordination.DutyScheduler"] = "Debug",
         };
         foreach (var (key, value) in settings ?? [])
         {
@@ -71,6 +72,22 @@ public sealed class WorkerApp : WebApplicationFactory<Program>
     /// <summary>The worker's events <paramref name="eventId"/> written so far, oldest first.</summary>
     public IReadOnlyList<FakeLogRecord> Events(int eventId) =>
         [.. Logs.GetSnapshot().Where(r => r.Id.Id == eventId && r.Category?.StartsWith("Coordination.Worker.", StringComparison.Ordinal) == true)];
+
+    /// <summary>The duty scheduler's events <paramref name="eventId"/> (category <c>Coordination.DutyScheduler</c>) written so far, oldest first.</summary>
+    public IReadOnlyList<FakeLogRecord> DutyEvents(int eventId) =>
+        [.. Logs.GetSnapshot().Where(r => r.Id.Id == eventId && r.Category == "Coordination.DutyScheduler")];
+
+    /// <summary>Waits until the duty scheduler wrote the event <paramref name="eventId"/>, and returns the first one.</summary>
+    public async Task<FakeLogRecord> WaitForDutyEventAsync(int eventId, TimeSpan timeout, string what)
+    {
+        FakeLogRecord? found = null;
+        await ProcessUtil.WaitUntilAsync(
+            () => (found = DutyEvents(eventId) is [var first, ..] ? first : null) is not null,
+            timeout,
+            what,
+            TestContext.Current.CancellationToken);
+        return found!;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

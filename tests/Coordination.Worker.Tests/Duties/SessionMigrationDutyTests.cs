@@ -7,14 +7,13 @@ using Microsoft.Extensions.Hosting;
 namespace Coordination.Worker.Tests.Duties;
 
 /// <summary>The session migration duty of the real worker, moving sessions from a second real redis-server or another key prefix.</summary>
-public sealed class SessionMigrationServiceTests(SharedRedisFixture redis)
+public sealed class SessionMigrationDutyTests(SharedRedisFixture redis)
 {
     private const int SessionMigrationStarted = 1300;
     private const int SessionMigrationPass = 1301;
     private const int SessionMigrationDrained = 1302;
     private const int SessionMigrationDrainedKeepPrefix = 1303;
-    private const int SessionMigrationUnavailable = 1304;
-    private const int SessionMigrationFailed = 1305;
+    private const int DutyFailed = 1862;
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -72,8 +71,9 @@ public sealed class SessionMigrationServiceTests(SharedRedisFixture redis)
             [new("Coordination:KeyPrefix", prefix), new("Coordination:Sessions:MigrateFrom:ConnectionString", source.ConnectionString + ",connectTimeout=500"), new("Worker:SessionMigrationInterval", "00:00:00.200")]);
         await app.StartAsync();
 
-        var unavailable = await app.WaitForEventAsync(SessionMigrationUnavailable, TimeSpan.FromSeconds(20), "a pass failing while the source is down");
-        Assert.Contains("Retrying on schedule", unavailable.Message, StringComparison.Ordinal);
+        var unavailable = await app.WaitForDutyEventAsync(DutyFailed, TimeSpan.FromSeconds(20), "a pass failing while the source is down");
+        Assert.Contains("session-migration failed (CoordinationUnavailableException", unavailable.Message, StringComparison.Ordinal);
+        Assert.Contains("runs again on schedule", unavailable.Message, StringComparison.Ordinal);
         await source.RestartAsync(Token);
         await app.WaitForEventAsync(SessionMigrationDrained, TimeSpan.FromSeconds(30), "the (now empty) source to be found drained");
     }
@@ -100,8 +100,9 @@ public sealed class SessionMigrationServiceTests(SharedRedisFixture redis)
             services => services.AddSingleton<ISessionMigration>(migration));
         await app.StartAsync();
 
-        var failed = await app.WaitForEventAsync(SessionMigrationFailed, TimeSpan.FromSeconds(10), "the failure to be logged");
+        var failed = await app.WaitForDutyEventAsync(DutyFailed, TimeSpan.FromSeconds(10), "the failure to be logged");
         Assert.IsType<InvalidOperationException>(failed.Exception);
+        Assert.Contains("session-migration failed (InvalidOperationException)", failed.Message, StringComparison.Ordinal);
         await app.WaitForEventAsync(SessionMigrationDrained, TimeSpan.FromSeconds(10), "the pass after the failure");
         Assert.Equal(3, migration.Calls);
         Assert.Empty(app.Events(SessionMigrationPass));

@@ -5,12 +5,12 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Coordination.Worker.Tests.Duties;
 
 /// <summary>The session cleanup duty of the real worker against a real redis-server.</summary>
-public sealed class SessionCleanupServiceTests(SharedRedisFixture redis)
+public sealed class SessionCleanupDutyTests(SharedRedisFixture redis)
 {
-    private const int SessionCleanupStarted = 1200;
     private const int SessionCleanupDone = 1201;
-    private const int SessionCleanupUnavailable = 1202;
-    private const int SessionCleanupFailed = 1203;
+    private const int DutyScheduled = 1860;
+    private const int DutyFailed = 1862;
+    private const int DutyUnavailable = 1865;
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -29,7 +29,7 @@ public sealed class SessionCleanupServiceTests(SharedRedisFixture redis)
         await ProcessUtil.WaitUntilAsync(async () => await db.SortedSetLengthAsync(index) == 1, TimeSpan.FromSeconds(10), "the ended session to leave the index", Token);
 
         Assert.Equal(live.Id, (string?)(await db.SortedSetRangeByRankAsync(index)).Single());
-        Assert.Single(app.Events(SessionCleanupStarted));
+        Assert.Single(app.DutyEvents(DutyScheduled), e => e.Message.Contains("session-cleanup", StringComparison.Ordinal));
         var done = await app.WaitForEventAsync(SessionCleanupDone, TimeSpan.FromSeconds(5), "a cleanup round");
         Assert.Contains("entries of ended sessions removed", done.Message, StringComparison.Ordinal);
     }
@@ -43,8 +43,8 @@ public sealed class SessionCleanupServiceTests(SharedRedisFixture redis)
         await app.WaitForEventAsync(SessionCleanupDone, TimeSpan.FromSeconds(10), "a first cleanup round");
 
         await server.KillAsync();
-        var skipped = await app.WaitForEventAsync(SessionCleanupUnavailable, TimeSpan.FromSeconds(15), "a round skipped while Redis is down");
-        Assert.Contains("Retrying on schedule", skipped.Message, StringComparison.Ordinal);
+        var skipped = await app.WaitForDutyEventAsync(DutyUnavailable, TimeSpan.FromSeconds(15), "a round skipped while Redis is down");
+        Assert.Contains("session-cleanup", skipped.Message, StringComparison.Ordinal);
 
         await server.RestartAsync(Token);
         var before = app.Events(SessionCleanupDone).Count;
@@ -57,12 +57,13 @@ public sealed class SessionCleanupServiceTests(SharedRedisFixture redis)
         var maintenance = new FailingMaintenance();
         await using var app = new WorkerApp(
             redis.Server.ConnectionString,
-            [new("Worker:SessionCleanupInterval", "00:00:00.100")],
+            [new("Coordination:Worker:Duties:session-cleanup:Interval", "00:00:00.100")],
             services => services.AddSingleton<ISessionMaintenance>(maintenance));
         await app.StartAsync();
 
-        var failed = await app.WaitForEventAsync(SessionCleanupFailed, TimeSpan.FromSeconds(10), "the failure to be logged");
+        var failed = await app.WaitForDutyEventAsync(DutyFailed, TimeSpan.FromSeconds(10), "the failure to be logged");
         Assert.IsType<InvalidOperationException>(failed.Exception);
+        Assert.Contains("session-cleanup failed (InvalidOperationException)", failed.Message, StringComparison.Ordinal);
         await ProcessUtil.WaitUntilAsync(() => Task.FromResult(maintenance.Calls >= 3), TimeSpan.FromSeconds(10), "more rounds after the failure", Token);
     }
 

@@ -1,0 +1,13 @@
+namespace Coordination;
+
+/// <summary>The default <see cref="IDutyObserver"/>: does nothing.</summary>
+internal sealed class NullDutyObserver : IDutyObserver
+{
+    public void OnDutySucceeded(DutyRun run)
+    {
+    }
+
+    public void OnDutyFailed(DutyRun run)
+    {
+    }
+}

@@ -56,6 +56,7 @@ internal sealed class RedisScript
     public static readonly RedisScript RateLimitAcquire = Load("ratelimit_acquire");
     public static readonly RedisScript RateLimitRelease = Load("ratelimit_release");
     public static readonly RedisScript RateLimitPolicySet = Load("ratelimit_policy_set");
+    public static readonly RedisScript AlertReport = Load("alert_report");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

@@ -10,7 +10,9 @@ using Microsoft.Extensions.Options;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddCoordination();
+// Alerts: every replica evaluates its own rules and the nodes notify each incident once (Coordination:Alerts, validated at start).
+builder.AddCoordination()
+    .WithAlerts();
 builder.AddApiKeyAuthentication();
 builder.Services.AddTenantLimits();
 

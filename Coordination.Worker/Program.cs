@@ -9,8 +9,10 @@ builder.AddServiceDefaults();
 // registers no warmers (WithCacheWarmer) and no read-through loaders, so while it holds the lock it runs no warmer and
 // reloads no hot key: a hot key is reloaded only by a lock holder that has its loader. Options:
 // Coordination:Cache:Warming, validated at start.
+// Alerts: the worker is one node of the system's alerts like each API replica (Coordination:Alerts, validated at start).
 builder.AddCoordination()
-    .WithCacheWarming();
+    .WithCacheWarming()
+    .WithAlerts();
 
 builder.Services.AddOptions<WorkerOptions>()
     .BindConfiguration(WorkerOptions.SectionName)

@@ -40,10 +40,21 @@ internal sealed class AlertNode(CoordinationTestHost host, AlertLogCapture logs)
     ];
 
     /// <summary>Starts a node on Redis alone (the incidents are decided in Redis).</summary>
-    public static async Task<AlertNode> StartAsync(RedisServer redis, string keyPrefix, IEnumerable<KeyValuePair<string, string?>> settings, string hostName)
+    /// <param name="application">Registrations of the application's own, made before <c>WithAlerts</c>'s (as ServiceDefaults' are).</param>
+    public static async Task<AlertNode> StartAsync(
+        RedisServer redis, string keyPrefix, IEnumerable<KeyValuePair<string, string?>> settings, string hostName, Action<IServiceCollection>? application = null)
     {
         var logs = new AlertLogCapture();
-        var host = await CoordinationTestHost.StartAsync(redis.ConnectionString, keyPrefix, settings, hostName: hostName, services: services => Register(services, logs));
+        var host = await CoordinationTestHost.StartAsync(
+            redis.ConnectionString,
+            keyPrefix,
+            settings,
+            hostName: hostName,
+            services: services =>
+            {
+                application?.Invoke(services);
+                Register(services, logs);
+            });
         return new AlertNode(host, logs);
     }
 

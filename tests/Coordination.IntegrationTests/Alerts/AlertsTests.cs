@@ -184,6 +184,28 @@ public sealed class AlertsTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Webhook_Answers500_UnderServiceDefaultsStandardHandler_OnlyTheAlertsRetriesRun()
+    {
+        await using var webhook = AlertWebhook.Start();
+        webhook.StatusCode = HttpStatusCode.ServiceUnavailable;
+        await using var redis = await RedisServer.StartAsync(Token);
+
+        // What ServiceDefaults does for every HttpClient of the API and the Worker: its 3 retries would multiply ours.
+        await using var node = await AlertNode.StartAsync(
+            redis,
+            TestKeys.NewPrefix(),
+            AlertNode.Settings("node-a", webhook, new KeyValuePair<string, string?>("Coordination:Alerts:DeliveryRetries", "1")),
+            "a",
+            services => services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler()));
+
+        node.Conditions.Raise(AlertRules.DutyFailing, "failing");
+        await ProcessUtil.WaitUntilAsync(() => node.Logs.Count(AlertNode.AlertDeliveryFailed) > 0, TimeSpan.FromSeconds(10), "the delivery failure log", Token);
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+
+        Assert.Equal(2, webhook.Posts.Count);
+    }
+
+    [Fact]
     public async Task LockLost_RenewalRejected_RaisesLockLost()
     {
         await using var webhook = AlertWebhook.Start();

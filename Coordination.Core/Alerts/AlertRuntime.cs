@@ -10,7 +10,8 @@ namespace Coordination;
 /// the Redis round trips of this node) and the conditions other capabilities raised (<see cref="IAlertConditions"/>),
 /// reports them to the shared store, which decides atomically which node sends each notification, and hands the
 /// notifications this node won to the <see cref="AlertDispatcher"/>. While the shared store does not answer, the node
-/// decides alone (<see cref="LocalAlertStore"/>), and resolves the incidents it notified alone once they clear.
+/// decides alone (<see cref="LocalAlertStore"/>); an incident it notified alone it also repeats and resolves alone,
+/// and it is not notified again through the shared store.
 /// </summary>
 internal sealed class AlertRuntime : BackgroundService
 {
@@ -25,7 +26,8 @@ internal sealed class AlertRuntime : BackgroundService
     private readonly ILogger _logger;
     private readonly MeterListener _latencyListener = new();
     private readonly HashSet<string> _activeHere = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _notifiedAlone = new(StringComparer.Ordinal);
+    // Rule -> incident, for the incidents this node notified alone while the shared store did not answer.
+    private readonly Dictionary<string, string> _notifiedAlone = new(StringComparer.Ordinal);
     private bool _storeDown;
 
     public AlertRuntime(
@@ -172,12 +174,18 @@ internal sealed class AlertRuntime : BackgroundService
 
         // The node's own view is kept in step every time, so it can take over at once when the shared store fails.
         var alone = await _local.ReportAsync(Node, conditions, cancellationToken);
+
+        // An incident this node notified alone stays its own to repeat and resolve: the shared store is told the rule is
+        // clear on this node, so the same incident is not notified a second time once the store answers again.
+        IReadOnlyList<AlertCondition> forShared = _notifiedAlone.Count == 0
+            ? conditions
+            : [.. conditions.Select(c => _notifiedAlone.ContainsKey(c.Rule) ? c with { Active = false, Details = null } : c)];
         IReadOnlyList<AlertNotification> shared;
         try
         {
             using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bound.CancelAfter(TimeSpan.FromTicks(Math.Max(_options.EvaluationInterval.Ticks, TimeSpan.FromSeconds(5).Ticks)));
-            shared = await _store.ReportAsync(Node, conditions, bound.Token);
+            shared = await _store.ReportAsync(Node, forShared, bound.Token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
@@ -192,11 +200,11 @@ internal sealed class AlertRuntime : BackgroundService
             {
                 if (notification.State == AlertNotification.Firing)
                 {
-                    _notifiedAlone.Add(notification.Incident);
+                    _notifiedAlone[notification.Rule] = notification.Incident;
                 }
                 else
                 {
-                    _notifiedAlone.Remove(notification.Incident);
+                    _notifiedAlone.Remove(notification.Rule);
                 }
 
                 Dispatcher.Enqueue(notification);
@@ -211,11 +219,15 @@ internal sealed class AlertRuntime : BackgroundService
             AlertsLog.StoreRecovered(_logger, _store.Kind);
         }
 
-        // An incident this node notified alone is resolved by this node alone.
         foreach (var notification in alone)
         {
-            if (notification.State == AlertNotification.Resolved && _notifiedAlone.Remove(notification.Incident))
+            if (_notifiedAlone.TryGetValue(notification.Rule, out var incident) && incident == notification.Incident)
             {
+                if (notification.State == AlertNotification.Resolved)
+                {
+                    _notifiedAlone.Remove(notification.Rule);
+                }
+
                 Dispatcher.Enqueue(notification);
             }
         }

@@ -99,6 +99,59 @@ public sealed class AlertsTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task RedisPaused_TwoNodesWithoutPostgres_EachNodeAlertsAloneOnceAndResolvesItsOwn()
+    {
+        await using var webhook = AlertWebhook.Start();
+        await using var redis = await RedisServer.StartAsync(Token);
+        var prefix = TestKeys.NewPrefix();
+        await using var a = await AlertNode.StartAsync(redis, prefix, AlertNode.Settings("node-a", webhook, FastFailure), "a");
+        await using var b = await AlertNode.StartAsync(redis, prefix, AlertNode.Settings("node-b", webhook, FastFailure), "b");
+        using var traffic = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var loops = new[] { a, b }.Select(node => TrafficAsync(node.Host.Coordinator, traffic.Token)).ToArray();
+        try
+        {
+            // The store is Redis itself: while it is paused each node decides alone (documented: alerts about Redis stay per node).
+            await redis.PauseAsync();
+            try
+            {
+                await ProcessUtil.WaitUntilAsync(
+                    () => webhook.For(AlertRules.CircuitOpen, "firing").Select(p => p.Node).Distinct().Count() == 2,
+                    TimeSpan.FromSeconds(15),
+                    "a circuit-open firing from each node",
+                    Token);
+                await Task.Delay(TimeSpan.FromSeconds(1), Token);
+            }
+            finally
+            {
+                await redis.ResumeAsync();
+            }
+
+            await ProcessUtil.WaitUntilAsync(
+                () => webhook.For(AlertRules.CircuitOpen, "resolved").Select(p => p.Node).Distinct().Count() == 2,
+                TimeSpan.FromSeconds(20),
+                "a circuit-open resolved from each node",
+                Token);
+
+            // Several evaluations after Redis answers again: the incidents notified alone are not notified once more through Redis.
+            await Task.Delay(TimeSpan.FromSeconds(1), Token);
+            foreach (var node in new[] { "node-a", "node-b" })
+            {
+                var firing = Assert.Single(webhook.For(AlertRules.CircuitOpen, "firing"), p => p.Node == node);
+                var resolved = Assert.Single(webhook.For(AlertRules.CircuitOpen, "resolved"), p => p.Node == node);
+                Assert.Equal(firing.Incident, resolved.Incident);
+            }
+
+            Assert.Equal(4, webhook.For(AlertRules.CircuitOpen).Count);
+            Assert.True(a.Logs.Count(1835) == 1 && b.Logs.Count(1835) == 1, "Each node logs once that the store did not answer.");
+        }
+        finally
+        {
+            await traffic.CancelAsync();
+            await Task.WhenAll(loops);
+        }
+    }
+
+    [Fact]
     public async Task ConditionRaisedOnTwoNodes_RedisStore_OneFiringRepeatedAtBoundedRateAndResolvedWhenClearedEverywhere()
     {
         await using var webhook = AlertWebhook.Start();

@@ -59,6 +59,9 @@ internal sealed class AlertRuntime : BackgroundService
 
     private int _activeCount;
 
+    /// <summary>How long queued notifications may still be posted once the host stops.</summary>
+    internal static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+
     public string Node { get; }
 
     public AlertRuleEvaluator Evaluator { get; }
@@ -121,7 +124,10 @@ internal sealed class AlertRuntime : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delivery = Dispatcher.RunAsync(stoppingToken);
+        // Delivery outlives the evaluations by a bounded grace, so a notification decided just before the stop (a
+        // resolved one, typically) is still posted.
+        using var deliveryStop = new CancellationTokenSource();
+        var delivery = Dispatcher.RunAsync(deliveryStop.Token);
         try
         {
             using var timer = new PeriodicTimer(_options.EvaluationInterval, _time);
@@ -149,11 +155,12 @@ internal sealed class AlertRuntime : BackgroundService
         finally
         {
             Dispatcher.Complete();
+            deliveryStop.CancelAfter(StopGrace);
             try
             {
                 await delivery;
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (deliveryStop.IsCancellationRequested)
             {
             }
         }

@@ -13,8 +13,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 // Every replica reports the hot keys of its tenants' caches; a replica that (re)starts loads the hottest ones into its
 // memory level before it listens (Coordination:Cache:HotKeys). The API reads cached values as JsonElement.
+// Alerts: every replica evaluates its own rules and the nodes notify each incident once (Coordination:Alerts, validated at start).
 builder.AddCoordination()
-    .WithHotKeyWarming<JsonElement>();
+    .WithHotKeyWarming<JsonElement>()
+    .WithAlerts();
 builder.AddApiKeyAuthentication();
 builder.Services.AddTenantLimits();
 

@@ -193,6 +193,9 @@ public static class CoordinationHostingExtensions
         services.TryAddSingleton<IRateLimitPolicies>(sp => sp.GetRequiredService<RateLimitRuntime>().Policies);
         services.TryAddSingleton<IRateLimitService>(sp => sp.GetRequiredService<RateLimitRuntime>().ForTenant(sp.GetRequiredService<IOptions<CoordinationOptions>>().Value.Tenant));
         services.TryAddSingleton<ICoordinationMonitor, CoordinationMonitor>();
+        // Any capability may raise an alert condition; WithAlerts evaluates and delivers them.
+        services.TryAddSingleton<AlertConditions>();
+        services.TryAddSingleton<IAlertConditions>(sp => sp.GetRequiredService<AlertConditions>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CoordinationLifetime>());
 
         if (!redisSettings.DisableHealthChecks)

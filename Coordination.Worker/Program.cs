@@ -10,12 +10,14 @@ builder.AddServiceDefaults();
 // registers no warmers (WithCacheWarmer) and no read-through loaders, so while it holds the lock it runs no warmer and
 // reloads no hot key: a hot key is reloaded only by a lock holder that has its loader. Options:
 // Coordination:Cache:Warming, validated at start.
+// Alerts: the worker is one node of the system's alerts like each API replica (Coordination:Alerts, validated at start).
 // Duties (Coordination:Worker:Duties:{name}, validated at start) run on one node at a time, under the duty scheduler
 // of Coordination.Core; their state is in Redis ({prefix}:#duties:{{prefix}:#duties}:state) for /v1/status.
 // Worker:SessionCleanupInterval and Worker:SessionMigrationInterval are still read as the default intervals of
 // session-cleanup and session-migration.
 builder.AddCoordination()
     .WithCacheWarming()
+    .WithAlerts()
     .WithDuty<SessionCleanupDuty>(
         SessionCleanupDuty.Name,
         builder.Configuration.GetValue<TimeSpan?>("Worker:SessionCleanupInterval") ?? TimeSpan.FromMinutes(1))

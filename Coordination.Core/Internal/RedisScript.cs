@@ -59,6 +59,7 @@ internal sealed class RedisScript
     public static readonly RedisScript DutyBegin = Load("duty_begin");
     public static readonly RedisScript DutyRecord = Load("duty_record");
     public static readonly RedisScript CacheHotReport = Load("cache_hot_report");
+    public static readonly RedisScript AlertReport = Load("alert_report");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

@@ -1,9 +1,11 @@
 namespace Coordination.Worker.Duties;
 
 /// <summary>
-/// Listens to the platform's state changes (connection lost/restored, circuit opened/closed, fallback
-/// engaged/recovered) and reports each as a log event (<see cref="WorkerLog"/>, event ids 1100-1105): Warning or
-/// Error when something broke, Information when it is resolved. Nothing else is sent anywhere.
+/// The Worker's log lines of the platform's state changes (connection lost/restored, circuit opened/closed, fallback
+/// engaged/recovered; <see cref="WorkerLog"/>, event ids 1100-1105), kept so that existing log queries keep working.
+/// The alerts themselves are no longer this class's: the Alerts capability (<c>WithAlerts</c> in Program.cs, run by
+/// every API replica too) evaluates the rules, decides once for the system which node notifies an incident, logs it
+/// (AlertsLog, 1830-1859) and posts it to the webhooks of <c>Coordination:Alerts</c>.
 /// </summary>
 /// <remarks>Handlers run on the thread that saw the change, so they only log and return.</remarks>
 internal sealed class AlertingService(ICoordinationEvents events, ILogger<AlertingService> logger) : IHostedService

@@ -154,8 +154,8 @@ internal sealed class EndToEndReport(EndToEndSettings settings)
 
         md.AppendLine();
         md.AppendLine("The load generator runs in the same process as the servers it measures, so its own work (HTTP client, timing) takes");
-        md.AppendLine("from the same two cores; it does so for the trivial endpoint too, which makes the share a like-for-like comparison,");
-        md.AppendLine("while the absolute HTTP numbers are lower than with a client on another machine.");
+        md.AppendLine("from the same two cores; it does so for the trivial endpoint too, which makes the share a like-for-like comparison;");
+        md.AppendLine("the absolute numbers would differ with the callers on another machine.");
         return md.ToString();
     }
 

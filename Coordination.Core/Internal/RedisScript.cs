@@ -56,6 +56,8 @@ internal sealed class RedisScript
     public static readonly RedisScript RateLimitAcquire = Load("ratelimit_acquire");
     public static readonly RedisScript RateLimitRelease = Load("ratelimit_release");
     public static readonly RedisScript RateLimitPolicySet = Load("ratelimit_policy_set");
+    public static readonly RedisScript NodeReport = Load("node_report");
+    public static readonly RedisScript NodeRead = Load("node_read");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

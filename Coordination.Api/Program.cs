@@ -10,7 +10,8 @@ using Microsoft.Extensions.Options;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddCoordination();
+builder.AddCoordination()
+    .WithNodeReports("api");
 builder.AddApiKeyAuthentication();
 builder.Services.AddTenantLimits();
 
@@ -24,6 +25,7 @@ builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.N
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<StatusSnapshotCache>();
+builder.Services.AddSingleton<NodeSnapshotCache>();
 
 builder.Services.AddOptions<OpenApiDocumentOptions>().BindConfiguration(OpenApiDocumentOptions.SectionName);
 builder.Services.AddOpenApi(options => options

@@ -10,7 +10,8 @@ builder.AddServiceDefaults();
 // reloads no hot key: a hot key is reloaded only by a lock holder that has its loader. Options:
 // Coordination:Cache:Warming, validated at start.
 builder.AddCoordination()
-    .WithCacheWarming();
+    .WithCacheWarming()
+    .WithNodeReports("worker");
 
 builder.Services.AddOptions<WorkerOptions>()
     .BindConfiguration(WorkerOptions.SectionName)

@@ -46,6 +46,7 @@ internal sealed class NodeReportReader(
             : read.RedisNow + (long)time.GetElapsedTime(read.Timestamp).TotalMilliseconds;
         var others = (read?.Nodes ?? [])
             .Where(n => n.Name != self.Name)
+            .Take(_options.MaxNodes - 1) // Newest first; with this node, MaxNodes in all.
             .Select(n => n.Copy(n.Name, n.ReportedAt, IsStale(n, nowMs), self: false))
             .OrderBy(n => n.Name, StringComparer.Ordinal);
         return new NodeReportsSnapshot

@@ -51,7 +51,7 @@ internal sealed class NodeReportStore(RedisExecutor executor, NodeKeys keys, Nod
 
             try
             {
-                if (JsonSerializer.Deserialize<NodeReport>(json, NodeReportJson.Options) is { Name.Length: > 0 } report)
+                if (JsonSerializer.Deserialize<NodeReport>(json, NodeReportJson.Options) is { } report)
                 {
                     // The hash field is the name the node reported under; the JSON's own name is not trusted over it.
                     nodes.Add(report.Copy((string)result[i]!, DateTimeOffset.FromUnixTimeMilliseconds(reportedAt), stale: false, self: false));

@@ -43,6 +43,7 @@ internal static class StatusPage
             .warn { color: #b26a00; font-weight: 600; }
             .good { color: #1b7f3b; }
             small { color: #666; }
+            tr.stale td { background: #fbeaea; }
             footer { color: #666; font-size: .85rem; }
             </style>
             </head>
@@ -132,7 +133,7 @@ internal static class StatusPage
             var fallbackClass = node.Fallback.Active ? "warn" : string.Empty;
             var redisClass = node.Redis.Connected ? "good" : "bad";
             html.Append(CultureInfo.InvariantCulture, $"""
-                <tr data-node="{Encode(node.Name)}" data-self="{(node.Self ? "true" : "false")}" data-stale="{(node.Stale ? "true" : "false")}"><td data-field="name">{Encode(node.Name)}</td><td data-field="role">{Encode(node.Role)}</td><td data-field="state" class="{state.Item2}">{state.Item1}</td><td data-field="redis" class="{redisClass}">{(node.Redis.Connected ? "connected, " + Milliseconds(node.Redis.LatencyMs) : "not connected")}</td><td data-field="circuit" class="{circuitClass}">{Encode(node.Circuit.State)}</td><td data-field="transitions"><small>{TransitionsText(node.Circuit.Transitions)}</small></td><td data-field="fallback" class="{fallbackClass}">{NodeFallbackText(node.Fallback)}</td><td data-field="pool">{PoolText(node.Redis)}</td><td data-field="locks">{LocksText(node.Locks)}</td><td data-field="cache">L1 {Ratio(node.Cache.Memory)}, L2 {Ratio(node.Cache.Redis)}</td><td data-field="sessions">{(node.ActiveSessions is { } sessions ? sessions.ToString(CultureInfo.InvariantCulture) : "&ndash;")}</td><td data-field="ratelimit">{node.RateLimits.Rejected} of {node.RateLimits.Allowed + node.RateLimits.Rejected}</td><td data-field="version">{Encode(node.Version)}</td><td data-field="started">{Time(node.StartedAt)}</td><td data-field="reported">{(node.ReportedAt is { } at ? Time(at) : "never")}</td></tr>
+                <tr{(node.Stale ? " class=\"stale\"" : string.Empty)} data-node="{Encode(node.Name)}" data-self="{(node.Self ? "true" : "false")}" data-stale="{(node.Stale ? "true" : "false")}"><td data-field="name">{Encode(node.Name)}</td><td data-field="role">{Encode(node.Role)}</td><td data-field="state" class="{state.Item2}">{state.Item1}</td><td data-field="redis" class="{redisClass}">{(node.Redis.Connected ? "connected, " + Milliseconds(node.Redis.LatencyMs) : "not connected")}</td><td data-field="circuit" class="{circuitClass}">{Encode(node.Circuit.State)}</td><td data-field="transitions"><small>{TransitionsText(node.Circuit.Transitions)}</small></td><td data-field="fallback" class="{fallbackClass}">{NodeFallbackText(node.Fallback)}</td><td data-field="pool">{PoolText(node.Redis)}</td><td data-field="locks">{LocksText(node.Locks)}</td><td data-field="cache">L1 {Ratio(node.Cache.Memory)}, L2 {Ratio(node.Cache.Redis)}</td><td data-field="sessions">{(node.ActiveSessions is { } sessions ? sessions.ToString(CultureInfo.InvariantCulture) : "&ndash;")}</td><td data-field="ratelimit">{node.RateLimits.Rejected} of {node.RateLimits.Allowed + node.RateLimits.Rejected}</td><td data-field="version" title="{Encode(node.Version)}">{Encode(ShortVersion(node.Version))}</td><td data-field="started">{Time(node.StartedAt)}</td><td data-field="reported">{(node.ReportedAt is { } at ? Time(at) : "never")}</td></tr>
 
                 """);
         }
@@ -203,6 +204,10 @@ internal static class StatusPage
         transitions.Count == 0
             ? "none"
             : string.Join(", ", transitions.TakeLast(5).Select(t => $"{Encode(t.State)} {t.At.UtcDateTime:HH:mm:ss}"));
+
+    // "1.0.0+5cb02468415c..." as "1.0.0+5cb0246": the full version is the cell's title.
+    private static string ShortVersion(string version) =>
+        version.IndexOf('+', StringComparison.Ordinal) is var plus and >= 0 && version.Length > plus + 8 ? version[..(plus + 8)] : version;
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 

@@ -147,8 +147,22 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
     public async Task Report_LocksCacheAndSections_ReachTheOtherNodes()
     {
         var prefix = TestKeys.NewPrefix();
-        await using var a = await StartAsync(prefix, "busy", "api", services: s => s.AddSingleton<INodeReportSection>(new FixedSection()));
+        KeyValuePair<string, string?>[] policy =
+        [
+            new("Coordination:RateLimiting:Policies:one:Algorithm", "FixedWindow"),
+            new("Coordination:RateLimiting:Policies:one:Limit", "1"),
+            new("Coordination:RateLimiting:Policies:one:Period", "00:01:00"),
+        ];
+        await using var a = await StartAsync(prefix, "busy", "api", services: s => s.AddSingleton<INodeReportSection>(new FixedSection()), extra: policy);
         await using var b = await StartAsync(prefix, "watcher", "api");
+
+        // One admitted, two rejected; one session counted by a cleanup (the Worker's duty, here by hand).
+        var limiter = a.Services.GetRequiredService<IRateLimitService>();
+        Assert.True((await limiter.AcquireAsync("one", "client", cancellationToken: Token)).Allowed);
+        Assert.False((await limiter.AcquireAsync("one", "client", cancellationToken: Token)).Allowed);
+        Assert.False((await limiter.AcquireAsync("one", "client", cancellationToken: Token)).Allowed);
+        await a.Services.GetRequiredService<ISessionManager>().CreateAsync("user-1", cancellationToken: Token);
+        Assert.NotNull(await a.Services.GetRequiredService<ISessionMaintenance>().TryCleanupAsync(Token));
 
         await using var held = await a.Coordinator.Locks.AcquireAsync("report-lock", cancellationToken: Token);
         await a.Coordinator.Cache.SetAsync("report-cache", 42, cancellationToken: Token);
@@ -167,6 +181,9 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
         Assert.True(report.Locks.OldestHeldMs >= 0);
         Assert.InRange(report.Cache.Memory.HitRatio!.Value, 0.01, 1);
         Assert.True(report.Cache.Redis.Misses >= 1, "the absent key missed in Redis too");
+        Assert.Equal(1, report.RateLimits.Allowed);
+        Assert.Equal(2, report.RateLimits.Rejected);
+        Assert.Equal(1, report.ActiveSessions);
         var section = Assert.Contains("fixed", report.Sections);
         Assert.Equal(7, section.GetProperty("answer").GetInt32());
 

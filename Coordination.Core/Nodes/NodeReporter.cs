@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Coordination;
 
@@ -63,7 +62,9 @@ internal sealed class NodeReporter(
                 NodesLog.ReportResumed(logger, failed);
             }
         }
-        catch (Exception ex) when (ex is CoordinationUnavailableException or RedisException or TimeoutException)
+#pragma warning disable CA1031 // The reporter must never stop the host: any failure costs one report, logged once per outage.
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
         {
             metrics.RecordFailed();
             if (Interlocked.Increment(ref _failures) == 1)

@@ -16,11 +16,10 @@ public sealed class StatusNodesApiTests(ApiFixture fixture) : ApiTest(fixture), 
     private ApiFactory? _first;
     private ApiFactory? _second;
 
-    public ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
-        _first = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, Settings("replica-one"));
-        _second = ApiFactory.StartOnKestrel(Fixture.Redis.ConnectionString, Settings("replica-two"));
-        return ValueTask.CompletedTask;
+        _first = await StatusTestApis.StartAsync(Fixture.Redis.ConnectionString, Settings("replica-one"));
+        _second = await StatusTestApis.StartAsync(Fixture.Redis.ConnectionString, Settings("replica-two"));
     }
 
     public async ValueTask DisposeAsync()

@@ -37,8 +37,8 @@ public sealed class StatusPageBrowserTests : IAsyncLifetime
         _postgres = await PostgresServer.StartAsync(Cancellation);
         var prefix = "status-page-" + Guid.NewGuid().ToString("N")[..12];
         var schema = "status_page_" + Guid.NewGuid().ToString("N")[..12];
-        _api = ApiFactory.StartOnKestrel(_redis.ConnectionString, Settings(prefix, schema, _postgres.ConnectionString, "api-replica-1"));
-        _replica = ApiFactory.StartOnKestrel(_redis.ConnectionString, Settings(prefix, schema, _postgres.ConnectionString, "api-replica-2"));
+        _api = await StatusTestApis.StartAsync(_redis.ConnectionString, Settings(prefix, schema, _postgres.ConnectionString, "api-replica-1"));
+        _replica = await StatusTestApis.StartAsync(_redis.ConnectionString, Settings(prefix, schema, _postgres.ConnectionString, "api-replica-2"));
     }
 
     public async ValueTask DisposeAsync()
@@ -49,12 +49,34 @@ public sealed class StatusPageBrowserTests : IAsyncLifetime
             await _redis.ResumeAsync();
         }
 
-        foreach (var disposable in new IAsyncDisposable?[] { _replica, _api, _postgres, _redis })
+        foreach (var api in new[] { _replica, _api })
         {
-            if (disposable is not null)
+            if (api is null)
             {
-                await disposable.DisposeAsync();
+                continue;
             }
+
+            // Bounded: a stop of the API after an outage with the fallback was seen to hang now and then, in the
+            // fallback's loss-check loop (KeyValueRepair.StopAsync awaiting CheckEveryIntervalAsync, parked in
+            // SemaphoreSlim.WaitAsync though its token was cancelled). Reported; it must not hang this test's run.
+            try
+            {
+                await api.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (TimeoutException)
+            {
+                TestContext.Current.TestOutputHelper?.WriteLine("An API replica did not stop within 30 s (KeyValueRepair.StopAsync); left behind.");
+            }
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
         }
     }
 

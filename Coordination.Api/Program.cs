@@ -13,9 +13,11 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 // Every replica reports the hot keys of its tenants' caches; a replica that (re)starts loads the hottest ones into its
 // memory level before it listens (Coordination:Cache:HotKeys). The API reads cached values as JsonElement.
+// Every replica reports itself into Redis for /v1/status (Coordination:Nodes).
 // Alerts: every replica evaluates its own rules and the nodes notify each incident once (Coordination:Alerts, validated at start).
 builder.AddCoordination()
     .WithHotKeyWarming<JsonElement>()
+    .WithNodeReports("api")
     .WithAlerts();
 builder.AddApiKeyAuthentication();
 builder.Services.AddTenantLimits();
@@ -30,6 +32,7 @@ builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.N
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.AddOptions<StatusOptions>().BindConfiguration(StatusOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<StatusSnapshotCache>();
+builder.Services.AddSingleton<NodeSnapshotCache>();
 
 builder.Services.AddOptions<OpenApiDocumentOptions>().BindConfiguration(OpenApiDocumentOptions.SectionName);
 builder.Services.AddOpenApi(options => options

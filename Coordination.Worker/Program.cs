@@ -18,6 +18,7 @@ builder.AddServiceDefaults();
 builder.AddCoordination()
     .WithCacheWarming()
     .WithAlerts()
+    .WithNodeReports("worker")
     .WithDuty<SessionCleanupDuty>(
         SessionCleanupDuty.Name,
         builder.Configuration.GetValue<TimeSpan?>("Worker:SessionCleanupInterval") ?? TimeSpan.FromMinutes(1))

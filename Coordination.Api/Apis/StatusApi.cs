@@ -12,7 +12,8 @@ namespace Coordination.Api.Apis;
 /// <summary>
 /// <c>GET /v1/status</c> (JSON) and <c>GET /status</c> (a self-refreshing HTML page): the state of the link to
 /// Redis, the circuit and the fallback. Anonymous callers (and keys without the admin role) get the status word only;
-/// the details (pool, connections, counters, version) need an admin key. With
+/// the details (pool, connections, counters, version, and every node's report with the Worker's duties) need an admin
+/// key. With
 /// <c>Coordination:Status:RequireAdminKey</c> everything needs the admin key.
 /// </summary>
 public static class StatusApi
@@ -40,7 +41,7 @@ public static class StatusApi
 
         api.MapGet("/v1/status", GetStatus)
             .WithName("GetStatus")
-            .WithSummary("Reports the link to Redis, the circuit breaker and the fallback. Holds no keys, tenants or data.");
+            .WithSummary("Reports the link to Redis, the circuit breaker, the fallback, every node (stale ones marked) and the Worker's duties. Holds no keys, tenants or data.");
 
         api.MapGet("/status", GetStatusPage)
             .WithName("GetStatusPage")
@@ -52,27 +53,42 @@ public static class StatusApi
 
     /// <summary>200 with the status snapshot: the details for an admin key, the status word for anyone else.</summary>
     public static async Task<Ok<StatusResponse>> GetStatus(
-        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await GetVisibleStatusAsync(snapshots, authorization, user, cancellationToken));
+        StatusSnapshotCache snapshots, NodeSnapshotCache nodes, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await GetVisibleStatusAsync(snapshots, nodes, authorization, user, cancellationToken));
 
     /// <summary>200 with an HTML page rendering the status snapshot; it reloads itself every few seconds.</summary>
     public static async Task<ContentHttpResult> GetStatusPage(
-        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, HttpResponse response, CancellationToken cancellationToken)
+        StatusSnapshotCache snapshots,
+        NodeSnapshotCache nodes,
+        IOptions<StatusOptions> options,
+        IAuthorizationService authorization,
+        ClaimsPrincipal user,
+        HttpResponse response,
+        CancellationToken cancellationToken)
     {
-        var status = await GetVisibleStatusAsync(snapshots, authorization, user, cancellationToken);
+        var status = await GetVisibleStatusAsync(snapshots, nodes, authorization, user, cancellationToken);
         response.Headers.CacheControl = "no-store";
         response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
         response.Headers.XContentTypeOptions = "nosniff";
-        return TypedResults.Content(StatusPage.Render(status), "text/html; charset=utf-8");
+        return TypedResults.Content(StatusPage.Render(status, (int)Math.Ceiling(options.Value.PageRefresh.TotalSeconds)), "text/html; charset=utf-8");
     }
 
     private static async Task<StatusResponse> GetVisibleStatusAsync(
-        StatusSnapshotCache snapshots, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken)
+        StatusSnapshotCache snapshots, NodeSnapshotCache nodes, IAuthorizationService authorization, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var status = ToResponse(await snapshots.GetStatusAsync(cancellationToken));
         var admin = await authorization.AuthorizeAsync(user, ApiKeyDefaults.AdminPolicy);
-        return admin.Succeeded ? status : status.Coarse();
+        if (!admin.Succeeded)
+        {
+            // Anonymous callers never cause a read of the node reports.
+            return status.Coarse();
+        }
+
+        return nodes.GetAsync(cancellationToken) is { } read ? WithNodes(status, await read) : status;
     }
+
+    internal static StatusResponse WithNodes(StatusResponse status, NodeReportsSnapshot nodes) =>
+        status with { Nodes = nodes.Nodes, NodesComplete = nodes.Complete, Duties = nodes.Duties };
 
     /// <summary><c>healthy</c>, <c>degraded</c> (circuit not closed or the fallback serving) or <c>unavailable</c>.</summary>
     internal static string StatusWord(CoordinationStatus status) => status switch

@@ -22,4 +22,9 @@ public sealed class StatusOptions
     /// <value>The default value is 1 second.</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the <c>/status</c> page reloads itself.</summary>
+    /// <value>The default value is 5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan PageRefresh { get; set; } = TimeSpan.FromSeconds(5);
 }

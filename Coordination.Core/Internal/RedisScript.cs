@@ -60,6 +60,8 @@ internal sealed class RedisScript
     public static readonly RedisScript DutyRecord = Load("duty_record");
     public static readonly RedisScript CacheHotReport = Load("cache_hot_report");
     public static readonly RedisScript AlertReport = Load("alert_report");
+    public static readonly RedisScript NodeReport = Load("node_report");
+    public static readonly RedisScript NodeRead = Load("node_read");
 
     // Lua has no include: the scripts on the general lock layout get the functions they share inserted.
     private const string LockCommon = "lock_common";

@@ -49,6 +49,7 @@ internal sealed class HeldLock
         AutoRenew = request.Settings.AutoRenew;
         ReleasesAllCounts = request.Reentry != Reentry.ByOwner;
         Epoch = request.Epoch;
+        AcquiredTimestamp = sentTimestamp;
         _timeToLive = request.Settings.TimeToLive;
         _expiresAt = outcome.ExpiresAtMilliseconds;
         _validUntil = ValidUntil(sentTimestamp, _timeToLive);
@@ -60,6 +61,9 @@ internal sealed class HeldLock
     }
 
     public LockKind Kind { get; }
+
+    /// <summary>When the acquisition that created the hold was sent (<see cref="TimeProvider.GetTimestamp"/>), for the node reports' oldest hold.</summary>
+    public long AcquiredTimestamp { get; }
 
     public LockKeys Keys { get; }
 

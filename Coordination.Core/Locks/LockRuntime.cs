@@ -98,6 +98,23 @@ internal sealed class LockRuntime : IPlatformLocks, IAsyncDisposable
     public IDistributedLockManager For(string tenant) =>
         _platform.GetOrAdd(tenant, static (t, runtime) => new RedisLockManager(t, runtime, LockNamespace.Platform), this);
 
+    /// <summary>The holds this process has through handles (tenants' and the platform's) and when the oldest was acquired.</summary>
+    public (int Held, long? OldestTimestamp) HeldSummary()
+    {
+        var held = 0;
+        long? oldest = null;
+        foreach (var manager in _tenants.Values.Concat(_platform.Values))
+        {
+            held += manager.HeldCount;
+            if (manager.OldestHeldTimestamp() is { } timestamp && (oldest is null || timestamp < oldest))
+            {
+                oldest = timestamp;
+            }
+        }
+
+        return (held, oldest);
+    }
+
     /// <summary>Releases every hold taken through handles in this process; returns how many could not be released.</summary>
     public async Task<int> ReleaseAllAsync(CancellationToken cancellationToken)
     {

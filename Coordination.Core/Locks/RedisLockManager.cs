@@ -40,6 +40,21 @@ internal sealed partial class RedisLockManager : IDistributedLockManager
     /// <summary>Holds this process has through handles (re-entries count once).</summary>
     internal int HeldCount => _holds.Count;
 
+    /// <summary>When the oldest hold this process has was acquired (<see cref="TimeProvider.GetTimestamp"/>); null when none.</summary>
+    internal long? OldestHeldTimestamp()
+    {
+        long? oldest = null;
+        foreach (var hold in _holds.Values)
+        {
+            if (oldest is null || hold.AcquiredTimestamp < oldest)
+            {
+                oldest = hold.AcquiredTimestamp;
+            }
+        }
+
+        return oldest;
+    }
+
     // The public Acquire* methods are not async on purpose: Prepare records the acquisition in the caller's async
     // flow (LockFlow), which must happen in the caller's own frame to stay visible to it afterwards.
     public ValueTask<ILockHandle> AcquireAsync(string name, LockOptions? options = null, CancellationToken cancellationToken = default) =>

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Coordination;
+
+/// <summary>
+/// Writes this node's report into Redis every <see cref="NodeReportOptions.Interval"/> (the first at start). A write
+/// that fails is logged once per outage and counted; the node shows stale to the others until a write succeeds.
+/// </summary>
+internal sealed class NodeReporter(
+    NodeReportCollector collector,
+    NodeReportStore store,
+    NodeMetrics metrics,
+    IOptions<NodeReportOptions> options,
+    TimeProvider time,
+    ILogger<NodeReporter> logger) : BackgroundService
+{
+    /// <summary>The largest report written; past it, the sections are left out.</summary>
+    public const int MaxReportBytes = 64 * 1024;
+
+    private readonly NodeReportOptions _options = options.Value;
+    private long _failures;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        NodesLog.Started(logger, collector.Identity.Name, collector.Identity.Role, _options.Interval);
+        using var timer = new PeriodicTimer(_options.Interval, time);
+        try
+        {
+            do
+            {
+                await ReportOnceAsync(stoppingToken);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the last report stays until it expires, and the others see this node stale first.
+        }
+    }
+
+    internal async Task ReportOnceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var report = await collector.CollectAsync(cancellationToken);
+            var json = JsonSerializer.Serialize(report, NodeReportJson.Options);
+            if (json.Length > MaxReportBytes)
+            {
+                NodesLog.ReportTooLarge(logger, json.Length, MaxReportBytes);
+                json = JsonSerializer.Serialize(WithoutSections(report), NodeReportJson.Options);
+            }
+
+            var (now, nodes, dropped) = await store.WriteAsync(report.Name, json, cancellationToken);
+            collector.MarkReported(now);
+            metrics.RecordWritten(nodes, dropped);
+            NodesLog.ReportWritten(logger, nodes, dropped);
+            if (Interlocked.Exchange(ref _failures, 0) is var failed and > 0)
+            {
+                NodesLog.ReportResumed(logger, failed);
+            }
+        }
+#pragma warning disable CA1031 // The reporter must never stop the host: any failure costs one report, logged once per outage.
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            metrics.RecordFailed();
+            if (Interlocked.Increment(ref _failures) == 1)
+            {
+                NodesLog.ReportFailed(logger, _options.Interval, ex);
+            }
+        }
+    }
+
+    private static NodeReport WithoutSections(NodeReport report) => new()
+    {
+        Name = report.Name,
+        Role = report.Role,
+        Version = report.Version,
+        StartedAt = report.StartedAt,
+        IntervalMs = report.IntervalMs,
+        Redis = report.Redis,
+        Circuit = report.Circuit,
+        Fallback = report.Fallback,
+        Locks = report.Locks,
+        Cache = report.Cache,
+        ActiveSessions = report.ActiveSessions,
+        RateLimits = report.RateLimits,
+    };
+}

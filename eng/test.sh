@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the solution, runs every test project (unit, integration against real redis-server and PostgreSQL
-# processes the tests start themselves, AppHost, worker), merges the line coverage of each product assembly
+# processes the tests start themselves, AppHost, worker), runs the Redis-backed projects again on Valkey 8, merges the
+# line coverage of each product assembly
 # (Coordination.Core, Coordination.Api, Coordination.Worker) over all of them, prints one figure per assembly and
 # fails when any is below the threshold (COVERAGE_THRESHOLD, default 90).
-# Needs: .NET 10 SDK; redis-server, redis-cli and redis-sentinel on PATH; PostgreSQL binaries (initdb, postgres) on
+# Needs: .NET 10 SDK; redis-server, redis-cli and redis-sentinel on PATH; valkey-server and valkey-cli on PATH; PostgreSQL binaries (initdb, postgres) on
 # PATH or in /usr/lib/postgresql/*/bin (and a "postgres" user to run them as, when running as root); Chromium at
 # /usr/lib/chromium/chromium (the browser test). On Debian/Ubuntu the set-up below installs what is missing when run
 # as root (apt-get), and otherwise prints the apt-get command to run and exits 2 before building anything.
@@ -44,13 +45,34 @@ missing_packages() {
   fi
   # The status page's browser test launches Debian's Chromium directly (see docs/operations.md, "Fresh machine").
   [ -x /usr/lib/chromium/chromium ] || echo chromium
+  # The second run on Valkey 8 (the Redis 7.2+ line; Debian bookworm has it in bookworm-backports).
+  command -v valkey-server >/dev/null 2>&1 || echo valkey-server
+  command -v valkey-cli >/dev/null 2>&1 || echo valkey-tools
+}
+
+# Valkey is in bookworm-backports on Debian 12 (same mirror as the rest): the suite is added once, and only there.
+backports_for_valkey() {
+  local codename
+  codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+  if [ "$codename" = bookworm ] && ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    cat > /etc/apt/sources.list.d/coordination-bookworm-backports.sources <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  fi
+  if [ "$codename" = bookworm ]; then
+    echo "-t bookworm-backports"
+  fi
 }
 
 setup() {
   local missing
   mapfile -t missing < <(missing_packages)
   if [ "${#missing[@]}" -eq 0 ]; then
-    echo "set-up: redis-server, redis-cli, redis-sentinel, PostgreSQL and Chromium are present"
+    echo "set-up: redis-server, redis-cli, redis-sentinel, valkey-server, valkey-cli, PostgreSQL and Chromium are present"
     return 0
   fi
 
@@ -58,6 +80,9 @@ setup() {
   if [ "$(id -u)" -ne 0 ]; then
     echo "set-up: the tests need ${missing[*]} (not installed). Run as root (or with sudo):" >&2
     echo "  apt-get update && ${install[*]}" >&2
+    if [[ " ${missing[*]} " == *" valkey-"* ]]; then
+      echo "  (on Debian 12, Valkey comes from bookworm-backports: add that suite and pass -t bookworm-backports)" >&2
+    fi
     echo "then run this command again (or run it as root: it installs them itself)." >&2
     return 2
   fi
@@ -68,9 +93,22 @@ setup() {
 
   echo "set-up: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  local package release_packages=() valkey_packages=() valkey_release=()
+  for package in "${missing[@]}"; do
+    if [[ $package == valkey-* ]]; then valkey_packages+=("$package"); else release_packages+=("$package"); fi
+  done
+  if [ "${#valkey_packages[@]}" -gt 0 ]; then
+    read -r -a valkey_release <<<"$(backports_for_valkey)"
+  fi
   # Wait for another apt-get or dpkg holding the lock rather than failing at once.
   apt-get -o DPkg::Lock::Timeout=300 update -qq
-  "${install[@]}" -qq -o DPkg::Lock::Timeout=300 >/dev/null
+  if [ "${#release_packages[@]}" -gt 0 ]; then
+    apt-get install -y --no-install-recommends -qq -o DPkg::Lock::Timeout=300 "${release_packages[@]}" >/dev/null
+  fi
+  # Valkey alone from backports where that is its home, so no other package is taken from there.
+  if [ "${#valkey_packages[@]}" -gt 0 ]; then
+    apt-get install -y --no-install-recommends -qq -o DPkg::Lock::Timeout=300 "${valkey_release[@]}" "${valkey_packages[@]}" >/dev/null
+  fi
   mapfile -t missing < <(missing_packages)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "set-up: still missing after apt-get: ${missing[*]}" >&2
@@ -118,10 +156,33 @@ awk '
 ' "$results/test-output.log" > "$results/summary.txt"
 cat "$results/summary.txt"
 
+redis_server="redis-server $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
 if [ "$status" -ne 0 ]; then
-  echo "Tests failed (exit $status)." >&2
+  echo "Tests failed on $redis_server (exit $status)." >&2
   exit "$status"
 fi
+
+# The Redis-backed suites again on Valkey 8 (the Redis 7.2+ line): every server the tests start, the Cluster and
+# Sentinel fixtures and the AppHost's local mode included (COORDINATION_TEST_REDIS_SERVER, see
+# tests/Coordination.IntegrationTests/Infrastructure/RedisPrograms.cs). No coverage: the first run measured it.
+valkey_server="valkey-server $(valkey-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+echo "Running the Redis-backed tests again on $valkey_server"
+valkey_failed=()
+for project in tests/Coordination.IntegrationTests tests/Coordination.Api.Tests tests/Coordination.Worker.Tests tests/AppHost.Tests; do
+  set +e
+  COORDINATION_TEST_REDIS_SERVER=valkey dotnet test --project "$project" -c Release --no-build --no-progress --no-ansi \
+    --results-directory "$PWD/$results/valkey" 2>&1 | tee -a "$results/valkey-output.log" | grep -E '^(failed|  total|  failed|  succeeded|  skipped)|passed \(|failed \('
+  project_status=${PIPESTATUS[0]}
+  set -e
+  if [ "$project_status" -ne 0 ]; then
+    valkey_failed+=("$(basename "$project") (exit $project_status)")
+  fi
+done
+if [ "${#valkey_failed[@]}" -gt 0 ]; then
+  echo "Tests failed on $valkey_server: ${valkey_failed[*]} (full output: $results/valkey-output.log)." >&2
+  exit 1
+fi
+echo "tests on $valkey_server: passed"
 
 reports=$(find "$results" -name '*.cobertura*.xml' | paste -sd ';' -)
 if [ -z "$reports" ]; then

@@ -118,12 +118,13 @@ internal sealed class RedisExecutor
     };
 
     // A connection that came back has completed its handshake with the server, and a changed topology (a replica
-    // promoted by Cluster or Sentinel) names a new server for the failed one: either is the probe the break waits for,
-    // so the break ends now instead of after BreakDuration. A circuit isolated by hand stays isolated, and a server
-    // that is still unwell opens the circuit again after MinimumThroughput failures.
+    // promoted by Cluster or Sentinel) names a new server for the failed one: once every pooled connection is
+    // connected again, that is the probe the break waits for, so the break ends now instead of after BreakDuration.
+    // Not before: calls routed to a connection still reconnecting would fail and open the circuit again. A circuit
+    // isolated by hand stays isolated, and a server that is still unwell opens it again after MinimumThroughput failures.
     private void EndBreakIfOpen()
     {
-        if (_circuitState.CircuitState == Polly.CircuitBreaker.CircuitState.Open)
+        if (_circuitState.CircuitState == Polly.CircuitBreaker.CircuitState.Open && _pool.ConnectedCount == _pool.Size)
         {
             _ = EndBreakAsync();
         }

@@ -97,6 +97,7 @@ public static class AlertsExtensions
                 sp.GetRequiredService<ILoggerFactory>());
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AlertsHost>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SharedStateAlerts>());
     }
 
     internal static string DefaultNodeName(string? application)

@@ -40,4 +40,7 @@ internal static partial class AlertsLog
 
     [LoggerMessage(1841, LogLevel.Warning, "An alert evaluation failed; the next one runs at the next interval.", EventName = "AlertEvaluationFailed")]
     public static partial void EvaluationFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1842, LogLevel.Debug, "The shared node and duty state could not be read; node-not-reporting and duty-failing keep their last state until the next read.", EventName = "AlertSharedStateUnreadable")]
+    public static partial void SharedStateUnreadable(ILogger logger, Exception exception);
 }

@@ -20,6 +20,9 @@ internal sealed class NodeReporter(
     /// <summary>The largest report written; past it, the sections are left out.</summary>
     public const int MaxReportBytes = 64 * 1024;
 
+    // A stopping host waits at most this long for the withdrawal; Redis being down must not hold the shutdown.
+    private static readonly TimeSpan WithdrawTimeout = TimeSpan.FromSeconds(2);
+
     private readonly NodeReportOptions _options = options.Value;
     private long _failures;
 
@@ -37,7 +40,23 @@ internal sealed class NodeReporter(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: the last report stays until it expires, and the others see this node stale first.
+            // Stopping: StopAsync withdraws the report.
+        }
+    }
+
+    /// <summary>Stops reporting and withdraws this node's report, so a node stopped on purpose is not shown (or alerted) as one that stopped reporting; a withdrawal that fails leaves the report to turn stale and expire.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(WithdrawTimeout);
+        try
+        {
+            await store.RemoveAsync(collector.Identity.Name, bounded.Token);
+        }
+        catch (Exception ex) when (ex is CoordinationUnavailableException or OperationCanceledException)
+        {
+            NodesLog.WithdrawFailed(logger, ex);
         }
     }
 

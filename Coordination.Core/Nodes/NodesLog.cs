@@ -31,4 +31,7 @@ internal static partial class NodesLog
 
     [LoggerMessage(1808, LogLevel.Warning, "This node's report is {Bytes} bytes of JSON, more than {Limit}; it is written without its sections.", EventName = "NodeReportTooLarge")]
     public static partial void ReportTooLarge(ILogger logger, int bytes, int limit);
+
+    [LoggerMessage(1809, LogLevel.Warning, "This node's report could not be withdrawn at stop; the others see it stale until it expires.", EventName = "NodeReportWithdrawFailed")]
+    public static partial void WithdrawFailed(ILogger logger, Exception exception);
 }

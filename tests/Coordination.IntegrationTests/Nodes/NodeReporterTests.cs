@@ -50,32 +50,49 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
     }
 
     [Fact]
-    public async Task ReadAsync_AReporterStops_ShownStaleAfterItsIntervalsThenDropped()
+    public async Task ReadAsync_ANodeStopsReportingWithoutStopping_ShownStaleAfterItsIntervalsThenDropped()
     {
         var prefix = TestKeys.NewPrefix();
-        // Interval 200 ms, stale after 3 intervals (600 ms), kept 3 s.
+        // Interval 200 ms, stale after 3 intervals (600 ms), kept 3 s. The crashed node is one report written once
+        // and never again, as a process killed with -9 leaves it.
         await using var a = await StartAsync(prefix, "survivor", "api", ("Expiry", "00:00:03"));
-        var b = await StartAsync(prefix, "stopping", "api", ("Expiry", "00:00:03"));
+        var store = a.Services.GetRequiredService<NodeReportStore>();
+        var last = JsonSerializer.Serialize(new NodeReport { Role = "api", Version = "crashed", IntervalMs = 200 }, NodeReportJson.Options);
+        await store.WriteAsync("crashed@host:1", last, Token);
         var stopped = Stopwatch.StartNew();
-        await using (b)
-        {
-            await WaitForAsync(a, s => s.Nodes.Any(n => n.Name.StartsWith("stopping@", StringComparison.Ordinal) && !n.Stale), "A sees B reporting");
-            stopped.Restart();
-            await b.StopAsync();
-        }
+        await WaitForAsync(a, s => s.Nodes.Any(n => n.Name == "crashed@host:1" && !n.Stale), "A sees the node reporting");
 
-        var stale = await WaitForAsync(a, s => s.Nodes.Any(n => n.Name.StartsWith("stopping@", StringComparison.Ordinal) && n.Stale), "A shows B stale");
+        var stale = await WaitForAsync(a, s => s.Nodes.Any(n => n.Name == "crashed@host:1" && n.Stale), "A shows the node stale");
         var staleAfter = stopped.Elapsed;
-        var shown = stale.Nodes.Single(n => n.Name.StartsWith("stopping@", StringComparison.Ordinal));
+        var shown = stale.Nodes.Single(n => n.Name == "crashed@host:1");
         Assert.False(stale.Nodes[0].Stale);
         Assert.True(stale.Nodes[0].Self);
-        Output.WriteLine($"B shown stale {staleAfter.TotalMilliseconds:0} ms after it began to stop (threshold: 600 ms after its last report)");
+        Output.WriteLine($"The silent node shown stale {staleAfter.TotalMilliseconds:0} ms after its last report (threshold: 600 ms)");
         // Stale only once its last report is more than three intervals old (by Redis's clock), and soon after.
         Assert.True(stale.ReadAt - shown.ReportedAt!.Value > TimeSpan.FromMilliseconds(600), $"stale at {stale.ReadAt:O}, last report {shown.ReportedAt:O}");
         Assert.InRange(staleAfter, TimeSpan.Zero, TimeSpan.FromSeconds(3));
 
-        await WaitForAsync(a, s => s.Nodes.Count == 1, "B's report expired and dropped", TimeSpan.FromSeconds(10));
+        await WaitForAsync(a, s => s.Nodes.Count == 1, "the silent node's report expired and dropped", TimeSpan.FromSeconds(10));
         Assert.True(stopped.Elapsed >= TimeSpan.FromSeconds(2), $"dropped after {stopped.Elapsed}, before its expiry");
+    }
+
+    [Fact]
+    public async Task StopAsync_ANodeStoppedOnPurpose_WithdrawsItsReport_NeverShownStale()
+    {
+        var prefix = TestKeys.NewPrefix();
+        await using var a = await StartAsync(prefix, "survivor", "api", ("Expiry", "00:00:30"));
+        var b = await StartAsync(prefix, "stopping", "api", ("Expiry", "00:00:30"));
+        await using (b)
+        {
+            await WaitForAsync(a, s => s.Nodes.Any(n => n.Name.StartsWith("stopping@", StringComparison.Ordinal) && !n.Stale), "A sees B reporting");
+            await b.StopAsync();
+        }
+
+        // Gone at A's next read, well before it could turn stale (600 ms) or expire (30 s).
+        var after = await Reports(a).ReadAsync(Token);
+        Assert.True(after.Complete);
+        Assert.DoesNotContain(after.Nodes, n => n.Name.StartsWith("stopping@", StringComparison.Ordinal));
+        Assert.Single(after.Nodes);
     }
 
     [Fact]

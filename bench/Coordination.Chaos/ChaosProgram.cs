@@ -30,8 +30,11 @@ internal static class ChaosProgram
         var redis = new RedisControl(redisServer);
         await using var postgresServer = await PostgresServer.StartAsync(token);
         await using var postgres = await PostgresControl.AttachAsync(postgresServer.ConnectionString, token);
+        // Restarted once before any load, with durable commits (the fixture starts it without).
+        await postgres.KillAsync(token);
+        await postgres.RestartAsync(token);
         report.RedisServer = RedisServerProcess.Describe(await redis.InfoServerAsync());
-        report.Postgres = await PostgresControl.VersionAsync(postgresServer.ConnectionString, token);
+        report.Postgres = $"{await PostgresControl.VersionAsync(postgresServer.ConnectionString, token)} ({await PostgresControl.DurabilityAsync(postgresServer.ConnectionString, token)})";
         Console.WriteLine($"Redis: {report.RedisServer} on {redisServer.Endpoint}; {report.Postgres} on port {postgresServer.Port}");
 
         var nodes = new List<LibraryNode>();

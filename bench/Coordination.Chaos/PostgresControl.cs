@@ -14,6 +14,7 @@ namespace Coordination.Chaos;
 /// </summary>
 internal sealed partial class PostgresControl(string connectionString, string dataDirectory) : IAsyncDisposable
 {
+    private static readonly HashSet<string> NonDurable = new(StringComparer.Ordinal) { "fsync=off", "synchronous_commit=off", "full_page_writes=off" };
     private Process? _restarted;
 
     public static async Task<PostgresControl> AttachAsync(string connectionString, CancellationToken cancellationToken)
@@ -23,6 +24,21 @@ internal sealed partial class PostgresControl(string connectionString, string da
         await using var command = new NpgsqlCommand("SHOW data_directory", connection);
         var directory = (string?)await command.ExecuteScalarAsync(cancellationToken) ?? throw new InvalidOperationException("No data_directory.");
         return new PostgresControl(connectionString, directory);
+    }
+
+    /// <summary>Whether commits are durable: fsync and synchronous_commit on, as <c>SHOW</c> says.</summary>
+    public static async Task<string> DurabilityAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        var settings = new List<string>();
+        foreach (var name in new[] { "fsync", "synchronous_commit", "full_page_writes" })
+        {
+            await using var command = new NpgsqlCommand($"SHOW {name}", connection);
+            settings.Add($"{name}={await command.ExecuteScalarAsync(cancellationToken)}");
+        }
+
+        return string.Join(", ", settings);
     }
 
     public static async Task<string> VersionAsync(string connectionString, CancellationToken cancellationToken)
@@ -54,12 +70,30 @@ internal sealed partial class PostgresControl(string connectionString, string da
         await ProcessUtil.WaitUntilAsync(() => victims.All(pid => !Directory.Exists($"/proc/{pid}")), TimeSpan.FromSeconds(10), "PostgreSQL's processes to die", cancellationToken);
     }
 
-    /// <summary>Starts the postmaster again with the command line it last ran with, and returns once the database answers.</summary>
+    /// <summary>
+    /// Starts the postmaster again with the command line it last ran with, durability settings the fixture turned off
+    /// left out (so they are on), and returns once the database answers.
+    /// </summary>
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
         var options = await File.ReadAllTextAsync(Path.Combine(dataDirectory, "postmaster.opts"), cancellationToken);
         var program = options.Split(' ', 2)[0];
-        var arguments = QuotedArgument().Matches(options).Select(m => m.Groups[1].Value).ToArray();
+        var parsed = QuotedArgument().Matches(options).Select(m => m.Groups[1].Value).ToList();
+
+        // The fixture turns durability off (fsync, synchronous_commit, full_page_writes) to make tests fast; a crash
+        // test needs it on, or commits acknowledged just before the kill are lost by PostgreSQL itself.
+        var arguments = new List<string>();
+        for (var i = 0; i < parsed.Count; i++)
+        {
+            if (parsed[i] == "-c" && i + 1 < parsed.Count && NonDurable.Contains(parsed[i + 1]))
+            {
+                i++;
+                continue;
+            }
+
+            arguments.Add(parsed[i]);
+        }
+
         var startInfo = ProcessUtil.IsRoot ? new ProcessStartInfo("setpriv") : new ProcessStartInfo(program);
         if (ProcessUtil.IsRoot)
         {

@@ -1,7 +1,7 @@
 namespace Coordination.Chaos;
 
 /// <summary>What a fault acts on: the servers, the library nodes and the API replicas of the run.</summary>
-internal sealed class ChaosContext(ChaosSettings settings, RedisControl redis, PostgresControl postgres, IReadOnlyList<LibraryNode> nodes, ApiPool api, Func<string, ChaosApiHost> startReplica)
+internal sealed class ChaosContext(ChaosSettings settings, RedisControl redis, PostgresControl postgres, string postgresConnectionString, IReadOnlyList<LibraryNode> nodes, ApiPool api, Func<string, ChaosApiHost> startReplica)
 {
     private int _replicas = 2;
 
@@ -10,6 +10,8 @@ internal sealed class ChaosContext(ChaosSettings settings, RedisControl redis, P
     public RedisControl Redis { get; } = redis;
 
     public PostgresControl Postgres { get; } = postgres;
+
+    public string PostgresConnectionString { get; } = postgresConnectionString;
 
     public IReadOnlyList<LibraryNode> Nodes { get; } = nodes;
 

@@ -48,7 +48,7 @@ internal static class ChaosProgram
             _ = api.Add(StartReplica("api-2"));
             Console.WriteLine($"Library nodes: {string.Join(", ", nodes.Select(n => n.Name))}; API replicas on Kestrel: api-1, api-2");
 
-            var context = new ChaosContext(settings, redis, postgres, nodes, api, StartReplica);
+            var context = new ChaosContext(settings, redis, postgres, postgresServer.ConnectionString, nodes, api, StartReplica);
             var exitCode = await RunAsync(settings, context, recorder, report, token);
             await ReportAsync(settings, report, token);
             return exitCode;
@@ -66,7 +66,7 @@ internal static class ChaosProgram
     {
         var fencing = new FencingChecker(recorder);
         var limits = new RateLimitChecker(recorder, ChaosConfiguration.PolicyLimit, Math.Max(1, ChaosConfiguration.PolicyLimit / ChaosConfiguration.NodeCount), ChaosConfiguration.PolicyPeriod);
-        var sessions = new SessionWorkload(recorder, context.Nodes);
+        var sessions = new SessionWorkload(recorder, context.Nodes, new SessionDiagnosis(context.PostgresConnectionString, context.Redis));
         var cache = new CacheWorkload(recorder, context.Nodes);
 
         using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -9,7 +9,7 @@ namespace Coordination.Chaos;
 /// After recovery every session whose creation was acknowledged is read back through both nodes: it must exist and
 /// hold its last acknowledged counter (or a later or failed write's).
 /// </summary>
-internal sealed class SessionWorkload(Recorder recorder, IReadOnlyList<LibraryNode> nodes)
+internal sealed class SessionWorkload(Recorder recorder, IReadOnlyList<LibraryNode> nodes, SessionDiagnosis diagnosis)
 {
     public const string LostInvariant = "session: acknowledged write not read back";
     public const int Workers = 4;
@@ -77,7 +77,7 @@ internal sealed class SessionWorkload(Recorder recorder, IReadOnlyList<LibraryNo
                 stats.Violation(LostInvariant);
                 var read = await ReadBackAsync(node, tracked.Id, stats, cancellationToken);
                 long? counter = read?.Value is { } found && found.Data.TryGetValue("n", out var n) ? n.GetInt64() : null;
-                stats.Notes.Enqueue($"session {tracked.Id} via {node.Name}: {(read?.Value is null ? "not found" : $"n = {counter}")}, acknowledged {tracked.Acknowledged}, attempted {tracked.Attempted}");
+                stats.Notes.Enqueue($"session {tracked.Id} via {node.Name}: {(read?.Value is null ? "not found" : $"n = {counter} (version {read.Value.Version})")}, acknowledged {tracked.Acknowledged}, attempted {tracked.Attempted}; {await diagnosis.DescribeAsync(tracked.Owner!, cancellationToken)}");
             }
         }
         finally
@@ -136,7 +136,7 @@ internal sealed class SessionWorkload(Recorder recorder, IReadOnlyList<LibraryNo
                 {
                     var user = string.Create(CultureInfo.InvariantCulture, $"chaos-user-{worker}-{created++}");
                     var session = await node.Coordinator.Sessions.CreateAsync(user, new Dictionary<string, JsonElement> { ["n"] = JsonSerializer.SerializeToElement(0) }, cancellationToken: cancellationToken);
-                    sessions.Add(new Tracked(session.Id) { Acknowledged = 0, Attempted = 0 });
+                    sessions.Add(new Tracked(session.Id) { Owner = user, Acknowledged = 0, Attempted = 0 });
                     recorder.Current.Success(start);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

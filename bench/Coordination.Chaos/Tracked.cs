@@ -8,6 +8,9 @@ internal sealed class Tracked(string id)
 {
     public string Id { get; } = id;
 
+    /// <summary>The session's user (sessions only).</summary>
+    public string? Owner { get; init; }
+
     public long Acknowledged { get; set; } = -1;
 
     public long Attempted { get; set; } = -1;

@@ -38,18 +38,19 @@ internal static class ChaosProgram
         Console.WriteLine($"Redis: {report.RedisServer} on {redisServer.Endpoint}; {report.Postgres} on port {postgresServer.Port}");
 
         var nodes = new List<LibraryNode>();
+        var warnings = new WarningCounter();
         await using var api = new ApiPool();
         try
         {
-            nodes.Add(await LibraryNode.StartAsync("lib-1", redisServer.Endpoint, postgresServer.ConnectionString, token));
-            nodes.Add(await LibraryNode.StartAsync("lib-2", redisServer.Endpoint, postgresServer.ConnectionString, token));
+            nodes.Add(await LibraryNode.StartAsync("lib-1", redisServer.Endpoint, postgresServer.ConnectionString, warnings, token));
+            nodes.Add(await LibraryNode.StartAsync("lib-2", redisServer.Endpoint, postgresServer.ConnectionString, warnings, token));
             ChaosApiHost StartReplica(string name) => ChaosApiHost.Start(name, redisServer.Endpoint, postgresServer.ConnectionString);
             _ = api.Add(StartReplica("api-1"));
             _ = api.Add(StartReplica("api-2"));
             Console.WriteLine($"Library nodes: {string.Join(", ", nodes.Select(n => n.Name))}; API replicas on Kestrel: api-1, api-2");
 
             var context = new ChaosContext(settings, redis, postgres, postgresServer.ConnectionString, nodes, api, StartReplica);
-            var exitCode = await RunAsync(settings, context, recorder, report, token);
+            var exitCode = await RunAsync(settings, context, recorder, report, warnings, token);
             await ReportAsync(settings, report, token);
             return exitCode;
         }
@@ -62,7 +63,7 @@ internal static class ChaosProgram
         }
     }
 
-    private static async Task<int> RunAsync(ChaosSettings settings, ChaosContext context, Recorder recorder, ChaosReport report, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ChaosSettings settings, ChaosContext context, Recorder recorder, ChaosReport report, WarningCounter warnings, CancellationToken cancellationToken)
     {
         var fencing = new FencingChecker(recorder);
         var limits = new RateLimitChecker(recorder, ChaosConfiguration.PolicyLimit, Math.Max(1, ChaosConfiguration.PolicyLimit / ChaosConfiguration.NodeCount), ChaosConfiguration.PolicyPeriod);
@@ -87,6 +88,7 @@ internal static class ChaosProgram
             {
                 var stats = new ScenarioStats(fault);
                 recorder.Begin(stats);
+                _ = warnings.Drain();
                 limits.CheckClosedWindows(all: false);
                 Console.WriteLine($"{fault.Id}: {fault.Title} ...");
 
@@ -104,10 +106,11 @@ internal static class ChaosProgram
                 await sessions.VerifyAsync(stats, cancellationToken);
                 await cache.VerifyAsync(stats, cancellationToken);
                 limits.CheckClosedWindows();
+                stats.Warnings.AddRange(warnings.Drain());
                 report.Add(stats);
                 Console.WriteLine(
                     $"  calls {stats.Calls:N0}, errors {stats.Errors:N0} (outside the contract {stats.UnexpectedErrors.Values.Sum():N0}), " +
-                    $"recovered {(stats.Recovered ? $"after {stats.Recovery?.TotalMilliseconds:N0} ms" : "NOT")}, violations {stats.Violations.Values.Sum():N0}");
+                    $"recovered {(stats.Recovery is { } recovery ? $"after {recovery.TotalMilliseconds:N0} ms" : stats.Recovered ? "(nothing to recover)" : "NOT")}, violations {stats.Violations.Values.Sum():N0}");
                 foreach (var (key, count) in stats.ExpectedErrors.Concat(stats.UnexpectedErrors).OrderByDescending(e => e.Value))
                 {
                     Console.WriteLine($"    {key}: {count:N0}");
@@ -116,6 +119,11 @@ internal static class ChaosProgram
                 foreach (var note in stats.Notes.Take(10))
                 {
                     Console.WriteLine($"    note: {note}");
+                }
+
+                foreach (var warning in stats.Warnings)
+                {
+                    Console.WriteLine($"    log: {warning}");
                 }
             }
 

@@ -70,7 +70,7 @@ internal sealed class ChaosReport(ChaosSettings settings)
         {
             var errors = stats.ExpectedErrors.IsEmpty
                 ? "none"
-                : string.Join("; ", stats.ExpectedErrors.OrderByDescending(e => e.Value).Select(e => Invariant($"{e.Key} {e.Value:N0}")));
+                : string.Join("; ", stats.ExpectedErrors.OrderByDescending(e => e.Value).Select(e => Invariant($"{Short(e.Key)} {e.Value:N0}")));
             var unexpected = stats.UnexpectedErrors.IsEmpty
                 ? "0"
                 : Invariant($"**{stats.UnexpectedErrors.Values.Sum():N0}**: ") + string.Join("; ", stats.UnexpectedErrors.Select(e => Invariant($"{e.Key} {e.Value:N0}")));
@@ -80,6 +80,7 @@ internal sealed class ChaosReport(ChaosSettings settings)
         }
 
         s.AppendLine();
+        s.AppendLine("\"Unavailable (reason)\" is `CoordinationUnavailableException` with its `Reason`; HTTP 503 with the problem's `reason`.");
         s.AppendLine("\"Recovered after\": from the end of the fault (server back, pause over, new replica started) to the first success");
         s.AppendLine("served by Redis again on every node (a lock acquisition: locks fail closed, nothing else answers them), or to the");
         s.AppendLine("new replica's first answer. \"p99 during the fault\": of every call started between the fault's start and that point");
@@ -96,23 +97,36 @@ internal sealed class ChaosReport(ChaosSettings settings)
             {
                 var violations = stats.Violations.GetValueOrDefault(invariant);
                 var checks = stats.Checked.GetValueOrDefault(invariant);
-                s.Append(violations == 0 ? Invariant($" 0 / {checks:N0} |") : Invariant($" **{violations:N0}** / {checks:N0} |"));
+                var most = stats.Maxima.TryGetValue(invariant, out var max) ? Invariant($" (most {max})") : string.Empty;
+                s.Append(violations == 0 ? Invariant($" 0 / {checks:N0}{most} |") : Invariant($" **{violations:N0}** / {checks:N0}{most} |"));
             }
 
             s.AppendLine();
         }
 
+        var fenced = _scenarios.Where(st => st.Checked.GetValueOrDefault(FencingChecker.FencedOverlaps) > 0).ToArray();
+        s.AppendLine();
+        s.AppendLine(fenced.Length == 0
+            ? "No two lock holders overlapped in any scenario (not even fenced ones)."
+            : "Lock holders that overlapped, each newcomer with a larger token (fenced, allowed): " + string.Join(", ", fenced.Select(st => Invariant($"`{st.Fault.Id}` {st.Checked[FencingChecker.FencedOverlaps]:N0}"))) + ".");
+        s.AppendLine("\"(most n)\": the most permits admitted in one window, by Redis (limit 50) or by one node locally (share 25).");
         s.AppendLine();
         s.AppendLine("What each check means: a lock holder entering while another holder with a token not smaller is inside, or with a");
         s.AppendLine("token not above every token the resource saw (overlaps where the newcomer's token is larger are fenced: the resource");
         s.AppendLine("refuses the older holder); admissions by Redis per aligned window and Redis server life above the limit (a restart");
         s.AppendLine("without persistence starts the window's count afresh), and local admissions per window and node above the share;");
-        s.AppendLine("a session whose creation was acknowledged, read back through both nodes after recovery, missing or holding a counter");
+        s.AppendLine("a session whose creation was acknowledged, read back through both nodes after recovery (writers paused; re-read for");
+        s.AppendLine("up to 5 s, so changes made in the PostgreSQL copy during the fault have been replayed), missing or holding a counter");
         s.AppendLine("older than its last acknowledged update; a cache key read through both nodes after recovery (writers paused,");
         s.AppendLine("1.5 s = three invalidation-log polls) holding a value older than its last acknowledged set (a miss is allowed).");
         s.AppendLine("A write that failed (timed out) may still have landed: its value is accepted.");
 
-        var notes = _scenarios.SelectMany(st => st.Notes.Select(n => $"`{st.Fault.Id}`: {n}")).Take(30).ToArray();
+        // The nodes' warnings go into the report where a check failed: what the library said when it happened.
+        var notes = _scenarios
+            .SelectMany(st => st.Notes.Take(12).Select(n => $"`{st.Fault.Id}`: {n}")
+                .Concat(st.Violations.Values.Sum() > 0 ? st.Warnings.Take(8).Select(w => $"`{st.Fault.Id}`, library log: {w}") : []))
+            .Take(40)
+            .ToArray();
         if (notes.Length > 0)
         {
             s.AppendLine().AppendLine("Notes of the run:").AppendLine();
@@ -146,6 +160,8 @@ internal sealed class ChaosReport(ChaosSettings settings)
 
     public static long RecoveryEnd(ScenarioStats stats) =>
         stats.Recovery is { } recovery ? stats.FaultEnd + (long)(recovery.TotalSeconds * System.Diagnostics.Stopwatch.Frequency) : Math.Max(stats.FaultEnd, stats.FaultStart);
+
+    private static string Short(string key) => key.Replace(nameof(CoordinationUnavailableException), "Unavailable", StringComparison.Ordinal);
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 }

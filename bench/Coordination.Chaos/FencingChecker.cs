@@ -10,6 +10,7 @@ internal sealed class FencingChecker(Recorder recorder)
 {
     public const string OverlapInvariant = "lock: two holders without a larger token";
     public const string IncreasingInvariant = "lock: fencing token not increasing";
+    public const string FencedOverlaps = "lock: overlaps fenced by a larger token";
 
     private readonly Dictionary<string, Resource> _resources = new(StringComparer.Ordinal);
 
@@ -32,7 +33,7 @@ internal sealed class FencingChecker(Recorder recorder)
             }
             else if (resource.Inside.Count > 0)
             {
-                stats.Check("lock: overlaps fenced by a larger token");
+                stats.Checked.AddOrUpdate(FencedOverlaps, 1, (_, n) => n + 1);
             }
 
             if (token <= resource.MaxToken)

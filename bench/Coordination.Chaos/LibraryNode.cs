@@ -12,13 +12,14 @@ internal sealed class LibraryNode(string name, IHost host) : IAsyncDisposable
 
     public IRedisCoordinator Coordinator { get; } = host.Services.GetRequiredService<IRedisCoordinator>();
 
-    public static async Task<LibraryNode> StartAsync(string name, string redis, string postgres, CancellationToken cancellationToken)
+    public static async Task<LibraryNode> StartAsync(string name, string redis, string postgres, WarningCounter warnings, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(ChaosConfiguration.For(redis, postgres));
 
         // Thousands of failures a second during a fault: the console would cost more than the calls. Counted instead.
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(warnings);
         builder.AddCoordination();
         var host = builder.Build();
         await host.StartAsync(cancellationToken);

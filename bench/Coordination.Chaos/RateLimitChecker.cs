@@ -46,6 +46,7 @@ internal sealed class RateLimitChecker(Recorder recorder, long limit, long share
             foreach (var key in _redis.Keys.Where(k => all || k.Window < current - 1).ToArray())
             {
                 stats.Check(RedisInvariant);
+                stats.Maximum(RedisInvariant, _redis[key]);
                 if (_redis[key] > limit)
                 {
                     stats.Violation(RedisInvariant);
@@ -58,6 +59,7 @@ internal sealed class RateLimitChecker(Recorder recorder, long limit, long share
             foreach (var key in _local.Keys.Where(k => all || k.Window < current - 1).ToArray())
             {
                 stats.Check(LocalInvariant);
+                stats.Maximum(LocalInvariant, _local[key]);
                 if (_local[key] > share)
                 {
                     stats.Violation(LocalInvariant);

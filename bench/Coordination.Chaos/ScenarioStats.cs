@@ -37,6 +37,14 @@ internal sealed class ScenarioStats(Fault fault)
     /// <summary>Checked items by invariant name (locks entered, windows, sessions read back, cache keys read back).</summary>
     public ConcurrentDictionary<string, long> Checked { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Largest values seen by name (the most admitted in one window), to show a check was not vacuous.</summary>
+    public ConcurrentDictionary<string, long> Maxima { get; } = new(StringComparer.Ordinal);
+
+    public void Maximum(string name, long value) => Maxima.AddOrUpdate(name, value, (_, n) => Math.Max(n, value));
+
+    /// <summary>The library nodes' warnings and errors during the scenario, by event, counted.</summary>
+    public List<string> Warnings { get; } = [];
+
     /// <summary>Notes of the run (what a check could not do, a first unexpected message).</summary>
     public ConcurrentQueue<string> Notes { get; } = new();
 

@@ -46,7 +46,9 @@ internal sealed class ChaosReport(ChaosSettings settings)
     public string ToMarkdown()
     {
         var s = new StringBuilder();
-        var command = "dotnet run -c Release --project bench/Coordination.Chaos" + (settings.Arguments.Count == 0 ? string.Empty : " -- " + string.Join(' ', settings.Arguments));
+        // The note is printed below the command, not in it.
+        var arguments = settings.Arguments.Where((_, i) => settings.Arguments[i] != "--note" && (i == 0 || settings.Arguments[i - 1] != "--note")).ToArray();
+        var command = "dotnet run -c Release --project bench/Coordination.Chaos" + (arguments.Length == 0 ? string.Empty : " -- " + string.Join(' ', arguments));
         s.AppendLine(Heading).AppendLine();
         s.AppendLine(Invariant($"`{command}` (one command, {_elapsed.TotalSeconds:0} s in all): a throwaway {RedisServer} and {Postgres} (the fallback store), two library nodes"));
         s.AppendLine("(`AddCoordination`) and two replicas of the real API (hosted in the process on Kestrel), all with the fallback configured; a mixed");

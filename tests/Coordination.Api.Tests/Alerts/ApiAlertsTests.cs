@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Coordination.Api.Tests.Infrastructure;
+using Coordination.IntegrationTests.Alerts;
 using Coordination.IntegrationTests.Infrastructure;
 
 namespace Coordination.Api.Tests.Alerts;

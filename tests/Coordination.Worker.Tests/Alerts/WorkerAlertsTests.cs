@@ -1,8 +1,9 @@
+using Coordination.IntegrationTests.Alerts;
 using Coordination.IntegrationTests.Infrastructure;
 using Coordination.Worker.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Coordination.Worker.Tests.Alerts;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Coordination.IntegrationTests.Infrastructure;
@@ -29,48 +28,8 @@ public sealed class ClusterFailoverTests
         var probeKey = await FindFullKeyAsync(cluster, ":probe");
         var killedPort = await cluster.PrimaryPortOfAsync(probeKey, Token) ?? throw new InvalidOperationException("The probe's slot has no primary.");
 
-        var clock = Stopwatch.StartNew();
-        var calls = new ConcurrentQueue<(TimeSpan Started, TimeSpan Ended, bool Succeeded)>();
-        var unexpected = new ConcurrentQueue<Exception>();
-        var acknowledged = new ConcurrentDictionary<string, (int Value, TimeSpan At)>();
-        using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        stopLoad.CancelAfter(TimeSpan.FromSeconds(60));
-
-        async Task WorkerAsync(int worker)
-        {
-            for (var i = 0; !stopLoad.IsCancellationRequested; i++)
-            {
-                var key = $"w{worker}-{i % 64}";
-                var started = clock.Elapsed;
-                try
-                {
-                    if (i % 2 == 0)
-                    {
-                        await coordinator.SetAsync(key, i, cancellationToken: CancellationToken.None);
-                        acknowledged[key] = (i, clock.Elapsed);
-                    }
-                    else
-                    {
-                        await coordinator.GetAsync<int>(key, CancellationToken.None);
-                    }
-
-                    calls.Enqueue((started, clock.Elapsed, true));
-                }
-                catch (CoordinationUnavailableException)
-                {
-                    calls.Enqueue((started, clock.Elapsed, false));
-                    await Task.Delay(5, CancellationToken.None);
-                }
-#pragma warning disable CA1031 // Any other exception type (MOVED, CROSSSLOT, ...) breaks the contract: collected and asserted on.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    unexpected.Enqueue(ex);
-                }
-            }
-        }
-
-        var load = Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkerAsync(w), CancellationToken.None)).ToArray();
+        await using var load = FailoverLoad.Start(coordinator, Workers, keysPerWorker: 64);
+        var clock = load.Clock;
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
         var killedAt = clock.Elapsed;
         await cluster.Nodes.Single(n => n.Port == killedPort).KillAsync();
@@ -106,24 +65,23 @@ public sealed class ClusterFailoverTests
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
         var steadyFrom = clock.Elapsed;
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
-        await stopLoad.CancelAsync();
-        await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(20), Token);
+        await load.StopAsync();
 
-        var all = calls.ToArray();
+        var all = load.Calls.ToArray();
         var duringOutage = all.Where(c => c.Started >= killedAt && c.Started < promotedAt).ToArray();
         Output.WriteLine($"[measure] cluster failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to promotion {(promotedAt - killedAt).TotalMilliseconds:F0} ms; promotion to the probe served {(served - promotedAt).TotalMilliseconds:F0} ms; calls started during the outage that succeeded: {duringOutage.Count(c => c.Succeeded)} of {duringOutage.Length}");
-        foreach (var ex in unexpected.Take(5))
+        foreach (var ex in load.Unexpected.Take(5))
         {
             Output.WriteLine($"[unexpected] {ex}");
         }
 
-        Assert.Empty(unexpected);
+        Assert.Empty(load.Unexpected);
         Assert.InRange(served - killedAt, TimeSpan.Zero, maxRecovery);
         var late = all.Where(c => c.Started >= steadyFrom).ToArray();
         Assert.NotEmpty(late);
         Assert.All(late, c => Assert.True(c.Succeeded, $"a call started at {c.Started} failed after the failover settled"));
         Assert.Equal(1, (await coordinator.GetAsync<int>("probe", Token)).Value);
-        foreach (var (key, (value, at)) in acknowledged.Where(a => a.Value.At > served))
+        foreach (var (key, (value, at)) in load.Acknowledged.Where(a => a.Value.At > served))
         {
             Assert.Equal(value, (await coordinator.GetAsync<int>(key, Token)).Value);
         }

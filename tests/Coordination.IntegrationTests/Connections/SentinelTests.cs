@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using Coordination.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,48 +55,8 @@ public sealed class SentinelTests
         var coordinator = host.Coordinator;
         var oldPrimaryPort = await group.PrimaryPortAsync(Token);
 
-        var clock = Stopwatch.StartNew();
-        var calls = new ConcurrentQueue<(TimeSpan Started, TimeSpan Ended, bool Succeeded)>();
-        var unexpected = new ConcurrentQueue<Exception>();
-        var acknowledged = new ConcurrentDictionary<string, (int Value, TimeSpan At)>();
-        using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        stopLoad.CancelAfter(TimeSpan.FromSeconds(60));
-
-        async Task WorkerAsync(int worker)
-        {
-            for (var i = 0; !stopLoad.IsCancellationRequested; i++)
-            {
-                var key = $"w{worker}-{i % 32}";
-                var started = clock.Elapsed;
-                try
-                {
-                    if (i % 2 == 0)
-                    {
-                        await coordinator.SetAsync(key, i, cancellationToken: CancellationToken.None);
-                        acknowledged[key] = (i, clock.Elapsed);
-                    }
-                    else
-                    {
-                        await coordinator.GetAsync<int>(key, CancellationToken.None);
-                    }
-
-                    calls.Enqueue((started, clock.Elapsed, true));
-                }
-                catch (CoordinationUnavailableException)
-                {
-                    calls.Enqueue((started, clock.Elapsed, false));
-                    await Task.Delay(5, CancellationToken.None);
-                }
-#pragma warning disable CA1031 // Any other exception type breaks the contract: collected and asserted on.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    unexpected.Enqueue(ex);
-                }
-            }
-        }
-
-        var load = Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkerAsync(w), CancellationToken.None)).ToArray();
+        await using var load = FailoverLoad.Start(coordinator, Workers, keysPerWorker: 32);
+        var clock = load.Clock;
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
         var killedAt = clock.Elapsed;
         await group.ServerOn(oldPrimaryPort).KillAsync();
@@ -111,38 +69,37 @@ public sealed class SentinelTests
             TimeSpan.FromMilliseconds(50));
         var electedAt = clock.Elapsed;
         await ProcessUtil.WaitUntilAsync(
-            () => calls.Any(c => c.Succeeded && c.Started > electedAt),
+            () => load.FirstSuccessAfter(electedAt) is not null,
             maxRecovery,
             "a call served by the new primary",
             Token);
-        var servedAt = calls.Where(c => c.Succeeded && c.Started > electedAt).Min(c => c.Ended);
+        var servedAt = load.FirstSuccessAfter(electedAt)!.Value;
 
         // Settled: from a second after the first success on, every call succeeds.
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
         var steadyFrom = clock.Elapsed;
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
-        await stopLoad.CancelAsync();
-        await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(20), Token);
+        await load.StopAsync();
 
-        var all = calls.ToArray();
+        var all = load.Calls.ToArray();
         Output.WriteLine($"[measure] sentinel failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to election {(electedAt - killedAt).TotalMilliseconds:F0} ms; election to first served call {(servedAt - electedAt).TotalMilliseconds:F0} ms");
-        foreach (var ex in unexpected.Take(5))
+        foreach (var ex in load.Unexpected.Take(5))
         {
             Output.WriteLine($"[unexpected] {ex}");
         }
 
-        Assert.Empty(unexpected);
+        Assert.Empty(load.Unexpected);
         Assert.InRange(servedAt - killedAt, TimeSpan.Zero, maxRecovery);
         var late = all.Where(c => c.Started >= steadyFrom).ToArray();
         Assert.NotEmpty(late);
         Assert.All(late, c => Assert.True(c.Succeeded, $"a call started at {c.Started} failed after the failover settled"));
 
         // Writes acknowledged once the new primary served are on it (asynchronous replication may lose only the last
-        // writes the old primary acknowledged before it died: docs/operations.md).
+        // writes the old primary acknowledged before it died: docs/reliability.md).
         var newPrimary = group.ServerOn(await group.PrimaryPortAsync(Token));
         Assert.Equal("role:master", (await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", newPrimary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "info", "replication"], TimeSpan.FromSeconds(5), Token))
             .Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("role:", StringComparison.Ordinal)));
-        foreach (var (key, (value, at)) in acknowledged.Where(a => a.Value.At > servedAt))
+        foreach (var (key, (value, at)) in load.Acknowledged.Where(a => a.Value.At > servedAt))
         {
             Assert.Equal(value, (await coordinator.GetAsync<int>(key, Token)).Value);
         }

@@ -58,7 +58,7 @@ public sealed class SigtermTests
                         acknowledged[key] = i;
                     }
                 }
-                catch (HttpRequestException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+                catch (HttpRequestException ex) when (NeverTaken(ex))
                 {
                     // Sent after the server stopped listening: never in flight.
                     Interlocked.Increment(ref refused);
@@ -66,7 +66,7 @@ public sealed class SigtermTests
                 }
                 catch (HttpRequestException ex)
                 {
-                    cutOff.Enqueue($"PUT {key}: {ex.Message}");
+                    cutOff.Enqueue($"PUT {key}: {ex.HttpRequestError}: {ex.Message} ({ex.InnerException?.GetType().Name}: {ex.InnerException?.Message})");
                 }
             }
         }
@@ -81,7 +81,7 @@ public sealed class SigtermTests
             }
             catch (HttpRequestException ex)
             {
-                cutOff.Enqueue($"lock wait: {ex.Message}");
+                cutOff.Enqueue($"lock wait: {ex.HttpRequestError}: {ex.Message} ({ex.InnerException?.GetType().Name}: {ex.InnerException?.Message})");
                 return null;
             }
         }
@@ -125,6 +125,14 @@ public sealed class SigtermTests
         Assert.True(missing.Count == 0, $"{missing.Count} acknowledged writes lost: " + string.Join("; ", missing.Take(10)));
         Assert.InRange(exitedAfter, TimeSpan.Zero, maxExit);
     }
+
+    // Refused at connect, or reset while its connection still waited in the listen backlog when the server closed its
+    // listener (the request was never accepted, so never in flight). A request the server took and then dropped would
+    // end its response early instead (HttpRequestError.ResponseEnded) or fail after the connection was accepted.
+    private static bool NeverTaken(HttpRequestException ex) =>
+        ex.HttpRequestError == HttpRequestError.ConnectionError
+        || (ex.InnerException is IOException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.Shutdown } }
+            && ex.HttpRequestError != HttpRequestError.ResponseEnded);
 
     private static HttpClient Client(Uri address)
     {

@@ -21,6 +21,10 @@ internal sealed class SharedStateAlerts(
     // Details name at most this many nodes or duties: the notification stays readable and bounded.
     private const int MaxNamed = 10;
 
+    // The rules this service raised: it clears only those, so a condition another part of the application raised
+    // under the same rule (IAlertConditions is public) is left to its raiser.
+    private readonly HashSet<string> _raised = new(StringComparer.Ordinal);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (services.GetService<INodeReports>() is not { } reports)
@@ -67,13 +71,14 @@ internal sealed class SharedStateAlerts(
 
     private void Set<T>(string rule, IReadOnlyCollection<T> holding, Func<int, string> details)
     {
-        if (holding.Count == 0)
-        {
-            conditions.Clear(rule);
-        }
-        else
+        if (holding.Count > 0)
         {
             conditions.Raise(rule, details(holding.Count));
+            _raised.Add(rule);
+        }
+        else if (_raised.Remove(rule))
+        {
+            conditions.Clear(rule);
         }
     }
 

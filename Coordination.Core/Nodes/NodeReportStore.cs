@@ -29,20 +29,22 @@ internal sealed class NodeReportStore(RedisExecutor executor, NodeKeys keys, Nod
     }
 
     /// <summary>Removes <paramref name="node"/>'s report (a node that stops cleanly is gone, not stale).</summary>
-    public async Task RemoveAsync(string node, CancellationToken cancellationToken) =>
+    /// <remarks>Two plain deletions, not a transaction: they are allowed on a server at its memory limit, and either alone leaves nothing a reader would show (the report without its place expires with the hash).</remarks>
+    public async Task RemoveAsync(string node, CancellationToken cancellationToken)
+    {
         await executor.ExecuteAsync(
             "nodes.remove",
             idempotent: true,
-            static (db, s) =>
-            {
-                // Both keys share the nodes' hash slot: one MULTI removes the report and its place in the order.
-                var transaction = db.CreateTransaction();
-                _ = transaction.HashDeleteAsync(s.Keys.Reports, s.Node);
-                _ = transaction.SortedSetRemoveAsync(s.Keys.Seen, s.Node);
-                return transaction.ExecuteAsync();
-            },
+            static (db, s) => db.SortedSetRemoveAsync(s.Keys.Seen, s.Node),
             (Keys: keys, Node: (RedisValue)node),
             cancellationToken);
+        await executor.ExecuteAsync(
+            "nodes.remove",
+            idempotent: true,
+            static (db, s) => db.HashDeleteAsync(s.Keys.Reports, s.Node),
+            (Keys: keys, Node: (RedisValue)node),
+            cancellationToken);
+    }
 
     /// <summary>Redis's time and the reports of the nodes that reported within the expiry (newest first, at most MaxNodes).</summary>
     public async Task<(long Now, List<NodeReport> Nodes)> ReadAsync(CancellationToken cancellationToken)

@@ -132,15 +132,19 @@ public sealed class StatusNodesApiTests(ApiFixture fixture) : ApiTest(fixture), 
     }
 
     [Fact]
-    public async Task GetStatus_ASecondReplicaStops_ShownStale()
+    public async Task GetStatus_ASecondReplicaStopsOnPurpose_GoneFromTheListNotShownStale()
     {
         using var client = _first!.CreateApiClient(ApiFactory.AdminKey);
         await WaitForNodesAsync(client, nodes => nodes.GetArrayLength() == 2 && nodes.EnumerateArray().All(n => !n.GetProperty("stale").GetBoolean()));
         await _second!.DisposeAsync();
         _second = null;
 
-        var body = await WaitForNodesAsync(client, nodes => nodes.GetArrayLength() == 2 && nodes[1].GetProperty("stale").GetBoolean());
-        Assert.False(body.GetProperty("nodes")[0].GetProperty("stale").GetBoolean());
+        // The stopping replica withdrew its report: it is gone at the next read (a killed one turns stale instead:
+        // NodeReporterTests, and the browser test with Redis paused).
+        var body = await GetOkAsync(client, new Uri("/v1/status", UriKind.Relative));
+        var nodes = body.GetProperty("nodes");
+        Assert.Equal(1, nodes.GetArrayLength());
+        Assert.False(nodes[0].GetProperty("stale").GetBoolean());
     }
 
     private Dictionary<string, string?> Settings(string service) => new()

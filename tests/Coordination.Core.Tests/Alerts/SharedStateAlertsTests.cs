@@ -41,6 +41,17 @@ public class SharedStateAlertsTests
     }
 
     [Fact]
+    public void Evaluate_HealthyState_LeavesARuleSomeoneElseRaised()
+    {
+        var (alerts, conditions) = Create();
+        conditions.Raise(AlertRules.DutyFailing, "raised by the application");
+
+        alerts.Evaluate(Snapshot(complete: true, [new NodeReport { Name = "api@a:1" }], []));
+
+        Assert.Equal("raised by the application", Assert.Single(Active(conditions)).Details);
+    }
+
+    [Fact]
     public void Evaluate_IncompleteRead_ChangesNothing()
     {
         var (alerts, conditions) = Create();

@@ -71,8 +71,14 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         ON CONFLICT (session_key) DO UPDATE SET pending = true, ended = true, expires_at = now()
         """;
     private readonly string _readPending = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE pending AND session_key > $1 ORDER BY session_key LIMIT $2";
-    private readonly string _clearPending = $"UPDATE {schema}.sessions SET pending = false WHERE session_key = $1 AND pending AND NOT ended AND version = $2 AND last_access_at = $3";
     private readonly string _dropTombstone = $"DELETE FROM {schema}.sessions WHERE session_key = $1 AND ended";
+
+    // Read under a row lock held while the caller writes what it read into Redis (the replay, a restore): a change made
+    // in the copy meanwhile waits for it instead of landing between the read and the write, after which Redis would
+    // hold an older version than the copy and the next update through Redis would make a second, different one.
+    private readonly string _lockPending = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE session_key = $1 AND pending FOR UPDATE";
+    private readonly string _lockLive = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now() AND NOT ended FOR UPDATE";
+    private readonly string _settle = $"UPDATE {schema}.sessions SET pending = false WHERE session_key = $1 AND NOT ended";
 
     /// <summary>Writes the session's state unless the copy already holds a newer one.</summary>
     public async Task UpsertAsync(StoredSession stored, CancellationToken cancellationToken)
@@ -240,18 +246,53 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         return rows;
     }
 
-    /// <summary>Clears the pending mark once replayed, unless the row changed since it was read.</summary>
-    public async Task ClearPendingAsync(StoredSession replayed, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(_clearPending);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = replayed.Key });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = replayed.Session.Version });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = replayed.Session.LastAccessAt });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    /// <summary>
+    /// Runs <paramref name="replay"/> with <paramref name="key"/>'s pending row, read under a row lock held until it
+    /// returns; then drops the row (a tombstone) or clears its pending mark in the same transaction. A row no longer
+    /// pending (replayed by another node) is passed as null and left alone.
+    /// </summary>
+    public async Task ReplayLockedAsync(string key, Func<string, string> idOf, Func<PendingSession?, Task> replay, CancellationToken cancellationToken) =>
+        await WithRowLockedAsync(_lockPending, key, idOf, async row =>
+        {
+            await replay(row);
+            return (true, row is null ? null : row.Ended ? _dropTombstone : _settle);
+        }, cancellationToken);
 
-    /// <summary>Deletes a tombstone once its session was ended in Redis.</summary>
-    public async Task DropTombstoneAsync(string key, CancellationToken cancellationToken) => await ExecuteAsync(_dropTombstone, key, null, cancellationToken);
+    /// <summary>
+    /// Runs <paramref name="restore"/> with <paramref name="key"/>'s live row (or null), read under a row lock held
+    /// until it returns, and returns its answer.
+    /// </summary>
+    public async Task<T> RestoreLockedAsync<T>(string key, Func<string, string> idOf, Func<StoredSession?, Task<T>> restore, CancellationToken cancellationToken) =>
+        await WithRowLockedAsync(_lockLive, key, idOf, async row => (await restore(row?.Stored), (string?)null), cancellationToken);
+
+    private async Task<T> WithRowLockedAsync<T>(
+        string select, string key, Func<string, string> idOf, Func<PendingSession?, Task<(T Result, string? Then)>> action, CancellationToken cancellationToken)
+    {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        PendingSession? row = null;
+        await using (var read = new NpgsqlCommand(select, connection, transaction))
+        {
+            read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                row = new PendingSession(Read(reader, idOf), reader.GetBoolean(11));
+            }
+        }
+
+        var (result, then) = await action(row);
+        if (then is not null)
+        {
+            await using var settle = new NpgsqlCommand(then, connection, transaction);
+            settle.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+            await settle.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
 
     /// <summary>Deletes expired rows, <paramref name="batchSize"/> per statement, until a batch deletes fewer; returns how many.</summary>
     public async Task<long> PurgeExpiredAsync(int batchSize, CancellationToken cancellationToken)

@@ -146,10 +146,16 @@ internal sealed partial class RedisSessionManager : ISessionManager
     /// </summary>
     private async ValueTask<Session?> RestoreAsync(string key, string id, string tag, CancellationToken cancellationToken)
     {
-        StoredSession? copy;
+        // The copy's row stays locked until Redis has it, so a change another node makes in the copy meanwhile (Redis
+        // failing for it) comes after this restore instead of under it.
+        RedisResult? result;
         try
         {
-            copy = await _runtime.Store!.GetAsync(key, id, cancellationToken);
+            result = await _runtime.Store!.RestoreLockedAsync(
+                key,
+                _ => id,
+                copy => copy is null ? Task.FromResult<RedisResult?>(null) : RestoreInRedisAsync(key, id, tag, copy, cancellationToken),
+                cancellationToken);
         }
         catch (Exception ex) when (IsCopyFailure(ex))
         {
@@ -157,11 +163,17 @@ internal sealed partial class RedisSessionManager : ISessionManager
             return null;
         }
 
-        if (copy is null)
+        if (result is null || result.IsNull)
         {
             return null;
         }
 
+        SessionsLog.Restored(_runtime.Logger, Tenant);
+        return await ReadCurrentAsync(key, id, (RedisResult[])result!, cancellationToken);
+    }
+
+    private async Task<RedisResult?> RestoreInRedisAsync(string key, string id, string tag, StoredSession copy, CancellationToken cancellationToken)
+    {
         var session = copy.Session;
         RedisValue[] arguments =
         [
@@ -173,19 +185,12 @@ internal sealed partial class RedisSessionManager : ISessionManager
             session.Version,
             .. RestoredFieldsOf(copy),
         ];
-        var result = await _runtime.Executor.ExecuteAsync(
+        return await _runtime.Executor.ExecuteAsync(
             "session.restore",
             idempotent: true,
             static (db, s) => RedisScript.SessionRestore.EvaluateByShaAsync(db, s.Keys, s.Arguments),
             (Keys: new RedisKey[] { key, _keys.UserIndex(tag, session.UserId) }, Arguments: arguments),
             cancellationToken);
-        if (result.IsNull)
-        {
-            return null;
-        }
-
-        SessionsLog.Restored(_runtime.Logger, Tenant);
-        return await ReadCurrentAsync(key, id, (RedisResult[])result!, cancellationToken);
     }
 
     /// <summary>

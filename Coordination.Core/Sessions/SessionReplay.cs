@@ -93,7 +93,15 @@ internal sealed class SessionReplay(SessionRuntime runtime)
         return replayed;
     }
 
-    private async Task ReplayAsync(PostgresSessionStore store, PendingSession row, CancellationToken cancellationToken)
+    // The batch only says which rows to replay: each is read again, under its row lock, and written from there.
+    private Task ReplayAsync(PostgresSessionStore store, PendingSession listed, CancellationToken cancellationToken) =>
+        store.ReplayLockedAsync(
+            listed.Stored.Key,
+            static key => SessionKeys.Parse(key).Id,
+            row => row is null ? Task.CompletedTask : ApplyAsync(row, cancellationToken),
+            cancellationToken);
+
+    private async Task ApplyAsync(PendingSession row, CancellationToken cancellationToken)
     {
         var stored = row.Stored;
         var (id, indexPrefix) = SessionKeys.Parse(stored.Key);
@@ -105,7 +113,6 @@ internal sealed class SessionReplay(SessionRuntime runtime)
                 static (db, s) => RedisScript.SessionDelete.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
                 (Key: (RedisKey)stored.Key, Id: id, IndexPrefix: indexPrefix),
                 cancellationToken);
-            await store.DropTombstoneAsync(stored.Key, cancellationToken);
             return;
         }
 
@@ -128,6 +135,5 @@ internal sealed class SessionReplay(SessionRuntime runtime)
             static (db, s) => RedisScript.SessionReplay.EvaluateByShaAsync(db, s.Keys, s.Arguments),
             (Keys: new RedisKey[] { stored.Key, stored.UserKey }, Arguments: arguments),
             cancellationToken);
-        await store.ClearPendingAsync(stored, cancellationToken);
     }
 }

@@ -51,6 +51,46 @@ public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task ReplayLocked_AChangeMadeInTheCopyMeanwhile_WaitsForTheReplayAndStaysPendingOnTop()
+    {
+        var (store, dataSource, _) = await CreateAsync();
+        await using var _ = dataSource;
+        var created = await store.CreatePendingAsync("k", "user:u", "u", "id-k", new Dictionary<string, JsonElement> { ["n"] = JsonSerializer.SerializeToElement(1) }, 1, TimeSpan.FromMinutes(5), TimeSpan.FromHours(1), Token);
+        Task<StoredSession?>? concurrent = null;
+        long replayedVersion = 0;
+
+        await store.ReplayLockedAsync("k", key => "id-" + key, async row =>
+        {
+            replayedVersion = row!.Stored.Session.Version;
+            // Another node, for which Redis fails, changes the session in the copy while this row is being replayed.
+            concurrent = store.UpdatePendingAsync("k", "id-k", created.Session.Version, new Dictionary<string, JsonElement> { ["n"] = JsonSerializer.SerializeToElement(2) }, 1, Token);
+            await Task.Delay(300, Token);
+            Assert.False(concurrent.IsCompleted, "the change landed under the replay's lock");
+        }, Token);
+
+        var changed = await concurrent!.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        Assert.Equal(created.Session.Version, replayedVersion);
+        Assert.NotNull(changed);
+        Assert.Equal(created.Session.Version + 1, changed.Session.Version);
+
+        // The change is pending again after the replay cleared the row: the next replay carries it to Redis.
+        string? replayedAgain = null;
+        await store.ReplayLockedAsync("k", key => "id-" + key, row =>
+        {
+            replayedAgain = row?.Stored.Session.Data["n"].GetRawText();
+            return Task.CompletedTask;
+        }, Token);
+        Assert.Equal("2", replayedAgain);
+        var settled = false;
+        await store.ReplayLockedAsync("k", key => "id-" + key, row =>
+        {
+            settled = row is null;
+            return Task.CompletedTask;
+        }, Token);
+        Assert.True(settled, "nothing pending once replayed");
+    }
+
+    [Fact]
     public async Task Touch_ExtendsOnlyWithALaterAccess()
     {
         var (store, dataSource, schema) = await CreateAsync();

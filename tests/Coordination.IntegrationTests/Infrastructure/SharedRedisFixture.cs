@@ -26,6 +26,13 @@ public sealed class SharedRedisFixture : IRedisTarget, IAsyncLifetime
     public static bool IsCluster =>
         string.Equals(Environment.GetEnvironmentVariable(ModeVariable), "cluster", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The one server, for the tests of other projects that link this fixture and never run on a cluster (the Worker's);
+    /// the integration tests use <see cref="ConnectionString"/> and <see cref="GetAdminAsync"/>.
+    /// </summary>
+    public RedisServer Server => _server ?? throw new InvalidOperationException(
+        _cluster is null ? "The shared Redis is not started." : $"The shared Redis is a Cluster ({ModeVariable}=cluster): use ConnectionString and GetAdminAsync.");
+
     public string ConnectionString =>
         _cluster?.ConnectionString ?? _server?.ConnectionString ?? throw new InvalidOperationException("The shared Redis is not started.");
 

@@ -184,6 +184,22 @@ if [ "${#valkey_failed[@]}" -gt 0 ]; then
 fi
 echo "tests on $valkey_server: passed"
 
+# The integration suite again with its shared Redis as a real Cluster of three primaries (COORDINATION_TEST_SHARED_REDIS,
+# see tests/Coordination.IntegrationTests/Infrastructure/SharedRedisFixture.cs): coordinator, locks, cache and its
+# backplane, sessions and rate limits through one connection to a cluster, keys of every tenant on every node.
+# No coverage: the first run measured it.
+echo "Running tests/Coordination.IntegrationTests again on a Redis Cluster (COORDINATION_TEST_SHARED_REDIS=cluster)"
+set +e
+COORDINATION_TEST_SHARED_REDIS=cluster dotnet test --project tests/Coordination.IntegrationTests -c Release --no-build --no-progress --no-ansi \
+  --results-directory "$PWD/$results/cluster" 2>&1 | tee "$results/cluster-output.log" | grep -E '^(failed|  total|  failed|  succeeded|  skipped)|passed \(|failed \('
+cluster_status=${PIPESTATUS[0]}
+set -e
+if [ "$cluster_status" -ne 0 ]; then
+  echo "Tests failed in cluster mode (COORDINATION_TEST_SHARED_REDIS=cluster, a Redis Cluster of three primaries): Coordination.IntegrationTests (exit $cluster_status; full output: $results/cluster-output.log)." >&2
+  exit 1
+fi
+echo "tests on a Redis Cluster (COORDINATION_TEST_SHARED_REDIS=cluster): passed"
+
 reports=$(find "$results" -name '*.cobertura*.xml' | paste -sd ';' -)
 if [ -z "$reports" ]; then
   echo "No coverage reports were written." >&2

@@ -304,8 +304,8 @@ internal sealed partial class KeyValueFallback
     }
 
     /// <summary>
-    /// Reconciles every string key of the key/value capability, <c>{prefix}:*:kv:*</c>, found by SCAN (one node: a
-    /// cluster's other nodes are not scanned). A key deleted from Redis is not found this way, so a dropped delete
+    /// Reconciles every string key of the key/value capability, <c>{prefix}:*:kv:*</c>, found by SCAN on every primary
+    /// (each node of a cluster in turn). A key deleted from Redis is not found this way, so a dropped delete
     /// leaves its row in PostgreSQL until the row expires or the key is written again.
     /// </summary>
     private async Task<int> ReconcileScanAsync(string[] prefixes, CancellationToken stopping)
@@ -313,19 +313,8 @@ internal sealed partial class KeyValueFallback
         var reconciled = 0;
         foreach (var prefix in prefixes)
         {
-            var pattern = prefix + ":*:kv:*";
-            var cursor = "0";
-            do
+            await foreach (var keys in RedisScan.PagesAsync(_executor, "fallback.reconcile", prefix + ":*:kv:*", "string", ScanCount, stopping))
             {
-                var result = await _executor.ExecuteAsync(
-                    "fallback.reconcile",
-                    idempotent: true,
-                    static (db, s) => db.ExecuteAsync("SCAN", s.Cursor, "MATCH", s.Pattern, "COUNT", ScanCount, "TYPE", "string"),
-                    (Cursor: cursor, Pattern: pattern),
-                    stopping);
-                var parts = (RedisResult[])result!;
-                cursor = (string)parts[0]!;
-                var keys = (string[])parts[1]!;
                 for (var start = 0; start < keys.Length; start += _options.MirrorBatchSize)
                 {
                     await ReconcileChunkAsync(keys[start..Math.Min(keys.Length, start + _options.MirrorBatchSize)], stopping);
@@ -333,7 +322,6 @@ internal sealed partial class KeyValueFallback
 
                 reconciled += keys.Length;
             }
-            while (cursor != "0");
         }
 
         return reconciled;

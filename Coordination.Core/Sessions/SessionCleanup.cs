@@ -9,8 +9,8 @@ namespace Coordination;
 /// (tenant <c>_platform</c>, a key space no tenant can name), SCANs the users' indexes of every tenant under the key
 /// prefix (<c>{prefix}:*:session-user:*</c>, sorted sets), removes the entries of ended sessions with
 /// <c>session_sweep.lua</c> and publishes an expiry event for each; then deletes the durable copy's expired rows in
-/// PostgreSQL, when there is one (by PostgreSQL's clock, in batches). SCAN walks one node: on a cluster, the other nodes'
-/// indexes are tidied only by the scripts that touch them.
+/// PostgreSQL, when there is one (by PostgreSQL's clock, in batches). SCAN walks every primary: on a cluster, each node's
+/// indexes in turn.
 /// </summary>
 internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks platformLocks) : ISessionMaintenance
 {
@@ -139,25 +139,16 @@ internal sealed class SessionCleanup(SessionRuntime runtime, IPlatformLocks plat
         return uncounted;
     }
 
-    /// <summary>The sorted sets whose keys match <paramref name="pattern"/>, SCANned in pages (one node of a cluster).</summary>
+    /// <summary>The sorted sets whose keys match <paramref name="pattern"/>, SCANned in pages on every primary.</summary>
     private async IAsyncEnumerable<string> ScanSortedSetsAsync(string pattern, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var cursor = "0";
-        do
+        await foreach (var page in RedisScan.PagesAsync(runtime.Executor, "sessions.cleanup", pattern, "zset", ScanCount, cancellationToken))
         {
-            var page = (RedisResult[])(await runtime.Executor.ExecuteAsync(
-                "sessions.cleanup",
-                idempotent: true,
-                static (db, s) => db.ExecuteAsync("SCAN", s.Cursor, "MATCH", s.Pattern, "COUNT", ScanCount, "TYPE", "zset"),
-                (Cursor: cursor, Pattern: pattern),
-                cancellationToken))!;
-            cursor = (string)page[0]!;
-            foreach (var key in (string[])page[1]!)
+            foreach (var key in page)
             {
                 yield return key;
             }
         }
-        while (cursor != "0");
     }
 
     private async Task<long> ReconcileLedgerAsync(string ledger, SessionKeys keys, HashSet<(string Ledger, string Id)> suspects, CancellationToken cancellationToken)

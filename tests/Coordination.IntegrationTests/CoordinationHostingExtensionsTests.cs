@@ -30,7 +30,7 @@ public sealed class CoordinationHostingExtensionsTests(SharedRedisFixture redis)
     [MemberData(nameof(InvalidSettings))]
     public async Task StartAsync_InvalidOption_FailsWithOptionsValidationExceptionNamingIt(string settings, string expectedName)
     {
-        var configuration = new Dictionary<string, string?> { ["ConnectionStrings:redis"] = redis.Server.ConnectionString };
+        var configuration = new Dictionary<string, string?> { ["ConnectionStrings:redis"] = redis.ConnectionString };
         foreach (var pair in settings.Split(';'))
         {
             var parts = pair.Split('=', 2);
@@ -55,7 +55,7 @@ public sealed class CoordinationHostingExtensionsTests(SharedRedisFixture redis)
     public async Task StartAsync_ValidOptions_BindsThemFromConfiguration()
     {
         await using var host = await CoordinationTestHost.StartAsync(
-            redis.Server.ConnectionString,
+            redis.ConnectionString,
             settings:
             [
                 new("Coordination:Tenant", "tenant-x"),
@@ -67,7 +67,7 @@ public sealed class CoordinationHostingExtensionsTests(SharedRedisFixture redis)
         Assert.Equal(TimeSpan.FromMilliseconds(250), host.Options.Resilience.AttemptTimeout);
         Assert.Equal(3, (await host.Monitor.GetStatusAsync(Token)).Pool.MaxConnections);
         await host.Coordinator.SetAsync("k", "v", cancellationToken: Token);
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         Assert.True(await admin.KeyExistsAsync(host.RedisKey("k", tenant: "tenant-x")));
         Assert.Contains(
             host.Services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations,

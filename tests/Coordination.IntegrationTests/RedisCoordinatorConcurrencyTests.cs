@@ -16,7 +16,7 @@ public sealed class RedisCoordinatorConcurrencyTests(SharedRedisFixture redis)
     [Fact]
     public async Task ConcurrentCallers_OwnKeysAndSharedLock_ReadOwnWritesAndOneWinnerPerRound()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
 
         // Each caller is its own lock owner (as separate processes would be), all sharing the host's pool and
         // pipelines. The DI coordinator is one owner for the whole process, so it cannot stage a contest.

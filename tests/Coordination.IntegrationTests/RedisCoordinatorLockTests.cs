@@ -16,8 +16,8 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
     public async ValueTask InitializeAsync()
     {
         var prefix = TestKeys.NewPrefix();
-        _first = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, prefix, hostName: "first");
-        _second = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, prefix, hostName: "second");
+        _first = await CoordinationTestHost.StartAsync(redis.ConnectionString, prefix, hostName: "first");
+        _second = await CoordinationTestHost.StartAsync(redis.ConnectionString, prefix, hostName: "second");
     }
 
     public async ValueTask DisposeAsync()
@@ -39,7 +39,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
     public async Task UnlockAsync_ByNonOwner_ReturnsFalseAndLeavesLockHeld()
     {
         Assert.True(await _first.Coordinator.LockAsync("job", TimeSpan.FromSeconds(30), Token));
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         var lockKey = _first.RedisKey("job", "lock");
         var holderToken = await LockLayout.WriterTokenAsync(admin, lockKey);
         Assert.False(string.IsNullOrEmpty(holderToken));
@@ -88,7 +88,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
     [Fact]
     public async Task LockAsync_ByOwnerAgain_RefreshesTimeToLive()
     {
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         var lockKey = _first.RedisKey("job", "lock");
         Assert.True(await _first.Coordinator.LockAsync("job", TimeSpan.FromMilliseconds(800), Token));
         var token = await LockLayout.WriterTokenAsync(admin, lockKey);
@@ -111,7 +111,7 @@ public sealed class RedisCoordinatorLockTests(SharedRedisFixture redis) : IAsync
     [Fact]
     public async Task LockAsync_WithoutTimeToLive_UsesDefaultLockTtl()
     {
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
 
         Assert.True(await _first.Coordinator.LockAsync("default-ttl", cancellationToken: Token));
 

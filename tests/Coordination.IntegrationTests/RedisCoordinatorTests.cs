@@ -14,7 +14,7 @@ public sealed class RedisCoordinatorTests(SharedRedisFixture redis) : IAsyncLife
 
     public async ValueTask InitializeAsync() =>
         _host = await CoordinationTestHost.StartAsync(
-            redis.Server.ConnectionString,
+            redis.ConnectionString,
             settings: [new("Coordination:MaxValueBytes", MaxValueBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
@@ -31,7 +31,7 @@ public sealed class RedisCoordinatorTests(SharedRedisFixture redis) : IAsyncLife
         Assert.False(read.FromFallback);
         Assert.Null(read.TimeToLive);
 
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         Assert.Equal("\"hello\"", (string?)await admin.StringGetAsync(_host.RedisKey("greeting")));
         Assert.Null(await admin.KeyTimeToLiveAsync(_host.RedisKey("greeting")));
     }
@@ -252,18 +252,7 @@ public sealed class RedisCoordinatorTests(SharedRedisFixture redis) : IAsyncLife
     public void ForTenant_InvalidTenant_ThrowsArgumentException(string tenant) =>
         Assert.ThrowsAny<ArgumentException>(() => _host.Factory.ForTenant(tenant));
 
-    private async Task<List<string>> KeysOfThisTestAsync()
-    {
-        var admin = await redis.Server.GetAdminAsync();
-        var server = admin.GetServer(admin.GetEndPoints()[0]);
-        var keys = new List<string>();
-        await foreach (var key in server.KeysAsync(pattern: _host.KeyPrefix + ":*").WithCancellation(Token))
-        {
-            keys.Add(key.ToString());
-        }
-
-        return keys;
-    }
+    private Task<List<string>> KeysOfThisTestAsync() => redis.KeysAsync(_host.KeyPrefix + ":*");
 
     private sealed record Order(Guid Id, string Name, int Quantity, decimal Price, DateTimeOffset PlacedAt, IReadOnlyList<string> Tags);
 }

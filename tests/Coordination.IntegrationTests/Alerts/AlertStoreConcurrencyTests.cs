@@ -29,7 +29,7 @@ public sealed class AlertStoreConcurrencyTests(SharedRedisFixture redis, Postgre
     [Fact]
     public async Task ReportAsync_RedisSixteenNodesAtOnce_OneFiringAndOneResolvedPerRule()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
         await AssertOneTransitionEachAsync(() => new RedisAlertStore(host.Executor, host.KeyPrefix, Options));
     }
 

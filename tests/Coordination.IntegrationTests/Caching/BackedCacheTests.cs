@@ -20,13 +20,13 @@ public sealed class BackedCacheTests(SharedRedisFixture redis, PostgresFixture p
         await using var table = await TableAsync();
         await table.UpsertAsync([new("product:1", 41)], Token);
         var prefix = TestKeys.NewPrefix();
-        await using var host = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, c => c
+        await using var host = await StrategyHost.StartAsync(redis.ConnectionString, prefix, c => c
             .WithReadThrough<int>("product:", async (key, ct) =>
             {
                 await Task.Delay(100, ct); // a slow query, so that the callers pile up behind it
                 return await table.LoadAsync(key, ct);
             }));
-        await using var other = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, _ => { }, hostName: "plain");
+        await using var other = await StrategyHost.StartAsync(redis.ConnectionString, prefix, _ => { }, hostName: "plain");
 
         var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => host.Backed.GetAsync<int>("product:1", Token).AsTask(), Token)));
         var again = await host.Backed.GetAsync<int>("product:1", Token);
@@ -47,7 +47,7 @@ public sealed class BackedCacheTests(SharedRedisFixture redis, PostgresFixture p
     public async Task GetAsync_LongestPrefixWins_AndLoaderFailureIsNotCached()
     {
         var calls = 0;
-        await using var host = await StrategyHost.StartAsync(redis.Server.ConnectionString, TestKeys.NewPrefix(), c => c
+        await using var host = await StrategyHost.StartAsync(redis.ConnectionString, TestKeys.NewPrefix(), c => c
             .WithReadThrough<string>("a:", (key, _) => ValueTask.FromResult("short " + key))
             .WithReadThrough<string>("a:b:", (key, _) => Interlocked.Increment(ref calls) == 1
                 ? throw new InvalidDataException("database down")
@@ -70,7 +70,7 @@ public sealed class BackedCacheTests(SharedRedisFixture redis, PostgresFixture p
         var version = 0;
         var entry = new CacheEntryOptions { TimeToLive = TimeSpan.FromSeconds(1), EagerRefreshThreshold = 0.5 };
         await using var host = await StrategyHost.StartAsync(
-            redis.Server.ConnectionString,
+            redis.ConnectionString,
             TestKeys.NewPrefix(),
             c => c.WithReadThrough<int>("rate:", (_, _) => ValueTask.FromResult(Interlocked.Increment(ref version)), entry),
             [new("Coordination:Cache:EarlyRefreshBeta", "0")]); // XFetch off: only the threshold decides
@@ -99,7 +99,7 @@ public sealed class BackedCacheTests(SharedRedisFixture redis, PostgresFixture p
         var fail = false;
         StrategyHost? host = null;
         CacheResult<int> seenByWriter = default;
-        host = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, c => c
+        host = await StrategyHost.StartAsync(redis.ConnectionString, prefix, c => c
             .WithReadThrough<int>("stock:", table.LoadAsync)
             .WithWriteThrough<int>("stock:", async (writes, ct) =>
             {
@@ -112,7 +112,7 @@ public sealed class BackedCacheTests(SharedRedisFixture redis, PostgresFixture p
                 await table.UpsertAsync(writes, ct);
             }));
         await using var _ = host;
-        await using var other = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, _ => { }, hostName: "plain");
+        await using var other = await StrategyHost.StartAsync(redis.ConnectionString, prefix, _ => { }, hostName: "plain");
 
         await host.Backed.SetAsync("stock:a", 10, Token);
         var writerSawBefore = seenByWriter;
@@ -134,7 +134,7 @@ public sealed class BackedCacheTests(SharedRedisFixture redis, PostgresFixture p
     [Fact]
     public async Task SetAsync_SecondWriterForOnePrefix_FailsTheStart()
     {
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => StrategyHost.StartAsync(redis.Server.ConnectionString, TestKeys.NewPrefix(), c => c
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => StrategyHost.StartAsync(redis.ConnectionString, TestKeys.NewPrefix(), c => c
             .WithWriteThrough<int>("dup:", (_, _) => ValueTask.CompletedTask)
             .WithWriteBehind<int>("dup:", (_, _) => ValueTask.CompletedTask)));
 

@@ -15,7 +15,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetAsync_ThenGetAsync_HitsMemoryThenRedisOnAnotherNode()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 2);
         await hosts.Cache(0).SetAsync("k", new Payload("v", 1), cancellationToken: Token);
 
         var local = await hosts.Cache(0).GetAsync<Payload>("k", Token);
@@ -35,7 +35,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task GetOrCreateAsync_500ConcurrentCallersOnColdKey_FactoryRunsOnce()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1);
         var cache = hosts.Cache(0);
         var calls = 0;
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,7 +59,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task GetOrCreateAsync_ThreeNodesWithDistributedSingleFlight_FactoryRunsOnce()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 3);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 3);
         var calls = 0;
         var options = new CacheEntryOptions { DistributedSingleFlight = true, TimeToLive = TimeSpan.FromMinutes(1) };
 
@@ -79,10 +79,10 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task GetOrCreateAsync_TenantHoldsLockNamedLikeTheSingleFlightLock_IsNotDelayed()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1);
         var tenantLocks = hosts[0].Coordinator.Locks;
         var options = new CacheEntryOptions { DistributedSingleFlight = true, TimeToLive = TimeSpan.FromMinutes(1) };
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         var platformLockKey = $"{hosts.KeyPrefix}:default:platform-lock:{{cache:k}}";
         var tenantLockKey = $"{hosts.KeyPrefix}:default:lock:{{cache:k}}";
         await using var userLock = await tenantLocks.AcquireAsync("cache:k", new LockOptions { TimeToLive = TimeSpan.FromMinutes(1) }, Token);
@@ -109,7 +109,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetAsync_OnOneNode_EvictsOtherNodesMemoryWithinBoundedTime()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 3);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 3);
         var samples = new List<double>();
         for (var round = 0; round < 20; round++)
         {
@@ -141,7 +141,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task InvalidateTagsAsync_HidesEveryTaggedEntryOnEveryNode()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 3);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 3);
         var tagged = new CacheEntryOptions { Tags = ["product:7", "catalog"] };
         var other = new CacheEntryOptions { Tags = ["catalog-2"] };
         await hosts.Cache(0).SetAsync("a", "A", tagged, Token);
@@ -181,7 +181,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
         }
 
         // A node started after the invalidation loads the stamps and does not serve the old entry either.
-        await hosts.AddAsync(redis.Server.ConnectionString);
+        await hosts.AddAsync(redis.ConnectionString);
         Assert.False((await hosts.Cache(3).GetAsync<string>("a", Token)).HasValue);
 
         // Writing again after the invalidation is visible.
@@ -192,7 +192,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task InvalidateByPrefixAsync_HidesMatchingKeysOnEveryNode()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 2);
         foreach (var key in new[] { "user:1", "user:2", "order:1" })
         {
             await hosts.Cache(0).SetAsync(key, key, cancellationToken: Token);
@@ -216,7 +216,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task RemoveAsync_RemovesFromRedisAndEveryNode()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 2);
         await hosts.Cache(0).SetAsync("gone", 1, cancellationToken: Token);
         Assert.True((await hosts.Cache(1).GetAsync<int>("gone", Token)).HasValue);
 
@@ -224,15 +224,15 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
 
         await ProcessUtil.WaitUntilAsync(() => !hosts.Cache(1).MemoryContains("gone"), TimeSpan.FromSeconds(5), "the removal to reach the other node", Token);
         Assert.False((await hosts.Cache(1).GetAsync<int>("gone", Token)).HasValue);
-        var admin = await redis.Server.GetAdminAsync();
+        var admin = await redis.GetAdminAsync();
         Assert.False(await admin.GetDatabase().KeyExistsAsync(hosts.Cache(0).RedisKey("gone")));
     }
 
     [Fact]
     public async Task SetAsync_WithJitter_TimeToLiveStaysWithinBounds()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1);
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         var options = new CacheEntryOptions { TimeToLive = TimeSpan.FromSeconds(60), Jitter = TimeSpan.FromSeconds(10) };
         var ttls = new List<double>();
         for (var i = 0; i < 40; i++)
@@ -249,8 +249,8 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetAsync_CompressibleValue_RoundTripsAndShrinks_MixedEntriesReadable()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2);
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 2);
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         var text = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog ", 500));
         await hosts.Cache(0).SetAsync("brotli", text, new CacheEntryOptions { Compression = CacheCompression.Brotli }, Token);
         await hosts.Cache(0).SetAsync("gzip", text, new CacheEntryOptions { Compression = CacheCompression.GZip }, Token);
@@ -280,7 +280,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task GetOrCreateAsync_EagerRefresh_RefreshesInBackgroundBeforeExpiry()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1);
         var version = 0;
         var options = new CacheEntryOptions { TimeToLive = TimeSpan.FromMilliseconds(600), EagerRefreshThreshold = 0.5 };
         ValueTask<int> Factory(CancellationToken ct) => ValueTask.FromResult(Interlocked.Increment(ref version));
@@ -295,7 +295,7 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task InvalidArguments_Throw()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1);
         var cache = hosts.Cache(0);
         await Assert.ThrowsAsync<ArgumentException>(() => cache.GetAsync<int>("", Token).AsTask());
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => cache.SetAsync("k", 1, new CacheEntryOptions { TimeToLive = TimeSpan.Zero }, Token).AsTask());
@@ -308,13 +308,13 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task Coordinator_Cache_IsTheTenantsCache()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1);
         Assert.Same(hosts.Cache(0), hosts[0].Coordinator.Cache);
         var other = hosts[0].Factory.ForTenant("tenant-b").Cache;
         Assert.Equal("tenant-b", other.Tenant);
         await other.SetAsync("k", "b", cancellationToken: Token);
         Assert.False((await hosts.Cache(0).GetAsync<string>("k", Token)).HasValue);
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         Assert.True(await admin.KeyExistsAsync($"{hosts.KeyPrefix}:tenant-b:cache:k"));
     }
 
@@ -322,13 +322,13 @@ public sealed class CacheManagerTests(SharedRedisFixture redis)
     public async Task GetAsync_Latency_MeasuredAgainstRawGet()
     {
         // Node 0 has no memory level (every read is an L2 hit); node 1 has the default one.
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1, [new("Coordination:Cache:MemoryTimeToLive", "00:00:00")]);
-        await hosts.AddAsync(redis.Server.ConnectionString);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1, [new("Coordination:Cache:MemoryTimeToLive", "00:00:00")]);
+        await hosts.AddAsync(redis.ConnectionString);
         var cache = hosts.Cache(0);
         var value = new Payload(new string('x', 200), 7);
         await cache.SetAsync("bench", value, cancellationToken: Token);
         await hosts.Cache(1).SetAsync("bench-l1", value, cancellationToken: Token);
-        var raw = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var raw = (await redis.GetAdminAsync()).GetDatabase();
         var rawKey = (RedisKey)hosts.Cache(0).RedisKey("bench");
         const int Rounds = 2000;
 

@@ -35,7 +35,7 @@ public sealed class CacheMemoryLevelTests(SharedRedisFixture redis)
         // What the process holds besides the cache: System.Text.Json's parse buffers in the shared array pool (on every
         // thread that parsed such an array, 20-70 MB measured) and the connections' buffers.
         const long margin = 48 * MiB;
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2, Settings(limit));
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 2, Settings(limit));
         var (writerA, writerB) = (hosts.Cache(0).Runtime.ForTenant("a"), hosts.Cache(0).Runtime.ForTenant("b"));
         var reader = hosts.Cache(1).Runtime;
         var (readerA, readerB) = (reader.ForTenant("a"), reader.ForTenant("b"));
@@ -111,7 +111,7 @@ public sealed class CacheMemoryLevelTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetAsync_LargeJsonElement_IsChargedWhatItHoldsNotItsSerializedLength()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1, Settings(96 * MiB));
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1, Settings(96 * MiB));
         var cache = hosts.Cache(0);
 
         await cache.SetAsync("zeros", ZerosArray(), cancellationToken: Token);
@@ -126,7 +126,7 @@ public sealed class CacheMemoryLevelTests(SharedRedisFixture redis)
     public async Task GetAsync_EntryLargerThanAQuarterOfTheShare_IsServedFromRedisAndNotKept()
     {
         // A 16 MiB limit with the default share (0.5) admits entries up to 2 MiB; the array holds about 7 MiB.
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2, Settings(16 * MiB));
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 2, Settings(16 * MiB));
         await hosts.Cache(0).SetAsync("zeros", ZerosArray(), cancellationToken: Token);
         await hosts.Cache(0).SetAsync("small", new Payload("small", 1), cancellationToken: Token);
 

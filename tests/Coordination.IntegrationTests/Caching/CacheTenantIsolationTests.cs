@@ -96,10 +96,10 @@ public sealed class CacheTenantIsolationTests(SharedRedisFixture redis)
     [Fact]
     public async Task RemoveAsync_AbsentKeys_AppendAndPublishNothing_PresentKeyReachesOtherNode()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 2);
         var writer = hosts.Cache(0);
         var reader = hosts.Cache(1);
-        var admin = await redis.Server.GetAdminAsync();
+        var admin = await redis.GetAdminAsync();
         var published = 0;
         var channel = RedisChannel.Literal(writer.Runtime.Channel);
         await admin.GetSubscriber().SubscribeAsync(channel, (_, _) => Interlocked.Increment(ref published));

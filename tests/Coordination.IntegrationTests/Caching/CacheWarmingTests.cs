@@ -53,9 +53,9 @@ public sealed class CacheWarmingTests(SharedRedisFixture redis)
             .WithCacheWarming();
 
         var started = Stopwatch.StartNew();
-        await using var a = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, Configure, Settings(), "warm-a");
-        await using var b = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, Configure, Settings(), "warm-b");
-        await using var reader = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, _ => { }, hostName: "reader");
+        await using var a = await StrategyHost.StartAsync(redis.ConnectionString, prefix, Configure, Settings(), "warm-a");
+        await using var b = await StrategyHost.StartAsync(redis.ConnectionString, prefix, Configure, Settings(), "warm-b");
+        await using var reader = await StrategyHost.StartAsync(redis.ConnectionString, prefix, _ => { }, hostName: "reader");
         await ProcessUtil.WaitUntilAsync(() => Volatile.Read(ref runs) == 1, TimeSpan.FromSeconds(5), "the warmers to run", Token);
         var warmedAfter = started.Elapsed;
         await Task.Delay(600, Token); // three more intervals: the other node keeps trying, and must not get the lock
@@ -90,9 +90,9 @@ public sealed class CacheWarmingTests(SharedRedisFixture redis)
             .WithReadThrough<string>("p:", (key, _) => ValueTask.FromResult($"{key} v{loads.AddOrUpdate(key, 1, (_, n) => n + 1)}"))
             .WithCacheWarming();
 
-        await using var a = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, Configure, Settings("00:00:00.300", hotKeys: 2), "hot-a");
+        await using var a = await StrategyHost.StartAsync(redis.ConnectionString, prefix, Configure, Settings("00:00:00.300", hotKeys: 2), "hot-a");
         await ProcessUtil.WaitUntilAsync(() => Warming(a).IsWarmingNode, TimeSpan.FromSeconds(5), "host a to become the warming node", Token);
-        await using var b = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, Configure, Settings("00:00:00.300", hotKeys: 2), "hot-b");
+        await using var b = await StrategyHost.StartAsync(redis.ConnectionString, prefix, Configure, Settings("00:00:00.300", hotKeys: 2), "hot-b");
 
         // Read on the node that does not warm: its counts reach the warming node through Redis.
         var reads = Stopwatch.StartNew();
@@ -129,7 +129,7 @@ public sealed class CacheWarmingTests(SharedRedisFixture redis)
     public async Task InvalidOptions_FailTheStart()
     {
         var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StrategyHost.StartAsync(
-            redis.Server.ConnectionString,
+            redis.ConnectionString,
             TestKeys.NewPrefix(),
             c => c.WithCacheWarming(o => o.SampleRate = 0)));
 

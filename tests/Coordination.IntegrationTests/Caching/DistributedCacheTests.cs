@@ -33,10 +33,9 @@ public sealed class DistributedCacheTests(SharedRedisFixture redis)
         }
 
         Assert.Equal(["1", "2", "3"], counts);
-        var admin = (await redis.Server.GetAdminAsync()).GetServer(redis.Server.ConnectionString);
-        var keys = admin.Keys(pattern: $"{prefix}:default:cache:*").ToArray();
+        var keys = await redis.KeysAsync($"{prefix}:default:cache:*");
         Assert.Single(keys);
-        Assert.True(await admin.Multiplexer.GetDatabase().KeyTimeToLiveAsync(keys[0]) <= TimeSpan.FromMinutes(20));
+        Assert.True(await (await redis.GetAdminAsync()).GetDatabase().KeyTimeToLiveAsync(keys[0]) <= TimeSpan.FromMinutes(20));
     }
 
     [Fact]
@@ -54,7 +53,7 @@ public sealed class DistributedCacheTests(SharedRedisFixture redis)
 
         var a = await first.Services.GetRequiredService<HybridCache>().GetOrCreateAsync("h", Factory, cancellationToken: Token);
         // HybridCache may write its distributed level after returning.
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         await ProcessUtil.WaitUntilAsync(() => admin.KeyExistsAsync($"{prefix}:default:cache:h"), TimeSpan.FromSeconds(5), "HybridCache to write through our IDistributedCache", Token);
         var b = await second.Services.GetRequiredService<HybridCache>().GetOrCreateAsync("h", Factory, cancellationToken: Token);
 
@@ -68,7 +67,7 @@ public sealed class DistributedCacheTests(SharedRedisFixture redis)
         var prefix = TestKeys.NewPrefix();
         await using var app = await StartWebAppAsync(prefix);
         var cache = app.Services.GetRequiredService<IDistributedCache>();
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
 
         cache.Set("sync", [1, 2, 3], new DistributedCacheEntryOptions { AbsoluteExpiration = DateTimeOffset.UtcNow.AddMinutes(2), AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(5) });
         Assert.Equal([1, 2, 3], cache.Get("sync"));
@@ -95,7 +94,7 @@ public sealed class DistributedCacheTests(SharedRedisFixture redis)
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:redis"] = redis.Server.ConnectionString,
+            ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["Coordination:KeyPrefix"] = prefix,
         });
         builder.AddCoordination().WithCaching(cache => cache.MemoryTimeToLive = TimeSpan.FromSeconds(30));

@@ -33,7 +33,7 @@ public sealed class HotKeyWarmingTests(SharedRedisFixture redis)
     {
         var prefix = TestKeys.NewPrefix();
         string[] tenants = ["shop-1", "shop-2"];
-        var before = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(), Settings(), "before-restart");
+        var before = await StrategyHost.StartAsync(redis.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(), Settings(), "before-restart");
         foreach (var tenant in tenants)
         {
             var cache = Cache(before, tenant);
@@ -61,7 +61,7 @@ public sealed class HotKeyWarmingTests(SharedRedisFixture redis)
 
         // The host stops (a deploy): its last counts are reported on the way out.
         await before.StopAsync();
-        var db = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var db = (await redis.GetAdminAsync()).GetDatabase();
         var reports = new HotKeyReports(null!, prefix, new HotKeyWarmingOptions());
         foreach (var tenant in tenants)
         {
@@ -70,7 +70,7 @@ public sealed class HotKeyWarmingTests(SharedRedisFixture redis)
         }
 
         var started = Stopwatch.StartNew();
-        await using var after = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(), Settings(), "after-restart");
+        await using var after = await StrategyHost.StartAsync(redis.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(), Settings(), "after-restart");
         var startup = started.Elapsed;
         var warmup = after.Services.GetServices<IHostedService>().OfType<HotKeyWarmup<string>>().Single();
         using var requests = new Measurements(after.Services.GetRequiredService<CoordinationMetrics>().Meter, "coordination.cache.requests");
@@ -106,7 +106,7 @@ public sealed class HotKeyWarmingTests(SharedRedisFixture redis)
     {
         var prefix = TestKeys.NewPrefix();
         await using var host = await StrategyHost.StartAsync(
-            redis.Server.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(), Settings(keysPerTenant: 10, maxTenants: 5, trackedKeys: 50, tenantsPerReport: 3), "hostile");
+            redis.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(), Settings(keysPerTenant: 10, maxTenants: 5, trackedKeys: 50, tenantsPerReport: 3), "hostile");
         using var refused = new Measurements(host.Services.GetRequiredService<CoordinationMetrics>().Meter, "coordination.cache.hotkeys.refused");
         var reporter = host.Services.GetServices<IHostedService>().OfType<HotKeyReporter>().Single();
 
@@ -125,11 +125,10 @@ public sealed class HotKeyWarmingTests(SharedRedisFixture redis)
             await ProcessUtil.WaitUntilAsync(() => reporter.Rounds >= rounds + 2, TimeSpan.FromSeconds(10), "two reports", Token);
         }
 
-        var db = (await redis.Server.GetAdminAsync()).GetDatabase();
-        var server = (await redis.Server.GetAdminAsync()).GetServer((await redis.Server.GetAdminAsync()).GetEndPoints()[0]);
+        var db = (await redis.GetAdminAsync()).GetDatabase();
         var reports = Reports(host);
         var listed = await db.SortedSetLengthAsync(reports.TenantsKey);
-        var tenantKeys = await server.KeysAsync(pattern: $"{prefix}:#hotkeys:*:tenant:*").ToArrayAsync(Token);
+        var tenantKeys = (await redis.KeysAsync($"{prefix}:#hotkeys:*:tenant:*")).ToArray();
         var sizes = await Task.WhenAll(tenantKeys.Select(k => db.SortedSetLengthAsync(k)));
         var ttls = await Task.WhenAll(tenantKeys.Append(reports.TenantsKey).Append(reports.HalvedKey).Select(k => db.KeyTimeToLiveAsync(k)));
 
@@ -153,9 +152,9 @@ public sealed class HotKeyWarmingTests(SharedRedisFixture redis)
     {
         var prefix = TestKeys.NewPrefix();
         await using var host = await StrategyHost.StartAsync(
-            redis.Server.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(o => o.HalfLife = TimeSpan.FromSeconds(1)), Settings(), "halving");
+            redis.ConnectionString, prefix, c => c.WithHotKeyWarming<string>(o => o.HalfLife = TimeSpan.FromSeconds(1)), Settings(), "halving");
         var reports = Reports(host);
-        var db = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var db = (await redis.GetAdminAsync()).GetDatabase();
 
         await reports.ReportAsync("t", [new("old", 1000)], Token);
         await Task.Delay(2200, Token); // two half-lives and a bit (up to 0.8 s of slack): the next report halves twice, not more

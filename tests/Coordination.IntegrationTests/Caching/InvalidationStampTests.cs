@@ -21,7 +21,7 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
     {
         const int Bound = 20;
         KeyValuePair<string, string?>[] settings = [new("Coordination:Cache:MaxStampsPerTenant", "20"), new("Coordination:Cache:MaxTagsPerInvalidation", "4")];
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 2, settings);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 2, settings);
         var (first, second) = (hosts.Cache(0), hosts.Cache(1));
         await first.SetAsync("tagged", 1, new CacheEntryOptions { TimeToLive = Hour, Tags = ["old"] }, Token);
         await first.SetAsync("orders/1", 2, new CacheEntryOptions { TimeToLive = Hour }, Token);
@@ -40,10 +40,10 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
         await first.SetAsync("orders/2", 4, new CacheEntryOptions { TimeToLive = Hour, Tags = ["old"] }, Token);
         await ProcessUtil.WaitUntilAsync(() => second.Stamps.Count > 0 && second.Stamps.Floor > 0 && (second.Stamps.Count == Bound), TimeSpan.FromSeconds(5), "the second replica to apply the invalidations", Token);
 
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         var stored = await StoredStampCountAsync(admin, hosts.KeyPrefix, "default");
         var floor = (long)await admin.StringGetAsync(FloorKey(hosts.KeyPrefix, "default"));
-        var third = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString, settings)).Factory.ForTenant("default").Cache;
+        var third = (RedisCacheManager)(await hosts.AddAsync(redis.ConnectionString, settings)).Factory.ForTenant("default").Cache;
         foreach (var cache in new[] { first, second, third })
         {
             Assert.False((await cache.GetAsync<int>("tagged", Token)).HasValue);
@@ -63,8 +63,8 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
     public async Task ReadAsync_StampHashOfAnEarlierVersion_IsHonouredAndMigrated()
     {
         KeyValuePair<string, string?>[] settings = [new("Coordination:Cache:MaxStampsPerTenant", "5"), new("Coordination:Cache:MaxTagsPerInvalidation", "4")];
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1, settings);
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1, settings);
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         var writer = hosts.Cache(0);
         await writer.SetAsync("small", 1, new CacheEntryOptions { TimeToLive = Hour, Tags = ["legacy"] }, Token);
         await writer.SetAsync("kept", 2, new CacheEntryOptions { TimeToLive = Hour, Tags = ["unrelated"] }, Token);
@@ -73,7 +73,7 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
         await admin.HashSetAsync(legacyKey, [new("t:legacy", now), new("p:gone/", now)]);
 
         // A replica of the new version that starts after the deploy reads the old stamps.
-        var reader = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString, settings)).Factory.ForTenant("default").Cache;
+        var reader = (RedisCacheManager)(await hosts.AddAsync(redis.ConnectionString, settings)).Factory.ForTenant("default").Cache;
         Assert.False((await reader.GetAsync<int>("small", Token)).HasValue);
         Assert.Equal(2, (await reader.GetAsync<int>("kept", Token)).Value);
         Assert.False(await admin.KeyExistsAsync(legacyKey));
@@ -83,7 +83,7 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
         await writer.SetAsync("big", 3, new CacheEntryOptions { TimeToLive = Hour }, Token);
         await admin.HashSetAsync(legacyKey, [.. Enumerable.Range(0, 6).Select(i => new HashEntry($"t:t{i}", now))]);
         await writer.InvalidateTagsAsync(["any"], Token);
-        var fresh = (RedisCacheManager)(await hosts.AddAsync(redis.Server.ConnectionString, settings)).Factory.ForTenant("default").Cache;
+        var fresh = (RedisCacheManager)(await hosts.AddAsync(redis.ConnectionString, settings)).Factory.ForTenant("default").Cache;
         Assert.False((await fresh.GetAsync<int>("big", Token)).HasValue);
         Assert.False((await fresh.GetAsync<int>("kept", Token)).HasValue);
         Assert.False(await admin.KeyExistsAsync(legacyKey));
@@ -93,7 +93,7 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
     [Fact]
     public async Task InvalidateTagsAsync_MoreTagsThanTheCap_ThrowsArgumentException()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1);
         var cache = hosts[0].Coordinator.Cache;
         var tooMany = Enumerable.Range(0, 33).Select(i => $"t{i}").ToArray();
 

@@ -25,7 +25,7 @@ public sealed class ReadCombiningTests(SharedRedisFixture redis)
         const int Keys = 500;
         const int Readers = 64;
         const int ReadsPerReader = 400;
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1, RedisOnly);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1, RedisOnly);
         var cache = hosts.Cache(0);
         for (var i = 0; i < Keys; i++)
         {
@@ -68,7 +68,7 @@ public sealed class ReadCombiningTests(SharedRedisFixture redis)
         const int Keys = 300;
         const int Readers = 64;
         const int ReadsPerReader = 300;
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
         for (var i = 0; i < Keys; i++)
         {
             await host.Coordinator.SetAsync($"kv-{i}", i, cancellationToken: Token);
@@ -100,7 +100,7 @@ public sealed class ReadCombiningTests(SharedRedisFixture redis)
     [Fact]
     public async Task GetAsync_OneReaderAtATime_IsNeverCombined()
     {
-        await using var hosts = await CacheHosts.StartAsync(redis.Server.ConnectionString, 1, RedisOnly);
+        await using var hosts = await CacheHosts.StartAsync(redis.ConnectionString, 1, RedisOnly);
         var cache = hosts.Cache(0);
         await cache.SetAsync("solo", 42, cancellationToken: Token);
 
@@ -116,7 +116,7 @@ public sealed class ReadCombiningTests(SharedRedisFixture redis)
     public async Task GetAsync_CombiningDisabled_SendsEveryReadAlone()
     {
         await using var hosts = await CacheHosts.StartAsync(
-            redis.Server.ConnectionString, 1, [.. RedisOnly, new("Coordination:MaxReadsInFlight", "0")]);
+            redis.ConnectionString, 1, [.. RedisOnly, new("Coordination:MaxReadsInFlight", "0")]);
         var cache = hosts.Cache(0);
         await cache.SetAsync("k", "v", cancellationToken: Token);
 

@@ -19,7 +19,7 @@ public sealed class WriteBehindTests(SharedRedisFixture redis, PostgresFixture p
     {
         await using var table = await TableAsync();
         var prefix = TestKeys.NewPrefix();
-        await using var host = await StrategyHost.StartAsync(redis.Server.ConnectionString, prefix, c => c
+        await using var host = await StrategyHost.StartAsync(redis.ConnectionString, prefix, c => c
             .WithWriteBehind<int>("order:", table.UpsertAsync, o =>
             {
                 o.BatchSize = 250;
@@ -59,7 +59,7 @@ public sealed class WriteBehindTests(SharedRedisFixture redis, PostgresFixture p
         await using var table = await TableAsync();
         var failures = 0;
         var failUntil = DateTime.UtcNow.AddMilliseconds(600);
-        await using var host = await StrategyHost.StartAsync(redis.Server.ConnectionString, TestKeys.NewPrefix(), c => c
+        await using var host = await StrategyHost.StartAsync(redis.ConnectionString, TestKeys.NewPrefix(), c => c
             .WithWriteBehind<int>("acct:", async (writes, ct) =>
             {
                 if (DateTime.UtcNow < failUntil)
@@ -103,7 +103,7 @@ public sealed class WriteBehindTests(SharedRedisFixture redis, PostgresFixture p
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var written = new List<int>();
-        await using var host = await StrategyHost.StartAsync(redis.Server.ConnectionString, TestKeys.NewPrefix(), c => c
+        await using var host = await StrategyHost.StartAsync(redis.ConnectionString, TestKeys.NewPrefix(), c => c
             .WithWriteBehind<int>("q:", async (writes, ct) =>
             {
                 entered.TrySetResult();
@@ -144,7 +144,7 @@ public sealed class WriteBehindTests(SharedRedisFixture redis, PostgresFixture p
     public async Task FlushAsync_LongInterval_WritesAtOnce()
     {
         var batches = new List<int>();
-        await using var host = await StrategyHost.StartAsync(redis.Server.ConnectionString, TestKeys.NewPrefix(), c => c
+        await using var host = await StrategyHost.StartAsync(redis.ConnectionString, TestKeys.NewPrefix(), c => c
             .WithWriteBehind<string>("f:", (writes, _) =>
             {
                 lock (batches)

@@ -19,7 +19,7 @@ public sealed class DutyStateScriptTests(SharedRedisFixture redis)
     public async Task Record_WritesIsoUtcDates_AsDotNetFormatsThem(long startedMs)
     {
         var prefix = TestKeys.NewPrefix();
-        var db = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var db = (await redis.GetAdminAsync()).GetDatabase();
 
         await RecordAsync(db, prefix, "probe", startedMs, intervalMs: 1000, failed: false);
 
@@ -32,7 +32,7 @@ public sealed class DutyStateScriptTests(SharedRedisFixture redis)
     public async Task BeginAndRecord_ShareTheScheduleAndCountOverCalls()
     {
         var prefix = TestKeys.NewPrefix();
-        var db = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var db = (await redis.GetAdminAsync()).GetDatabase();
         var schedule = $"{prefix}:#duties:{{{prefix}:#duties}}:schedule";
 
         var (now, due) = await BeginAsync(db, schedule);

@@ -269,13 +269,16 @@ public sealed class KeyValueFallbackTests(PostgresFixture postgres)
     }
 
     [Theory]
-    [InlineData("Coordination:Fallback:MirrorQueueCapacity", "4")]
-    [InlineData("Coordination:Fallback:MirrorQueueMaxBytes", "2048")]
-    public async Task SetAsync_MirrorQueueFullWhilePostgresStalls_WritersNotBlockedThenReconciled(string bound, string limit)
+    [InlineData("Coordination:Fallback:MirrorQueueCapacity", "4", false)]
+    [InlineData("Coordination:Fallback:MirrorQueueMaxBytes", "2048", false)]
+    // On a cluster the 64 keys lie on three nodes: the reconcile's SCAN has to walk every primary.
+    [InlineData("Coordination:Fallback:MirrorQueueCapacity", "4", true)]
+    public async Task SetAsync_MirrorQueueFullWhilePostgresStalls_WritersNotBlockedThenReconciled(string bound, string limit, bool cluster)
     {
         const int Writers = 64;
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
-        await using var redis = await RedisServer.StartAsync(Token);
+        await using IAsyncDisposable deployment = cluster ? await RedisCluster.StartAsync(Token) : await RedisServer.StartAsync(Token);
+        var redis = (IRedisTarget)deployment;
         var schema = TestKeys.NewSchema();
         await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, [new(bound, limit), new("Coordination:Fallback:MirrorBatchSize", "4")]);
         using var dropped = new HostCounter(host, "coordination.fallback.mirror.dropped");

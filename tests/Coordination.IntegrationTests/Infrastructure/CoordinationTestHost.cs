@@ -76,7 +76,7 @@ public sealed class CoordinationTestHost : OwnedHost
     /// <paramref name="postgres"/>, and returns it once the fallback can serve (its schema migrated).
     /// </summary>
     public static async Task<CoordinationTestHost> StartWithReadyFallbackAsync(
-        RedisServer redis,
+        IRedisTarget redis,
         PostgresServer postgres,
         string schema,
         IEnumerable<KeyValuePair<string, string?>>? settings = null,

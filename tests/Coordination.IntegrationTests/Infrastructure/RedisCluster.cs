@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using StackExchange.Redis;
 
 namespace Coordination.IntegrationTests.Infrastructure;
 
@@ -8,9 +9,11 @@ namespace Coordination.IntegrationTests.Infrastructure;
 /// <see cref="StartWithReplicasAsync"/> each primary has a replica that takes over its slots one node timeout after
 /// the primary stops answering.
 /// </summary>
-public sealed class RedisCluster : IAsyncDisposable
+public sealed class RedisCluster : IRedisTarget, IAsyncDisposable
 {
     private static readonly TimeSpan FormTimeout = TimeSpan.FromSeconds(20);
+
+    private ConnectionMultiplexer? _admin;
 
     private RedisCluster(RedisServer[] nodes) => Nodes = nodes;
 
@@ -18,6 +21,28 @@ public sealed class RedisCluster : IAsyncDisposable
 
     /// <summary>Every node, for StackExchange.Redis and <c>ConnectionStrings:redis</c>.</summary>
     public string ConnectionString => string.Join(',', Nodes.Select(n => n.ConnectionString));
+
+    /// <summary>A connection to every node with admin commands allowed (CONFIG, FLUSHDB, ...), separate from the ones under test.</summary>
+    public async Task<ConnectionMultiplexer> GetAdminAsync()
+    {
+        if (_admin is { IsConnected: true })
+        {
+            return _admin;
+        }
+
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+        }
+
+        var options = ConfigurationOptions.Parse(ConnectionString);
+        options.AllowAdmin = true;
+        options.AbortOnConnectFail = true;
+        options.ConnectTimeout = 5000;
+        options.ClientName = "coordination-it-admin";
+        _admin = await ConnectionMultiplexer.ConnectAsync(options);
+        return _admin;
+    }
 
     public static Task<RedisCluster> StartAsync(CancellationToken cancellationToken = default) =>
         StartAsync(replicas: false, cancellationToken);
@@ -134,6 +159,12 @@ public sealed class RedisCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+            _admin = null;
+        }
+
         foreach (var node in Nodes)
         {
             await node.DisposeAsync();

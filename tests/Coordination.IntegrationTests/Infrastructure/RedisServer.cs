@@ -19,7 +19,7 @@ namespace Coordination.IntegrationTests.Infrastructure;
 /// <c>dotnet tool install -g garnet-server --version 2.2.12</c>), started with Lua in transaction mode as the AppHost's
 /// embedded mode runs it: to find out which capabilities Garnet serves (docs/operations.md, "Garnet").
 /// </remarks>
-public sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : IRedisTarget, IAsyncDisposable
 {
     /// <summary>The environment variable that chooses another server: unset or <c>redis</c>, <c>valkey</c>, or <c>garnet</c>.</summary>
     public const string ServerVariable = "COORDINATION_TEST_REDIS_SERVER";

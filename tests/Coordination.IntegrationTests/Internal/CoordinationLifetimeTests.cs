@@ -11,8 +11,8 @@ public sealed class CoordinationLifetimeTests(SharedRedisFixture redis, Postgres
     public async Task StopAsync_HostHoldingLocks_ReleasesThemSoAnotherHostTakesThemAtOnce()
     {
         var prefix = TestKeys.NewPrefix();
-        await using var holder = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, prefix, hostName: "holder");
-        await using var other = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, prefix, hostName: "other");
+        await using var holder = await CoordinationTestHost.StartAsync(redis.ConnectionString, prefix, hostName: "holder");
+        await using var other = await CoordinationTestHost.StartAsync(redis.ConnectionString, prefix, hostName: "other");
         Assert.True(await holder.Coordinator.LockAsync("job-1", TimeSpan.FromMinutes(5), Token));
         Assert.True(await holder.Coordinator.LockAsync("job-2", TimeSpan.FromMinutes(5), Token));
         Assert.True(await holder.Factory.ForTenant("t2").LockAsync("job-1", TimeSpan.FromMinutes(5), Token));
@@ -24,7 +24,7 @@ public sealed class CoordinationLifetimeTests(SharedRedisFixture redis, Postgres
 
         await holder.StopAsync();
 
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         Assert.False(await admin.KeyExistsAsync(holder.RedisKey("job-1", "lock")));
         Assert.False(await admin.KeyExistsAsync(holder.RedisKey("job-2", "lock")));
         Assert.False(await admin.KeyExistsAsync(holder.RedisKey("job-1", "lock", "t2")));
@@ -60,7 +60,7 @@ public sealed class CoordinationLifetimeTests(SharedRedisFixture redis, Postgres
         const int Writes = 2000;
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         var schema = TestKeys.NewSchema();
-        await using var host = await CoordinationTestHost.StartWithFallbackAsync(redis.Server.ConnectionString, pg, schema);
+        await using var host = await CoordinationTestHost.StartWithFallbackAsync(redis.ConnectionString, pg, schema);
         await ProcessUtil.WaitUntilAsync(
             async () => (await host.Monitor.GetStatusAsync(Token)).Fallback.Ready, TimeSpan.FromSeconds(20), "the fallback schema", Token);
 

@@ -17,7 +17,7 @@ public sealed class DeadlockDetectionTests(SharedRedisFixture redis) : IAsyncLif
 
     private static ITestOutputHelper Output => TestContext.Current.TestOutputHelper!;
 
-    public async ValueTask InitializeAsync() => _hosts = await LockHosts.StartAsync(redis.Server.ConnectionString, count: 3);
+    public async ValueTask InitializeAsync() => _hosts = await LockHosts.StartAsync(redis.ConnectionString, count: 3);
 
     public async ValueTask DisposeAsync() => await _hosts.DisposeAsync();
 
@@ -84,7 +84,7 @@ public sealed class DeadlockDetectionTests(SharedRedisFixture redis) : IAsyncLif
         // A waiter that crashed never removes its wait; its lease (3 re-checks + 1 attempt timeout: 350 ms here)
         // ends it. Its lock stays held until its own TTL (2 s), which is what the survivor must wait for.
         await using var crashed = await CoordinationTestHost.StartAsync(
-            redis.Server.ConnectionString,
+            redis.ConnectionString,
             _hosts[0].KeyPrefix,
             [new("Coordination:Locks:RecheckInterval", "00:00:00.050"), new("Coordination:Resilience:AttemptTimeout", "00:00:00.200")]);
         var crashedLocks = (IDistributedLockManager)crashed.Services.GetService(typeof(IDistributedLockManager))!;

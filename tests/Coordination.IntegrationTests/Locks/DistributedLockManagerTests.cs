@@ -19,7 +19,7 @@ public sealed class DistributedLockManagerTests(SharedRedisFixture redis) : IAsy
 
     private IDistributedLockManager Second => _hosts.Locks(1);
 
-    public async ValueTask InitializeAsync() => _hosts = await LockHosts.StartAsync(redis.Server.ConnectionString);
+    public async ValueTask InitializeAsync() => _hosts = await LockHosts.StartAsync(redis.ConnectionString);
 
     public async ValueTask DisposeAsync() => await _hosts.DisposeAsync();
 
@@ -131,7 +131,7 @@ public sealed class DistributedLockManagerTests(SharedRedisFixture redis) : IAsy
     [Fact]
     public async Task StopAsync_HostHoldingHandles_ReleasesThemForOtherHosts()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, _hosts[0].KeyPrefix, hostName: "stopping");
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString, _hosts[0].KeyPrefix, hostName: "stopping");
         var locks = host.Services.GetRequiredService<IDistributedLockManager>();
         await locks.AcquireAsync("stop-exclusive", new LockOptions { AutoRenew = true, TimeToLive = TimeSpan.FromSeconds(30) }, Token);
         await locks.AcquireReadAsync("stop-read", cancellationToken: Token);
@@ -279,7 +279,7 @@ public sealed class DistributedLockManagerTests(SharedRedisFixture redis) : IAsy
     [Fact]
     public async Task AcquireAsync_HierarchyConfiguredToLog_TakesLockAnyway()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, settings: [new("Coordination:Locks:HierarchyViolation", "Log")]);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString, settings: [new("Coordination:Locks:HierarchyViolation", "Log")]);
         var locks = host.Services.GetRequiredService<IDistributedLockManager>();
 
         await using var high = await locks.AcquireAsync("high", new LockOptions { Level = 5 }, Token);

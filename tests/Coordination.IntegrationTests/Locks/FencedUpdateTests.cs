@@ -19,7 +19,7 @@ public sealed class FencedUpdateTests(SharedRedisFixture redis, PostgresFixture 
             await create.ExecuteNonQueryAsync(Token);
         }
 
-        await using var hosts = await LockHosts.StartAsync(redis.Server.ConnectionString);
+        await using var hosts = await LockHosts.StartAsync(redis.ConnectionString);
 
         // The first holder pauses (GC, network) past its lock's time to live; the second takes the lock and writes.
         var stale = await hosts.Locks(0).AcquireAsync("account-1", new LockOptions { TimeToLive = TimeSpan.FromMilliseconds(200) }, Token);

@@ -22,8 +22,8 @@ public sealed class LockFastLayoutTests(SharedRedisFixture redis) : IAsyncLifeti
     public async ValueTask InitializeAsync()
     {
         // Re-checks are made rare, so a waiter woken by anything but the release message would show as ~5 s.
-        _hosts = await LockHosts.StartAsync(redis.Server.ConnectionString, settings: [new("Coordination:Locks:RecheckInterval", "00:00:05")]);
-        _admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        _hosts = await LockHosts.StartAsync(redis.ConnectionString, settings: [new("Coordination:Locks:RecheckInterval", "00:00:05")]);
+        _admin = (await redis.GetAdminAsync()).GetDatabase();
     }
 
     public async ValueTask DisposeAsync() => await _hosts.DisposeAsync();

@@ -25,8 +25,8 @@ public sealed class LockFencingCounterTests(SharedRedisFixture redis) : IAsyncLi
 
     public async ValueTask InitializeAsync()
     {
-        _hosts = await LockHosts.StartAsync(redis.Server.ConnectionString, count: 1);
-        _admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        _hosts = await LockHosts.StartAsync(redis.ConnectionString, count: 1);
+        _admin = (await redis.GetAdminAsync()).GetDatabase();
     }
 
     public async ValueTask DisposeAsync() => await _hosts.DisposeAsync();

@@ -152,7 +152,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
     [Fact]
     public async Task TryAcquireLeaseAsync_MoreWaitersThanTheLockCap_RefusedWithLockLimitOthersStillGetTheLock()
     {
-        await using var hosts = await LockHosts.StartAsync(redis.Server.ConnectionString, count: 2, [new("Coordination:Locks:MaxWaitersPerLock", "5")]);
+        await using var hosts = await LockHosts.StartAsync(redis.ConnectionString, count: 2, [new("Coordination:Locks:MaxWaitersPerLock", "5")]);
         var locks = hosts.Locks(0);
         var held = await locks.TryAcquireLeaseAsync("contended", new LockOptions { TimeToLive = TimeSpan.FromMinutes(1) }, Token);
         Assert.NotNull(held);
@@ -163,7 +163,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
         await ProcessUtil.WaitUntilAsync(() => Task.FromResult(waits.Count(w => w.IsFaulted) == 7), TimeSpan.FromSeconds(10), "seven refusals", Token);
         var refusals = waits.Where(w => w.IsFaulted).Select(w => Assert.IsType<LockWaitersExceededException>(w.Exception!.InnerException)).ToArray();
         Assert.All(refusals, r => Assert.Equal((LockWaiterLimit.Lock, 5, "contended"), (r.Limit, r.MaxWaiters, r.Name)));
-        var admin = await redis.Server.GetAdminAsync();
+        var admin = await redis.GetAdminAsync();
         Assert.Equal(5, await admin.GetDatabase().SortedSetLengthAsync(LockKey(hosts[0].KeyPrefix, "default", "contended") + ":qt"));
 
         // The five admitted waiters are real waiters: each release hands the lock to the next.
@@ -190,8 +190,8 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
             new("Coordination:Locks:RecheckInterval", "00:00:00.050"),
             new("Coordination:Resilience:AttemptTimeout", "00:00:00.200"),
         ];
-        await using var hosts = await LockHosts.StartAsync(redis.Server.ConnectionString, count: 1, settings);
-        await using var crashed = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, hosts[0].KeyPrefix, settings);
+        await using var hosts = await LockHosts.StartAsync(redis.ConnectionString, count: 1, settings);
+        await using var crashed = await CoordinationTestHost.StartAsync(redis.ConnectionString, hosts[0].KeyPrefix, settings);
         var survivor = hosts.Locks(0);
         var crashedLocks = crashed.Factory.ForTenant("default").Locks;
         Assert.NotNull(await survivor.TryAcquireLeaseAsync("busy", new LockOptions { TimeToLive = TimeSpan.FromMinutes(1) }, Token));
@@ -200,7 +200,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
             .Select(i => crashedLocks.TryAcquireLeaseAsync("busy", new LockOptions { WaitTimeout = LongWait, Owner = $"doomed-{i}" }, Token).AsTask())
             .ToArray();
         var places = hosts[0].KeyPrefix + ":default:lockgraph:{" + hosts[0].KeyPrefix + ":default}:w";
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         await ProcessUtil.WaitUntilAsync(async () => await admin.SortedSetLengthAsync(places) == 3, TimeSpan.FromSeconds(5), "three waiters", Token);
 
         // The crash: its connections go, nothing it recorded is cleaned up.
@@ -228,7 +228,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
     public async Task TryAcquireLeaseAsync_OwnerWithThousandWaits_OneMoreWaitIsOneFieldTheOthersUntouched()
     {
         const int Waits = 1000;
-        await using var hosts = await LockHosts.StartAsync(redis.Server.ConnectionString, count: 1, [new("Coordination:Locks:MaxWaitersPerTenant", "1001")]);
+        await using var hosts = await LockHosts.StartAsync(redis.ConnectionString, count: 1, [new("Coordination:Locks:MaxWaitersPerTenant", "1001")]);
         var locks = hosts.Locks(0);
         for (var i = 0; i < 21; i++)
         {
@@ -240,7 +240,7 @@ public sealed class LockWaiterLimitsTests(SharedRedisFixture redis)
             .Select(i => Task.Run(() => locks.TryAcquireLeaseAsync($"g-{i % 20}", new LockOptions { WaitTimeout = LongWait, Owner = "x" }, stop.Token).AsTask(), Token))
             .ToList();
         var graph = hosts[0].KeyPrefix + ":default:lockgraph:{" + hosts[0].KeyPrefix + ":default}";
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         try
         {
             await ProcessUtil.WaitUntilAsync(async () => await WaitsOfAsync(admin, graph, "x") == Waits, TimeSpan.FromSeconds(30), "a thousand waits of x", Token);

@@ -112,7 +112,7 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
             InterlockedMax(ref maxSeen, nodes);
         });
 
-        var db = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var db = (await redis.GetAdminAsync()).GetDatabase();
         var keys = store.Keys;
         Assert.InRange(await db.HashLengthAsync(keys.Reports), 1, 8);
         Assert.InRange(await db.SortedSetLengthAsync(keys.Seen), 1, 8);
@@ -153,7 +153,7 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
             Assert.NotNull(held);
         }
 
-        var db = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var db = (await redis.GetAdminAsync()).GetDatabase();
         Assert.Equal(RedisType.Hash, await db.KeyTypeAsync(keys.Reports));
         Assert.Equal(RedisType.SortedSet, await db.KeyTypeAsync(keys.Seen));
         Assert.Equal(RedisType.None, await db.KeyTypeAsync(keys.Duties));
@@ -218,7 +218,7 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
         await using var a = await StartAsync(prefix, "duties", "api");
         Assert.Empty((await Reports(a).ReadAsync(Token)).Duties);
 
-        var db = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var db = (await redis.GetAdminAsync()).GetDatabase();
         var key = a.Services.GetRequiredService<NodeReportStore>().Keys.Duties;
         await db.HashSetAsync(key, [
             new("session-cleanup", """{"name":"session-cleanup","node":"worker@h:1","lastRunStartedAt":"2026-12-07T10:00:00Z","lastRunEndedAt":"2026-12-07T10:00:01.5Z","result":"ok","error":null,"nextRunAt":"2026-12-07T10:05:00Z","runs":12,"failures":1}"""),
@@ -294,7 +294,7 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
     {
         var configuration = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:redis"] = redis.Server.ConnectionString,
+            ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["Coordination:KeyPrefix"] = TestKeys.NewPrefix(),
             ["Coordination:Nodes:" + option] = value,
         };
@@ -327,7 +327,7 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
         string role,
         (string Option, string Value)? option = null,
         Action<IServiceCollection>? services = null,
-        RedisServer? server = null,
+        IRedisTarget? server = null,
         IEnumerable<KeyValuePair<string, string?>>? extra = null)
     {
         var settings = new List<KeyValuePair<string, string?>>
@@ -342,7 +342,7 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
 
         settings.AddRange(extra ?? []);
         return CoordinationTestHost.StartAsync(
-            (server ?? redis.Server).ConnectionString,
+            (server ?? redis).ConnectionString,
             prefix,
             settings,
             hostName: service,

@@ -21,8 +21,8 @@ public sealed class KeyQuotaTests(SharedRedisFixture redis) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, settings: [new("Coordination:Quotas:MaxKeysPerTenant", Quota.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
-        _admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        _host = await CoordinationTestHost.StartAsync(redis.ConnectionString, settings: [new("Coordination:Quotas:MaxKeysPerTenant", Quota.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        _admin = (await redis.GetAdminAsync()).GetDatabase();
     }
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
@@ -160,7 +160,7 @@ public sealed class KeyQuotaTests(SharedRedisFixture redis) : IAsyncLifetime
         // Writes and deletes of one name race through two hash slots (the key, the ledger): whatever the interleaving,
         // the ledger must count every key that is left, or the quota could be passed by racing.
         // A quota that is never reached, so every name's last operation decides what is left.
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, keyPrefix: _host.KeyPrefix, settings: [new("Coordination:Quotas:MaxKeysPerTenant", "1000")]);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString, keyPrefix: _host.KeyPrefix, settings: [new("Coordination:Quotas:MaxKeysPerTenant", "1000")]);
         var tenant = host.Factory.ForTenant("racing");
         var names = Enumerable.Range(0, 1500).Select(i => $"r{i / 15}").ToArray();
         var refused = 0;
@@ -193,7 +193,7 @@ public sealed class KeyQuotaTests(SharedRedisFixture redis) : IAsyncLifetime
     [Fact]
     public async Task QuotaOff_WritesArePlainAndKeepNoLedger()
     {
-        await using var unlimited = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, settings: [new("Coordination:Quotas:MaxKeysPerTenant", "0")]);
+        await using var unlimited = await CoordinationTestHost.StartAsync(redis.ConnectionString, settings: [new("Coordination:Quotas:MaxKeysPerTenant", "0")]);
         for (var i = 0; i < Quota * 2; i++)
         {
             await unlimited.Coordinator.SetAsync($"k{i}", i, cancellationToken: Token);
@@ -209,14 +209,7 @@ public sealed class KeyQuotaTests(SharedRedisFixture redis) : IAsyncLifetime
 
     private async Task<HashSet<string>> LiveNamesAsync(string tenant)
     {
-        var server = (await redis.Server.GetAdminAsync()).GetServers()[0];
         var head = $"{_host.KeyPrefix}:{tenant}:kv:";
-        var names = new HashSet<string>();
-        await foreach (var key in server.KeysAsync(pattern: head + "*").WithCancellation(Token))
-        {
-            names.Add(((string)key!)[head.Length..]);
-        }
-
-        return names;
+        return [.. (await redis.KeysAsync(head + "*")).Select(key => key[head.Length..])];
     }
 }

@@ -14,7 +14,7 @@ public sealed class RateLimitConcurrencyTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAsync_ManyConcurrentHolders_NeverMoreThanTheLimitHeld()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("jobs", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Concurrency, Limit = 5, Period = TimeSpan.FromMinutes(1) }, Token);
         var held = 0;
         var mostHeld = 0;
@@ -53,7 +53,7 @@ public sealed class RateLimitConcurrencyTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAsync_HolderCrashed_ItsLeasesExpireAfterThePeriod_WhileOthersStillHold()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("jobs", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Concurrency, Limit = 3, Period = TimeSpan.FromSeconds(1) }, Token);
 
         // Two permits in one lease, taken at one instant, so they expire together.
@@ -87,7 +87,7 @@ public sealed class RateLimitConcurrencyTests(SharedRedisFixture redis)
     [Fact]
     public async Task ReleaseAsync_FreesTheLeaseAtOnce_OnlyOnce()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("jobs", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Concurrency, Limit = 3, Period = TimeSpan.FromMinutes(1) }, Token);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 3, Period = TimeSpan.FromMinutes(1) }, Token);
         var big = await hosts.LimiterA.AcquireAsync("jobs", "pool", permits: 2, cancellationToken: Token);

@@ -18,7 +18,7 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
     [Fact]
     public async Task FixedWindow_64CallersOnTwoHosts_AdmitExactlyTheLimitInEveryWindow()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 1_000, Period = TimeSpan.FromSeconds(1) }, Token);
 
         var decisions = await hosts.SaturateAsync("api", "client-1", Callers, TimeSpan.FromSeconds(4.5), Token);
@@ -50,7 +50,7 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
     [InlineData(RateLimitAlgorithm.Concurrency)]
     public async Task EveryAlgorithm_64CallersOnTwoHostsFromAFreshKey_AdmitExactlyTheLimit(RateLimitAlgorithm algorithm)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         // An hour-long period: nothing refills or slides during the test, so exactly the limit (or the full bucket) is
         // admitted, no matter how the calls interleave.
         var period = TimeSpan.FromHours(1);
@@ -74,7 +74,7 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
     [Fact]
     public async Task FixedWindow_100PerSecondSaturatedFor3Seconds_Admits300To400()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 100, Period = TimeSpan.FromSeconds(1) }, Token);
 
         var decisions = await hosts.SaturateAsync("api", "client-1", 8, TimeSpan.FromSeconds(3), Token);
@@ -97,7 +97,7 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
     [InlineData(RateLimitAlgorithm.SlidingLog)]
     public async Task SlidingAlgorithms_SaturatedAcrossWindows_NeverAdmitAboveTheLimit(RateLimitAlgorithm algorithm)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 100, Period = TimeSpan.FromSeconds(1) }, Token);
 
         var started = await hosts.RedisNowAsync();
@@ -127,7 +127,7 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
     [Fact]
     public async Task TokenBucket_SaturatedFromFull_AdmitsTheCapacityThenTheRefillRate()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.TokenBucket, Limit = 500, Period = TimeSpan.FromSeconds(1), Burst = 200 }, Token);
 
         var started = await hosts.RedisNowAsync();
@@ -147,7 +147,7 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
     [Fact]
     public async Task Gcra_SaturatedFromQuiet_AdmitsTheBurstThenOnePerEmissionInterval()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         // 50 per second: one permit every 20 ms, a burst of 10.
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Gcra, Limit = 50, Period = TimeSpan.FromSeconds(1), Burst = 10 }, Token);
 
@@ -171,7 +171,7 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
     [InlineData(RateLimitAlgorithm.Gcra)]
     public async Task Burst_ThenSustained_TheBurstAtOnceThenTheRateWithExactRetryAfter(RateLimitAlgorithm algorithm)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         // 10 per second (100 ms apart), burst 5.
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = TimeSpan.FromSeconds(1), Burst = 5 }, Token);
 

@@ -18,7 +18,7 @@ public sealed class RateLimitHierarchyTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAll_64CallersOnTwoHostsOver50Users_TenantAdmitsExactlyItsQuota_UsersChargedOnlyForWhatWasAdmitted()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.WaitOutWindowEdgeAsync(Hour, Token);
         await hosts.PoliciesA.SetAsync("tenant", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 1_000, Period = Hour }, Token);
         await hosts.PoliciesA.SetAsync("user", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 40, Period = Hour }, Token);
@@ -67,7 +67,7 @@ public sealed class RateLimitHierarchyTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAll_MixedAlgorithms_AdmitsOnlyWhenEveryLevelHasRoom_ARefusalChargesNoLevel()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("tenant", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.SlidingLog, Limit = 5, Period = Hour }, Token);
         await hosts.PoliciesA.SetAsync("user", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.TokenBucket, Limit = 3, Period = Hour }, Token);
         await hosts.PoliciesA.SetAsync("endpoint", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Gcra, Limit = 10, Period = Hour, Burst = 2 }, Token);
@@ -107,7 +107,7 @@ public sealed class RateLimitHierarchyTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAll_PermitsAboveOneLevelsLimit_NeverSucceeds_OtherLevelsUncharged()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("tenant", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 100, Period = Hour }, Token);
         await hosts.PoliciesA.SetAsync("user", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.SlidingWindow, Limit = 5, Period = Hour }, Token);
 
@@ -124,7 +124,7 @@ public sealed class RateLimitHierarchyTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAll_TenantsOverrideAndCriticalReserve_ApplyAtEveryLevel()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server, ("CriticalReserve", "0.2"));
+        await using var hosts = await RateLimitHosts.StartAsync(redis, ("CriticalReserve", "0.2"));
         await hosts.PoliciesA.SetAsync("tenant", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 1_000, Period = Hour }, Token);
         await hosts.PoliciesA.SetOverrideAsync("tenant", "small", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 10, Period = Hour }, Token);
         await hosts.PoliciesA.SetAsync("user", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.TokenBucket, Limit = 100, Period = Hour }, Token);
@@ -150,7 +150,7 @@ public sealed class RateLimitHierarchyTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAll_InvalidLevels_ThrowArgumentException_UnknownPolicyNotFound_NothingCharged()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("tenant", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 10, Period = Hour }, Token);
         await hosts.PoliciesA.SetAsync("jobs", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Concurrency, Limit = 10, Period = Hour }, Token);
         var limiter = hosts.LimiterA;

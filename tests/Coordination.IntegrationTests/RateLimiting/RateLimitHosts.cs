@@ -8,13 +8,13 @@ namespace Coordination.IntegrationTests.RateLimiting;
 /// Two hosts (two processes' worth of connections) on one server under one key prefix: one platform with two nodes,
 /// as the rate-limit tests need to show that the limit holds across nodes.
 /// </summary>
-internal sealed class RateLimitHosts(CoordinationTestHost a, CoordinationTestHost b, RedisServer server) : IAsyncDisposable
+internal sealed class RateLimitHosts(CoordinationTestHost a, CoordinationTestHost b, IRedisTarget server) : IAsyncDisposable
 {
     public CoordinationTestHost A => a;
 
     public CoordinationTestHost B => b;
 
-    public RedisServer Server => server;
+    public IRedisTarget Server => server;
 
     public IRateLimitService LimiterA => a.Services.GetRequiredService<IRateLimitService>();
 
@@ -24,7 +24,7 @@ internal sealed class RateLimitHosts(CoordinationTestHost a, CoordinationTestHos
 
     public IRateLimitPolicies PoliciesB => b.Services.GetRequiredService<IRateLimitPolicies>();
 
-    public static async Task<RateLimitHosts> StartAsync(RedisServer server, params (string Key, string Value)[] settings)
+    public static async Task<RateLimitHosts> StartAsync(IRedisTarget server, params (string Key, string Value)[] settings)
     {
         var prefix = TestKeys.NewPrefix();
         var configuration = settings.Select(s => new KeyValuePair<string, string?>("Coordination:RateLimiting:" + s.Key, s.Value)).ToArray();
@@ -43,8 +43,7 @@ internal sealed class RateLimitHosts(CoordinationTestHost a, CoordinationTestHos
     /// <summary>Redis's clock in ms, the clock the scripts count with.</summary>
     public async Task<long> RedisNowAsync()
     {
-        var admin = await server.GetAdminAsync();
-        var time = await admin.GetServer(admin.GetEndPoints()[0]).TimeAsync();
+        var time = await server.TimeAsync();
         return new DateTimeOffset(time, TimeSpan.Zero).ToUnixTimeMilliseconds();
     }
 

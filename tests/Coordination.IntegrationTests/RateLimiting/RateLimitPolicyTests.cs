@@ -17,7 +17,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetOverrideAsync_OnHostA_AppliedByHostBWithinTheRefreshInterval_AndByAAtOnce()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server, ("PolicyRefreshInterval", "00:00:00.500"));
+        await using var hosts = await RateLimitHosts.StartAsync(redis, ("PolicyRefreshInterval", "00:00:00.500"));
         await hosts.PoliciesA.SetAsync("api", Thousand, Token);
         // Both read the policy now, so what follows measures how long their snapshots keep the old one.
         Assert.Equal(1_000, (await hosts.LimiterB.AcquireAsync("api", "client-1", cancellationToken: Token)).Limit);
@@ -51,7 +51,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetAsync_OnHostA_AppliedByHostBWithinTheRefreshInterval()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server, ("PolicyRefreshInterval", "00:00:00.300"));
+        await using var hosts = await RateLimitHosts.StartAsync(redis, ("PolicyRefreshInterval", "00:00:00.300"));
         await hosts.PoliciesA.SetAsync("api", Thousand, Token);
         Assert.Equal(Thousand, await hosts.LimiterB.GetPolicyAsync("api", Token));
 
@@ -73,7 +73,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     public async Task Policies_FromConfiguration_ApplyUntilReplacedAtRunTime()
     {
         await using var hosts = await RateLimitHosts.StartAsync(
-            redis.Server,
+            redis,
             ("Policies:login:Algorithm", "SlidingLog"),
             ("Policies:login:Limit", "5"),
             ("Policies:login:Period", "00:01:00"),
@@ -105,7 +105,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     {
         var configuration = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:redis"] = redis.Server.ConnectionString,
+            ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["Coordination:KeyPrefix"] = TestKeys.NewPrefix(),
             ["Coordination:RateLimiting:Policies:api:Algorithm"] = "FixedWindow",
             ["Coordination:RateLimiting:Policies:api:Limit"] = "10",
@@ -134,7 +134,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetAsync_BeyondMaxPolicies_RefusedWithAQuotaError_ReplacingStillWorks()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server, ("MaxPolicies", "3"), ("MaxOverridesPerPolicy", "2"));
+        await using var hosts = await RateLimitHosts.StartAsync(redis, ("MaxPolicies", "3"), ("MaxOverridesPerPolicy", "2"));
         for (var i = 0; i < 3; i++)
         {
             await hosts.PoliciesA.SetAsync($"p{i}", Thousand, Token);
@@ -161,7 +161,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetOverrideAsync_PolicyThatDoesNotExist_ThrowsNotFound()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
 
         var missing = await Assert.ThrowsAsync<RateLimitPolicyNotFoundException>(async () => await hosts.PoliciesA.SetOverrideAsync("nope", "t1", Thousand, Token));
 
@@ -186,7 +186,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     [MemberData(nameof(InvalidDefinitions))]
     public async Task SetAsync_InvalidDefinition_ThrowsArgumentExceptionAndStoresNothing(RateLimitPolicy definition, string named)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
 
         var error = await Assert.ThrowsAnyAsync<ArgumentException>(async () => await hosts.PoliciesA.SetAsync("api", definition, Token));
         await hosts.PoliciesA.SetAsync("other", Thousand, Token);
@@ -201,7 +201,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     [Fact]
     public async Task SetAsync_InvalidNames_ThrowArgumentException()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         var policies = hosts.PoliciesA;
 
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await policies.SetAsync("a:b", Thousand, Token));
@@ -216,7 +216,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
     [Fact]
     public async Task Policies_UnreadableEntryInRedis_IsIgnoredAndTheRestApply()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", Thousand, Token);
         await hosts.PoliciesA.SetOverrideAsync("api", "t1", Thousand with { Limit = 3 }, Token);
         var admin = await hosts.AdminAsync();
@@ -225,7 +225,7 @@ public sealed class RateLimitPolicyTests(SharedRedisFixture redis)
         await admin.HashSetAsync(root + ":overrides:api", "t2", "v1|FixedWindow|x|1|");
 
         // A fresh node reads everything from Redis.
-        await using var fresh = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, hosts.A.KeyPrefix);
+        await using var fresh = await CoordinationTestHost.StartAsync(redis.ConnectionString, hosts.A.KeyPrefix);
         var policies = fresh.Services.GetRequiredService<IRateLimitPolicies>();
 
         Assert.Equal(Thousand, await policies.GetAsync("api", cancellationToken: Token));

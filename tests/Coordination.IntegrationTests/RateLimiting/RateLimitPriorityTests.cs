@@ -19,7 +19,7 @@ public sealed class RateLimitPriorityTests(SharedRedisFixture redis)
     [MemberData(nameof(Algorithms))]
     public async Task AcquireAsync_ReserveOfTwoTenths_NormalGetsEight_CriticalTheLastTwo(RateLimitAlgorithm algorithm)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server, ("CriticalReserve", "0.2"));
+        await using var hosts = await RateLimitHosts.StartAsync(redis, ("CriticalReserve", "0.2"));
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = Period }, Token);
 
         // Half on each node: the reserve is kept in Redis, not per node.
@@ -61,7 +61,7 @@ public sealed class RateLimitPriorityTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAsync_ConcurrencyReserve_NormalHoldsEightLeases_ReleasingThemLetsNormalInAgain()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server, ("CriticalReserve", "0.2"));
+        await using var hosts = await RateLimitHosts.StartAsync(redis, ("CriticalReserve", "0.2"));
         await hosts.PoliciesA.SetAsync("jobs", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Concurrency, Limit = 10, Period = Period }, Token);
 
         var normal = await hosts.LimiterA.AcquireAsync("jobs", "worker", permits: 8, cancellationToken: Token);

@@ -18,7 +18,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [MemberData(nameof(Algorithms))]
     public async Task AcquireAsync_MorePermitsThanTheLimit_RefusedWithAReasonAndNothingCharged(RateLimitAlgorithm algorithm)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
 
         var tooMany = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 11, cancellationToken: Token);
@@ -39,7 +39,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [MemberData(nameof(Algorithms))]
     public async Task AcquireAsync_SeveralPermits_ChargesThemAllOrNone(RateLimitAlgorithm algorithm)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
 
         var four = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 4, cancellationToken: Token);
@@ -60,7 +60,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [InlineData(RateLimitAlgorithm.Concurrency)]
     public async Task AcquireAsync_TheLargestLimitAllAtOnce_IsAdmittedAndReleased(RateLimitAlgorithm algorithm)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10_000, Period = TimeSpan.FromHours(1) }, Token);
 
         var all = await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 10_000, cancellationToken: Token);
@@ -79,7 +79,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAsync_BadInput_ThrowsArgumentExceptionAndUnknownPolicyNotFound()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
         var limiter = hosts.LimiterA;
 
@@ -105,7 +105,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [InlineData(RateLimitAlgorithm.Gcra)]
     public async Task AcquireAsync_Refused_SucceedsAtItsRetryAfterAndNotBefore(RateLimitAlgorithm algorithm)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 4, Period = TimeSpan.FromMilliseconds(800) }, Token);
         var limiter = hosts.LimiterA;
         // The four permits are taken early in one aligned window, so the refusal is not a window that already rolled over.
@@ -149,7 +149,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [Fact]
     public async Task SlidingWindow_FullPreviousWindow_WeighsOnTheNextByItsOverlap()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.SlidingWindow, Limit = 10, Period = TimeSpan.FromSeconds(1) }, Token);
 
         // The calls must land where the test places them, by Redis's clock; on a machine stalled past that, the attempt
@@ -201,7 +201,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [InlineData(RateLimitAlgorithm.Concurrency, 300)]
     public async Task AcquireAsync_State_LivesInTheTenantsSlotAndExpiresWhenNoLongerNeeded(RateLimitAlgorithm algorithm, int lifetimeMs)
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = algorithm, Limit = 10, Period = TimeSpan.FromMilliseconds(300) }, Token);
         var admin = await hosts.AdminAsync();
 
@@ -218,7 +218,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAsync_Tenants_CountedApart()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.FixedWindow, Limit = 2, Period = TimeSpan.FromHours(1) }, Token);
         var first = hosts.A.Factory.ForTenant("tenant-1").RateLimits;
         var second = hosts.B.Factory.ForTenant("tenant-2").RateLimits;
@@ -236,7 +236,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAsync_PolicyChangesAlgorithm_StartsAfreshInsteadOfReadingTheOtherState()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.SlidingLog, Limit = 3, Period = TimeSpan.FromHours(1) }, Token);
         Assert.True((await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 3, cancellationToken: Token)).Allowed);
 
@@ -249,7 +249,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [Fact]
     public async Task TokenBucket_LimitChangedWhileInUse_KeepsTheTokensLeft()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.TokenBucket, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
         Assert.True((await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 6, cancellationToken: Token)).Allowed);
 
@@ -262,7 +262,7 @@ public sealed class RateLimitServiceTests(SharedRedisFixture redis)
     [Fact]
     public async Task Gcra_LimitChangedWhileInUse_KeepsTheTimeAhead()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("api", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Gcra, Limit = 10, Period = TimeSpan.FromHours(1) }, Token);
         Assert.True((await hosts.LimiterA.AcquireAsync("api", "client-1", permits: 6, cancellationToken: Token)).Allowed);
 

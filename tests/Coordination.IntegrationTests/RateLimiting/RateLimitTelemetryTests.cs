@@ -13,7 +13,7 @@ public sealed class RateLimitTelemetryTests(SharedRedisFixture redis)
     [Fact]
     public async Task AcquireAsync_Decisions_CountedByAlgorithmAndOutcomeOnly()
     {
-        await using var hosts = await RateLimitHosts.StartAsync(redis.Server);
+        await using var hosts = await RateLimitHosts.StartAsync(redis);
         await hosts.PoliciesA.SetAsync("secret-policy", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.TokenBucket, Limit = 3, Period = TimeSpan.FromMinutes(1) }, Token);
         await hosts.PoliciesA.SetAsync("other", new RateLimitPolicy { Algorithm = RateLimitAlgorithm.Concurrency, Limit = 1, Period = TimeSpan.FromMinutes(1) }, Token);
         var measurements = new ConcurrentQueue<(string Instrument, long Value, KeyValuePair<string, object?>[] Tags)>();

@@ -16,7 +16,7 @@ public sealed class SessionCleanupTests(SharedRedisFixture redis)
     [Fact]
     public async Task Cleanup_RemovesOnlyEndedEntriesAndPublishesAnExpiryEventForEach()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
         var sessions = host.Coordinator.Sessions;
         var maintenance = host.Services.GetRequiredService<ISessionMaintenance>();
         var ended = new List<string>();
@@ -43,7 +43,7 @@ public sealed class SessionCleanupTests(SharedRedisFixture redis)
         Assert.Equal(
             ended.Select(id => $"default/alice/{id}").Append($"tenant-b/alice/{otherTenant.Id}").Append($"default/carol/{carol.Id}").Order(),
             published.Select(p => $"{p.GetProperty("tenant").GetString()}/{p.GetProperty("userId").GetString()}/{p.GetProperty("sessionId").GetString()}").Order());
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         var aliceIndex = IndexKey(host, "default", "alice");
         Assert.Equal([live.Id], (await admin.SortedSetRangeByRankAsync(aliceIndex)).Select(v => (string)v!));
         Assert.Equal([otherTenantLive.Id], (await admin.SortedSetRangeByRankAsync(IndexKey(host, "tenant-b", "alice"))).Select(v => (string)v!));
@@ -56,8 +56,8 @@ public sealed class SessionCleanupTests(SharedRedisFixture redis)
     [Fact]
     public async Task Cleanup_LeavesAnotherCapabilitysSortedSetWhoseNameLooksLikeAnIndex()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
-        var admin = (await redis.Server.GetAdminAsync()).GetDatabase();
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
+        var admin = (await redis.GetAdminAsync()).GetDatabase();
         // A sorted set under a caller's lock name that spells an index key (the lock's expiry set has this shape).
         var lookalike = $"{host.KeyPrefix}:default:lock:{{x:session-user:{{y}}:z}}:exp";
         await admin.SortedSetAddAsync(lookalike, "entry", 1);
@@ -72,8 +72,8 @@ public sealed class SessionCleanupTests(SharedRedisFixture redis)
     public async Task TwoNodesCleaningAtOnce_EveryEndedEntryRemovedAndAnnouncedOnce()
     {
         const int Users = 300;
-        await using var first = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
-        await using var second = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, first.KeyPrefix);
+        await using var first = await CoordinationTestHost.StartAsync(redis.ConnectionString);
+        await using var second = await CoordinationTestHost.StartAsync(redis.ConnectionString, first.KeyPrefix);
         var sessions = first.Coordinator.Sessions;
         await Parallel.ForAsync(0, Users, Token, async (u, ct) =>
         {
@@ -98,7 +98,7 @@ public sealed class SessionCleanupTests(SharedRedisFixture redis)
     private async Task<ConcurrentQueue<string>> SubscribeAsync(string channel)
     {
         var events = new ConcurrentQueue<string>();
-        var admin = await redis.Server.GetAdminAsync();
+        var admin = await redis.GetAdminAsync();
         await admin.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel), (_, message) => events.Enqueue((string)message!));
         return events;
     }

@@ -96,4 +96,48 @@ public sealed class SessionClusterTests
 
         Assert.Equal(5, (await host.Coordinator.Sessions.ListForUserAsync("user-7", Token)).Count);
     }
+
+    [Fact]
+    public async Task Cleanup_OnAClusterOfThreePrimaries_SweepsIndexesAndLedgersOnEveryNode()
+    {
+        const int Users = 24;
+        await using var cluster = await RedisCluster.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString, settings: [new("Coordination:Quotas:MaxSessionsPerTenant", "1000")]);
+        var tenants = Enumerable.Range(0, 6).Select(t => host.Factory.ForTenant($"tenant-{t}").Sessions).ToArray();
+        var idle = new SessionOptions { IdleTimeout = TimeSpan.FromMilliseconds(150), AbsoluteTimeout = TimeSpan.FromMinutes(1) };
+        for (var u = 0; u < Users; u++)
+        {
+            await tenants[u % tenants.Length].CreateAsync($"user-{u}", null, idle, Token);
+            await tenants[u % tenants.Length].CreateAsync($"user-{u}", null, null, Token);
+        }
+
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
+        var primaries = admin.GetServers().Where(s => !s.IsReplica).ToArray();
+        async Task<int[]> IndexesPerNodeAsync()
+        {
+            var counts = new int[primaries.Length];
+            for (var n = 0; n < primaries.Length; n++)
+            {
+                counts[n] = await primaries[n].KeysAsync(pattern: host.KeyPrefix + ":*:session-user:*").CountAsync(Token);
+            }
+
+            return counts;
+        }
+
+        // The users' indexes (and the tenants' ledgers) live on every node: a SCAN of one node would miss most of them.
+        Assert.All(await IndexesPerNodeAsync(), count => Assert.True(count > 0, "a node without indexes"));
+        var maintenance = host.Services.GetRequiredService<ISessionMaintenance>();
+        await Task.Delay(TimeSpan.FromMilliseconds(400), Token);
+
+        var first = await maintenance.TryCleanupAsync(Token);
+
+        Assert.Equal((Users, (long)Users, (long)Users), (first!.IndexesScanned, first.EntriesRemoved, first.LiveSessions));
+        // The ended sessions are gone from every tenant's ledger at the second round that finds them gone.
+        await maintenance.TryCleanupAsync(Token);
+        for (var t = 0; t < tenants.Length; t++)
+        {
+            var ledger = $"{host.KeyPrefix}:tenant-{t}:session-ledger:{{{host.KeyPrefix}:tenant-{t}}}";
+            Assert.Equal(Users / tenants.Length, await admin.GetDatabase().SortedSetLengthAsync(ledger));
+        }
+    }
 }

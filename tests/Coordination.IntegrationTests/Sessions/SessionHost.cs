@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Coordination.IntegrationTests.Sessions;
 
 /// <summary>A host on the shared server with its own key prefix, and what the session tests read around the API.</summary>
-internal sealed class SessionHost(CoordinationTestHost host, RedisServer server) : IAsyncDisposable
+internal sealed class SessionHost(CoordinationTestHost host, IRedisTarget server) : IAsyncDisposable
 {
     public CoordinationTestHost Host => host;
 
@@ -13,7 +13,7 @@ internal sealed class SessionHost(CoordinationTestHost host, RedisServer server)
 
     public ISessionManager ForTenant(string tenant) => host.Factory.ForTenant(tenant).Sessions;
 
-    public static async Task<SessionHost> StartAsync(RedisServer server, params (string Key, string Value)[] settings) =>
+    public static async Task<SessionHost> StartAsync(IRedisTarget server, params (string Key, string Value)[] settings) =>
         new(await CoordinationTestHost.StartAsync(server.ConnectionString, settings: settings.Select(s => new KeyValuePair<string, string?>("Coordination:Sessions:" + s.Key, s.Value))), server);
 
     public static JsonElement Json<T>(T value) => JsonSerializer.SerializeToElement(value);
@@ -58,18 +58,8 @@ internal sealed class SessionHost(CoordinationTestHost host, RedisServer server)
 
     public async Task<IDatabase> AdminAsync() => (await server.GetAdminAsync()).GetDatabase();
 
-    /// <summary>Every key of this host's prefix (SCAN, which skips expired keys).</summary>
-    public async Task<List<string>> KeysAsync(string pattern = "*")
-    {
-        var admin = await server.GetAdminAsync();
-        var keys = new List<string>();
-        await foreach (var key in admin.GetServer(admin.GetEndPoints()[0]).KeysAsync(pattern: host.KeyPrefix + ":" + pattern, pageSize: 1000))
-        {
-            keys.Add(key!);
-        }
-
-        return keys;
-    }
+    /// <summary>Every key of this host's prefix (SCAN over every primary, which skips expired keys).</summary>
+    public Task<List<string>> KeysAsync(string pattern = "*") => server.KeysAsync(host.KeyPrefix + ":" + pattern);
 
     public ValueTask DisposeAsync() => host.DisposeAsync();
 }

@@ -13,7 +13,7 @@ public sealed class SessionIndexTests(SharedRedisFixture redis)
     [Fact]
     public async Task Cap_DropsEntriesOfEndedSessionsBeforeEndingALiveOne()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, settings: [new("Coordination:Sessions:MaxSessionsPerUser", "3")]);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString, settings: [new("Coordination:Sessions:MaxSessionsPerUser", "3")]);
         var sessions = host.Coordinator.Sessions;
         var soon = new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(1), AbsoluteTimeout = TimeSpan.FromMinutes(1) };
         var a = await sessions.CreateAsync("dana", null, soon, Token);
@@ -30,7 +30,7 @@ public sealed class SessionIndexTests(SharedRedisFixture redis)
     [Fact]
     public async Task List_SoonestExpiryFirstAlthoughTheIndexOrdersByAbsoluteEnd()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
         var sessions = host.Coordinator.Sessions;
         // Absolute ends in one order, idle expiries in the other.
         var late = await sessions.CreateAsync("erin", null, new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(1), AbsoluteTimeout = TimeSpan.FromHours(2) }, Token);
@@ -45,7 +45,7 @@ public sealed class SessionIndexTests(SharedRedisFixture redis)
     [Fact]
     public async Task Rotate_KeepsTheEntryScoredByTheAbsoluteEnd_SoASessionKeptAliveByReadsStaysListed()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
         var sessions = host.Coordinator.Sessions;
         var options = new SessionOptions { IdleTimeout = TimeSpan.FromMilliseconds(400), AbsoluteTimeout = TimeSpan.FromMinutes(10) };
         var rotated = await sessions.RotateAsync((await sessions.CreateAsync("rita", null, options, Token)).Id, Token);

@@ -16,7 +16,7 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task CreateAsync_ThenGetAsync_ReturnsTheDataUserAndTimes()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server);
+        await using var host = await SessionHost.StartAsync(redis);
         var data = new Dictionary<string, JsonElement> { ["cart"] = Json(new[] { 1, 2 }), ["name"] = Json("Ada"), ["nothing"] = Json<object?>(null) };
 
         var created = await host.Sessions.CreateAsync("user-1", data, new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(5), AbsoluteTimeout = TimeSpan.FromHours(1) }, Token);
@@ -38,7 +38,7 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task GetAsync_SlidesTheIdleExpiry_UntilTheAbsoluteExpiryEndsTheSession()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server);
+        await using var host = await SessionHost.StartAsync(redis);
         var idle = TimeSpan.FromMilliseconds(500);
         var absolute = TimeSpan.FromMilliseconds(2000);
         var options = new SessionOptions { IdleTimeout = idle, AbsoluteTimeout = absolute };
@@ -72,7 +72,7 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task UpdateAsync_HundredConcurrentPatchesOfDifferentFields_AllSurviveAndVersionIs101()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server);
+        await using var host = await SessionHost.StartAsync(redis);
         var session = await host.Sessions.CreateAsync("user-1", cancellationToken: Token);
 
         await Parallel.ForEachAsync(Enumerable.Range(0, 100), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = Token }, async (i, ct) =>
@@ -88,7 +88,7 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task UpdateAsync_StaleExpectedVersion_IsRefusedAndChangesNothing_TheRightOneApplies()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server);
+        await using var host = await SessionHost.StartAsync(redis);
         var session = await host.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["a"] = Json(1), ["b"] = Json(2) }, cancellationToken: Token);
         var second = await host.Sessions.UpdateAsync(session.Id, new Dictionary<string, JsonElement?> { ["a"] = Json(10) }, expectedVersion: 1, Token);
 
@@ -109,7 +109,7 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task Calls_OnAbsentMalformedOrForeignIds_ReadAsAbsentAndReachNoKeyOutsideTheTenant()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server);
+        await using var host = await SessionHost.StartAsync(redis);
         var tenantA = host.ForTenant("tenant-a");
         var tenantB = host.ForTenant("tenant-b");
         var ofA = await tenantA.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["a"] = Json(1) }, cancellationToken: Token);
@@ -141,7 +141,7 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task BadInput_IsRefusedWithArgumentException_AndChangesNothing()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server, ("MaxDataBytes", "100"), ("MaxFields", "3"));
+        await using var host = await SessionHost.StartAsync(redis, ("MaxDataBytes", "100"), ("MaxFields", "3"));
         var sessions = host.Sessions;
         var session = await sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["a"] = Json(new string('x', 40)) }, cancellationToken: Token);
 
@@ -190,7 +190,7 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task DeleteAsync_EndsTheSessionAndItsIndexEntry()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server);
+        await using var host = await SessionHost.StartAsync(redis);
         var first = await host.Sessions.CreateAsync("user-1", cancellationToken: Token);
         var second = await host.Sessions.CreateAsync("user-1", cancellationToken: Token);
 
@@ -206,7 +206,7 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     [Fact]
     public async Task Calls_AreCountedByTheirInstruments()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server, ("MaxSessionsPerUser", "2"));
+        await using var host = await SessionHost.StartAsync(redis, ("MaxSessionsPerUser", "2"));
         using var created = new HostCounter(host.Host, "coordination.sessions.created");
         using var revoked = new HostCounter(host.Host, "coordination.sessions.revoked");
         using var rotations = new HostCounter(host.Host, "coordination.sessions.rotations");

@@ -127,7 +127,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         var newPrefix = TestKeys.NewPrefix();
         Session[] alices;
         Session bob;
-        await using (var old = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, oldPrefix))
+        await using (var old = await CoordinationTestHost.StartAsync(redis.ConnectionString, oldPrefix))
         {
             alices = [
                 await old.Coordinator.Sessions.CreateAsync("alice", Data(1), cancellationToken: Token),
@@ -137,7 +137,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
             bob = await old.Coordinator.Sessions.CreateAsync("bob", Data(4), cancellationToken: Token);
         }
 
-        await using var host = await StartMigratingAsync(redis.Server, newPrefix, sourceConnection: null, sourcePrefix: oldPrefix);
+        await using var host = await StartMigratingAsync(redis, newPrefix, sourceConnection: null, sourcePrefix: oldPrefix);
         var sessions = host.Coordinator.Sessions;
 
         // A read moves one; an update of another moves it too; the list moves the rest and shows all three.
@@ -147,11 +147,11 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         var created = await sessions.CreateAsync("alice", Data(5), cancellationToken: Token);
         var listed = await sessions.ListForUserAsync("alice", Token);
         Assert.Equal(alices.Select(s => s.Id).Append(created.Id).Order(StringComparer.Ordinal), listed.Select(s => s.Id).Order(StringComparer.Ordinal), StringComparer.Ordinal);
-        Assert.Single(await KeysAsync(redis.Server, oldPrefix + ":default:session:*"));
+        Assert.Single(await KeysAsync(redis, oldPrefix + ":default:session:*"));
 
         var result = await host.Services.GetRequiredService<ISessionMigration>().MigrateAsync(Token);
         Assert.Equal(new SessionMigrationResult(1, 1, 0, 0), result);
-        Assert.Empty(await KeysAsync(redis.Server, oldPrefix + ":*"));
+        Assert.Empty(await KeysAsync(redis, oldPrefix + ":*"));
         Assert.Equal(4, (await sessions.GetAsync(bob.Id, Token))!.Data["n"].GetInt32());
         Assert.Equal(0, (await host.Services.GetRequiredService<ISessionMigration>().MigrateAsync(Token)).IndexesFound);
 
@@ -173,7 +173,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
             rotated = await old.Coordinator.Sessions.CreateAsync("carol", Data(2), cancellationToken: Token);
         }
 
-        await using var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
+        await using var host = await StartMigratingAsync(redis, prefix, source.ConnectionString);
         var sessions = host.Coordinator.Sessions;
 
         Assert.True(await sessions.DeleteAsync(deleted.Id, Token));
@@ -217,7 +217,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         Assert.Equal(SessionMoveOutcome.Ended, outcome);
         Assert.False(removed);
         Assert.Null(await host.Coordinator.Sessions.GetAsync(session.Id, Token));
-        Assert.False(await (await redis.Server.GetAdminAsync()).GetDatabase().KeyExistsAsync(SessionKey(prefix, session.Id)));
+        Assert.False(await (await redis.GetAdminAsync()).GetDatabase().KeyExistsAsync(SessionKey(prefix, session.Id)));
     }
 
     [Fact]
@@ -268,7 +268,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         // An export held past the bound may have missed a tombstone that has expired meanwhile: it is not imported.
         var aged = export with { StartedTimestamp = Stopwatch.GetTimestamp() - (long)((RedisSessionManager.MaxExportAge.TotalSeconds + 1) * Stopwatch.Frequency) };
         Assert.Null(await manager.ImportAsync(aged, bulk: false, Token));
-        Assert.False(await (await redis.Server.GetAdminAsync()).GetDatabase().KeyExistsAsync(SessionKey(prefix, session.Id)));
+        Assert.False(await (await redis.GetAdminAsync()).GetDatabase().KeyExistsAsync(SessionKey(prefix, session.Id)));
         Assert.True(await (await source.GetAdminAsync()).GetDatabase().KeyExistsAsync(SessionKey(prefix, session.Id)));
 
         Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
@@ -286,8 +286,8 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
             await CreateManyAsync(old.Coordinator.Sessions, Count, users: 50);
         }
 
-        await using var first = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
-        await using var second = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
+        await using var first = await StartMigratingAsync(redis, prefix, source.ConnectionString);
+        await using var second = await StartMigratingAsync(redis, prefix, source.ConnectionString);
 
         var results = await Task.WhenAll(
             Task.Run(() => first.Services.GetRequiredService<ISessionMigration>().MigrateAsync(Token), Token),
@@ -297,7 +297,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         Assert.Equal(Count, results.Sum(r => r.Moved + r.AlreadyPresent + r.Ended));
         Assert.Equal(0, results.Sum(r => r.Ended));
         Assert.Empty(await KeysAsync(source, prefix + ":*"));
-        Assert.Equal(Count, (await KeysAsync(redis.Server, prefix + ":default:session:*")).Count);
+        Assert.Equal(Count, (await KeysAsync(redis, prefix + ":default:session:*")).Count);
         Assert.Equal(new SessionMigrationResult(0, 0, 0, 0), await first.Services.GetRequiredService<ISessionMigration>().MigrateAsync(Token));
     }
 
@@ -305,7 +305,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
     public async Task TryMigrateAsync_WhileAnotherNodeMigrates_IsSkipped()
     {
         var prefix = TestKeys.NewPrefix();
-        await using var host = await StartMigratingAsync(redis.Server, prefix, sourceConnection: null, sourcePrefix: TestKeys.NewPrefix());
+        await using var host = await StartMigratingAsync(redis, prefix, sourceConnection: null, sourcePrefix: TestKeys.NewPrefix());
         var platformLocks = host.Services.GetRequiredService<IPlatformLocks>();
         await using (var held = await platformLocks.For(SessionMigration.LockTenant).TryAcquireAsync(SessionMigration.LockName, cancellationToken: Token))
         {
@@ -321,7 +321,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
     {
         var prefix = TestKeys.NewPrefix();
         await using var source = await RedisServer.StartAsync(Token);
-        await using var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString + ",connectTimeout=1000");
+        await using var host = await StartMigratingAsync(redis, prefix, source.ConnectionString + ",connectTimeout=1000");
         var sessions = host.Coordinator.Sessions;
         var here = await sessions.CreateAsync("frank", Data(1), cancellationToken: Token);
         await source.KillAsync();
@@ -338,7 +338,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
     [Fact]
     public async Task WithoutMigrateFrom_NothingIsMigrated()
     {
-        await using var host = await CoordinationTestHost.StartAsync(redis.Server.ConnectionString);
+        await using var host = await CoordinationTestHost.StartAsync(redis.ConnectionString);
         var migration = host.Services.GetRequiredService<ISessionMigration>();
 
         Assert.False(migration.IsConfigured);
@@ -357,9 +357,9 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         var prefix = TestKeys.NewPrefix();
         var host = CoordinationTestHost.Build(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:redis"] = redis.Server.ConnectionString,
+            ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["Coordination:KeyPrefix"] = prefix,
-            ["Coordination:Sessions:MigrateFrom:ConnectionString"] = connection == "same" ? redis.Server.ConnectionString : connection,
+            ["Coordination:Sessions:MigrateFrom:ConnectionString"] = connection == "same" ? redis.ConnectionString : connection,
             ["Coordination:Sessions:MigrateFrom:KeyPrefix"] = keyPrefix == "same" ? prefix : keyPrefix,
         });
         try
@@ -380,7 +380,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         await using var source = await RedisServer.StartAsync(Token);
         var admin = (await source.GetAdminAsync()).GetDatabase();
         var before = await ClientCountAsync(admin);
-        var host = await StartMigratingAsync(redis.Server, TestKeys.NewPrefix(), source.ConnectionString);
+        var host = await StartMigratingAsync(redis, TestKeys.NewPrefix(), source.ConnectionString);
         await host.Coordinator.Sessions.GetAsync(SessionId.New(SessionId.TagOf("p", "default", "u")), Token);
         Assert.True(await ClientCountAsync(admin) > before);
 
@@ -392,7 +392,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
     private static async Task<int> ClientCountAsync(IDatabase admin) =>
         ((string)(await admin.ExecuteAsync("CLIENT", "LIST"))!).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
 
-    private static Task<CoordinationTestHost> StartMigratingAsync(RedisServer target, string prefix, string? sourceConnection, string? sourcePrefix = null) =>
+    private static Task<CoordinationTestHost> StartMigratingAsync(IRedisTarget target, string prefix, string? sourceConnection, string? sourcePrefix = null) =>
         CoordinationTestHost.StartAsync(
             target.ConnectionString,
             prefix,
@@ -413,7 +413,7 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
             session = await old.Coordinator.Sessions.CreateAsync(userId, Data(n), cancellationToken: Token);
         }
 
-        var host = await StartMigratingAsync(redis.Server, prefix, source.ConnectionString);
+        var host = await StartMigratingAsync(redis, prefix, source.ConnectionString);
         var manager = host.Services.GetRequiredService<SessionRuntime>().ForTenant("default");
         Assert.True(SessionId.TryParse(session.Id, out var random, out var tag));
         var export = await manager.ExportAsync(session.Id, random, tag, sourceIndex: null, Token);
@@ -449,14 +449,9 @@ public sealed class SessionMigrationTests(SharedRedisFixture redis)
         }));
     }
 
-    private static async Task<List<string>> KeysAsync(RedisServer server, string pattern)
+    private static async Task<List<string>> KeysAsync(IRedisTarget server, string pattern)
     {
-        var admin = await server.GetAdminAsync();
-        var keys = new List<string>();
-        await foreach (var key in admin.GetServer(admin.GetEndPoints()[0]).KeysAsync(pattern: pattern, pageSize: 1000))
-        {
-            keys.Add(key!);
-        }
+        var keys = await RedisTargetExtensions.KeysAsync(server, pattern);
 
         return keys;
     }

@@ -13,7 +13,7 @@ public sealed class SessionQuotaTests(SharedRedisFixture redis)
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private async Task<SessionHost> StartAsync(int quota, params KeyValuePair<string, string?>[] settings) =>
-        new(await CoordinationTestHost.StartAsync(redis.Server.ConnectionString, settings: [new("Coordination:Quotas:MaxSessionsPerTenant", quota.ToString(System.Globalization.CultureInfo.InvariantCulture)), .. settings]), redis.Server);
+        new(await CoordinationTestHost.StartAsync(redis.ConnectionString, settings: [new("Coordination:Quotas:MaxSessionsPerTenant", quota.ToString(System.Globalization.CultureInfo.InvariantCulture)), .. settings]), redis);
 
     [Fact]
     public async Task AHostileTenantCreatingSessionsForEverNewUsers_IsRefusedAtItsQuota_AndOtherTenantsAreNot()

@@ -13,7 +13,7 @@ public sealed class SessionRegistrationTests(SharedRedisFixture redis)
     public async Task AddCoordination_RegistersTheDefaultTenantsManager_AndOnePerTenantOnTheCoordinators()
     {
         await using var host = await CoordinationTestHost.StartAsync(
-            redis.Server.ConnectionString,
+            redis.ConnectionString,
             settings: [new("Coordination:Sessions:DefaultIdleTimeout", "00:02:00"), new("Coordination:Sessions:MaxSessionsPerUser", "7")]);
         var fromContainer = host.Services.GetRequiredService<ISessionManager>();
 
@@ -33,7 +33,7 @@ public sealed class SessionRegistrationTests(SharedRedisFixture redis)
     {
         var host = CoordinationTestHost.Build(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:redis"] = redis.Server.ConnectionString,
+            ["ConnectionStrings:redis"] = redis.ConnectionString,
             ["Coordination:KeyPrefix"] = TestKeys.NewPrefix(),
             ["Coordination:Sessions:DefaultAbsoluteTimeout"] = "01:00:00",
             ["Coordination:Sessions:" + option] = value,

@@ -20,8 +20,8 @@ public sealed class SessionUpgradeTests(SharedRedisFixture redis, PostgresFixtur
     public async Task GetAsync_ASessionInSchema1_IsAnsweredUpgradedAndWrittenBack_WithItsVersionAndExpiryKept()
     {
         var prefix = TestKeys.NewPrefix();
-        await using var before = await StartAsync(redis.Server, prefix);
-        await using var after = await StartAsync(redis.Server, prefix, TestUpgraders.Chain);
+        await using var before = await StartAsync(redis, prefix);
+        await using var after = await StartAsync(redis, prefix, TestUpgraders.Chain);
         var created = await before.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["name"] = Json("Ada"), ["n"] = Json(7) }, new SessionOptions { IdleTimeout = TimeSpan.FromMinutes(5) }, Token);
         var admin = await before.AdminAsync();
         var key = before.SessionKey(created.Id);
@@ -55,8 +55,8 @@ public sealed class SessionUpgradeTests(SharedRedisFixture redis, PostgresFixtur
     public async Task UpdateListAndRotate_OfSessionsInSchema1_AnswerTheCurrentSchema_AndThePatchAppliesToUpgradedData()
     {
         var prefix = TestKeys.NewPrefix();
-        await using var before = await StartAsync(redis.Server, prefix);
-        await using var after = await StartAsync(redis.Server, prefix, TestUpgraders.Chain);
+        await using var before = await StartAsync(redis, prefix);
+        await using var after = await StartAsync(redis, prefix, TestUpgraders.Chain);
         var updated = await before.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["name"] = Json("Ada"), ["n"] = Json(1) }, null, Token);
         var listed = await before.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["name"] = Json("Bob") }, null, Token);
         var rotated = await before.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["name"] = Json("Cy") }, null, Token);
@@ -88,9 +88,9 @@ public sealed class SessionUpgradeTests(SharedRedisFixture redis, PostgresFixtur
     {
         const int SessionCount = 30, UpdatesPerSession = 8, ReadsPerSession = 8;
         var prefix = TestKeys.NewPrefix();
-        await using var before = await StartAsync(redis.Server, prefix);
-        await using var first = await StartAsync(redis.Server, prefix, TestUpgraders.Chain);
-        await using var second = await StartAsync(redis.Server, prefix, TestUpgraders.Chain);
+        await using var before = await StartAsync(redis, prefix);
+        await using var first = await StartAsync(redis, prefix, TestUpgraders.Chain);
+        await using var second = await StartAsync(redis, prefix, TestUpgraders.Chain);
         var sessions = new List<Session>();
         for (var i = 0; i < SessionCount; i++)
         {
@@ -188,8 +188,8 @@ public sealed class SessionUpgradeTests(SharedRedisFixture redis, PostgresFixtur
     public async Task AnUpgraderThatThrows_FailsTheReadsAndTheUpdate_WithSessionUpgradeFailed_AndChangesNothingStored()
     {
         var prefix = TestKeys.NewPrefix();
-        await using var before = await StartAsync(redis.Server, prefix);
-        await using var after = await StartAsync(redis.Server, prefix, [typeof(TestUpgraders.ThrowsOnPoison)]);
+        await using var before = await StartAsync(redis, prefix);
+        await using var after = await StartAsync(redis, prefix, [typeof(TestUpgraders.ThrowsOnPoison)]);
         var poisoned = await before.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["poison"] = Json(true), ["keep"] = Json(1) }, null, Token);
         var admin = await before.AdminAsync();
         var key = before.SessionKey(poisoned.Id);
@@ -211,8 +211,8 @@ public sealed class SessionUpgradeTests(SharedRedisFixture redis, PostgresFixtur
     public async Task AnUpgraderWhoseResultIsOverMaxFields_FailsTheRead_AndChangesNothingStored()
     {
         var prefix = TestKeys.NewPrefix();
-        await using var before = await StartAsync(redis.Server, prefix);
-        await using var after = await StartAsync(redis.Server, prefix, [typeof(TestUpgraders.AddsTenFields)], ("MaxFields", "5"));
+        await using var before = await StartAsync(redis, prefix);
+        await using var after = await StartAsync(redis, prefix, [typeof(TestUpgraders.AddsTenFields)], ("MaxFields", "5"));
         var session = await before.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["a"] = Json(1) }, null, Token);
         var admin = await before.AdminAsync();
         var stored = await StoredStateAsync(admin, before.SessionKey(session.Id));
@@ -230,7 +230,7 @@ public sealed class SessionUpgradeTests(SharedRedisFixture redis, PostgresFixtur
     public async Task StartAsync_UpgradersThatDoNotFormTheChain_FailNamingTheProblem(Type[] upgraders, string problem)
     {
         var host = CoordinationTestHost.Build(
-            new Dictionary<string, string?> { ["ConnectionStrings:redis"] = redis.Server.ConnectionString, ["Coordination:KeyPrefix"] = TestKeys.NewPrefix() },
+            new Dictionary<string, string?> { ["ConnectionStrings:redis"] = redis.ConnectionString, ["Coordination:KeyPrefix"] = TestKeys.NewPrefix() },
             services: Register(upgraders));
         try
         {
@@ -244,7 +244,7 @@ public sealed class SessionUpgradeTests(SharedRedisFixture redis, PostgresFixtur
         }
     }
 
-    private static async Task<SessionHost> StartAsync(RedisServer server, string prefix, Type[]? upgraders = null, params (string Key, string Value)[] settings) =>
+    private static async Task<SessionHost> StartAsync(SharedRedisFixture server, string prefix, Type[]? upgraders = null, params (string Key, string Value)[] settings) =>
         new(await CoordinationTestHost.StartAsync(
             server.ConnectionString,
             prefix,

@@ -26,7 +26,7 @@ public sealed class SessionUserTests(SharedRedisFixture redis)
     [Fact]
     public async Task RotateAsync_UnderConcurrentReads_NeverBothIdsAliveNorNeither()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server);
+        await using var host = await SessionHost.StartAsync(redis);
         var admin = await host.AdminAsync();
         var old = await host.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["cart"] = Json(42) }, cancellationToken: Token);
         var before = await host.Sessions.UpdateAsync(old.Id, new Dictionary<string, JsonElement?> { ["step"] = Json(2) }, cancellationToken: Token);
@@ -115,7 +115,7 @@ public sealed class SessionUserTests(SharedRedisFixture redis)
     [Fact]
     public async Task ListAndRevokeAll_ForAUserWithAThousandSessions_SeeAndEndThemAll()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server, ("MaxSessionsPerUser", "2000"));
+        await using var host = await SessionHost.StartAsync(redis, ("MaxSessionsPerUser", "2000"));
         var created = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = Token }, async (i, ct) =>
             created.Add((await host.Sessions.CreateAsync("user-1", new Dictionary<string, JsonElement> { ["n"] = Json(i) }, cancellationToken: ct)).Id));
@@ -143,7 +143,7 @@ public sealed class SessionUserTests(SharedRedisFixture redis)
     [Fact]
     public async Task CreateAsync_OverTheCap_EndsTheSoonestExpiringSessions_CountStaysAtTheCap()
     {
-        await using var host = await SessionHost.StartAsync(redis.Server, ("MaxSessionsPerUser", "5"));
+        await using var host = await SessionHost.StartAsync(redis, ("MaxSessionsPerUser", "5"));
         var ids = new List<string>();
         // The cap ends the sessions whose absolute end comes soonest (the index's score): each ends a second later than
         // the one before, so that no two end in the same millisecond.
@@ -167,7 +167,7 @@ public sealed class SessionUserTests(SharedRedisFixture redis)
     public async Task HostileCreation_OneUserInALoop_NeverGrowsTheIndexPastTheCap_AndIndexesExpireWithTheirSessions()
     {
         const int Cap = 10;
-        await using var host = await SessionHost.StartAsync(redis.Server, ("MaxSessionsPerUser", Cap.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await using var host = await SessionHost.StartAsync(redis, ("MaxSessionsPerUser", Cap.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var admin = await host.AdminAsync();
         var shortLived = new SessionOptions { IdleTimeout = TimeSpan.FromMilliseconds(300), AbsoluteTimeout = TimeSpan.FromMilliseconds(600) };
         var largest = 0L;

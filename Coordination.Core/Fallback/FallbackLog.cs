@@ -58,4 +58,7 @@ internal static partial class FallbackLog
 
     [LoggerMessage(1217, LogLevel.Warning, "Reading a missed key from the PostgreSQL mirror during a repair failed; answered as absent.", EventName = "RepairReadFailed")]
     public static partial void RepairReadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1218, LogLevel.Warning, "The loss check or bulk reload did not stop within {Timeout}; the host stops without waiting for it.", EventName = "RepairStopTimedOut")]
+    public static partial void RepairStopTimedOut(ILogger logger, TimeSpan timeout);
 }

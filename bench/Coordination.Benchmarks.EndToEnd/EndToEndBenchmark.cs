@@ -25,7 +25,7 @@ internal static class EndToEndBenchmark
         Console.WriteLine($"Redis: redis-server started by the benchmark on {redis.Endpoint}");
         await using var adminConnection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true");
         var admin = adminConnection.GetServers()[0];
-        report.RedisVersion = admin.Version.ToString();
+        report.RedisServer = RedisServerProcess.Describe(admin);
 
         await using var replicaA = ApiReplica.Start(redis.Endpoint);
         await using var replicaB = ApiReplica.Start(redis.Endpoint);
@@ -43,7 +43,7 @@ internal static class EndToEndBenchmark
 
         report.ServerVersion = await api.ServerVersionAsync(token);
         report.Clients = clients;
-        Console.WriteLine($"Prepared: {Mix.CacheKeys:N0} cache entries, {Mix.Sessions:N0} sessions and the policy '{Mix.Policy}' per tenant; Coordination.Api {report.ServerVersion}, redis-server {report.RedisVersion}");
+        Console.WriteLine($"Prepared: {Mix.CacheKeys:N0} cache entries, {Mix.Sessions:N0} sessions and the policy '{Mix.Policy}' per tenant; Coordination.Api {report.ServerVersion}, {report.RedisServer}");
 
         foreach (var callers in settings.Callers)
         {

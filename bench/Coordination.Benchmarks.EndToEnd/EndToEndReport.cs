@@ -20,7 +20,7 @@ internal sealed class EndToEndReport(EndToEndSettings settings)
 
     public string ServerVersion { get; set; } = "unknown";
 
-    public string RedisVersion { get; set; } = "unknown";
+    public string RedisServer { get; set; } = "unknown";
 
     /// <summary>The clients, in the order of each cell's results: the API, the library, the trivial endpoint.</summary>
     public IReadOnlyList<IMixClient> Clients { get; set; } = [];
@@ -60,7 +60,7 @@ internal sealed class EndToEndReport(EndToEndSettings settings)
         md.AppendLine(Invariant, $"- Load average (1/5/15 min): start {_loadAtStart}; end {_loadAtEnd}; after each cell in the tables below. Everything shares the two cores: the load generator's callers, both API replicas, the library's host, the trivial endpoint and redis-server; a 1-minute load well above 2 means other work competed too.");
         md.AppendLine(Invariant, $"- Server: Coordination.Api {ServerVersion}, two replicas hosted in the benchmark's process by `WebApplicationFactory<Program>`, each on Kestrel on its own loopback port (not TestServer: every request crosses a real socket), on the same Redis and key prefix; Production environment, default options except the API keys, `Coordination:KeyPrefix`, the log level (Critical) and the API's own per-tenant request rate (policy `api-requests` raised to a token bucket of {ApiReplica.RequestRateLimit:N0}/s, so it never refuses the load; it is still checked in Redis on every request). Server GC, as the API runs.");
         md.AppendLine(Invariant, $"- Library: a host built with `AddCoordination` in the same process, same Redis and key prefix, default options, tenant `{LibraryMixClient.Tenant}` (the API's is `{ApiReplica.Tenant}`, so neither reads the other's data). Tracing: the API replicas' OpenTelemetry (ServiceDefaults: ASP.NET Core, HttpClient, Redis and `Coordination` spans, no exporter) listens process-wide, since activity sources are global, so the library's spans, the trivial endpoint's server spans and the load generator's client spans are recorded too: every client pays the instrumentation a traced deployment pays.");
-        md.AppendLine(Invariant, $"- Redis: redis-server {RedisVersion} on a free loopback port, started by the benchmark, no persistence");
+        md.AppendLine(Invariant, $"- Redis: {RedisServer} on a free loopback port, started by the benchmark, no persistence");
         md.AppendLine(Invariant, $"- Mix: {Mix.Describe}. Before the run each tenant gets its cache entries, its sessions (ten per user) and the policy `{Mix.Policy}`.");
         md.AppendLine(Invariant, $"- Clients: **{Clients[Api].Name}**: {Clients[Api].Description}. **{Clients[Library].Name}**: {Clients[Library].Description}. **{Clients[Trivial].Name}**: {Clients[Trivial].Description}.");
         md.AppendLine(Invariant, $"- Cells: {string.Join(", ", settings.Callers)} concurrent callers, each calling back to back (closed loop); per cell each client is warmed up {settings.Warmup.TotalSeconds:0.#} s, then measured {settings.Duration.TotalSeconds:0.#} s in {Clients.Count} rounds of {settings.Duration.TotalSeconds / Math.Max(1, Clients.Count):0.##} s in rotating order (API, library, trivial; library, trivial, API; trivial, API, library), so a drift of the machine hits all three alike.");

@@ -113,15 +113,6 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
         return data;
     }
 
-    private static string BadName(string label) => label switch
-    {
-        "control-char" => "bad\u0001name",
-        "newline" => "bad\nname",
-        "del" => "bad\u007fname",
-        "513-bytes" => new string('a', 513),
-        _ => new string('\u20ac', 171),
-    };
-
     [Theory]
     [MemberData(nameof(BadNames))]
     public async Task BrokenName_Answers4xx_AndChangesNothing(string target, string label)
@@ -129,7 +120,7 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
         using var member = Client();
         using var admin = Client(ApiFactory.AdminKey);
         var state = await ArrangeAsync(member, admin);
-        var name = BadName(label);
+        var name = HostileSweepTests.BadName(label);
         var quoted = JsonSerializer.Serialize(name);
         var (method, uri, json) = target switch
         {

@@ -140,7 +140,8 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         return data;
     }
 
-    private static string BadName(string label) => label switch
+    /// <summary>The hostile name a label stands for (shared with <see cref="HostileSweepSessionsAndRateLimitsTests"/>).</summary>
+    internal static string BadName(string label) => label switch
     {
         "control-char" => "bad\u0001name",
         "newline" => "bad\nname",

@@ -195,8 +195,8 @@ public sealed class NodeReporterTests(SharedRedisFixture redis)
 
         var seen = await WaitForAsync(
             b,
-            s => s.Nodes.FirstOrDefault(n => n.Name == Reports(a).NodeName) is { Locks.Held: >= 1, Cache.Memory.Hits: >= 3 },
-            "B sees A's lock and cache hits");
+            s => s.Nodes.FirstOrDefault(n => n.Name == Reports(a).NodeName) is { Locks.Held: >= 1, Cache.Memory.Hits: >= 3, ActiveSessions: not null },
+            "B sees A's lock, cache hits and session count");
         var report = seen.Nodes.Single(n => n.Name == Reports(a).NodeName);
         Assert.True(report.Locks.OldestHeldMs >= 0);
         Assert.InRange(report.Cache.Memory.HitRatio!.Value, 0.01, 1);

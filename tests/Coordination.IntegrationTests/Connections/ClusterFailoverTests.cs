@@ -10,6 +10,7 @@ namespace Coordination.IntegrationTests.Connections;
 /// see only <see cref="CoordinationUnavailableException"/> meanwhile (and only for the keys of that primary), and
 /// everything succeeds once the failover has settled.
 /// </summary>
+[Collection(nameof(FaultTimingTests))]
 public sealed class ClusterFailoverTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

@@ -10,6 +10,7 @@ namespace Coordination.IntegrationTests.Connections;
 /// load the coordinator follows the primary the sentinels elect, failing in the meantime only with
 /// <see cref="CoordinationUnavailableException"/>.
 /// </summary>
+[Collection(nameof(FaultTimingTests))]
 public sealed class SentinelTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

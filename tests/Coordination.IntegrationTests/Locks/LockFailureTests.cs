@@ -9,6 +9,7 @@ namespace Coordination.IntegrationTests.Locks;
 /// Locks under failure, each test on its own redis-server: Redis down (fail closed), killed, paused (SIGSTOP) and
 /// restarted while a lock is held; a holder that crashes; replicas that do not acknowledge.
 /// </summary>
+[Collection(nameof(FaultTimingTests))]
 public sealed class LockFailureTests
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(1);

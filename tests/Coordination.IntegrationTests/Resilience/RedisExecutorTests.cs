@@ -11,6 +11,7 @@ namespace Coordination.IntegrationTests.Resilience;
 /// SIGCONT). Calls must fail with <see cref="CoordinationUnavailableException"/> only, within bounded time, and the
 /// coordinator must recover on its own. The measured numbers are written to the test output.
 /// </summary>
+[Collection(nameof(FaultTimingTests))]
 public sealed class RedisExecutorTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

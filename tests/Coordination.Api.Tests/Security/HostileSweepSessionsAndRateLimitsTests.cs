@@ -39,17 +39,17 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
 
     private static HttpRequestMessage RequestFor(string endpoint, State state, string query = "") => endpoint switch
     {
-        "session-create" => new(HttpMethod.Post, With(Sessions(), query)) { Content = Json($$$"""{"userId":"{{{state.UserId}}}","data":{"name":"intruder"}}""") },
-        "session-get" => new(HttpMethod.Get, With(Sessions(state.SessionId), query)),
-        "session-patch" => new(HttpMethod.Patch, With(Sessions(state.SessionId), query)) { Content = Json("""{"data":{"name":"overwritten"}}""") },
-        "session-delete" => new(HttpMethod.Delete, With(Sessions(state.SessionId), query)),
-        "session-rotate" => new(HttpMethod.Post, With(Rotate(state.SessionId), query)),
-        "user-list" => new(HttpMethod.Get, With(UserSessions(state.UserId), query)),
-        "user-revoke" => new(HttpMethod.Delete, With(UserSessions(state.UserId), query)),
-        "ratelimit-policy-get" => new(HttpMethod.Get, With(RateLimitPolicy(state.Policy), query)),
-        "ratelimit-acquire" => new(HttpMethod.Post, With(Acquire(state.Policy), query)) { Content = Json($$"""{"key":"{{state.LeaseKey}}"}""") },
-        "ratelimit-acquire-levels" => new(HttpMethod.Post, With(AcquireLevels, query)) { Content = Json($$"""{"levels":[{"policy":"{{state.Policy}}","key":"{{state.LeaseKey}}"}]}""") },
-        "ratelimit-lease-release" => new(HttpMethod.Delete, With(Lease(state.Policy, state.LeaseId), query)),
+        "session-create" => new(HttpMethod.Post, HostileSweepTests.With(Sessions(), query)) { Content = Json($$$"""{"userId":"{{{state.UserId}}}","data":{"name":"intruder"}}""") },
+        "session-get" => new(HttpMethod.Get, HostileSweepTests.With(Sessions(state.SessionId), query)),
+        "session-patch" => new(HttpMethod.Patch, HostileSweepTests.With(Sessions(state.SessionId), query)) { Content = Json("""{"data":{"name":"overwritten"}}""") },
+        "session-delete" => new(HttpMethod.Delete, HostileSweepTests.With(Sessions(state.SessionId), query)),
+        "session-rotate" => new(HttpMethod.Post, HostileSweepTests.With(Rotate(state.SessionId), query)),
+        "user-list" => new(HttpMethod.Get, HostileSweepTests.With(UserSessions(state.UserId), query)),
+        "user-revoke" => new(HttpMethod.Delete, HostileSweepTests.With(UserSessions(state.UserId), query)),
+        "ratelimit-policy-get" => new(HttpMethod.Get, HostileSweepTests.With(RateLimitPolicy(state.Policy), query)),
+        "ratelimit-acquire" => new(HttpMethod.Post, HostileSweepTests.With(Acquire(state.Policy), query)) { Content = Json($$"""{"key":"{{state.LeaseKey}}"}""") },
+        "ratelimit-acquire-levels" => new(HttpMethod.Post, HostileSweepTests.With(AcquireLevels, query)) { Content = Json($$"""{"levels":[{"policy":"{{state.Policy}}","key":"{{state.LeaseKey}}"}]}""") },
+        "ratelimit-lease-release" => new(HttpMethod.Delete, HostileSweepTests.With(Lease(state.Policy, state.LeaseId), query)),
         _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
     };
 
@@ -92,11 +92,11 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
         var violations = new List<string>();
         using (var response = await anonymous.SendAsync(request, Cancellation))
         {
-            await ExpectAsync(response, status => status == 401, "401", $"{request.Method} {request.RequestUri} ({auth})", violations);
+            await HostileSweepTests.IsAsExpectedAsync(response, status => status == 401, "401", $"{request.Method} {request.RequestUri} ({auth})", violations);
         }
 
         await ReadBackUnchangedAsync(member, state, violations);
-        AssertNoViolations(violations);
+        HostileSweepTests.AssertNoViolations(violations);
     }
 
     public static TheoryData<string, string> BadNames()
@@ -135,11 +135,11 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
         var violations = new List<string>();
         using (var response = await SendAsync(member, method, uri, json))
         {
-            await ExpectAsync(response, IsClientError, "4xx", $"{method} {uri} ({label})", violations);
+            await HostileSweepTests.IsAsExpectedAsync(response, HostileSweepTests.IsClientError, "4xx", $"{method} {uri} ({label})", violations);
         }
 
         await ReadBackUnchangedAsync(member, state, violations);
-        AssertNoViolations(violations);
+        HostileSweepTests.AssertNoViolations(violations);
     }
 
     public static TheoryData<string, string> BadBodies() => new()
@@ -190,11 +190,11 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
         var violations = new List<string>();
         using (var response = await SendAsync(client, method, uri, json))
         {
-            await ExpectAsync(response, status => status == 400, "400", $"{method} {uri} {json}", violations);
+            await HostileSweepTests.IsAsExpectedAsync(response, status => status == 400, "400", $"{method} {uri} {json}", violations);
         }
 
         await ReadBackUnchangedAsync(member, state, violations);
-        AssertNoViolations(violations);
+        HostileSweepTests.AssertNoViolations(violations);
     }
 
     [Fact]
@@ -216,11 +216,11 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
         })
         {
             using var response = await SendAsync(member, method, uri, json);
-            await ExpectAsync(response, IsClientError, "4xx", $"{method} {uri} ({json.Length} bytes)", violations);
+            await HostileSweepTests.IsAsExpectedAsync(response, HostileSweepTests.IsClientError, "4xx", $"{method} {uri} ({json.Length} bytes)", violations);
         }
 
         await ReadBackUnchangedAsync(member, state, violations);
-        AssertNoViolations(violations);
+        HostileSweepTests.AssertNoViolations(violations);
     }
 
     [Theory]
@@ -270,7 +270,7 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
         }
 
         await ReadBackUnchangedAsync(member, state, violations);
-        AssertNoViolations(violations);
+        HostileSweepTests.AssertNoViolations(violations);
     }
 
     public static TheoryData<string> EndpointCases() => new(Endpoints);
@@ -353,19 +353,4 @@ public sealed class HostileSweepSessionsAndRateLimitsTests(ApiFixture fixture) :
 
     private static Uri Lease(string policy, string leaseId) =>
         new($"/v1/ratelimit/{Uri.EscapeDataString(policy)}/leases/{Uri.EscapeDataString(leaseId)}", UriKind.Relative);
-
-    private static Uri With(Uri uri, string query) => new(uri.OriginalString + query, UriKind.Relative);
-
-    private static bool IsClientError(int status) => status is >= 400 and < 500;
-
-    private static async Task ExpectAsync(HttpResponseMessage response, Func<int, bool> accepted, string expectation, string what, List<string> violations)
-    {
-        if (!accepted((int)response.StatusCode))
-        {
-            violations.Add($"{what}: expected {expectation}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Cancellation)}");
-        }
-    }
-
-    private static void AssertNoViolations(List<string> violations) =>
-        Assert.True(violations.Count == 0, $"{violations.Count} violation(s):\n" + string.Join("\n", violations));
 }

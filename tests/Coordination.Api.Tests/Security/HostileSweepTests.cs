@@ -68,7 +68,7 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
     };
 
-    private static Uri With(Uri uri, string query) => new(uri.OriginalString + query, UriKind.Relative);
+    internal static Uri With(Uri uri, string query) => new(uri.OriginalString + query, UriKind.Relative);
 
     [Theory]
     [MemberData(nameof(AuthCases))]
@@ -613,14 +613,14 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         await IsAsExpectedAsync(response, status, $"{what}: {method} {uri}", violations);
     }
 
-    private static bool IsClientError(int status) => status is >= 400 and < 500;
+    internal static bool IsClientError(int status) => status is >= 400 and < 500;
 
     /// <summary>Whether <paramref name="response"/>'s status is <paramref name="expected"/>; when not, notes it (with the body) as a violation of <paramref name="what"/>.</summary>
     private static Task<bool> IsAsExpectedAsync(HttpResponseMessage response, HttpStatusCode expected, string what, List<string> violations) =>
         IsAsExpectedAsync(response, status => status == (int)expected, ((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), what, violations);
 
     /// <summary>Whether <paramref name="response"/>'s status is <paramref name="accepted"/>; when not, notes it (with the body) as a violation of <paramref name="what"/>.</summary>
-    private static async Task<bool> IsAsExpectedAsync(HttpResponseMessage response, Func<int, bool> accepted, string expectation, string what, List<string> violations)
+    internal static async Task<bool> IsAsExpectedAsync(HttpResponseMessage response, Func<int, bool> accepted, string expectation, string what, List<string> violations)
     {
         if (accepted((int)response.StatusCode))
         {
@@ -631,6 +631,6 @@ public sealed class HostileSweepTests(ApiFixture fixture) : ApiTest(fixture)
         return false;
     }
 
-    private static void AssertNoViolations(List<string> violations) =>
+    internal static void AssertNoViolations(List<string> violations) =>
         Assert.True(violations.Count == 0, $"{violations.Count} violation(s):\n" + string.Join("\n", violations));
 }

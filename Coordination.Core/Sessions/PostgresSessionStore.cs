@@ -30,6 +30,16 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
             pending = false
         WHERE NOT s.ended AND (s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND NOT s.pending AND s.last_access_at < EXCLUDED.last_access_at))
         """;
+    // The same for the state an update made in Redis, refused where that state may not have started from the copy's:
+    // a pending row, or another state at the same version (PersistUpdateAsync then looks closer).
+    private readonly string _upsertUpdate = $"""
+        INSERT INTO {schema}.sessions AS s ({Columns})
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (session_key) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, last_access_at = EXCLUDED.last_access_at,
+            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, schema_version = EXCLUDED.schema_version
+        WHERE NOT s.ended AND NOT s.pending
+            AND (s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND s.data = EXCLUDED.data AND s.last_access_at < EXCLUDED.last_access_at))
+        """;
     private readonly string _touch = $"UPDATE {schema}.sessions SET last_access_at = $2, expires_at = $3 WHERE session_key = $1 AND last_access_at < $2 AND NOT ended";
     private readonly string _get = $"SELECT {Columns} FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now() AND NOT ended";
     private readonly string _list = $"SELECT {Columns} FROM {schema}.sessions WHERE user_key = $1 AND expires_at > now() AND NOT ended ORDER BY expires_at";
@@ -78,14 +88,101 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     // hold an older version than the copy and the next update through Redis would make a second, different one.
     private readonly string _lockPending = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE session_key = $1 AND pending FOR UPDATE";
     private readonly string _lockLive = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now() AND NOT ended FOR UPDATE";
+    private readonly string _lockAny = $"SELECT {Columns}, ended, pending FROM {schema}.sessions WHERE session_key = $1 FOR UPDATE";
+
+    // An update made in Redis on a state that lacked the copy's change: the change as rebased, one version above both.
+    private readonly string _rebase = $"""
+        UPDATE {schema}.sessions SET data = $3, schema_version = $4, version = greatest(version, $2) + 1, last_access_at = now(),
+            expires_at = least(now() + idle_ms * interval '1 millisecond', absolute_at), pending = true
+        WHERE session_key = $1
+        RETURNING {Columns}
+        """;
     private readonly string _settle = $"UPDATE {schema}.sessions SET pending = false WHERE session_key = $1 AND NOT ended";
 
     /// <summary>Writes the session's state unless the copy already holds a newer one.</summary>
     public async Task UpsertAsync(StoredSession stored, CancellationToken cancellationToken)
     {
         await _migrator.EnsureMigratedAsync(cancellationToken);
-        var session = stored.Session;
         await using var command = dataSource.CreateCommand(_upsert);
+        AddUpsertParameters(command, stored);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the state an update made in Redis produced, like <see cref="UpsertAsync"/>, unless the copy holds a change
+    /// that state did not start from: one not yet replayed (pending), or a different state at the same version (the
+    /// replay kept Redis's fork). Then <paramref name="rebase"/> gets the copy's session, locked, and returns the data
+    /// the session has after the update applied on top of it (null: the copy's data as it is), which the copy takes
+    /// one version above both, pending replay; that state is returned. Null when the write went through as usual.
+    /// </summary>
+    public async Task<StoredSession?> PersistUpdateAsync(StoredSession stored, Func<StoredSession, IReadOnlyDictionary<string, JsonElement>?> rebase, int schemaVersion, CancellationToken cancellationToken)
+    {
+        await _migrator.EnsureMigratedAsync(cancellationToken);
+        await using (var upsert = dataSource.CreateCommand(_upsertUpdate))
+        {
+            AddUpsertParameters(upsert, stored);
+            if (await upsert.ExecuteNonQueryAsync(cancellationToken) > 0)
+            {
+                return null;
+            }
+        }
+
+        // Refused: usually the copy holds a later version already (updates persisted out of order); a fork otherwise.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        StoredSession? copy = null;
+        await using (var read = new NpgsqlCommand(_lockAny, connection, transaction))
+        {
+            read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.Key });
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken) && !reader.GetBoolean(11)
+                && (reader.GetBoolean(12) || (reader.GetInt64(4) == stored.Session.Version && !SameData(reader.GetString(3), stored.Session.Data))))
+            {
+                copy = Read(reader, _ => stored.Session.Id);
+            }
+        }
+
+        if (copy is null)
+        {
+            return null;
+        }
+
+        var data = rebase(copy);
+        StoredSession rebased;
+        await using (var update = new NpgsqlCommand(_rebase, connection, transaction))
+        {
+            update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.Key });
+            update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = stored.Session.Version });
+            update.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = JsonSerializer.Serialize(data ?? copy.Session.Data) });
+            update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = data is null ? copy.SchemaVersion : schemaVersion });
+            await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            rebased = Read(reader, _ => stored.Session.Id);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return rebased;
+    }
+
+    private static bool SameData(string copyData, IReadOnlyDictionary<string, JsonElement> data)
+    {
+        using var document = JsonDocument.Parse(copyData);
+        var count = 0;
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            count++;
+            if (!data.TryGetValue(property.Name, out var value) || !JsonElement.DeepEquals(property.Value, value))
+            {
+                return false;
+            }
+        }
+
+        return count == data.Count;
+    }
+
+    private static void AddUpsertParameters(NpgsqlCommand command, StoredSession stored)
+    {
+        var session = stored.Session;
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.Key });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.UserKey });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = session.UserId });
@@ -97,7 +194,6 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = stored.AbsoluteExpiresAt });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = session.ExpiresAt });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = stored.SchemaVersion });
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Persists a slide of the idle expiry, unless a later access was persisted already.</summary>

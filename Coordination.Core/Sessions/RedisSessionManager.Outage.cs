@@ -86,6 +86,71 @@ internal sealed partial class RedisSessionManager
         }
     }
 
+    /// <summary>
+    /// Writes an update made in Redis through to the copy. When the copy holds a change Redis has not seen (made there
+    /// while Redis calls failed, not yet replayed) or a different state at the same version, the update was made on a
+    /// state that lacked that change: the patch is applied again on top of the copy's state, one version above both,
+    /// and the replay brings the result to Redis. With an expected version the update no longer matches: the copy's
+    /// state is what stays (one version up, so the replay replaces Redis's) and the caller gets a conflict.
+    /// </summary>
+    private async ValueTask<Session> PersistUpdateAsync(StoredSession stored, IReadOnlyDictionary<string, JsonElement?> patch, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        if (_runtime.Store is not { } store)
+        {
+            return stored.Session;
+        }
+
+        Exception? refusal = null;
+        var conflicted = false;
+        StoredSession? rebased;
+        try
+        {
+            rebased = await store.PersistUpdateAsync(
+                stored,
+                copy =>
+                {
+                    if (expectedVersion is not null)
+                    {
+                        conflicted = true;
+                        return null;
+                    }
+
+                    try
+                    {
+                        return Merge(CurrentOf(copy.Session, copy.SchemaVersion).Data, patch);
+                    }
+                    catch (ArgumentException ex)
+                    {
+                        refusal = ex;
+                        return null;
+                    }
+                },
+                _runtime.Upgrades.CurrentVersion,
+                cancellationToken);
+        }
+        catch (Exception ex) when (IsCopyFailure(ex))
+        {
+            SessionsLog.PersistFailed(_runtime.Logger, Tenant, "update", ex);
+            return stored.Session;
+        }
+
+        if (rebased is null)
+        {
+            return stored.Session;
+        }
+
+        SessionsLog.UpdateRebased(_runtime.Logger, Tenant, stored.Session.Version, rebased.Session.Version);
+        _runtime.Metrics.RecordRebased();
+        _runtime.Replay.NotePending();
+        _runtime.Replay.RunIfPending();
+        if (conflicted)
+        {
+            throw Conflict(expectedVersion!.Value, rebased.Session.Version);
+        }
+
+        return refusal is null ? CurrentOf(rebased.Session, rebased.SchemaVersion) : throw refusal;
+    }
+
     /// <summary>The data after the patch (null removes a field), checked against MaxFields and MaxDataBytes as session_update.lua checks it.</summary>
     private Dictionary<string, JsonElement> Merge(IReadOnlyDictionary<string, JsonElement> data, IReadOnlyDictionary<string, JsonElement?> patch)
     {

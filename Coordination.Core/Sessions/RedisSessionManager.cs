@@ -305,8 +305,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
                 throw new ArgumentException($"A session's data holds at most {Options.MaxDataBytes} bytes (Coordination:Sessions:MaxDataBytes); the update would make {(long)answer[1]}. Nothing changed.", nameof(patch));
             default:
                 var (session, idle, absoluteEnd) = SessionData.ReadWithTimes(id, (RedisResult[])answer[1]!, out var schemaVersion);
-                await PersistAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, session.UserId), session, idle, absoluteEnd, schemaVersion), "update", cancellationToken);
-                return session;
+                return await PersistUpdateAsync(new StoredSession(_keys.Session(tag, random), _keys.UserIndex(tag, session.UserId), session, idle, absoluteEnd, schemaVersion), patch, expectedVersion, cancellationToken);
         }
     }
 

@@ -19,6 +19,7 @@ internal sealed class SessionMetrics
     private readonly Counter<long> _expired;
     private readonly Counter<long> _fallback;
     private readonly Counter<long> _replayed;
+    private readonly Counter<long> _rebased;
     private long _active = -1;
     private readonly Counter<long> _upgrades;
 
@@ -32,6 +33,7 @@ internal sealed class SessionMetrics
         _expired = meter.CreateCounter<long>("coordination.sessions.expired", "{session}", "Ended sessions whose index entries a cleanup removed (an expiry event published for each).");
         _fallback = meter.CreateCounter<long>("coordination.sessions.fallback", "{call}", "Session calls served by the durable copy in PostgreSQL while Redis was unavailable, by operation (read, write).");
         _replayed = meter.CreateCounter<long>("coordination.sessions.replayed", "{change}", "Session changes made in the durable copy while Redis was unavailable, replayed to Redis.");
+        _rebased = meter.CreateCounter<long>("coordination.sessions.rebased", "{update}", "Updates made in Redis on a state that lacked a change made in the durable copy, applied again on top of the copy's.");
         meter.CreateObservableGauge(
             "coordination.sessions.active",
             () => Interlocked.Read(ref _active) is var active and >= 0 ? [new Measurement<long>(active)] : Array.Empty<Measurement<long>>(),
@@ -74,6 +76,8 @@ internal sealed class SessionMetrics
     public void RecordFallback(bool write) => _fallback.Add(1, new KeyValuePair<string, object?>("coordination.sessions.operation", write ? "write" : "read"));
 
     public void RecordReplayed(long count) => _replayed.Add(count);
+
+    public void RecordRebased() => _rebased.Add(1);
 
     public void RecordActive(long count) => Interlocked.Exchange(ref _active, count);
     /// <param name="outcome">written, superseded, not_written or failed.</param>

@@ -52,7 +52,12 @@ internal sealed class RedisServerProcess : IDisposable
         string.Equals(Environment.GetEnvironmentVariable(ServerVariable), "valkey", StringComparison.OrdinalIgnoreCase) ? "valkey-server" : "redis-server";
 
     /// <summary>The server a benchmark ran against, for its report: <c>redis-server 7.0.15</c>, <c>valkey-server 8.0.1</c>.</summary>
-    public static string Describe(IServer server) => Describe(server.Info("server").SelectMany(group => group));
+    /// <remarks>INFO is an admin command: asked on a short connection of its own, so the benchmarked clients keep their settings.</remarks>
+    public static string Describe(IServer server)
+    {
+        using var admin = ConnectionMultiplexer.Connect(new ConfigurationOptions { EndPoints = { server.EndPoint }, AllowAdmin = true });
+        return Describe(admin.GetServer(server.EndPoint).Info("server").SelectMany(group => group));
+    }
 
     /// <summary>The server described by the fields of its <c>INFO server</c>.</summary>
     public static string Describe(IEnumerable<KeyValuePair<string, string>> info)

@@ -265,6 +265,105 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
         Assert.Null(await sessions.UpdateAsync(SessionId.New(TagOf(session.Id)), new Dictionary<string, JsonElement?>(), null, Token));
     }
 
+    [Fact]
+    public async Task OneNodeCutOff_AnUpdateThroughTheOther_IsAppliedOnTopOfTheCopysChange_AndSurvivesRedisLosingEverything()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        var prefix = TestKeys.NewPrefix();
+        await using var cutOff = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
+        await using var other = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
+        var session = await other.Coordinator.Sessions.CreateAsync("olga", Data(0), null, Token);
+
+        await cutOff.Executor.CircuitControl.IsolateAsync(Token);
+        var inCopy = await cutOff.Coordinator.Sessions.UpdateAsync(session.Id, Patch(("n", 1), ("a", 1)), null, Token);
+        Assert.Equal(2, inCopy!.Version);
+
+        // Redis still holds version 1, so the update through the other node makes a version 2 without "a".
+        var answered = await other.Coordinator.Sessions.UpdateAsync(session.Id, Patch(("n", 2)), null, Token);
+
+        Assert.Equal(3, answered!.Version);
+        Assert.Equal(2, answered.Data["n"].GetInt32());
+        Assert.Equal(1, answered.Data["a"].GetInt32());
+        await WaitUntilReadsAsync(other, session.Id, 3, "the replay to bring the rebased update to Redis");
+        Assert.Equal(0, await SessionHost.CountCopyRowsAsync(pg, schema, "pending"));
+
+        await FlushAsync(redis);
+        var restored = await other.Coordinator.Sessions.GetAsync(session.Id, Token);
+        Assert.Equal(3, restored!.Version);
+        Assert.Equal(2, restored.Data["n"].GetInt32());
+        Assert.Equal(1, restored.Data["a"].GetInt32());
+    }
+
+    [Fact]
+    public async Task OneNodeCutOff_AnUpdateThroughTheOtherExpectingTheOldVersion_IsAConflict_AndTheCopysChangeStays()
+    {
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        var prefix = TestKeys.NewPrefix();
+        await using var cutOff = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
+        await using var other = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
+        var session = await other.Coordinator.Sessions.CreateAsync("olga", Data(0), null, Token);
+        await cutOff.Executor.CircuitControl.IsolateAsync(Token);
+        await cutOff.Coordinator.Sessions.UpdateAsync(session.Id, Patch(("n", 1)), 1, Token);
+
+        var conflict = await Assert.ThrowsAsync<SessionVersionConflictException>(
+            async () => await other.Coordinator.Sessions.UpdateAsync(session.Id, Patch(("n", 2)), 1, Token));
+
+        Assert.Equal(3, conflict.ActualVersion);
+        await WaitUntilReadsAsync(other, session.Id, 3, "the replay to replace Redis's refused update with the copy's state");
+        Assert.Equal(1, (await other.Coordinator.Sessions.GetAsync(session.Id, Token))!.Data["n"].GetInt32());
+        await FlushAsync(redis);
+        Assert.Equal(1, (await other.Coordinator.Sessions.GetAsync(session.Id, Token))!.Data["n"].GetInt32());
+    }
+
+    [Fact]
+    public async Task CopyHoldingAnotherStateAtTheVersionAnUpdateMakes_TheUpdateIsAppliedOnTopOfIt()
+    {
+        // What the replay leaves when Redis kept its own state at the copy's version (a fork it cannot settle alone).
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var redis = await RedisServer.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure);
+        var sessions = host.Coordinator.Sessions;
+        var session = await sessions.CreateAsync("olga", Data(0), null, Token);
+        await using (var dataSource = NpgsqlDataSource.Create(pg.ConnectionString))
+        {
+#pragma warning disable CA2100 // The schema is a generated identifier of the test.
+            await using var fork = dataSource.CreateCommand($$"""UPDATE {{schema}}.sessions SET version = 2, data = '{"n": 1, "a": 1}', pending = false""");
+#pragma warning restore CA2100
+            Assert.Equal(1, await fork.ExecuteNonQueryAsync(Token));
+        }
+
+        var answered = await sessions.UpdateAsync(session.Id, Patch(("n", 2)), null, Token);
+
+        Assert.Equal(3, answered!.Version);
+        Assert.Equal(1, answered.Data["a"].GetInt32());
+        await WaitUntilReadsAsync(host, session.Id, 3, "the replay to bring the rebased update to Redis");
+        var unchanged = await sessions.UpdateAsync(session.Id, Patch(("n", 3)), null, Token);
+        Assert.Equal(4, unchanged!.Version);
+        await FlushAsync(redis);
+        var restored = await sessions.GetAsync(session.Id, Token);
+        Assert.Equal(4, restored!.Version);
+        Assert.Equal(3, restored.Data["n"].GetInt32());
+        Assert.Equal(1, restored.Data["a"].GetInt32());
+    }
+
+    private static Dictionary<string, JsonElement?> Patch(params (string Name, int Value)[] fields) =>
+        fields.ToDictionary(f => f.Name, f => (JsonElement?)JsonSerializer.SerializeToElement(f.Value));
+
+    private static Task WaitUntilReadsAsync(CoordinationTestHost host, string id, long version, string what) =>
+        ProcessUtil.WaitUntilAsync(
+            async () => (await host.Coordinator.Sessions.GetAsync(id, Token))?.Version == version,
+            TimeSpan.FromSeconds(10),
+            what,
+            Token);
+
+    private static async Task FlushAsync(RedisServer redis) =>
+        await (await redis.GetAdminAsync()).GetDatabase().ExecuteAsync("FLUSHALL");
+
     private static string TagOf(string id) => id[(id.IndexOf('.', StringComparison.Ordinal) + 1)..];
 
     private static string KeyOf(CoordinationTestHost host, string id) => SessionHost.SessionKeyOf(host.KeyPrefix, id);

@@ -50,6 +50,15 @@ public sealed class CoordinationOptions
     [Range(0, 1024)]
     public int MaxReadsInFlight { get; set; } = 1;
 
+    /// <summary>
+    /// How many key/value writes (SET, DELETE) may be in flight before further writes are combined: writes that arrive
+    /// while this many are outstanding go together as one command (per hash slot), in arrival order, on the thread
+    /// pool's next turn. A lone writer is never combined. Zero sends every write on its own.
+    /// </summary>
+    /// <value>The default value is 1.</value>
+    [Range(0, 1024)]
+    public int MaxWritesInFlight { get; set; } = 1;
+
     /// <summary>Connection pool settings.</summary>
     [Required]
     [ValidateObjectMembers]

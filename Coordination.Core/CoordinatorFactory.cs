@@ -22,11 +22,15 @@ internal sealed class CoordinatorFactory : ICoordinatorFactory
     {
         // Key/value reads of every tenant combine into one batch under load.
         Reads = new RedisReadCombiner(executor, metrics, "kv.get", options.Value.MaxReadsInFlight);
-        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, Reads, fallback, locks, caches, sessions, rateLimits);
+        Writes = new RedisWriteCombiner(executor, metrics, options.Value.MaxWritesInFlight);
+        _create = tenant => new RedisCoordinator(tenant, options.Value, serializer, executor, Reads, Writes, fallback, locks, caches, sessions, rateLimits);
     }
 
     /// <summary>The key/value reads of every tenant, combined under load.</summary>
     internal RedisReadCombiner Reads { get; }
+
+    /// <summary>The key/value writes of every tenant, combined under load.</summary>
+    internal RedisWriteCombiner Writes { get; }
 
     public IRedisCoordinator ForTenant(string tenant) => Get(tenant);
 

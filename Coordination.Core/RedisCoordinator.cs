@@ -14,6 +14,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
     private readonly RedisExecutor _executor;
     private readonly KeyValueFallback _fallback;
     private readonly RedisReadCombiner _reads;
+    private readonly RedisWriteCombiner _writes;
     private readonly RedisLockManager _locks;
     private readonly CacheRuntime _caches;
     private readonly SessionRuntime _sessions;
@@ -32,6 +33,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         ICoordinationSerializer serializer,
         RedisExecutor executor,
         RedisReadCombiner reads,
+        RedisWriteCombiner writes,
         KeyValueFallback fallback,
         LockRuntime locks,
         CacheRuntime caches,
@@ -44,6 +46,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
         _serializer = serializer;
         _executor = executor;
         _reads = reads;
+        _writes = writes;
         _fallback = fallback;
         _locks = locks.ForTenant(tenant);
         _caches = caches;
@@ -88,12 +91,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
             }
             else
             {
-                await _executor.ExecuteAsync(
-                    "kv.set",
-                    idempotent: true,
-                    static (db, s) => db.StringSetAsync(s.Key, s.Bytes, s.Ttl, When.Always),
-                    (Key: (RedisKey)fullKey, Bytes: bytes, Ttl: timeToLive),
-                    cancellationToken);
+                await _writes.SetAsync(fullKey, bytes, timeToLive, cancellationToken);
             }
         }
         catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
@@ -190,7 +188,9 @@ internal sealed class RedisCoordinator : IRedisCoordinator
                 await _executor.ExecuteAsync("kv.uncount", idempotent: true, static (db, s) => db.SortedSetRemoveAsync(s.Ledger, s.Name), (Ledger: KeyLedger, Name: key), cancellationToken);
             }
 
-            existed = await _fallback.DeleteFromRedisAsync(fullKey, cancellationToken);
+            existed = _fallback.DeletesLeaveTombstones
+                ? await _fallback.DeleteFromRedisAsync(fullKey, cancellationToken)
+                : await _writes.DeleteAsync(fullKey, cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
         {

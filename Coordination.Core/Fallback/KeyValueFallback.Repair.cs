@@ -18,6 +18,9 @@ internal sealed partial class KeyValueFallback
     public ValueTask<(bool Found, byte[]? Value, TimeSpan? TimeToLive)> ReadThroughAsync(string key, CancellationToken cancellationToken) =>
         _repair is { IsRepairing: true } repair ? repair.ReadThroughAsync(key, cancellationToken) : ValueTask.FromResult<(bool, byte[]?, TimeSpan?)>((false, null, null));
 
+    /// <summary>Whether a delete must go through <see cref="DeleteFromRedisAsync"/> (a repair may restore the key) rather than a plain DEL.</summary>
+    public bool DeletesLeaveTombstones => _repair is not null;
+
     /// <summary>Deletes <paramref name="key"/> in Redis, leaving a tombstone while a repair is pending; answers whether it existed.</summary>
     public ValueTask<bool> DeleteFromRedisAsync(string key, CancellationToken cancellationToken) =>
         _repair is { } repair

@@ -32,6 +32,7 @@ internal sealed class RedisScript
     public static readonly RedisScript DurabilityDone = Load("kv_durability_done");
     public static readonly RedisScript KeyRestore = Load("kv_restore");
     public static readonly RedisScript KeyDeleteTombstoned = Load("kv_delete_tombstoned");
+    public static readonly RedisScript KeyValueWriteBatch = Load("kv_write_batch");
     public static readonly RedisScript CacheSet = Load("cache_set");
     public static readonly RedisScript CacheTouch = Load("cache_touch");
     public static readonly RedisScript CacheStamp = Load("cache_stamp");

@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Coordination.Benchmarks;
 
 /// <summary>
-/// SET and GET of the same bytes under the same keys, through one raw multiplexer and through the coordinator,
+/// SET, GET and DELETE of the same bytes under the same keys, through one raw multiplexer and through the coordinator,
 /// at each concurrency. Each client runs twice for half the duration in ABBA order (BAAB in every other cell), so a
 /// slow drift of the machine weighs on both sides equally.
 /// </summary>
@@ -30,6 +30,9 @@ internal sealed class ThroughputScenario(BenchmarkSettings settings, IConnection
         {
             ("SET", async (c, i) => await database.StringSetAsync(keys[Key(c, i)], payloadBytes), (c, i) => coordinator.SetAsync(names[Key(c, i)], payload, cancellationToken: cancellationToken)),
             ("GET", async (c, i) => Check((await database.StringGetAsync(keys[Key(c, i)])).HasValue), async (c, i) => Check((await coordinator.GetAsync<string>(names[Key(c, i)], cancellationToken)).HasValue)),
+
+            // Last, as it empties the keys: after the first pass over them both sides delete keys that are gone.
+            ("DELETE", async (c, i) => await database.KeyDeleteAsync(keys[Key(c, i)]), async (c, i) => await coordinator.DeleteAsync(names[Key(c, i)], cancellationToken)),
         };
 
         var cell = 0;

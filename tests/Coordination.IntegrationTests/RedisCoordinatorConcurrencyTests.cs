@@ -28,6 +28,7 @@ public sealed class RedisCoordinatorConcurrencyTests(SharedRedisFixture redis)
                 services.GetRequiredService<ICoordinationSerializer>(),
                 services.GetRequiredService<RedisExecutor>(),
                 services.GetRequiredService<CoordinatorFactory>().Reads,
+                services.GetRequiredService<CoordinatorFactory>().Writes,
                 services.GetRequiredService<KeyValueFallback>(),
                 services.GetRequiredService<LockRuntime>(),
                 services.GetRequiredService<CacheRuntime>(),

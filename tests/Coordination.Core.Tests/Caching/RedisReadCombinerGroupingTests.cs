@@ -5,7 +5,7 @@ namespace Coordination.Core.Tests.Caching;
 /// <summary>How a batch of combined reads is cut into MGETs: one per hash slot, in arrival order, bounded in size.</summary>
 public class RedisReadCombinerGroupingTests
 {
-    private static List<RedisReadCombiner.PendingRead> Reads(params string[] keys) => [.. keys.Select(k => new RedisReadCombiner.PendingRead(k))];
+    private static List<RedisReadCombiner.Pending> Reads(params string[] keys) => [.. keys.Select(k => new RedisReadCombiner.Pending(k, k))];
 
     [Fact]
     public void Group_NoSlots_OneCommandInArrivalOrder()

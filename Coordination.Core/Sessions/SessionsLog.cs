@@ -41,7 +41,7 @@ internal static partial class SessionsLog
     [LoggerMessage(1617, LogLevel.Warning, "Replaying the session changes made while Redis was unavailable failed; they stay pending and are tried again.", EventName = "SessionReplayFailed")]
     public static partial void ReplayFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1624, LogLevel.Information, "An update of a session of tenant {Tenant} was made in Redis (version {RedisVersion}) on a state that lacked a change made in the durable copy; it was applied again on top of the copy's (version {Version}), which the replay brings to Redis.", EventName = "SessionUpdateRebased")]
+    [LoggerMessage(1624, LogLevel.Warning, "An update of a session of tenant {Tenant} was made in Redis (version {RedisVersion}) on a state that lacked a change made in the durable copy; it was applied again on top of the copy's (version {Version}), which the replay brings to Redis.", EventName = "SessionUpdateRebased")]
     public static partial void UpdateRebased(ILogger logger, string tenant, long redisVersion, long version);
 
     [LoggerMessage(1618, LogLevel.Information, "Session cleanup: {Count} ids of sessions that no longer exist were removed from the tenants' session ledgers (the session quota).", EventName = "SessionLedgerReconciled")]

@@ -15,8 +15,23 @@ internal static class ReportFile
 
         var path = Path.GetFullPath(output ?? Path.Combine(FindRepositoryRoot() ?? Directory.GetCurrentDirectory(), "docs", fileName));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllTextAsync(path, markdown, cancellationToken);
+        await File.WriteAllTextAsync(path, markdown + await KeptPartAsync(path, cancellationToken), cancellationToken);
         Console.WriteLine($"Written to {path}");
+    }
+
+    /// <summary>The marker line from which a report file's end is written by hand (a comparison of several runs) and kept.</summary>
+    public const string KeptMarker = "<!-- Kept when the benchmark rewrites this file: written from several runs, see below. -->";
+
+    private static async Task<string> KeptPartAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+        {
+            return string.Empty;
+        }
+
+        var existing = await File.ReadAllTextAsync(path, cancellationToken);
+        var kept = existing.IndexOf(KeptMarker, StringComparison.Ordinal);
+        return kept < 0 ? string.Empty : Environment.NewLine + existing[kept..];
     }
 
     private static string? FindRepositoryRoot()

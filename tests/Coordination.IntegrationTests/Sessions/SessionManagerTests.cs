@@ -39,8 +39,9 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
     public async Task GetAsync_SlidesTheIdleExpiry_UntilTheAbsoluteExpiryEndsTheSession()
     {
         await using var host = await SessionHost.StartAsync(redis);
-        var idle = TimeSpan.FromMilliseconds(500);
-        var absolute = TimeSpan.FromMilliseconds(2000);
+        // An idle timeout well above the 100 ms between reads, so a loaded machine's stalls rarely reach it.
+        var idle = TimeSpan.FromMilliseconds(1000);
+        var absolute = TimeSpan.FromMilliseconds(3000);
         var options = new SessionOptions { IdleTimeout = idle, AbsoluteTimeout = absolute };
         var kept = await host.Sessions.CreateAsync("user-1", options: options, cancellationToken: Token);
         var untouched = await host.Sessions.CreateAsync("user-1", options: options, cancellationToken: Token);
@@ -58,12 +59,14 @@ public sealed class SessionManagerTests(SharedRedisFixture redis)
         }
 
         // Read continually, the session outlived its idle timeout several times, and ended at its absolute expiry.
-        // A read that came more than an idle timeout after the one before (a stalled machine) proves nothing: skipped.
-        var aliveWhileRead = reads.Where(r => r.At < absolute - TimeSpan.FromMilliseconds(200) && r.SincePrevious < idle - TimeSpan.FromMilliseconds(150)).ToList();
-        Assert.True(aliveWhileRead.Count >= 5, $"only {aliveWhileRead.Count} reads were close enough to each other");
+        // A gap between reads near an idle timeout (a stalled machine) may rightly end it: only the reads before the
+        // first such gap are judged, and the run must have had enough of them.
+        var stall = reads.FindIndex(r => r.SincePrevious >= idle - TimeSpan.FromMilliseconds(250));
+        var beforeStall = stall < 0 ? reads : reads[..stall];
+        var aliveWhileRead = beforeStall.Where(r => r.At < absolute - TimeSpan.FromMilliseconds(200)).ToList();
+        Assert.True(aliveWhileRead.Count >= 5 && aliveWhileRead[^1].At > idle * 2, $"the machine stalled: only {aliveWhileRead.Count} reads close enough to each other, the last at {aliveWhileRead.LastOrDefault().At}");
         Assert.All(aliveWhileRead, r => Assert.NotNull(r.Session));
         Assert.All(reads.Where(r => r.Session is not null), r => Assert.Equal(Min(r.Session!.LastAccessAt + idle, kept.CreatedAt + absolute), r.Session!.ExpiresAt));
-        Assert.Contains(reads, r => r.Session is not null && r.At > idle * 2);
         Assert.All(reads.Where(r => r.At > absolute + TimeSpan.FromMilliseconds(100)), r => Assert.Null(r.Session));
         Assert.Null(await host.Sessions.GetAsync(untouched.Id, Token));
         Assert.Empty(await host.KeysAsync());

@@ -61,26 +61,27 @@ internal sealed class SoakReport
             md.AppendLine(Invariant, $"- {check.What}: {(check.Passed ? "flat" : "NOT flat")}; {check.Numbers}");
         }
 
+        md.AppendLine(Invariant, $"- {Verdict.Reported.What}: {(Verdict.Reported.Passed ? "within" : "beyond")} the threshold; {Verdict.Reported.Numbers}");
         md.AppendLine(Invariant, $"- Operations: {Operations:N0} completed as expected; errors: {Verdict.Errors:N0}{(ErrorKinds.Count == 0 ? string.Empty : " (" + string.Join(", ", ErrorKinds.OrderByDescending(e => e.Value).Select(e => string.Create(Invariant, $"{e.Key} x{e.Value:N0}"))) + ")")}; cache factory calls: {FactoryCalls:N0}");
         md.AppendLine();
 
         md.AppendLine("## Samples");
         md.AppendLine();
-        md.AppendLine("| elapsed | ops/s | errors | working set | GC heap | gen0/1/2 | threads | pool | Redis clients | Redis used_memory | PostgreSQL conns |");
-        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| elapsed | ops/s | errors | working set | GC heap | heap after GC | gen0/1/2 | threads | pool | Redis clients | Redis used_memory | PostgreSQL conns |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var x in Samples)
         {
             var warm = x.Elapsed <= s.Warmup ? " (warm-up)" : string.Empty;
-            md.AppendLine(Invariant, $"| {x.Elapsed:mm\\:ss}{warm} | {x.OperationsPerSecond:N0} | {x.Errors:N0} | {Mib(x.WorkingSetBytes)} | {Mib(x.GcHeapBytes)} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.Threads} | {x.PoolConnections?.ToString(Invariant) ?? "n/a"} | {x.RedisClients} | {Mib(x.RedisUsedMemoryBytes)} | {x.PostgresConnections?.ToString(Invariant) ?? "n/a"} |");
+            md.AppendLine(Invariant, $"| {x.Elapsed:mm\\:ss}{warm} | {x.OperationsPerSecond:N0} | {x.Errors:N0} | {Mib(x.WorkingSetBytes)} | {Mib(x.GcHeapBytes)} | {Mib(x.HeapAfterGcBytes)} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.Threads} | {x.PoolConnections?.ToString(Invariant) ?? "n/a"} | {x.RedisClients} | {Mib(x.RedisUsedMemoryBytes)} | {x.PostgresConnections?.ToString(Invariant) ?? "n/a"} |");
         }
 
         md.AppendLine();
         md.AppendLine("## How to read it");
         md.AppendLine();
         md.AppendLine("- Each row is one sample: ops/s and errors are of the interval since the previous row; everything else is the value at that moment. MiB are 1,048,576 bytes.");
-        md.AppendLine("- Working set is this process's resident memory (the run's own bookkeeping is the list of samples and the session slots, a few KiB); GC heap is `GC.GetTotalMemory(false)`, read without forcing a collection, so it moves with the gen0 budget between collections: compare means over many samples, not single rows. The gen0/1/2 columns are cumulative collection counts.");
-        md.AppendLine("- Memory is judged on thirds of the whole run: the mean of the last third against the mean of the middle third (both after the warm-up). A leak shows as growth from one third to the next; a fall is not a leak.");
-        md.AppendLine("- Connections: pool is the coordinator's open Redis connections (the `coordination.pool.connections` gauge, state `open`); Redis clients is `connected_clients` of `INFO clients` (the pool, the subscriber connections and this run's admin connection); PostgreSQL conns counts `pg_stat_activity` of the database (the library's pooled connections plus this run's sampling connection). None of them may rise above what the warm-up reached: a connection leak climbs with time.");
+        md.AppendLine("- Working set is this process's resident memory (the run's own bookkeeping is the list of samples and the session slots, a few KiB). GC heap is `GC.GetTotalMemory(false)`, read without forcing a collection: live objects plus the garbage made since the last collection, so it swings with the gen0 budget from one row to the next (reported, not judged). Heap after GC is `GC.GetGCMemoryInfo().HeapSizeBytes`, the heap as the last collection left it: the floor of that saw-tooth, where a leak shows (judged). No run forces a collection. The gen0/1/2 columns are cumulative collection counts.");
+        md.AppendLine("- Memory is judged on thirds of the whole run: the mean working set and heap after GC of the last third against those of the middle third (both after the warm-up); flat when the growth is below the threshold. A leak shows as growth from one third to the next; a fall is not a leak.");
+        md.AppendLine("- Connections: pool is the coordinator's open Redis connections (the `coordination.pool.connections` gauge, state `open`); Redis clients is `connected_clients` of `INFO clients` (the pool, the subscriber connections and this run's admin connection); PostgreSQL conns counts the client backends of the database in `pg_stat_activity` (the library's pooled connections plus this run's sampling connection; autovacuum workers left out). None of them may rise above what the warm-up reached: a connection leak climbs with time. The pool grows under the start's burst and closes a connection after a minute of light load (`ShrinkAfterIdle`), so it may fall; PostgreSQL's count follows the library's Npgsql pool, which grows with the calls that write PostgreSQL at the same time (the durable copies of sessions and key/value writes), about one connection per caller, during the first seconds (a warm-up much shorter than the default 2 min can end before it is full).");
         md.AppendLine("- Redis used_memory is reported, not judged: the key spaces are bounded (1,000 keys, 1,000 cache entries, at most callers x 16 sessions, 256 rate-limit keys), so it should level off once they are all written.");
         md.AppendLine("- Errors are counted, not judged: on an idle machine there should be none; with a loaded machine timeouts can appear, and the list says which calls failed and how.");
         return md.ToString();

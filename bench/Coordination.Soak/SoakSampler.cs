@@ -10,7 +10,8 @@ namespace Coordination.Soak;
 /// forcing a collection, collection counts, threads), the coordinator's pool (the <c>coordination.pool.connections</c>
 /// gauge, state <c>open</c>, through a <see cref="MeterListener"/>: the pool itself is internal), Redis (<c>INFO
 /// clients</c> and <c>INFO memory</c> on an admin connection of its own) and PostgreSQL (<c>pg_stat_activity</c> of the
-/// database, on a connection of its own, which counts itself: one, the same in every sample).
+/// database, client backends only so an autovacuum worker passing through is not counted, on a connection of its own,
+/// which counts itself: one, the same in every sample).
 /// </summary>
 internal sealed class SoakSampler : IAsyncDisposable
 {
@@ -65,7 +66,7 @@ internal sealed class SoakSampler : IAsyncDisposable
         long? postgres = null;
         if (_postgres is not null)
         {
-            await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()", _postgres);
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'", _postgres);
             postgres = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
 
@@ -75,6 +76,7 @@ internal sealed class SoakSampler : IAsyncDisposable
             errors,
             _process.WorkingSet64,
             GC.GetTotalMemory(forceFullCollection: false),
+            GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes,
             GC.CollectionCount(0),
             GC.CollectionCount(1),
             GC.CollectionCount(2),

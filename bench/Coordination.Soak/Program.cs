@@ -65,7 +65,7 @@ await workload.PrepareAsync(token);
 await using var sampler = new SoakSampler(server, postgresObserver);
 
 Console.WriteLine($"Soak: {settings.Duration.TotalMinutes:0.##} min, {settings.Callers} callers, a sample every {settings.SampleInterval.TotalSeconds:0.#} s (warm-up {settings.Warmup.TotalSeconds:0} s, not judged)");
-Console.WriteLine("elapsed   ops/s  errors  working set   GC heap  after GC  gen0/1/2  threads  pool  redis clients  redis mem  pg conns");
+Console.WriteLine("elapsed   ops/s  errors  working set   GC heap  old gen  gen0/1/2  threads  pool  redis clients  redis mem  pg conns");
 
 var samples = new List<Sample>();
 using var run = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -87,7 +87,7 @@ try
         samples.Add(sample);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{elapsed:mm\\:ss}  {sample.OperationsPerSecond,7:0}  {sample.Errors,6}  {sample.WorkingSetBytes / 1048576.0,8:0.0} MiB  {sample.GcHeapBytes / 1048576.0,6:0.0} MiB  {sample.HeapAfterGcBytes / 1048576.0,6:0.0} MiB  {sample.Gen0}/{sample.Gen1}/{sample.Gen2}  {sample.Threads,7}  {sample.PoolConnections?.ToString(CultureInfo.InvariantCulture) ?? "n/a",4}  {sample.RedisClients,13}  {sample.RedisUsedMemoryBytes / 1048576.0,5:0.0} MiB  {sample.PostgresConnections?.ToString(CultureInfo.InvariantCulture) ?? "n/a",8}"));
+            $"{elapsed:mm\\:ss}  {sample.OperationsPerSecond,7:0}  {sample.Errors,6}  {sample.WorkingSetBytes / 1048576.0,8:0.0} MiB  {sample.GcHeapBytes / 1048576.0,6:0.0} MiB  {sample.OldGenerationBytes / 1048576.0,6:0.0} MiB  {sample.Gen0}/{sample.Gen1}/{sample.Gen2}  {sample.Threads,7}  {sample.PoolConnections?.ToString(CultureInfo.InvariantCulture) ?? "n/a",4}  {sample.RedisClients,13}  {sample.RedisUsedMemoryBytes / 1048576.0,5:0.0} MiB  {sample.PostgresConnections?.ToString(CultureInfo.InvariantCulture) ?? "n/a",8}"));
     }
 }
 finally

@@ -76,7 +76,7 @@ internal sealed class SoakSampler : IAsyncDisposable
             errors,
             _process.WorkingSet64,
             GC.GetTotalMemory(forceFullCollection: false),
-            GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes,
+            OldGeneration(),
             GC.CollectionCount(0),
             GC.CollectionCount(1),
             GC.CollectionCount(2),
@@ -92,6 +92,24 @@ internal sealed class SoakSampler : IAsyncDisposable
         _listener.Dispose();
         _process.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Gen2, LOH and POH after the latest full collection, background (the concurrent GC's usual gen2) or blocking; the
+    /// heap as the last collection of any kind left it while there was no full one yet.
+    /// </summary>
+    private static long OldGeneration()
+    {
+        var background = GC.GetGCMemoryInfo(GCKind.Background);
+        var blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        var full = background.Index >= blocking.Index ? background : blocking;
+        if (full.Index == 0)
+        {
+            return GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes;
+        }
+
+        var generations = full.GenerationInfo;
+        return generations[2].SizeAfterBytes + generations[3].SizeAfterBytes + generations[4].SizeAfterBytes;
     }
 
     private static long Field(IGrouping<string, KeyValuePair<string, string>>[] info, string name) =>

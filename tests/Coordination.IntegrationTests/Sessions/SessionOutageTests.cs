@@ -268,15 +268,9 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
     [Fact]
     public async Task OneNodeCutOff_AnUpdateThroughTheOther_IsAppliedOnTopOfTheCopysChange_AndSurvivesRedisLosingEverything()
     {
-        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
-        await using var redis = await RedisServer.StartAsync(Token);
-        var schema = TestKeys.NewSchema();
-        var prefix = TestKeys.NewPrefix();
-        await using var cutOff = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
-        await using var other = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
-        var session = await other.Coordinator.Sessions.CreateAsync("olga", Data(0), null, Token);
+        await using var nodes = await TwoNodes.StartAsync(await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token));
+        var (cutOff, other, session) = (nodes.CutOff, nodes.Other, nodes.Session);
 
-        await cutOff.Executor.CircuitControl.IsolateAsync(Token);
         var inCopy = await cutOff.Coordinator.Sessions.UpdateAsync(session.Id, Patch(("n", 1), ("a", 1)), null, Token);
         Assert.Equal(2, inCopy!.Version);
 
@@ -287,9 +281,9 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
         Assert.Equal(2, answered.Data["n"].GetInt32());
         Assert.Equal(1, answered.Data["a"].GetInt32());
         await WaitUntilReadsAsync(other, session.Id, 3, "the replay to bring the rebased update to Redis");
-        Assert.Equal(0, await SessionHost.CountCopyRowsAsync(pg, schema, "pending"));
+        Assert.Equal(0, await SessionHost.CountCopyRowsAsync(nodes.Postgres, nodes.Schema, "pending"));
 
-        await FlushAsync(redis);
+        await FlushAsync(nodes.Redis);
         var restored = await other.Coordinator.Sessions.GetAsync(session.Id, Token);
         Assert.Equal(3, restored!.Version);
         Assert.Equal(2, restored.Data["n"].GetInt32());
@@ -299,14 +293,8 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
     [Fact]
     public async Task OneNodeCutOff_AnUpdateThroughTheOtherExpectingTheOldVersion_IsAConflict_AndTheCopysChangeStays()
     {
-        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
-        await using var redis = await RedisServer.StartAsync(Token);
-        var schema = TestKeys.NewSchema();
-        var prefix = TestKeys.NewPrefix();
-        await using var cutOff = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
-        await using var other = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
-        var session = await other.Coordinator.Sessions.CreateAsync("olga", Data(0), null, Token);
-        await cutOff.Executor.CircuitControl.IsolateAsync(Token);
+        await using var nodes = await TwoNodes.StartAsync(await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token));
+        var (cutOff, other, session) = (nodes.CutOff, nodes.Other, nodes.Session);
         await cutOff.Coordinator.Sessions.UpdateAsync(session.Id, Patch(("n", 1)), 1, Token);
 
         var conflict = await Assert.ThrowsAsync<SessionVersionConflictException>(
@@ -315,7 +303,7 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
         Assert.Equal(3, conflict.ActualVersion);
         await WaitUntilReadsAsync(other, session.Id, 3, "the replay to replace Redis's refused update with the copy's state");
         Assert.Equal(1, (await other.Coordinator.Sessions.GetAsync(session.Id, Token))!.Data["n"].GetInt32());
-        await FlushAsync(redis);
+        await FlushAsync(nodes.Redis);
         Assert.Equal(1, (await other.Coordinator.Sessions.GetAsync(session.Id, Token))!.Data["n"].GetInt32());
     }
 
@@ -349,6 +337,41 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
         Assert.Equal(4, restored!.Version);
         Assert.Equal(3, restored.Data["n"].GetInt32());
         Assert.Equal(1, restored.Data["a"].GetInt32());
+    }
+
+    /// <summary>Two nodes on one Redis and one copy; a session created through the other node, then the first cut off from Redis (its circuit isolated).</summary>
+    private sealed class TwoNodes(PostgresServer postgres, RedisServer redis, string schema, CoordinationTestHost cutOff, CoordinationTestHost other, Session session) : IAsyncDisposable
+    {
+        public PostgresServer Postgres => postgres;
+
+        public RedisServer Redis => redis;
+
+        public string Schema => schema;
+
+        public CoordinationTestHost CutOff => cutOff;
+
+        public CoordinationTestHost Other => other;
+
+        public Session Session => session;
+
+        public static async Task<TwoNodes> StartAsync(PostgresServer pg)
+        {
+            var redis = await RedisServer.StartAsync(Token);
+            var schema = TestKeys.NewSchema();
+            var prefix = TestKeys.NewPrefix();
+            var cutOff = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
+            var other = await CoordinationTestHost.StartWithReadyFallbackAsync(redis, pg, schema, FastFailure, prefix);
+            var session = await other.Coordinator.Sessions.CreateAsync("olga", Data(0), null, Token);
+            await cutOff.Executor.CircuitControl.IsolateAsync(Token);
+            return new TwoNodes(pg, redis, schema, cutOff, other, session);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await cutOff.DisposeAsync();
+            await other.DisposeAsync();
+            await redis.DisposeAsync();
+        }
     }
 
     private static Dictionary<string, JsonElement?> Patch(params (string Name, int Value)[] fields) =>

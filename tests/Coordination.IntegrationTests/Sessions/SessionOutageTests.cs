@@ -339,6 +339,37 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
         Assert.Equal(1, restored.Data["a"].GetInt32());
     }
 
+    [Fact]
+    public async Task AnotherStateInRedisAtTheVersionOfAChangeMadeInTheCopy_TheReplayPutsTheCopysStateThere()
+    {
+        // A write that timed out while Redis was paused and that Redis ran once the pause ended: the caller had made
+        // the change in the copy instead, and Redis now holds another state at the same version.
+        await using var nodes = await TwoNodes.StartAsync(await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token));
+        var (cutOff, session) = (nodes.CutOff, nodes.Session);
+        var inCopy = await cutOff.Coordinator.Sessions.UpdateAsync(session.Id, Patch(("n", 1)), null, Token);
+        Assert.Equal(2, inCopy!.Version);
+        var admin = (await nodes.Redis.GetAdminAsync()).GetDatabase();
+        var key = KeyOf(cutOff, session.Id);
+        await admin.HashSetAsync(key, [new("v", 2), new("d:n", "5")]);
+
+        await cutOff.Executor.CircuitControl.CloseAsync(Token);
+        await WaitUntilAsync(
+            async () =>
+            {
+                // The node that made the change replays at its next session call.
+                await cutOff.Coordinator.Sessions.GetAsync(session.Id, Token);
+                return (string?)await admin.HashGetAsync(key, "d:n") == "1";
+            },
+            "the replay to put the copy's state into Redis");
+
+        var read = await nodes.Other.Coordinator.Sessions.GetAsync(session.Id, Token);
+        Assert.Equal(2, read!.Version);
+        Assert.Equal(1, read.Data["n"].GetInt32());
+    }
+
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, string what) =>
+        ProcessUtil.WaitUntilAsync(condition, TimeSpan.FromSeconds(10), what, Token);
+
     /// <summary>Two nodes on one Redis and one copy; a session created through the other node, then the first cut off from Redis (its circuit isolated).</summary>
     private sealed class TwoNodes(PostgresServer postgres, RedisServer redis, string schema, CoordinationTestHost cutOff, CoordinationTestHost other, Session session) : IAsyncDisposable
     {

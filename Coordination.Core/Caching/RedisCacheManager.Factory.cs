@@ -60,19 +60,27 @@ internal sealed partial class RedisCacheManager
             return await LoadAsync(key, factory, settings);
         }
 
-        _ = RunFlightAsync(key, flight, () => LoadAsync(key, factory, settings));
+        var write = new FlightWrite();
+        _ = RunFlightAsync(key, flight, () => LoadAsync(key, factory, settings, write), write);
         return await flight.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>
     /// Runs <paramref name="work"/> as the flight <paramref name="flight"/> of <paramref name="key"/>: its result or
-    /// failure goes to every caller of the flight, and the flight ends when it does.
+    /// failure goes to every caller of the flight, and the flight ends when it does, or, when the work left its Redis
+    /// write in the background (<paramref name="write"/>), when that write landed: until then callers of this node
+    /// join the answered flight rather than miss in Redis and compute again. An invalidation of the key (or of any tag
+    /// or prefix) ends an answered flight at once (<see cref="DropAnsweredFlight"/>).
     /// </summary>
-    private async Task RunFlightAsync<T>(string key, TaskCompletionSource<CacheResult<T>> flight, Func<Task<CacheResult<T>>> work)
+    private async Task RunFlightAsync<T>(string key, TaskCompletionSource<CacheResult<T>> flight, Func<Task<CacheResult<T>>> work, FlightWrite? write = null)
     {
         try
         {
             flight.TrySetResult(await work());
+            if (write?.Pending is { } pending && Epoch(key) == write.Epoch)
+            {
+                await pending; // Never throws: failures are logged and counted by the write itself.
+            }
         }
 #pragma warning disable CA1031 // The exception goes to every caller of the flight.
         catch (Exception ex)
@@ -87,8 +95,12 @@ internal sealed partial class RedisCacheManager
         }
     }
 
-    /// <summary>The leader's work: Redis, then (under the distributed lock when asked) the factory, with fail-safe.</summary>
-    private async Task<CacheResult<T>> LoadAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntrySettings settings)
+    /// <summary>
+    /// The leader's work: Redis, then (under the distributed lock when asked) the factory, with fail-safe. With
+    /// <paramref name="write"/>, the factory's value may be answered before its Redis write landed (not under the lock:
+    /// the next holder must find the entry).
+    /// </summary>
+    private async Task<CacheResult<T>> LoadAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntrySettings settings, FlightWrite? write = null)
     {
         var epoch = Epoch(key);
         var redisAvailable = true;
@@ -154,7 +166,7 @@ internal sealed partial class RedisCacheManager
 
         try
         {
-            var compute = ComputeAsync(key, factory, settings);
+            var compute = ComputeAsync(key, factory, settings, handle is null ? write : null);
             return new CacheResult<T>(await WaitForFactoryAsync(compute, stale is not null, settings), CacheSource.Factory);
         }
         catch (Exception ex) when (stale is { } last && ex is not OperationCanceledException)
@@ -208,8 +220,12 @@ internal sealed partial class RedisCacheManager
         return await compute;
     }
 
-    /// <summary>Calls the factory and writes its result to both levels (best effort for Redis).</summary>
-    private async Task<T> ComputeAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntrySettings settings)
+    /// <summary>
+    /// Calls the factory and writes its result to both levels (best effort for Redis). With <paramref name="write"/>
+    /// and a free background slot, returns once the value is in the memory level and leaves the Redis write running
+    /// (<see cref="FlightWrite.Pending"/>); past <see cref="CacheOptions.BackgroundWrites"/> pending writes it waits for it.
+    /// </summary>
+    private async Task<T> ComputeAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntrySettings settings, FlightWrite? write = null)
     {
         CachingLog.FactoryCall(_runtime.Logger, key, Tenant);
         var started = Stopwatch.GetTimestamp();
@@ -225,9 +241,78 @@ internal sealed partial class RedisCacheManager
         }
 
         _runtime.Metrics.FactoryCall("success");
-        var elapsed = (int)Math.Min(int.MaxValue, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        await WriteAsync(key, value, settings, Math.Max(1, elapsed), throwWhenUnavailable: false, CancellationToken.None);
+        var elapsed = Math.Max(1, (int)Math.Min(int.MaxValue, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        if (write is not null && _runtime.TryBeginBackgroundWrite())
+        {
+            PendingWrite pending;
+            try
+            {
+                pending = BeginWrite(key, value, settings, elapsed);
+            }
+            catch
+            {
+                _runtime.EndBackgroundWrite();
+                throw;
+            }
+
+            write.Epoch = pending.Epoch;
+            write.Pending = WriteInBackgroundAsync(pending);
+            return value;
+        }
+
+        await WriteAsync(key, value, settings, elapsed, throwWhenUnavailable: false, CancellationToken.None);
         return value;
+    }
+
+    /// <summary>A miss's Redis write after its callers were answered; holds a background slot until it ends.</summary>
+    private async Task WriteInBackgroundAsync(PendingWrite pending)
+    {
+        try
+        {
+            await CompleteWriteAsync(pending, _runtime.Stopping);
+            _runtime.EndBackgroundWrite(succeeded: true);
+        }
+#pragma warning disable CA1031 // Nobody awaits the outcome: every failure is logged and counted.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            CachingLog.BackgroundWriteFailed(_runtime.Logger, ex);
+            _runtime.EndBackgroundWrite(succeeded: false);
+        }
+    }
+
+    /// <summary>Ends the flight of <paramref name="key"/> if it is answered and only waits for its Redis write: an invalidation arrived.</summary>
+    private void DropAnsweredFlight(string key)
+    {
+        if (_flights.TryGetValue(key, out var flight) && flight.IsCompleted)
+        {
+            _flights.TryRemove(new KeyValuePair<string, Task>(key, flight));
+        }
+    }
+
+    /// <summary>Ends every answered flight of the tenant (a tag, prefix or tenant-wide invalidation arrived).</summary>
+    private void DropAnsweredFlights()
+    {
+        if (_flights.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var (key, flight) in _flights)
+        {
+            if (flight.IsCompleted)
+            {
+                _flights.TryRemove(new KeyValuePair<string, Task>(key, flight));
+            }
+        }
+    }
+
+    /// <summary>The Redis write a flight's work left in the background, and the key's epoch when it began.</summary>
+    private sealed class FlightWrite
+    {
+        public Task? Pending { get; set; }
+
+        public long Epoch { get; set; }
     }
 
     /// <summary>The last good value for fail-safe: the memory level's, else Redis's, if within its window and not invalidated.</summary>

@@ -101,6 +101,7 @@ internal sealed partial class RedisCacheManager
         if (floor > _stamps.Floor)
         {
             Interlocked.Increment(ref _epoch);
+            DropAnsweredFlights();
             _stamps.ApplyFloor(floor);
         }
 
@@ -110,6 +111,7 @@ internal sealed partial class RedisCacheManager
     private void ApplyStamp(string name, long stamp, bool isPrefix)
     {
         Interlocked.Increment(ref _epoch);
+        DropAnsweredFlights();
         NoteFolded(_stamps.Apply(name, isPrefix, stamp, _runtime.NowMs()), "l1");
     }
 

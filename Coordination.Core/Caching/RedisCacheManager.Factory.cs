@@ -60,9 +60,11 @@ internal sealed partial class RedisCacheManager
             return await LoadAsync(key, factory, settings);
         }
 
+        // The leader awaits its work itself (no hop through the flight's completion); the others await the flight.
         var write = new FlightWrite();
-        _ = RunFlightAsync(key, flight, () => LoadAsync(key, factory, settings, write), write);
-        return await flight.Task.WaitAsync(cancellationToken);
+        var work = LoadAsync(key, factory, settings, write);
+        _ = RunFlightAsync(key, flight, work, write);
+        return cancellationToken.CanBeCanceled ? await work.WaitAsync(cancellationToken) : await work;
     }
 
     /// <summary>
@@ -72,11 +74,11 @@ internal sealed partial class RedisCacheManager
     /// join the answered flight rather than miss in Redis and compute again. An invalidation of the key (or of any tag
     /// or prefix) ends an answered flight at once (<see cref="DropAnsweredFlight"/>).
     /// </summary>
-    private async Task RunFlightAsync<T>(string key, TaskCompletionSource<CacheResult<T>> flight, Func<Task<CacheResult<T>>> work, FlightWrite? write = null)
+    private async Task RunFlightAsync<T>(string key, TaskCompletionSource<CacheResult<T>> flight, Task<CacheResult<T>> work, FlightWrite? write = null)
     {
         try
         {
-            flight.TrySetResult(await work());
+            flight.TrySetResult(await work);
             if (write?.Pending is { } pending && Epoch(key) == write.Epoch)
             {
                 await pending; // Never throws: failures are logged and counted by the write itself.
@@ -255,8 +257,10 @@ internal sealed partial class RedisCacheManager
                 throw;
             }
 
+            // Sent from the thread pool, not inline: the callers go on at once, and a caller's next command is often
+            // sent before this write, so Redis answers it without first running the write's scripts.
             write.Epoch = pending.Epoch;
-            write.Pending = WriteInBackgroundAsync(pending);
+            write.Pending = Task.Run(() => WriteInBackgroundAsync(pending));
             return value;
         }
 
@@ -356,9 +360,12 @@ internal sealed partial class RedisCacheManager
             return; // Already being computed.
         }
 
-        _ = RunFlightAsync(key, flight, async () => new CacheResult<T>(await ComputeAsync(key, factory, settings), CacheSource.Factory));
+        _ = RunFlightAsync(key, flight, RefreshAsync(key, factory, settings));
         flight.Task.LogFailure(_runtime.Logger, CachingLog.RefreshFailed);
     }
+
+    private async Task<CacheResult<T>> RefreshAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntrySettings settings) =>
+        new(await ComputeAsync(key, factory, settings), CacheSource.Factory);
 
     private static string LockName(string key) =>
         Encoding.UTF8.GetByteCount(key) <= MaxLockNameBytes ? "cache:" + key : "cache:#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));

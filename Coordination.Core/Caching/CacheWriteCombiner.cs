@@ -20,6 +20,20 @@ internal sealed class CacheWriteCombiner(CacheRuntime runtime, CoordinationMetri
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable.</exception>
     public ValueTask<long> WriteAsync(in Write write, CancellationToken cancellationToken) => RunAsync(write, cancellationToken);
 
+    /// <summary>
+    /// The same for a write nobody waits for (a miss's background write): sent <see cref="Linger"/> after the first
+    /// such write of a batch, with every other one made meanwhile (at once when <see cref="LingerBatch"/> are waiting), so a trickle of misses shares its scripts and its
+    /// backplane message too (one caller in a loop: about one batch per millisecond instead of two scripts per miss).
+    /// </summary>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable.</exception>
+    public ValueTask<long> WriteLaterAsync(in Write write) => RunLaterAsync(write, Linger, LingerBatch);
+
+    /// <summary>How long a background write waits for others to share its batch.</summary>
+    internal static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>A lingering batch this large is sent at once: a larger one would hold up the commands queued behind it.</summary>
+    internal const int LingerBatch = 64;
+
     protected override RedisKey KeyOf(Write request) => request.Key;
 
     protected override async ValueTask<long> RunAloneAsync(Write request, CancellationToken cancellationToken) =>

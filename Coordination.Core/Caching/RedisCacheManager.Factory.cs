@@ -13,6 +13,10 @@ internal sealed partial class RedisCacheManager
 {
     private const int MaxLockNameBytes = 400;
     private readonly ConcurrentDictionary<string, Task> _flights = new(StringComparer.Ordinal);
+
+    // Background writes not landed yet, by key: later writes, removes and invalidations of this node wait for them, so
+    // Redis gets this node's operations in the order its callers made them.
+    private readonly ConcurrentDictionary<string, Task> _backgroundWrites = new(StringComparer.Ordinal);
     private readonly IDistributedLockManager _locks;
 
     internal int FlightCount => _flights.Count;
@@ -244,46 +248,76 @@ internal sealed partial class RedisCacheManager
 
         _runtime.Metrics.FactoryCall("success");
         var elapsed = Math.Max(1, (int)Math.Min(int.MaxValue, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
-        if (write is not null && _runtime.TryBeginBackgroundWrite())
+        if (write is not null && !_backgroundWrites.ContainsKey(key) && _runtime.TryBeginBackgroundWrite())
         {
-            PendingWrite pending;
-            try
-            {
-                pending = BeginWrite(key, value, settings, elapsed);
-            }
-            catch
+            var landed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_backgroundWrites.TryAdd(key, landed.Task))
             {
                 _runtime.EndBackgroundWrite();
-                throw;
             }
+            else
+            {
+                PendingWrite pending;
+                try
+                {
+                    pending = BeginWrite(key, value, settings, elapsed);
+                }
+                catch
+                {
+                    EndBackgroundWrite(key, landed, succeeded: null);
+                    throw;
+                }
 
-            // Sent from the thread pool, not inline: the callers go on at once, and a caller's next command is often
-            // sent before this write, so Redis answers it without first running the write's scripts.
-            write.Epoch = pending.Epoch;
-            write.Pending = Task.Run(() => WriteInBackgroundAsync(pending));
-            return value;
+                write.Epoch = pending.Epoch;
+                write.Pending = WriteInBackgroundAsync(pending, landed);
+                return value;
+            }
         }
 
         await WriteAsync(key, value, settings, elapsed, throwWhenUnavailable: false, CancellationToken.None);
         return value;
     }
 
-    /// <summary>A miss's Redis write after its callers were answered; holds a background slot until it ends.</summary>
-    private async Task WriteInBackgroundAsync(PendingWrite pending)
+    /// <summary>
+    /// A miss's Redis write after its callers were answered (sent after a short linger, with the other writes of that
+    /// time: <see cref="CacheWriteCombiner.WriteLaterAsync"/>); holds a background slot and the key's place in
+    /// <see cref="_backgroundWrites"/> until it ends.
+    /// </summary>
+    private async Task WriteInBackgroundAsync(PendingWrite pending, TaskCompletionSource landed)
     {
+        bool succeeded;
         try
         {
-            await CompleteWriteAsync(pending, _runtime.Stopping);
-            _runtime.EndBackgroundWrite(succeeded: true);
+            await CompleteWriteAsync(pending, _runtime.Stopping, later: true);
+            succeeded = true;
         }
 #pragma warning disable CA1031 // Nobody awaits the outcome: every failure is logged and counted.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             CachingLog.BackgroundWriteFailed(_runtime.Logger, ex);
-            _runtime.EndBackgroundWrite(succeeded: false);
+            succeeded = false;
         }
+
+        EndBackgroundWrite(pending.Key, landed, succeeded);
     }
+
+    private void EndBackgroundWrite(string key, TaskCompletionSource landed, bool? succeeded)
+    {
+        _backgroundWrites.TryRemove(new KeyValuePair<string, Task>(key, landed.Task));
+        landed.TrySetResult();
+        _runtime.EndBackgroundWrite(succeeded);
+    }
+
+    /// <summary>Waits for this node's background write of <paramref name="key"/>, if one is pending.</summary>
+    private ValueTask WaitForBackgroundWriteAsync(string key, CancellationToken cancellationToken) =>
+        !_backgroundWrites.IsEmpty && _backgroundWrites.TryGetValue(key, out var pending) && !pending.IsCompleted
+            ? new ValueTask(pending.WaitAsync(cancellationToken))
+            : ValueTask.CompletedTask;
+
+    /// <summary>Waits for every background write of this tenant pending now (before a tag or prefix invalidation).</summary>
+    private ValueTask WaitForBackgroundWritesAsync(CancellationToken cancellationToken) =>
+        _backgroundWrites.IsEmpty ? ValueTask.CompletedTask : new ValueTask(Task.WhenAll(_backgroundWrites.Values).WaitAsync(cancellationToken));
 
     /// <summary>Ends the flight of <paramref name="key"/> if it is answered and only waits for its Redis write: an invalidation arrived.</summary>
     private void DropAnsweredFlight(string key)

@@ -32,6 +32,8 @@ internal sealed partial class RedisCacheManager
 
     private async ValueTask StampAsync(string[] names, bool isPrefix, CancellationToken cancellationToken)
     {
+        // A miss answered before this call may still be writing its entry: it lands first, so the stamp covers it.
+        await WaitForBackgroundWritesAsync(cancellationToken);
         var marker = isPrefix ? "p:" : "t:";
         var arguments = new RedisValue[names.Length + 3];
         arguments[0] = StampRetentionMs;

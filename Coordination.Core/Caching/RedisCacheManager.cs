@@ -92,6 +92,8 @@ internal sealed partial class RedisCacheManager : ICacheManager
     public async ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         CoordinationKey.ValidateName(key, nameof(key));
+        // A miss answered before this call may still be writing the key: it lands first, so the remove deletes it.
+        await WaitForBackgroundWriteAsync(key, cancellationToken);
         // Whatever Redis answers: this node may hold a value Redis never got (a write whose Redis part failed).
         EvictLocally(key);
         await _runtime.Executor.ExecuteAsync(
@@ -169,6 +171,8 @@ internal sealed partial class RedisCacheManager : ICacheManager
     /// <summary>Writes both levels and announces the key's invalidation.</summary>
     private async ValueTask WriteAsync<T>(string key, T value, CacheEntrySettings settings, int computeMilliseconds, bool throwWhenUnavailable, CancellationToken cancellationToken)
     {
+        // A miss's background write of the key lands first, so this later write is the one Redis keeps.
+        await WaitForBackgroundWriteAsync(key, cancellationToken);
         var write = BeginWrite(key, value, settings, computeMilliseconds);
         try
         {
@@ -217,9 +221,9 @@ internal sealed partial class RedisCacheManager : ICacheManager
     /// again so they do not fill memory with it. On failure the copy stays in this node's memory only.
     /// </summary>
     /// <exception cref="CoordinationUnavailableException">Redis is unavailable.</exception>
-    private async ValueTask CompleteWriteAsync(PendingWrite write, CancellationToken cancellationToken)
+    private async ValueTask CompleteWriteAsync(PendingWrite write, CancellationToken cancellationToken, bool later = false)
     {
-        var created = await _runtime.Writes.WriteAsync(write.Write, cancellationToken);
+        var created = await (later ? _runtime.Writes.WriteLaterAsync(write.Write) : _runtime.Writes.WriteAsync(write.Write, cancellationToken));
         _runtime.Clock.Observe(created);
         BumpEpoch(write.Key);
         if (write.Early is { } early)

@@ -227,13 +227,13 @@ public sealed class CacheBackgroundWriteTests(SharedRedisFixture redis)
         Assert.True(combined > 0, "no write was combined");
 
         // Live: the combined entries' messages evict every key.
-        await ProcessUtil.WaitUntilAsync(async () => await AllAsync(live, keys, "new"), TimeSpan.FromSeconds(10), "the live node to see every new value", Token);
+        await ProcessUtil.WaitUntilAsync(async () => await AllAsync(live, keys, "new"), TimeSpan.FromSeconds(20), "the live node to see every new value", Token);
 
         // Cut off: the messages were lost; replaying the log (entries naming several keys) evicts every key.
         Assert.Equal("old", (await cutOff.GetAsync<string>(keys[0], Token)).Value);
         var catchUps = cutOff.Runtime.CatchUpCount;
         proxy.Restore();
-        await ProcessUtil.WaitUntilAsync(() => cutOff.Runtime.CatchUpCount > catchUps, TimeSpan.FromSeconds(15), "the cut-off node to read the log", Token);
+        await ProcessUtil.WaitUntilAsync(() => cutOff.Runtime.CatchUpCount > catchUps, TimeSpan.FromSeconds(30), "the cut-off node to read the log", Token);
         Assert.Equal(0, cutOff.Runtime.MemoryClearCount);
         Assert.True(await AllAsync(cutOff, keys, "new"), "the cut-off node serves an old value after replaying the log");
     }

@@ -144,6 +144,39 @@ public sealed class CacheBackgroundWriteTests(SharedRedisFixture redis)
         await ProcessUtil.WaitUntilAsync(async () => (await writer.GetAsync<string>("fresh", Token)).Value == "v2", TimeSpan.FromSeconds(15), "the other node's write to reach the node", Token, TimeSpan.FromMilliseconds(100));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SetOrRemoveAfterAMissAnsweredBeforeItsWriteLanded_RedisKeepsTheLaterOperation(bool remove)
+    {
+        await using var server = await RedisServer.StartAsync(Token);
+        await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 2, SlowFailure);
+        var writer = hosts.Cache(0);
+        var other = hosts.Cache(1);
+        Task later;
+        try
+        {
+            var first = await writer.GetOrCreateAsync("k", async _ =>
+            {
+                await server.PauseAsync();
+                return "v1";
+            }, cancellationToken: Token);
+            Assert.Equal("v1", first.Value);
+            Assert.Equal(1, writer.Runtime.PendingBackgroundWrites);
+            later = remove ? writer.RemoveAsync("k", Token).AsTask() : writer.SetAsync("k", "v2", cancellationToken: Token).AsTask();
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+
+        await later.WaitAsync(TimeSpan.FromSeconds(10), Token);
+        await ProcessUtil.WaitUntilAsync(() => writer.Runtime.PendingBackgroundWrites == 0, TimeSpan.FromSeconds(10), "the background write to land", Token);
+        var inRedis = await other.GetAsync<string>("k", Token);
+        Assert.Equal(remove ? null : "v2", inRedis.Value);
+        Assert.Equal(remove ? null : "v2", (await writer.GetAsync<string>("k", Token)).Value);
+    }
+
     [Fact]
     public async Task GetOrCreateAsync_BackgroundWritesOff_CallerWaitsForTheWrite()
     {

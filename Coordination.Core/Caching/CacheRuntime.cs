@@ -18,6 +18,7 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
     private readonly ConditionalWeakTable<CacheEntryOptions, CacheEntrySettings> _settings = [];
     private int _disposed;
     private int _backgroundWrites;
+    private int _misses;
     private long _backgroundFailures;
     private TaskCompletionSource? _drained;
 
@@ -138,6 +139,13 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
 
     /// <summary>How long a host's stop waits for background writes still pending.</summary>
     internal static readonly TimeSpan BackgroundDrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Get-or-create misses of the process between their Redis read and their answer.</summary>
+    internal int MissesInProgress => Volatile.Read(ref _misses);
+
+    internal void MissStarted() => Interlocked.Increment(ref _misses);
+
+    internal void MissEnded() => Interlocked.Decrement(ref _misses);
 
     /// <summary>Background writes of get-or-create misses not landed yet.</summary>
     public int PendingBackgroundWrites => Volatile.Read(ref _backgroundWrites);

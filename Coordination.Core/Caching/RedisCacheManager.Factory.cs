@@ -66,7 +66,7 @@ internal sealed partial class RedisCacheManager
 
         // The leader awaits its work itself (no hop through the flight's completion); the others await the flight.
         var write = new FlightWrite();
-        var work = LoadAsync(key, factory, settings, write);
+        var work = LoadMissAsync(key, factory, settings, write);
         _ = RunFlightAsync(key, flight, work, write);
         return cancellationToken.CanBeCanceled ? await work.WaitAsync(cancellationToken) : await work;
     }
@@ -98,6 +98,20 @@ internal sealed partial class RedisCacheManager
         finally
         {
             _flights.TryRemove(new KeyValuePair<string, Task>(key, flight.Task));
+        }
+    }
+
+    /// <summary>A leader's <see cref="LoadAsync"/>, counted in <see cref="CacheRuntime.MissesInProgress"/> while it runs.</summary>
+    private async Task<CacheResult<T>> LoadMissAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntrySettings settings, FlightWrite write)
+    {
+        _runtime.MissStarted();
+        try
+        {
+            return await LoadAsync(key, factory, settings, write);
+        }
+        finally
+        {
+            _runtime.MissEnded();
         }
     }
 
@@ -268,8 +282,11 @@ internal sealed partial class RedisCacheManager
                     throw;
                 }
 
+                // Alone (no other miss of the process under way), the write lingers for company; among others it goes
+                // with them on the thread pool's next turn (combining under load needs no delay).
                 write.Epoch = pending.Epoch;
-                write.Pending = WriteInBackgroundAsync(pending, landed);
+                var linger = _runtime.MissesInProgress <= 1;
+                write.Pending = linger ? WriteInBackgroundAsync(pending, landed, linger) : Task.Run(() => WriteInBackgroundAsync(pending, landed, linger));
                 return value;
             }
         }
@@ -279,16 +296,16 @@ internal sealed partial class RedisCacheManager
     }
 
     /// <summary>
-    /// A miss's Redis write after its callers were answered (sent after a short linger, with the other writes of that
-    /// time: <see cref="CacheWriteCombiner.WriteLaterAsync"/>); holds a background slot and the key's place in
+    /// A miss's Redis write after its callers were answered (when <paramref name="linger"/>, sent after a short linger
+    /// with the other writes of that time: <see cref="CacheWriteCombiner.WriteLaterAsync"/>); holds a background slot and the key's place in
     /// <see cref="_backgroundWrites"/> until it ends.
     /// </summary>
-    private async Task WriteInBackgroundAsync(PendingWrite pending, TaskCompletionSource landed)
+    private async Task WriteInBackgroundAsync(PendingWrite pending, TaskCompletionSource landed, bool linger)
     {
         bool succeeded;
         try
         {
-            await CompleteWriteAsync(pending, _runtime.Stopping, later: true);
+            await CompleteWriteAsync(pending, _runtime.Stopping, later: linger);
             succeeded = true;
         }
 #pragma warning disable CA1031 // Nobody awaits the outcome: every failure is logged and counted.

@@ -188,9 +188,7 @@ internal sealed class RedisCoordinator : IRedisCoordinator
                 await _executor.ExecuteAsync("kv.uncount", idempotent: true, static (db, s) => db.SortedSetRemoveAsync(s.Ledger, s.Name), (Ledger: KeyLedger, Name: key), cancellationToken);
             }
 
-            existed = _fallback.DeletesLeaveTombstones
-                ? await _fallback.DeleteFromRedisAsync(fullKey, cancellationToken)
-                : await _writes.DeleteAsync(fullKey, cancellationToken);
+            existed = await _fallback.DeleteFromRedisAsync(fullKey, _writes, cancellationToken);
         }
         catch (CoordinationUnavailableException ex) when (_fallback.Serves(ex))
         {

@@ -18,14 +18,12 @@ internal sealed partial class KeyValueFallback
     public ValueTask<(bool Found, byte[]? Value, TimeSpan? TimeToLive)> ReadThroughAsync(string key, CancellationToken cancellationToken) =>
         _repair is { IsRepairing: true } repair ? repair.ReadThroughAsync(key, cancellationToken) : ValueTask.FromResult<(bool, byte[]?, TimeSpan?)>((false, null, null));
 
-    /// <summary>Whether a delete must go through <see cref="DeleteFromRedisAsync"/> (a repair may restore the key) rather than a plain DEL.</summary>
-    public bool DeletesLeaveTombstones => _repair is not null;
-
-    /// <summary>Deletes <paramref name="key"/> in Redis, leaving a tombstone while a repair is pending; answers whether it existed.</summary>
-    public ValueTask<bool> DeleteFromRedisAsync(string key, CancellationToken cancellationToken) =>
-        _repair is { } repair
-            ? repair.DeleteAsync(key, cancellationToken)
-            : _executor.ExecuteAsync("kv.delete", idempotent: true, static (db, k) => db.KeyDeleteAsync(k), (StackExchange.Redis.RedisKey)key, cancellationToken);
+    /// <summary>
+    /// Deletes <paramref name="key"/> in Redis, leaving a tombstone while a repair is pending (so the repair cannot
+    /// restore it), else a plain DEL through <paramref name="writes"/>; answers whether it existed.
+    /// </summary>
+    public ValueTask<bool> DeleteFromRedisAsync(string key, RedisWriteCombiner writes, CancellationToken cancellationToken) =>
+        _repair is { } repair ? repair.DeleteAsync(key, cancellationToken) : writes.DeleteAsync(key, cancellationToken);
 
     /// <summary>Stops the loss checks and a running reload (releasing its lock): before the lock runtime stops.</summary>
     public Task StopRepairAsync() => _repair?.StopAsync() ?? Task.CompletedTask;

@@ -22,24 +22,16 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
 
     // A later version wins; at one version, a later access (a slide persisted) does, unless the row holds a change made
     // while Redis was unavailable (pending: the replay decides). A tombstone (ended) is never brought back.
-    private readonly string _upsert = $"""
-        INSERT INTO {schema}.sessions AS s ({Columns})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-        ON CONFLICT (session_key) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, last_access_at = EXCLUDED.last_access_at,
-            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, schema_version = EXCLUDED.schema_version,
-            pending = false
-        WHERE NOT s.ended AND (s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND NOT s.pending AND s.last_access_at < EXCLUDED.last_access_at))
-        """;
+    private readonly string _upsert = Upsert(
+        schema,
+        "NOT s.ended AND (s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND NOT s.pending AND s.last_access_at < EXCLUDED.last_access_at))");
+
     // The same for the state an update made in Redis, refused where that state may not have started from the copy's:
     // a pending row, or another state at the same version (PersistUpdateAsync then looks closer).
-    private readonly string _upsertUpdate = $"""
-        INSERT INTO {schema}.sessions AS s ({Columns})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-        ON CONFLICT (session_key) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, last_access_at = EXCLUDED.last_access_at,
-            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, schema_version = EXCLUDED.schema_version
-        WHERE NOT s.ended AND NOT s.pending
-            AND (s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND s.data = EXCLUDED.data AND s.last_access_at < EXCLUDED.last_access_at))
-        """;
+    private readonly string _upsertUpdate = Upsert(
+        schema,
+        "NOT s.ended AND NOT s.pending AND (s.version < EXCLUDED.version OR (s.version = EXCLUDED.version AND s.data = EXCLUDED.data AND s.last_access_at < EXCLUDED.last_access_at))");
+
     private readonly string _touch = $"UPDATE {schema}.sessions SET last_access_at = $2, expires_at = $3 WHERE session_key = $1 AND last_access_at < $2 AND NOT ended";
     private readonly string _get = $"SELECT {Columns} FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now() AND NOT ended";
     private readonly string _list = $"SELECT {Columns} FROM {schema}.sessions WHERE user_key = $1 AND expires_at > now() AND NOT ended ORDER BY expires_at";
@@ -163,6 +155,16 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         await transaction.CommitAsync(cancellationToken);
         return rebased;
     }
+
+    /// <summary>Writes a session's state ($1..$11 in <see cref="Columns"/> order) where the row is absent or <paramref name="when"/> holds for it.</summary>
+    private static string Upsert(string schema, string when) => $"""
+        INSERT INTO {schema}.sessions AS s ({Columns})
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (session_key) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, last_access_at = EXCLUDED.last_access_at,
+            idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, schema_version = EXCLUDED.schema_version,
+            pending = false
+        WHERE {when}
+        """;
 
     private static bool SameData(string copyData, IReadOnlyDictionary<string, JsonElement> data)
     {

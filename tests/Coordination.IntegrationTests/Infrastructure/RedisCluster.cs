@@ -13,7 +13,7 @@ public sealed class RedisCluster : IRedisTarget, IAsyncDisposable
 {
     private static readonly TimeSpan FormTimeout = TimeSpan.FromSeconds(20);
 
-    private ConnectionMultiplexer? _admin;
+    private readonly AdminConnection _admin = new();
 
     private RedisCluster(RedisServer[] nodes) => Nodes = nodes;
 
@@ -23,26 +23,7 @@ public sealed class RedisCluster : IRedisTarget, IAsyncDisposable
     public string ConnectionString => string.Join(',', Nodes.Select(n => n.ConnectionString));
 
     /// <summary>A connection to every node with admin commands allowed (CONFIG, FLUSHDB, ...), separate from the ones under test.</summary>
-    public async Task<ConnectionMultiplexer> GetAdminAsync()
-    {
-        if (_admin is { IsConnected: true })
-        {
-            return _admin;
-        }
-
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync();
-        }
-
-        var options = ConfigurationOptions.Parse(ConnectionString);
-        options.AllowAdmin = true;
-        options.AbortOnConnectFail = true;
-        options.ConnectTimeout = 5000;
-        options.ClientName = "coordination-it-admin";
-        _admin = await ConnectionMultiplexer.ConnectAsync(options);
-        return _admin;
-    }
+    public Task<ConnectionMultiplexer> GetAdminAsync() => _admin.GetAsync(ConnectionString);
 
     public static Task<RedisCluster> StartAsync(CancellationToken cancellationToken = default) =>
         StartAsync(replicas: false, cancellationToken);
@@ -159,11 +140,7 @@ public sealed class RedisCluster : IRedisTarget, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync();
-            _admin = null;
-        }
+        await _admin.DisposeAsync();
 
         foreach (var node in Nodes)
         {

@@ -28,7 +28,7 @@ public sealed class RedisServer : IRedisTarget, IAsyncDisposable
     private readonly string _directory;
     private readonly string[] _extraArguments;
     private Process? _process;
-    private ConnectionMultiplexer? _admin;
+    private readonly AdminConnection _admin = new();
 
     private RedisServer(int port, string directory, string[] extraArguments)
     {
@@ -95,36 +95,13 @@ public sealed class RedisServer : IRedisTarget, IAsyncDisposable
     }
 
     /// <summary>A connection with admin commands allowed (CLIENT KILL, DEBUG, ...), separate from the ones under test.</summary>
-    public async Task<ConnectionMultiplexer> GetAdminAsync()
-    {
-        if (_admin is { IsConnected: true })
-        {
-            return _admin;
-        }
-
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync();
-        }
-
-        var options = ConfigurationOptions.Parse(ConnectionString);
-        options.AllowAdmin = true;
-        options.AbortOnConnectFail = true;
-        options.ConnectTimeout = 5000;
-        options.ClientName = "coordination-it-admin";
-        _admin = await ConnectionMultiplexer.ConnectAsync(options);
-        return _admin;
-    }
+    public Task<ConnectionMultiplexer> GetAdminAsync() => _admin.GetAsync(ConnectionString);
 
     /// <summary>Crashes the server with SIGKILL and waits for the process to be gone.</summary>
     public async Task KillAsync()
     {
         await StopProcessAsync();
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync();
-            _admin = null;
-        }
+        await _admin.DisposeAsync();
     }
 
     /// <summary>Starts a fresh (empty) server on the same port and waits until it answers PING.</summary>
@@ -165,11 +142,7 @@ public sealed class RedisServer : IRedisTarget, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync();
-            _admin = null;
-        }
+        await _admin.DisposeAsync();
 
         await StopProcessAsync();
         try

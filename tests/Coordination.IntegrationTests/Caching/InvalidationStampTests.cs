@@ -45,8 +45,17 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
         var floor = (long)await admin.StringGetAsync(FloorKey(hosts.KeyPrefix, "default"));
         var third = (RedisCacheManager)(await hosts.AddAsync(redis.ConnectionString, settings)).Factory.ForTenant("default").Cache;
         Assert.False((await third.GetAsync<int>("tagged", Token)).HasValue);
-        // A replica that starts loads the stamps in the background after its first read: wait for them, bounded.
-        await ProcessUtil.WaitUntilAsync(() => third.Stamps.Count > 0, TimeSpan.FromSeconds(5), "the new replica to load the stamps", Token);
+        // A replica that starts loads the stamps in the background after a read, until a load succeeds: read while
+        // waiting for them, bounded.
+        await ProcessUtil.WaitUntilAsync(
+            async () =>
+            {
+                await third.GetAsync<int>("tagged", Token);
+                return third.Stamps.Count > 0;
+            },
+            TimeSpan.FromSeconds(5),
+            "the new replica to load the stamps",
+            Token);
         foreach (var cache in new[] { first, second, third })
         {
             Assert.False((await cache.GetAsync<int>("tagged", Token)).HasValue);

@@ -51,9 +51,10 @@ public sealed class CoordinationOptions
     public int MaxReadsInFlight { get; set; } = 1;
 
     /// <summary>
-    /// How many key/value writes (SET, DELETE) may be in flight before further writes are combined: writes that arrive
-    /// while this many are outstanding go together as one command (per hash slot), in arrival order, on the thread
-    /// pool's next turn. A lone writer is never combined. Zero sends every write on its own.
+    /// How many writes of one kind (key/value SET and DELETE, cache entry writes) may be in flight before further
+    /// writes are combined: writes that arrive while this many are outstanding go together as one command (per hash
+    /// slot), in arrival order, on the thread pool's next turn; combined cache writes announce their keys in one
+    /// invalidation log entry per tenant. A lone writer is never combined. Zero sends every write on its own.
     /// </summary>
     /// <value>The default value is 1.</value>
     [Range(0, 1024)]

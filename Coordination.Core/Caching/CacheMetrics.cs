@@ -16,6 +16,8 @@ internal sealed class CacheMetrics
     private static readonly KeyValuePair<string, object?> L2 = new("coordination.cache.level", "l2");
     private static readonly KeyValuePair<string, object?> Hit = new("coordination.cache.result", "hit");
     private static readonly KeyValuePair<string, object?> Miss = new("coordination.cache.result", "miss");
+    private static readonly KeyValuePair<string, object?> Success = new("coordination.cache.result", "success");
+    private static readonly KeyValuePair<string, object?> Failure = new("coordination.cache.result", "failure");
     private readonly Counter<long> _requests;
     private readonly Counter<long> _factoryCalls;
     private readonly Counter<long> _stampedes;
@@ -29,6 +31,8 @@ internal sealed class CacheMetrics
     private readonly UpDownCounter<long> _writeBehindPending;
     private readonly Counter<long> _warmedKeys;
     private readonly Counter<long> _stampsFolded;
+    private readonly Counter<long> _backgroundWrites;
+    private readonly Counter<long> _backgroundWaited;
 
     public CacheMetrics(Meter meter, Func<long>? memoryBytes = null)
     {
@@ -48,6 +52,8 @@ internal sealed class CacheMetrics
         _writeBehindFailures = meter.CreateCounter<long>("coordination.cache.writebehind.failures", "{batch}", "Write-behind batches the writer failed (each is retried).");
         _writeBehindPending = meter.CreateUpDownCounter<long>("coordination.cache.writebehind.pending", "{write}", "Write-behind writes acknowledged and not yet written.");
         _stampsFolded = meter.CreateCounter<long>("coordination.cache.stamps.folded", "{stamp}", "Tag and prefix stamps folded into a tenant's floor to keep its stamps within MaxStampsPerTenant, by level (l1: a replica's table, l2: Redis).");
+        _backgroundWrites = meter.CreateCounter<long>("coordination.cache.background.writes", "{write}", "Redis writes of get-or-create misses made after the callers got their value, by result (success|failure).");
+        _backgroundWaited = meter.CreateCounter<long>("coordination.cache.background.waited", "{write}", "Get-or-create misses that waited for their Redis write because BackgroundWrites writes were pending.");
         _warmedKeys = meter.CreateCounter<long>("coordination.cache.warming.keys", "{key}", "Keys written by cache warming, by kind (warmer|hot).");
     }
 
@@ -91,6 +97,10 @@ internal sealed class CacheMetrics
     public void WriteBehindFailed() => _writeBehindFailures.Add(1);
 
     public void Warmed(long count, string kind) => _warmedKeys.Add(count, new KeyValuePair<string, object?>("coordination.cache.warming.kind", kind));
+
+    public void BackgroundWrite(bool succeeded) => _backgroundWrites.Add(1, succeeded ? Success : Failure);
+
+    public void BackgroundWaited() => _backgroundWaited.Add(1);
 
     public void StampsFolded(long count, string level) => _stampsFolded.Add(count, level == "l1" ? L1 : L2);
 }

@@ -119,6 +119,19 @@ public sealed class CacheOptions
     public TimeSpan DistributedSingleFlightWait { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// Gets or sets how many Redis writes of get-or-create misses may be pending in the background per process. A
+    /// miss's caller gets the factory's value as soon as it is in the memory level; the entry and its invalidation are
+    /// written to Redis after, while the key's in-process flight stays open so callers of this node join it. Past this
+    /// many pending writes the caller waits for its own write (backpressure). Failures are logged and counted, the
+    /// value stays in this node's memory level (as for a failed write without this option), and shutdown waits for
+    /// pending writes for up to 5 seconds. Misses under <see cref="DistributedSingleFlight"/> that hold the lock, and
+    /// <see cref="ICacheManager.SetAsync{T}"/>, always wait for their write. 0: every miss waits for its write.
+    /// </summary>
+    /// <value>The default value is 256.</value>
+    [Range(0, 100_000)]
+    public int BackgroundWrites { get; set; } = 256;
+
+    /// <summary>
     /// Gets or sets how many invalidations each tenant's log keeps (exactly trimmed). A node that was cut off for
     /// longer than a tenant's log reaches back clears that tenant's memory level instead of replaying; the other
     /// tenants keep theirs.

@@ -254,7 +254,7 @@ internal sealed partial class CacheRuntime
     {
         var text = ((string?)message ?? string.Empty).AsSpan();
         Span<Range> parts = stackalloc Range[5];
-        if (text.Split(parts, '\n') != 5)
+        if (!TrySplitMessage(text, parts))
         {
             return;
         }
@@ -275,6 +275,29 @@ internal sealed partial class CacheRuntime
         Apply(text[parts[2]].ToString(), tenant, text[parts[4]].ToString(), "remote");
     }
 
+    /// <summary>
+    /// The five fields of a message: the first four end at the first four newlines, the argument is the rest (the
+    /// keys of an <c>m</c> entry are separated by newlines too).
+    /// </summary>
+    internal static bool TrySplitMessage(ReadOnlySpan<char> text, Span<Range> parts)
+    {
+        var start = 0;
+        for (var i = 0; i < 4; i++)
+        {
+            var end = text[start..].IndexOf('\n');
+            if (end < 0)
+            {
+                return false;
+            }
+
+            parts[i] = new Range(start, start + end);
+            start += end + 1;
+        }
+
+        parts[4] = new Range(start, text.Length);
+        return true;
+    }
+
     private void Apply(string kind, string tenant, string argument, string origin)
     {
         if (!_tenants.TryGetValue(tenant, out var cache))
@@ -287,6 +310,15 @@ internal sealed partial class CacheRuntime
             case "k":
                 cache.OnKeyInvalidated(argument);
                 Metrics.Invalidation("key", origin);
+                break;
+            case "m":
+                // Several keys written together (CacheWriteCombiner), separated by newlines.
+                foreach (var range in argument.AsSpan().Split('\n'))
+                {
+                    cache.OnKeyInvalidated(argument[range]);
+                    Metrics.Invalidation("key", origin);
+                }
+
                 break;
             case "t":
                 cache.OnStampsInvalidated(argument, isPrefix: false);

@@ -17,6 +17,10 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConditionalWeakTable<CacheEntryOptions, CacheEntrySettings> _settings = [];
     private int _disposed;
+    private int _backgroundWrites;
+    private int _misses;
+    private long _backgroundFailures;
+    private TaskCompletionSource? _drained;
 
     public CacheRuntime(
         RedisExecutor executor,
@@ -39,6 +43,7 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
         Metrics = new CacheMetrics(metrics.Meter, () => MemoryBytes);
         Memory = new MemoryLevel(Options, Metrics, NowMs);
         Reads = new RedisReadCombiner(executor, metrics, "cache.get", options.MaxReadsInFlight);
+        Writes = new CacheWriteCombiner(this, metrics, options.MaxWritesInFlight);
         Channel = KeyPrefix + ":cache-bus";
         NodeId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         _create = tenant =>
@@ -51,6 +56,9 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
 
     /// <summary>The entry reads of every tenant, combined under load.</summary>
     public RedisReadCombiner Reads { get; }
+
+    /// <summary>The entry writes of every tenant with their invalidations, combined under load.</summary>
+    public CacheWriteCombiner Writes { get; }
 
     /// <summary>Redis's clock as last read; entry times are in it.</summary>
     public RedisClock Clock { get; }
@@ -123,8 +131,85 @@ internal sealed partial class CacheRuntime : IAsyncDisposable
             return;
         }
 
+        await DrainBackgroundWritesAsync();
         await _stopping.CancelAsync();
         await StopBackplaneAsync();
         _stopping.Dispose();
+    }
+
+    /// <summary>How long a host's stop waits for background writes still pending.</summary>
+    internal static readonly TimeSpan BackgroundDrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Get-or-create misses of the process between their Redis read and their answer.</summary>
+    internal int MissesInProgress => Volatile.Read(ref _misses);
+
+    internal void MissStarted() => Interlocked.Increment(ref _misses);
+
+    internal void MissEnded() => Interlocked.Decrement(ref _misses);
+
+    /// <summary>Background writes of get-or-create misses not landed yet.</summary>
+    public int PendingBackgroundWrites => Volatile.Read(ref _backgroundWrites);
+
+    /// <summary>Background writes that failed since start.</summary>
+    public long BackgroundWriteFailures => Interlocked.Read(ref _backgroundFailures);
+
+    /// <summary>
+    /// Takes a slot for a background write: false when background writes are off, the host is stopping, or
+    /// <see cref="CacheOptions.BackgroundWrites"/> are pending (the caller then waits for its write: backpressure).
+    /// </summary>
+    internal bool TryBeginBackgroundWrite()
+    {
+        var bound = Options.BackgroundWrites;
+        if (bound == 0 || Volatile.Read(ref _disposed) != 0)
+        {
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _backgroundWrites) <= bound)
+        {
+            return true;
+        }
+
+        EndBackgroundWrite();
+        Metrics.BackgroundWaited();
+        return false;
+    }
+
+    /// <summary>Gives back the slot of a background write (counted as <paramref name="succeeded"/> when it ran).</summary>
+    internal void EndBackgroundWrite(bool? succeeded = null)
+    {
+        if (succeeded is { } result)
+        {
+            Metrics.BackgroundWrite(result);
+            if (!result)
+            {
+                Interlocked.Increment(ref _backgroundFailures);
+            }
+        }
+
+        if (Interlocked.Decrement(ref _backgroundWrites) == 0)
+        {
+            Volatile.Read(ref _drained)?.TrySetResult();
+        }
+    }
+
+    /// <summary>At stop: waits for the pending background writes, at most <see cref="BackgroundDrainTimeout"/>.</summary>
+    private async Task DrainBackgroundWritesAsync()
+    {
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        if (PendingBackgroundWrites <= 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await drained.Task.WaitAsync(BackgroundDrainTimeout, Time);
+        }
+        catch (TimeoutException)
+        {
+            CachingLog.BackgroundWritesAbandoned(Logger, PendingBackgroundWrites);
+        }
     }
 }

@@ -34,4 +34,10 @@ internal static partial class CachingLog
 
     [LoggerMessage(1509, LogLevel.Debug, "Tenant {Tenant} reached the bound of tag and prefix stamps.", EventName = "CacheStampsCappedTenant")]
     public static partial void StampsCappedTenant(ILogger logger, string tenant);
+
+    [LoggerMessage(1510, LogLevel.Warning, "A get-or-create miss could not write its value to Redis in the background; the value is kept in this node's memory only.", EventName = "CacheBackgroundWriteFailed")]
+    public static partial void BackgroundWriteFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1511, LogLevel.Warning, "{Count} background cache writes were still pending when the host stopped; they were abandoned.", EventName = "CacheBackgroundWritesAbandoned")]
+    public static partial void BackgroundWritesAbandoned(ILogger logger, int count);
 }

@@ -32,6 +32,8 @@ internal sealed partial class RedisCacheManager
 
     private async ValueTask StampAsync(string[] names, bool isPrefix, CancellationToken cancellationToken)
     {
+        // A miss answered before this call may still be writing its entry: it lands first, so the stamp covers it.
+        await WaitForBackgroundWritesAsync(cancellationToken);
         var marker = isPrefix ? "p:" : "t:";
         var arguments = new RedisValue[names.Length + 3];
         arguments[0] = StampRetentionMs;
@@ -101,6 +103,7 @@ internal sealed partial class RedisCacheManager
         if (floor > _stamps.Floor)
         {
             Interlocked.Increment(ref _epoch);
+            DropAnsweredFlights();
             _stamps.ApplyFloor(floor);
         }
 
@@ -110,6 +113,7 @@ internal sealed partial class RedisCacheManager
     private void ApplyStamp(string name, long stamp, bool isPrefix)
     {
         Interlocked.Increment(ref _epoch);
+        DropAnsweredFlights();
         NoteFolded(_stamps.Apply(name, isPrefix, stamp, _runtime.NowMs()), "l1");
     }
 

@@ -92,6 +92,8 @@ internal sealed partial class RedisCacheManager : ICacheManager
     public async ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         CoordinationKey.ValidateName(key, nameof(key));
+        // A miss answered before this call may still be writing the key: it lands first, so the remove deletes it.
+        await WaitForBackgroundWriteAsync(key, cancellationToken);
         // Whatever Redis answers: this node may hold a value Redis never got (a write whose Redis part failed).
         EvictLocally(key);
         await _runtime.Executor.ExecuteAsync(
@@ -169,6 +171,26 @@ internal sealed partial class RedisCacheManager : ICacheManager
     /// <summary>Writes both levels and announces the key's invalidation.</summary>
     private async ValueTask WriteAsync<T>(string key, T value, CacheEntrySettings settings, int computeMilliseconds, bool throwWhenUnavailable, CancellationToken cancellationToken)
     {
+        // A miss's background write of the key lands first, so this later write is the one Redis keeps.
+        await WaitForBackgroundWriteAsync(key, cancellationToken);
+        var write = BeginWrite(key, value, settings, computeMilliseconds);
+        try
+        {
+            await CompleteWriteAsync(write, cancellationToken);
+        }
+        catch (CoordinationUnavailableException ex) when (!throwWhenUnavailable)
+        {
+            CachingLog.WriteFailed(_runtime.Logger, ex);
+        }
+    }
+
+    /// <summary>
+    /// A write's first part, before Redis: serializes and encodes the value, makes the memory level's copy and keeps it
+    /// there at once (created at this node's estimate of the Redis clock), so callers of this node see it while the
+    /// Redis write is on its way. The key's epoch is bumped so reads that began before do not fill memory with an older value.
+    /// </summary>
+    private PendingWrite BeginWrite<T>(string key, T value, CacheEntrySettings settings, int computeMilliseconds)
+    {
         var payload = Serialize(value);
         var body = CacheEntryCodec.Encode(payload, settings.Tags, computeMilliseconds, settings.Compression, _runtime.Options.CompressionThresholdBytes, out var saved);
         if (saved > 0)
@@ -179,37 +201,44 @@ internal sealed partial class RedisCacheManager : ICacheManager
         var held = CopyForMemory(value, payload, settings.MemoryTimeToLive);
         var ttl = settings.NextTimeToLive();
         BumpEpoch(key);
-        long created;
-        try
-        {
-            created = await _runtime.Executor.ExecuteAsync(
-                "cache.set",
-                idempotent: true,
-                static async (db, s) =>
-                {
-                    var set = RedisScript.CacheSet.EvaluateAsync(db, [s.Key], [s.Ttl, s.Ttl + s.FailSafe, s.Sliding, s.Body]);
-                    var log = s.Runtime.AppendLogAsync(db, "k", s.Tenant, s.Name);
-                    await Task.WhenAll(set, log);
-                    return (long)await set;
-                },
-                (Key: (RedisKey)RedisKey(key), Ttl: ttl, FailSafe: settings.FailSafeWindow, settings.Sliding, Body: body, Runtime: _runtime, Tenant, Name: key),
-                cancellationToken);
-            _runtime.Clock.Observe(created);
-        }
-        catch (CoordinationUnavailableException ex) when (!throwWhenUnavailable)
-        {
-            CachingLog.WriteFailed(_runtime.Logger, ex);
-            created = _runtime.NowMs();
-        }
-        catch (CoordinationUnavailableException)
-        {
-            // The caller learns that Redis has not got the value; this node still serves what it was told to cache.
-            StoreWritten(key, held, new StoredEntryInfo(_runtime.NowMs(), _runtime.NowMs() + ttl, _runtime.NowMs() + ttl + settings.FailSafeWindow, settings.Sliding, computeMilliseconds, settings.Tags), settings.MemoryTimeToLive);
-            throw;
-        }
-
-        StoreWritten(key, held, new StoredEntryInfo(created, created + ttl, created + ttl + settings.FailSafeWindow, settings.Sliding, computeMilliseconds, settings.Tags), settings.MemoryTimeToLive);
+        var now = _runtime.NowMs();
+        var early = StoreWritten(key, held, new StoredEntryInfo(now, now + ttl, now + ttl + settings.FailSafeWindow, settings.Sliding, computeMilliseconds, settings.Tags), settings.MemoryTimeToLive);
+        return new PendingWrite(
+            key,
+            new CacheWriteCombiner.Write(RedisKey(key), ttl, ttl + settings.FailSafeWindow, settings.Sliding, body, Tenant, key),
+            early,
+            settings.MemoryTimeToLive,
+            computeMilliseconds,
+            settings.Tags,
+            Epoch(key));
     }
+
+    /// <summary>
+    /// A write's second part: the entry and its invalidation in Redis (combined with other writes under load). Once it
+    /// landed, the memory level's copy gets the entry's real creation stamp, unless something evicted or replaced the
+    /// copy meanwhile (an invalidation from another node: it stays evicted, as the order of the two writes in Redis is
+    /// not known here). Reads that began before the write landed may have read the older entry: the key's epoch is bumped
+    /// again so they do not fill memory with it. On failure the copy stays in this node's memory only.
+    /// </summary>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable.</exception>
+    private async ValueTask CompleteWriteAsync(PendingWrite write, CancellationToken cancellationToken, bool later = false)
+    {
+        var created = await (later ? _runtime.Writes.WriteLaterAsync(write.Write) : _runtime.Writes.WriteAsync(write.Write, cancellationToken));
+        _runtime.Clock.Observe(created);
+        BumpEpoch(write.Key);
+        if (write.Early is { } early)
+        {
+            var info = new StoredEntryInfo(created, created + write.Write.TimeToLive, created + write.Write.PhysicalTimeToLive, write.Write.Sliding, write.ComputeMilliseconds, write.Tags);
+            _memory.Replace(write.Key, early, new CacheItem(early.Value, info, Math.Min(_runtime.NowMs() + write.MemoryTimeToLive, info.Expires), early.Size));
+        }
+        else
+        {
+            _memory.Remove(write.Key);
+        }
+    }
+
+    /// <summary>A write between its two parts: the Redis write and what the memory level got (null: nothing kept).</summary>
+    private readonly record struct PendingWrite(string Key, CacheWriteCombiner.Write Write, CacheItem? Early, long MemoryTimeToLive, int ComputeMilliseconds, string[] Tags, long Epoch);
 
     internal readonly record struct StoredEntry(StoredEntryInfo Info, ReadOnlyMemory<byte> Payload, CacheCompression Codec);
 
@@ -258,6 +287,8 @@ internal sealed partial class RedisCacheManager : ICacheManager
         {
             EvictMemory(key, item);
         }
+
+        DropAnsweredFlight(key);
     }
 
     internal bool EvictMemory(string key, CacheItem item) => _memory.Evict(key, item);
@@ -265,6 +296,7 @@ internal sealed partial class RedisCacheManager : ICacheManager
     internal void ClearMemory()
     {
         Interlocked.Increment(ref _epoch);
+        DropAnsweredFlights();
         foreach (var (key, item) in _memory.Entries)
         {
             EvictMemory(key, item);
@@ -305,28 +337,31 @@ internal sealed partial class RedisCacheManager : ICacheManager
     /// Keeps <paramref name="value"/> in the memory level, charged <paramref name="retainedBytes"/> (what the value
     /// holds) plus the entry's own objects; a value larger than an entry may be is not kept (see <see cref="MemoryLevel"/>).
     /// </summary>
-    private void Store(string key, object? value, in StoredEntryInfo info, long memoryTimeToLive, long retainedBytes)
+    private CacheItem? Store(string key, object? value, in StoredEntryInfo info, long memoryTimeToLive, long retainedBytes)
     {
         if (memoryTimeToLive <= 0 || _runtime.Memory.LimitBytes == 0)
         {
-            return;
+            return null;
         }
 
         var size = retainedBytes + EntryOverheadBytes(key, info.Tags);
-        _memory.Store(key, new CacheItem(value, info, Math.Min(_runtime.NowMs() + memoryTimeToLive, info.Expires), size));
+        var item = new CacheItem(value, info, Math.Min(_runtime.NowMs() + memoryTimeToLive, info.Expires), size);
+        return _memory.Store(key, item) ? item : null;
     }
 
-    /// <summary>After a write: keeps the copy <see cref="CopyForMemory"/> made, or drops the key's older entry when there is none.</summary>
-    private void StoreWritten(string key, HeldValue? held, in StoredEntryInfo info, long memoryTimeToLive)
+    /// <summary>
+    /// For a write: keeps the copy <see cref="CopyForMemory"/> made, or drops the key's older entry when there is none.
+    /// The item kept, or null.
+    /// </summary>
+    private CacheItem? StoreWritten(string key, HeldValue? held, in StoredEntryInfo info, long memoryTimeToLive)
     {
-        if (held is { } copy)
+        if (held is { } copy && Store(key, copy.Value, info, memoryTimeToLive, copy.RetainedBytes) is { } item)
         {
-            Store(key, copy.Value, info, memoryTimeToLive, copy.RetainedBytes);
+            return item;
         }
-        else
-        {
-            _memory.Remove(key);
-        }
+
+        _memory.Remove(key);
+        return null;
     }
 
     /// <summary>A value for the memory level and the bytes it holds.</summary>

@@ -66,6 +66,22 @@ internal sealed class TenantMemory
         return true;
     }
 
+    /// <summary>
+    /// Replaces <paramref name="expected"/> by <paramref name="item"/> if it is still the entry of
+    /// <paramref name="key"/> (atomically: an eviction of it in between wins).
+    /// </summary>
+    public bool Replace(string key, CacheItem expected, CacheItem item)
+    {
+        if (!_entries.TryUpdate(key, item, expected))
+        {
+            return false;
+        }
+
+        Charge(item.Size - expected.Size);
+        _level.Grew(this);
+        return true;
+    }
+
     /// <summary>Removes <paramref name="item"/> if it is still the entry of <paramref name="key"/>.</summary>
     public bool Evict(string key, CacheItem item)
     {

@@ -29,7 +29,7 @@ internal sealed class CoordinationMetrics
         _lockAcquireDuration = Meter.CreateHistogram<double>("coordination.lock.acquire.duration", "s", "Time to acquire a lock, waiting included, by kind and result.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         _combinedReads = Meter.CreateCounter<long>("coordination.redis.reads.combined", "{read}", "Reads that went to Redis together with others in one MGET, by operation.");
-        _combinedWrites = Meter.CreateCounter<long>("coordination.redis.writes.combined", "{write}", "Key/value writes that went to Redis together with others in one command.");
+        _combinedWrites = Meter.CreateCounter<long>("coordination.redis.writes.combined", "{write}", "Key/value writes and cache entry writes (coordination.operation kv.write|cache.set) that went to Redis together with others in one command.");
         _quotaRefusals = Meter.CreateCounter<long>("coordination.quota.refusals", "{call}", "Calls refused because the tenant was at a quota, by quota.");
         _locksHeld = Meter.CreateUpDownCounter<long>("coordination.lock.held", "{lock}", "Locks this process holds through handles.");
     }
@@ -46,7 +46,8 @@ internal sealed class CoordinationMetrics
     public void RecordReadsCombined(string operation, int reads) =>
         _combinedReads.Add(reads, new KeyValuePair<string, object?>("coordination.operation", operation));
 
-    public void RecordWritesCombined(int writes) => _combinedWrites.Add(writes);
+    public void RecordWritesCombined(int writes, string operation = "kv.write") =>
+        _combinedWrites.Add(writes, new KeyValuePair<string, object?>("coordination.operation", operation));
 
     public void RecordEvent(string name) => _events.Add(1, new KeyValuePair<string, object?>("coordination.event", name));
 

@@ -34,6 +34,7 @@ internal sealed class RedisScript
     public static readonly RedisScript KeyDeleteTombstoned = Load("kv_delete_tombstoned");
     public static readonly RedisScript KeyValueWriteBatch = Load("kv_write_batch");
     public static readonly RedisScript CacheSet = Load("cache_set");
+    public static readonly RedisScript CacheSetBatch = Load("cache_set_batch");
     public static readonly RedisScript CacheTouch = Load("cache_touch");
     public static readonly RedisScript CacheStamp = Load("cache_stamp");
     public static readonly RedisScript CacheLogAppend = Load("cache_log_append");

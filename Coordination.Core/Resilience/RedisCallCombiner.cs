@@ -21,7 +21,9 @@ internal abstract class RedisCallCombiner<TRequest, TResult>
     private readonly int _maxInFlight;
     private readonly Lock _gate = new();
     private List<Pending> _open = [];
+    private List<Pending> _lingering = [];
     private bool _flushQueued;
+    private bool _lingerQueued;
     private int _inFlight;
     private long _combined;
 
@@ -91,6 +93,66 @@ internal abstract class RedisCallCombiner<TRequest, TResult>
         return new ValueTask<TResult>(pending.Completion.Task);
     }
 
+    /// <summary>
+    /// Runs <paramref name="request"/> in a batch sent <paramref name="linger"/> after the first call of the batch, with
+    /// every call made this way meanwhile, whatever is in flight: for calls nobody waits for, where a short delay buys
+    /// fewer, larger commands. Not cancelable (the batch serves several calls).
+    /// </summary>
+    /// <exception cref="CoordinationUnavailableException">Redis is unavailable.</exception>
+    protected ValueTask<TResult> RunLaterAsync(TRequest request, TimeSpan linger, int maxBatch)
+    {
+        var pending = new Pending(request, KeyOf(request));
+        var schedule = false;
+        List<Pending>? full = null;
+        lock (_gate)
+        {
+            _lingering.Add(pending);
+            if (_lingering.Count >= maxBatch)
+            {
+                // Full: sent now, so that no batch makes Redis (and the commands queued behind it) wait long.
+                full = _lingering;
+                _lingering = [];
+                Interlocked.Increment(ref _inFlight);
+            }
+            else if (!_lingerQueued)
+            {
+                schedule = true;
+                _lingerQueued = true;
+            }
+        }
+
+        if (full is not null)
+        {
+            _ = RunBatchAsync(full);
+        }
+        else if (schedule)
+        {
+            _ = FlushLingeringAsync(linger);
+        }
+
+        return new ValueTask<TResult>(pending.Completion.Task);
+    }
+
+    private async Task FlushLingeringAsync(TimeSpan linger)
+    {
+        await Task.Delay(linger).ConfigureAwait(false);
+        List<Pending> batch;
+        lock (_gate)
+        {
+            batch = _lingering;
+            _lingering = [];
+            _lingerQueued = false;
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _inFlight);
+        }
+
+        await RunBatchAsync(batch);
+    }
+
     private async ValueTask<TResult> RunOneAsync(TRequest request, CancellationToken cancellationToken)
     {
         try
@@ -114,11 +176,26 @@ internal abstract class RedisCallCombiner<TRequest, TResult>
             Interlocked.Increment(ref _inFlight);
         }
 
+        await RunBatchAsync(batch);
+    }
+
+    /// <summary>Sends <paramref name="batch"/> (counted in flight by the caller) as one command per hash slot.</summary>
+    private async Task RunBatchAsync(List<Pending> batch)
+    {
         try
         {
             var multiplexer = Executor.Pool.RentMultiplexer();
             var groups = Group(batch, key => multiplexer.HashSlot(key));
             await (groups.Count == 1 ? RunGroupAsync(groups[0]) : Task.WhenAll(groups.Select(RunGroupAsync)));
+        }
+#pragma warning disable CA1031 // No connection to send on (the pool is not started or closed): every caller learns it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            foreach (var pending in batch)
+            {
+                pending.Fail(ex);
+            }
         }
         finally
         {

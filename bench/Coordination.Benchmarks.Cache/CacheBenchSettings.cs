@@ -19,6 +19,9 @@ internal sealed record CacheBenchSettings
 
     public bool Write { get; init; } = true;
 
+    /// <summary>Scenarios to run (l1, l2, miss); empty: all. A run with a filter never writes the report.</summary>
+    public IReadOnlyList<string> Only { get; init; } = [];
+
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
     public const string Usage = """
@@ -34,6 +37,7 @@ internal sealed record CacheBenchSettings
           --redis <host:port>  use this server instead of starting redis-server
           --output <path>      report path (default docs/benchmarks-cache.md in the repository)
           --no-write           print only
+          --only <list>        run only these scenarios, comma-separated: l1, l2, miss (implies --no-write)
         """;
 
     public static CacheBenchSettings Parse(string[] args)
@@ -56,10 +60,14 @@ internal sealed record CacheBenchSettings
                 "--redis" => settings with { Redis = Next() },
                 "--output" => settings with { Output = Next() },
                 "--no-write" => settings with { Write = false },
+                "--only" => settings with { Only = [.. Next().Split(',').Select(Scenario)], Write = false },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
         }
 
         return settings;
     }
+
+    private static string Scenario(string name) =>
+        name is "l1" or "l2" or "miss" ? name : throw new ArgumentException($"Unknown scenario {name} (l1, l2, miss).");
 }

@@ -124,10 +124,12 @@ internal sealed class CacheReport(CacheBenchSettings settings, string endpoint, 
         md.AppendLine("  resolution. With 64 callers a memory hit completes synchronously, so the callers just take turns on the two cores.");
         md.AppendLine("- 64 callers on two cores shared with redis-server (and, on this machine, with other work: see the load average) are");
         md.AppendLine("  CPU-bound: throughput there measures each client's CPU cost per call more than Redis latency.");
-        md.AppendLine("- Miss path: ours writes the entry and appends to the invalidation log with a publish (two single-key scripts, pipelined);");
-        md.AppendLine("  FusionCache writes L2 and publishes on its backplane; HybridCache writes L2 and has no backplane; raw is a GET and a SET.");
-        md.AppendLine("  Ours pays for its invalidation guarantee here (a log entry per write, replayed by nodes that missed the publish); the");
-        md.AppendLine("  two L2 hosts are stopped before this scenario, so one node receives its own messages, like FusionCache's one instance.");
+        md.AppendLine("- Miss path: ours answers once the value is in memory and writes the entry and its invalidation-log entry with a publish");
+        md.AppendLine("  after (at most `Coordination:Cache:BackgroundWrites`, 256, pending; beyond that the caller waits for its write), combined");
+        md.AppendLine("  under load (one entry script per batch, one log entry and one publish per tenant and batch). HybridCache also writes L2");
+        md.AppendLine("  after answering (`StampedeState.BackgroundFetchAsync`: result set, then `SetL2Async`), without a bound, so its backlog can");
+        md.AppendLine("  outlast its cell; it has no backplane. FusionCache writes L2 and publishes on its backplane; raw is a GET and a SET,");
+        md.AppendLine("  awaited. The two L2 hosts are stopped before this scenario, so one node receives its own messages, like FusionCache's one instance.");
         md.AppendLine("- At one caller the spread between runs is roughly ±10 % (note raw GET + STJ vs raw GET, which differ only by");
         md.AppendLine("  deserialization); a verdict that hinges on a few percent needs a quieter machine or repeated runs.");
         md.AppendLine();

@@ -171,6 +171,12 @@ try
             ]),
     };
 
+    string[] scenarioIds = ["l1", "l2", "miss"];
+    if (settings.Only.Count > 0)
+    {
+        scenarios = [.. scenarios.Where((_, i) => settings.Only.Contains(scenarioIds[i]))];
+    }
+
     var report = new CacheReport(settings, endpoint, server is not null, serverDescription, payloadBytes);
     foreach (var scenario in scenarios)
     {

@@ -42,6 +42,19 @@ internal sealed class HotKeyReporter : BackgroundService
     /// <summary>How many reports this node made.</summary>
     internal int Rounds => Volatile.Read(ref _rounds);
 
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Enabled)
+        {
+            // Here rather than in ExecuteAsync, which may run on the thread pool after the host has started serving:
+            // caches created from now on are sampled from their first read; those created before, from here.
+            _runtime.TenantCreated = Attach;
+            Attach();
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.Enabled)
@@ -52,9 +65,6 @@ internal sealed class HotKeyReporter : BackgroundService
         using var timer = new PeriodicTimer(_options.ReportInterval, _time);
         try
         {
-            // Caches created from now on are sampled from their first read; those created before, from here.
-            _runtime.TenantCreated = Attach;
-            Attach();
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 Attach();

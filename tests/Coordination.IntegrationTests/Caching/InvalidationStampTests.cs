@@ -32,6 +32,13 @@ public sealed class InvalidationStampTests(SharedRedisFixture redis)
 
         for (var i = 0; i < 100; i++)
         {
+            // The stamps that stay must be later than the floor the older ones fold into: a stamp in the floor's own
+            // millisecond is covered by it, and a replica that loads the stamps rightly keeps none of those.
+            if (i >= 100 - Bound)
+            {
+                await Task.Delay(2, Token);
+            }
+
             await first.InvalidateTagsAsync([$"fresh-{i}"], Token);
         }
 

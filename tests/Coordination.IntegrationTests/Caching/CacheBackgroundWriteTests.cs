@@ -17,12 +17,6 @@ public sealed class CacheBackgroundWriteTests(SharedRedisFixture redis)
         new("Coordination:Resilience:AttemptTimeout", "00:00:10"),
     ];
 
-    private static readonly KeyValuePair<string, string?>[] FastFailure =
-    [
-        new("Coordination:Resilience:AttemptTimeout", "00:00:00.300"),
-        new("Coordination:Resilience:BreakDuration", "00:00:00.500"),
-    ];
-
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private static ITestOutputHelper Output => TestContext.Current.TestOutputHelper!;
@@ -79,12 +73,7 @@ public sealed class CacheBackgroundWriteTests(SharedRedisFixture redis)
         var other = hosts.Cache(1);
         try
         {
-            var first = await writer.GetOrCreateAsync("k", async _ =>
-            {
-                await server.PauseAsync();
-                return "v1";
-            }, cancellationToken: Token);
-            Assert.Equal("v1", first.Value);
+            await MissThatPausesRedisAsync(writer, server);
             Assert.True(writer.MemoryContains("k"));
 
             // Another node's replacement reaching this node while its own write is on the way (the message, as the
@@ -112,9 +101,9 @@ public sealed class CacheBackgroundWriteTests(SharedRedisFixture redis)
     {
         await using var server = await RedisServer.StartAsync(Token);
         await using var proxy = TcpProxy.Start(server.Port);
-        await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 1, FastFailure);
+        await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 1, FailureSettings.Fast);
         var other = hosts.Cache(0);
-        await hosts.AddAsync(proxy.ConnectionString, FastFailure);
+        await hosts.AddAsync(proxy.ConnectionString, FailureSettings.Fast);
         var writer = hosts.Cache(1);
 
         await other.SetAsync("k", "old", cancellationToken: Token);
@@ -156,12 +145,7 @@ public sealed class CacheBackgroundWriteTests(SharedRedisFixture redis)
         Task later;
         try
         {
-            var first = await writer.GetOrCreateAsync("k", async _ =>
-            {
-                await server.PauseAsync();
-                return "v1";
-            }, cancellationToken: Token);
-            Assert.Equal("v1", first.Value);
+            await MissThatPausesRedisAsync(writer, server);
             Assert.Equal(1, writer.Runtime.PendingBackgroundWrites);
             later = remove ? writer.RemoveAsync("k", Token).AsTask() : writer.SetAsync("k", "v2", cancellationToken: Token).AsTask();
         }
@@ -231,8 +215,8 @@ public sealed class CacheBackgroundWriteTests(SharedRedisFixture redis)
     {
         await using var server = await RedisServer.StartAsync(Token);
         await using var proxy = TcpProxy.Start(server.Port);
-        await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 2, FastFailure);
-        await hosts.AddAsync(proxy.ConnectionString, FastFailure);
+        await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 2, FailureSettings.Fast);
+        await hosts.AddAsync(proxy.ConnectionString, FailureSettings.Fast);
         var writer = hosts.Cache(0);
         var live = hosts.Cache(1);
         var cutOff = hosts.Cache(2);
@@ -284,6 +268,17 @@ public sealed class CacheBackgroundWriteTests(SharedRedisFixture redis)
         Assert.Equal("tenant", Message[parts[3]]);
         Assert.Equal("a\nb\nc", Message[parts[4]]);
         Assert.False(CacheRuntime.TrySplitMessage("1-0\nnode\nk", parts));
+    }
+
+    /// <summary>A miss of <c>k</c> whose factory pauses Redis: answered with <c>v1</c>, its background write left waiting.</summary>
+    private static async Task MissThatPausesRedisAsync(RedisCacheManager cache, RedisServer server)
+    {
+        var answer = await cache.GetOrCreateAsync("k", async _ =>
+        {
+            await server.PauseAsync();
+            return "v1";
+        }, cancellationToken: Token);
+        Assert.Equal("v1", answer.Value);
     }
 
     private static async Task<bool> AllAsync(RedisCacheManager cache, string[] keys, string expected)

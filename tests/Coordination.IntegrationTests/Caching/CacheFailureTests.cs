@@ -9,12 +9,6 @@ namespace Coordination.IntegrationTests.Caching;
 /// </summary>
 public sealed class CacheFailureTests
 {
-    private static readonly KeyValuePair<string, string?>[] FastFailure =
-    [
-        new("Coordination:Resilience:AttemptTimeout", "00:00:00.300"),
-        new("Coordination:Resilience:BreakDuration", "00:00:00.500"),
-    ];
-
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private static ITestOutputHelper Output => TestContext.Current.TestOutputHelper!;
@@ -23,7 +17,7 @@ public sealed class CacheFailureTests
     public async Task GetOrCreateAsync_RedisPausedAndFactoryThrows_ServesStaleThenFreshAfterRecovery()
     {
         await using var server = await RedisServer.StartAsync(Token);
-        await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 1, [.. FastFailure, new("Coordination:Cache:FailSafeWindow", "00:01:00")]);
+        await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 1, [.. FailureSettings.Fast, new("Coordination:Cache:FailSafeWindow", "00:01:00")]);
         var cache = hosts.Cache(0);
         var options = new CacheEntryOptions { TimeToLive = TimeSpan.FromMilliseconds(300) };
         Assert.Equal("v1", (await cache.GetOrCreateAsync("fs", _ => ValueTask.FromResult("v1"), options, Token)).Value);
@@ -108,7 +102,7 @@ public sealed class CacheFailureTests
     {
         await using var server = await RedisServer.StartAsync(Token);
         await using var proxy = TcpProxy.Start(server.Port);
-        KeyValuePair<string, string?>[] settings = [.. FastFailure, new("Coordination:Cache:InvalidationLogLength", logTrimmed ? "5" : "1000")];
+        KeyValuePair<string, string?>[] settings = [.. FailureSettings.Fast, new("Coordination:Cache:InvalidationLogLength", logTrimmed ? "5" : "1000")];
         await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 1, settings);
         var writer = hosts.Cache(0);
         await hosts.AddAsync(proxy.ConnectionString, settings);
@@ -161,7 +155,7 @@ public sealed class CacheFailureTests
         // a write on the first node must reach it through pub/sub or, if that message is missed while it
         // reconnects, through the tenant's log, which restarted empty (ids after the node's offset: replayed).
         await using var server = await RedisServer.StartAsync(Token);
-        KeyValuePair<string, string?>[] settings = [.. FastFailure, new("Coordination:Cache:InvalidationLogPollInterval", "00:00:00.500")];
+        KeyValuePair<string, string?>[] settings = [.. FailureSettings.Fast, new("Coordination:Cache:InvalidationLogPollInterval", "00:00:00.500")];
         await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 2, settings);
         var writer = hosts.Cache(0);
         var reader = hosts.Cache(1);

@@ -14,12 +14,6 @@ public sealed class CacheTenantIsolationTests(SharedRedisFixture redis)
     private const string Hostile = "tenant-a";
     private const string Victim = "tenant-b";
 
-    private static readonly KeyValuePair<string, string?>[] FastFailure =
-    [
-        new("Coordination:Resilience:AttemptTimeout", "00:00:00.300"),
-        new("Coordination:Resilience:BreakDuration", "00:00:00.500"),
-    ];
-
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private static ITestOutputHelper Output => TestContext.Current.TestOutputHelper!;
@@ -29,7 +23,7 @@ public sealed class CacheTenantIsolationTests(SharedRedisFixture redis)
     {
         await using var server = await RedisServer.StartAsync(Token);
         await using var proxy = TcpProxy.Start(server.Port);
-        KeyValuePair<string, string?>[] settings = [.. FastFailure, new("Coordination:Cache:InvalidationLogLength", "5")];
+        KeyValuePair<string, string?>[] settings = [.. FailureSettings.Fast, new("Coordination:Cache:InvalidationLogLength", "5")];
         await using var hosts = await CacheHosts.StartAsync(server.ConnectionString, 1, settings);
         await hosts.AddAsync(proxy.ConnectionString, settings);
         var writerA = Tenant(hosts, 0, Hostile);
@@ -140,7 +134,7 @@ public sealed class CacheTenantIsolationTests(SharedRedisFixture redis)
     {
         await using var server = await RedisServer.StartAsync(Token);
         await using var proxy = TcpProxy.Start(server.Port);
-        await using var hosts = await CacheHosts.StartAsync(proxy.ConnectionString, 1, FastFailure);
+        await using var hosts = await CacheHosts.StartAsync(proxy.ConnectionString, 1, FailureSettings.Fast);
         var cache = hosts.Cache(0);
 
         proxy.Cut();

@@ -14,13 +14,6 @@ public sealed class LockFailureTests
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(1);
 
-    // Short attempts and breaks keep the outage tests quick; the semantics do not depend on them.
-    private static readonly KeyValuePair<string, string?>[] FastFailure =
-    [
-        new("Coordination:Resilience:AttemptTimeout", "00:00:00.300"),
-        new("Coordination:Resilience:BreakDuration", "00:00:00.500"),
-    ];
-
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private static ITestOutputHelper Output => TestContext.Current.TestOutputHelper!;
@@ -29,7 +22,7 @@ public sealed class LockFailureTests
     public async Task Acquire_RedisDown_FailsClosedWithUnavailable()
     {
         await using var server = await RedisServer.StartAsync(Token);
-        await using var hosts = await LockHosts.StartAsync(server.ConnectionString, count: 1, FastFailure);
+        await using var hosts = await LockHosts.StartAsync(server.ConnectionString, count: 1, FailureSettings.Fast);
         var locks = hosts.Locks(0);
         var held = await locks.AcquireAsync("held-before", cancellationToken: Token);
         var heldSet = await locks.AcquireAllAsync(["set-1", "set-2"], cancellationToken: Token);
@@ -94,7 +87,7 @@ public sealed class LockFailureTests
     public async Task AutoRenew_RedisKilled_ReportedLostWhenTtlPassesNotBefore()
     {
         await using var server = await RedisServer.StartAsync(Token);
-        await using var hosts = await LockHosts.StartAsync(server.ConnectionString, count: 1, FastFailure);
+        await using var hosts = await LockHosts.StartAsync(server.ConnectionString, count: 1, FailureSettings.Fast);
         var lostEvent = new TaskCompletionSource<LockLostEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         hosts[0].Events.LockLost += (_, e) => lostEvent.TrySetResult(e);
         var handle = await hosts.Locks(0).AcquireAsync("killed", new LockOptions { TimeToLive = Ttl, AutoRenew = true }, Token);
@@ -121,7 +114,7 @@ public sealed class LockFailureTests
     public async Task AutoRenew_RedisPaused_HandleLostAndNoSecondHolderBeforeTtlPassed()
     {
         await using var server = await RedisServer.StartAsync(Token);
-        await using var hosts = await LockHosts.StartAsync(server.ConnectionString, settings: FastFailure);
+        await using var hosts = await LockHosts.StartAsync(server.ConnectionString, settings: FailureSettings.Fast);
         var holder = await hosts.Locks(0).AcquireAsync("paused", new LockOptions { TimeToLive = Ttl, AutoRenew = true }, Token);
         long lostAt = 0;
         holder.HandleLost.Register(() => Interlocked.Exchange(ref lostAt, Stopwatch.GetTimestamp()));

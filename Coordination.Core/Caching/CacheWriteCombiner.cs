@@ -32,7 +32,7 @@ internal sealed class CacheWriteCombiner(CacheRuntime runtime, CoordinationMetri
     internal static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(1);
 
     /// <summary>A lingering batch this large is sent at once: a larger one would hold up the commands queued behind it.</summary>
-    internal const int LingerBatch = 64;
+    internal const int LingerBatch = 16;
 
     protected override RedisKey KeyOf(Write request) => request.Key;
 

@@ -151,6 +151,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         await load.StopAsync();
 
         var all = load.Calls.ToArray();
+        Output.WriteLine($"[measure] {label} failover: killed at {killedAt.TotalMilliseconds:F0} ms, promoted at {promotedAt.TotalMilliseconds:F0} ms, served at {servedAt.TotalMilliseconds:F0} ms of the load's clock");
         Output.WriteLine($"[measure] {label} failover: kill to promotion {(promotedAt - killedAt).TotalMilliseconds:F0} ms; promotion to a lock served {(servedAt - promotedAt).TotalMilliseconds:F0} ms; kill to served {(servedAt - killedAt).TotalMilliseconds:F0} ms; run {clock.Elapsed.TotalSeconds:F1} s, {all.Length} calls by {Workers} callers");
         foreach (var kind in Enum.GetValues<CallKind>())
         {
@@ -273,6 +274,11 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         foreach (var line in lost.Take(10))
         {
             Output.WriteLine($"[lost] {line}");
+            var id = line[..line.IndexOf(':', StringComparison.Ordinal)];
+            foreach (var update in load.SessionUpdates.Where(u => u.Session == id).OrderBy(u => u.Ended).TakeLast(12))
+            {
+                Output.WriteLine($"[lost]   acknowledged w{update.Worker}={update.Value} as version {update.Version}, {update.Started.TotalMilliseconds:F0}..{update.Ended.TotalMilliseconds:F0} ms");
+            }
         }
 
         Assert.Empty(lost);

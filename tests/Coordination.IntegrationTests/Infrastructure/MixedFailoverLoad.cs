@@ -54,6 +54,9 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
     /// <summary>Per session and worker, the last value the worker's acknowledged updates wrote to its field <c>w{worker}</c>.</summary>
     public ConcurrentDictionary<(string Session, int Worker), int> AcknowledgedFields { get; } = new();
 
+    /// <summary>Every acknowledged session update: session, worker, value written, version answered, start and end.</summary>
+    public ConcurrentQueue<(string Session, int Worker, int Value, long Version, TimeSpan Started, TimeSpan Ended)> SessionUpdates { get; } = new();
+
     /// <summary>Per key/value key, the last value acknowledged and when.</summary>
     public ConcurrentDictionary<string, (int Value, TimeSpan At)> AcknowledgedValues { get; } = new(StringComparer.Ordinal);
 
@@ -175,6 +178,7 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
 
             case CallKind.SessionUpdate:
             {
+                var started = Clock.Elapsed;
                 var session = _shape.Sessions[random.Next(_shape.Sessions.Count)];
                 var updated = await _coordinator.Sessions.UpdateAsync(session.Id, new Dictionary<string, JsonElement?> { [$"w{worker}"] = JsonSerializer.SerializeToElement(i) }, cancellationToken: none);
                 if (updated is null)
@@ -185,6 +189,7 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
 
                 AcknowledgedVersions.AddOrUpdate(session.Id, updated.Version, (_, v) => Math.Max(v, updated.Version));
                 AcknowledgedFields[(session.Id, worker)] = i;
+                SessionUpdates.Enqueue((session.Id, worker, i, updated.Version, started, Clock.Elapsed));
                 return true;
             }
 

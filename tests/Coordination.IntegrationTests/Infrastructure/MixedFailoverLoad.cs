@@ -117,25 +117,28 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
             var kind = Cycle[(i + worker) % Cycle.Length];
             var started = Clock.Elapsed;
             bool succeeded;
+            string? failure = null;
             try
             {
                 succeeded = await CallAsync(kind, worker, i, random);
             }
             catch (CoordinationUnavailableException ex)
             {
-                Failures.AddOrUpdate((kind, $"{nameof(CoordinationUnavailableException)}({ex.Reason})"), 1, static (_, n) => n + 1);
+                failure = $"{nameof(CoordinationUnavailableException)}({ex.Reason})";
+                Failures.AddOrUpdate((kind, failure), 1, static (_, n) => n + 1);
                 succeeded = false;
             }
 #pragma warning disable CA1031 // Any other exception type breaks the contract: collected and asserted on.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Failures.AddOrUpdate((kind, ex.GetType().Name), 1, static (_, n) => n + 1);
+                failure = ex.GetType().Name;
+                Failures.AddOrUpdate((kind, failure), 1, static (_, n) => n + 1);
                 Unexpected.Enqueue(ex);
                 succeeded = false;
             }
 
-            Calls.Enqueue(new MixedCall(kind, started, Clock.Elapsed, succeeded));
+            Calls.Enqueue(new MixedCall(kind, started, Clock.Elapsed, succeeded, failure));
             if (!succeeded)
             {
                 await Task.Delay(5, CancellationToken.None);
@@ -268,7 +271,7 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
 }
 
 /// <summary>One call of <see cref="MixedFailoverLoad"/>.</summary>
-public readonly record struct MixedCall(MixedFailoverLoad.CallKind Kind, TimeSpan Started, TimeSpan Ended, bool Succeeded);
+public readonly record struct MixedCall(MixedFailoverLoad.CallKind Kind, TimeSpan Started, TimeSpan Ended, bool Succeeded, string? Failure = null);
 
 /// <summary>The shape of a <see cref="MixedFailoverLoad"/>.</summary>
 public sealed record MixedLoadShape(int Workers, int CacheKeys, IReadOnlyList<Session> Sessions, int LockNames, int ReplicasToAcknowledge);

@@ -160,7 +160,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
             var calls = all.Where(c => c.Kind == kind).ToArray();
             var outage = calls.Where(c => c.Started >= killedAt && c.Started < servedAt).ToArray();
             var failures = string.Join(", ", load.Failures.Where(f => f.Key.Kind == kind).Select(f => $"{f.Key.Failure} {f.Value}"));
-            Output.WriteLine($"[measure] {label} {kind}: {calls.Count(c => c.Succeeded)} of {calls.Length} succeeded ({Percent(calls)}); kill to served: {outage.Count(c => c.Succeeded)} of {outage.Length} ({Percent(outage)}); failures: {(failures.Length == 0 ? "none" : failures)}");
+            Output.WriteLine($"[measure] {label} {kind}: {calls.Count(c => c.Succeeded)} of {calls.Length} succeeded ({Percent(calls)}); kill to served: {outage.Count(c => c.Succeeded)} of {outage.Length} ({Percent(outage)}), duration {Durations(outage)}; failures: {(failures.Length == 0 ? "none" : failures)}");
         }
 
         var cacheReads = load.Of(CallKind.CacheGet, CallKind.CacheGetOrCreate).ToArray();
@@ -363,6 +363,17 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         }
 
         return (acknowledged, refused, plain);
+    }
+
+    private static string Durations(MixedCall[] calls)
+    {
+        if (calls.Length == 0)
+        {
+            return "n/a";
+        }
+
+        var sorted = calls.Select(c => (c.Ended - c.Started).TotalMilliseconds).Order().ToArray();
+        return string.Create(CultureInfo.InvariantCulture, $"p50 {sorted[sorted.Length / 2]:F0} ms, max {sorted[^1]:F0} ms");
     }
 
     private static double Availability(MixedCall[] calls) => calls.Length == 0 ? 0 : (double)calls.Count(c => c.Succeeded) / calls.Length;

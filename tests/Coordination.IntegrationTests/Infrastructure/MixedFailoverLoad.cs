@@ -42,6 +42,7 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
         KeyValueSet,
         KeyValueGet,
         Lock,
+        LockAcknowledged,
     }
 
     public Stopwatch Clock { get; } = Stopwatch.StartNew();
@@ -115,6 +116,12 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
         for (var i = 0; !_stop.IsCancellationRequested; i++)
         {
             var kind = Cycle[(i + worker) % Cycle.Length];
+            if (kind == CallKind.Lock && i / Cycle.Length % 2 == 1 && _shape.ReplicasToAcknowledge > 0)
+            {
+                // Every other acquisition of a worker asks for the replicas' acknowledgement (WAIT).
+                kind = CallKind.LockAcknowledged;
+            }
+
             var started = Clock.Elapsed;
             bool succeeded;
             string? failure = null;
@@ -208,8 +215,8 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
                 await _coordinator.GetAsync<int>($"w{worker}-{random.Next(16)}", none);
                 return true;
 
-            case CallKind.Lock:
-                await LockAsync(worker, i, random);
+            case CallKind.Lock or CallKind.LockAcknowledged:
+                await LockAsync(worker, i, random, kind == CallKind.LockAcknowledged ? _shape.ReplicasToAcknowledge : 0);
                 return true;
 
             default:
@@ -230,11 +237,10 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
     }
 
     /// <summary>
-    /// One holder: takes a lock (every other acquisition of a worker asks <see cref="MixedLoadShape.ReplicasToAcknowledge"/>
-    /// replicas), writes to the protected resource twice with its fencing token, leaves it, releases. Each acquisition
+    /// One holder: takes a lock (asking <paramref name="replicas"/> replicas to acknowledge it), writes to the protected resource twice with its fencing token, leaves it, releases. Each acquisition
     /// has an owner of its own, so no hold re-enters another.
     /// </summary>
-    private async Task LockAsync(int worker, int i, Random random)
+    private async Task LockAsync(int worker, int i, Random random, int replicas)
     {
         var name = LockName(random.Next(_shape.LockNames));
         var options = new LockOptions
@@ -242,7 +248,7 @@ public sealed class MixedFailoverLoad : IAsyncDisposable
             Owner = $"w{worker}-{i}",
             TimeToLive = TimeSpan.FromSeconds(5),
             WaitTimeout = TimeSpan.FromMilliseconds(50),
-            ReplicasToAcknowledge = i / Cycle.Length % 2 == 1 ? _shape.ReplicasToAcknowledge : 0,
+            ReplicasToAcknowledge = replicas,
         };
         var handle = await _coordinator.Locks.TryAcquireAsync(name, options, CancellationToken.None);
         if (handle is null)

@@ -94,9 +94,6 @@ internal static class ExceptionFactory
             || message.StartsWith("BUSY", StringComparison.Ordinal)
             || message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
             || message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
-            || message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
-            // Only a NOSCRIPT that outlived loading every script gets here (RedisScript.LoadAllAndRunAgainAsync): the
-            // server answering changed under the call (a failover promoting a replica), which did not run.
-            || RedisScript.IsMissing(exception);
+            || message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal);
     }
 }

@@ -113,7 +113,7 @@ internal sealed class RedisScript
     /// <remarks>
     /// Replicas too: a replica just promoted by a failover answers the call as the primary (its script cache is
     /// empty: SCRIPT LOAD is not replicated) while the client may still see it as a replica. A NOSCRIPT again is the
-    /// server changing under the call (<see cref="ExceptionFactory.IsTransient"/>): the call did not run.
+    /// server changing under the call, which did not run (the executor then throws <see cref="CoordinationUnavailableException"/>).
     /// </remarks>
     public static async Task<TResult> LoadAllAndRunAgainAsync<TState, TResult>(
         IDatabase database,

@@ -207,7 +207,16 @@ internal sealed class RedisExecutor
                 }
                 catch (RedisServerException ex) when (RedisScript.IsMissing(ex))
                 {
-                    result = await RedisScript.LoadAllAndRunAgainAsync(database, call, state, cancellationToken);
+                    try
+                    {
+                        result = await RedisScript.LoadAllAndRunAgainAsync(database, call, state, cancellationToken);
+                    }
+                    catch (RedisServerException again) when (RedisScript.IsMissing(again))
+                    {
+                        // Still missing after every connected server loaded every script: the server answering changed
+                        // under the call (a replica promoted by a failover). The call did not run; typed, never raw.
+                        throw ExceptionFactory.Unavailable(operation, again);
+                    }
                 }
             }
             catch (ObjectDisposedException ex) when (!_pool.Contains(database.Multiplexer))

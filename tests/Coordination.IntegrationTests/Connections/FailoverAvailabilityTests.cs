@@ -195,6 +195,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         late = [.. late.Except(lateLocks)];
         Assert.NotEmpty(late);
         Assert.All(late, c => Assert.True(c.Succeeded, $"a {c.Kind} call started at {c.Started} failed after the failover settled"));
+
         // A lock acquired with ReplicasToAcknowledge = 1 is on the replica that acknowledged it, the one the failover
         // promotes (the most up to date): a second owner (on the other node) cannot take it. Holds taken without WAIT
         // are only counted: Redis's asynchronous replication may or may not have carried them over.

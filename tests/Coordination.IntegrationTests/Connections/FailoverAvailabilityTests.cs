@@ -186,7 +186,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         Assert.True(resource.Entries > 0, "no lock was held");
         // Settled: from a second after the new primary served a lock on, every cache, session and key/value call
         // succeeds. Lock acquisitions are only counted there: they fail closed whenever Redis does not answer in time
-        // (a 64-caller load on two cores saw a 2 s stall 3 s after a Sentinel failover once in five runs), and in the
+        // (a 64-caller load on two cores saw a 2 s stall some 3 s after a Sentinel failover in two of 17 runs), and in the
         // cluster the promoted replica is its slots' only copy, so WAIT 1 there cannot be met (ReplicasNotAcknowledged)
         // until a replica is attached again.
         var late = all.Where(c => c.Started >= steadyFrom).ToArray();

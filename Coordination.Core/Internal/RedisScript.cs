@@ -109,8 +109,13 @@ internal sealed class RedisScript
 
     /// <summary>
     /// After <paramref name="call"/> was answered NOSCRIPT (so it did not run): loads every script on each connected
-    /// primary of the database's connection (SCRIPT LOAD) and runs the call once more.
+    /// server of the database's connection (SCRIPT LOAD), replicas included, and runs the call once more.
     /// </summary>
+    /// <remarks>
+    /// Replicas too: a replica just promoted by a failover answers the call as the primary (its script cache is
+    /// empty: SCRIPT LOAD is not replicated) while the client may still see it as a replica. A NOSCRIPT again is the
+    /// server changing under the call, which did not run (the executor then throws <see cref="CoordinationUnavailableException"/>).
+    /// </remarks>
     public static async Task<TResult> LoadAllAndRunAgainAsync<TState, TResult>(
         IDatabase database,
         Func<IDatabase, TState, Task<TResult>> call,
@@ -118,7 +123,7 @@ internal sealed class RedisScript
         CancellationToken cancellationToken)
     {
         var loads = database.Multiplexer.GetServers()
-            .Where(server => server.IsConnected && !server.IsReplica)
+            .Where(server => server.IsConnected)
             .SelectMany(server => All.Select(script => server.ScriptLoadAsync(script.Source)));
         await Task.WhenAll(loads).WaitAsync(cancellationToken);
         return await call(database, state).WaitAsync(cancellationToken);

@@ -201,11 +201,31 @@ internal sealed class RedisExecutor
             TResult result;
             try
             {
-                result = await call(database, state).WaitAsync(cancellationToken);
+                try
+                {
+                    result = await call(database, state).WaitAsync(cancellationToken);
+                }
+                catch (RedisServerException ex) when (RedisScript.IsMissing(ex))
+                {
+                    try
+                    {
+                        result = await RedisScript.LoadAllAndRunAgainAsync(database, call, state, cancellationToken);
+                    }
+                    catch (RedisServerException again) when (RedisScript.IsMissing(again))
+                    {
+                        // Still missing after every connected server loaded every script: the server answering changed
+                        // under the call (a replica promoted by a failover). The call did not run; typed, never raw.
+                        throw ExceptionFactory.Unavailable(operation, again);
+                    }
+                }
             }
-            catch (RedisServerException ex) when (RedisScript.IsMissing(ex))
+            catch (ObjectDisposedException ex) when (!_pool.Contains(database.Multiplexer))
             {
-                result = await RedisScript.LoadAllAndRunAgainAsync(database, call, state, cancellationToken);
+                // The pool closed the connection under the call (replaced as stalled, removed when shrinking, or the
+                // pool closing): the client refused to send the call's next command on it. A connection failure like
+                // any other, for the retry and the breaker, never a raw ObjectDisposedException (seen right after a
+                // Sentinel failover: FailoverAvailabilityTests).
+                throw new RedisConnectionException(ConnectionFailureType.ConnectionDisposed, CommandFlags.None, "The connection was closed by the pool under the call.", ex, CommandStatus.Unknown);
             }
 
             failed = false;

@@ -700,7 +700,17 @@ internal sealed partial class RedisLockManager
             if (replicas > 0)
             {
                 var server = database.Multiplexer.GetServer((RedisKey)keys.Base);
-                Acknowledged = (long)await server.ExecuteAsync("WAIT", replicas, (long)Math.Ceiling(manager._runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
+                try
+                {
+                    Acknowledged = (long)await server.ExecuteAsync("WAIT", replicas, (long)Math.Ceiling(manager._runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
+                }
+                catch (RedisServerException)
+                {
+                    // Right after a failover the client can still route the key to a server that is now a replica
+                    // ("WAIT cannot be used with replica instances"): nothing acknowledged the hold, so it is released
+                    // and refused like any hold too few replicas acknowledged, never a raw server error.
+                    Acknowledged = 0;
+                }
             }
 
             return outcome;

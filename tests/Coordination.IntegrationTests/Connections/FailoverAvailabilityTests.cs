@@ -236,9 +236,10 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
     /// <summary>
     /// Every acknowledged session update reads back once the failover settled: the session live, at the highest version
     /// acknowledged or later (asserted). Also measured, not asserted: whether each worker's field holds at least the
-    /// last value it was acknowledged for (the update's content), and how often two updates of one session were
-    /// acknowledged with the same version (a fork). Changes made in the PostgreSQL copy during the outage reach Redis
-    /// through the replay, so this waits (bounded) for both to hold.
+    /// last value it was acknowledged for (the update's content; docs/reliability.md says what can still lose one), and
+    /// how often two updates of one session were acknowledged with the same version (a fork).
+    /// Changes made in the PostgreSQL copy during the outage reach Redis through the replay, so this waits (bounded)
+    /// for both to hold.
     /// </summary>
     private static async Task AssertNoAcknowledgedSessionUpdateLostAsync(string label, IRedisCoordinator coordinator, MixedFailoverLoad load)
     {

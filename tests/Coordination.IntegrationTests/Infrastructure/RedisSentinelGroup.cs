@@ -110,7 +110,10 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
             $"logfile {Path.Combine(directory, "sentinel.log")}",
             $"sentinel monitor {ServiceName} 127.0.0.1 {primaryPort} 2",
             $"sentinel down-after-milliseconds {ServiceName} 1000",
-            $"sentinel failover-timeout {ServiceName} 5000",
+            // Redis's default is 3 minutes. Not much less: on a loaded machine a failover can take longer than a short
+            // timeout, and the sentinels then start another one with the other replica, which may lag behind the first
+            // (it rolled back every session's last updates once, at 5 s: a second loss, not the failover under test).
+            $"sentinel failover-timeout {ServiceName} 60000",
             $"sentinel parallel-syncs {ServiceName} 2",
         ]);
         var startInfo = new ProcessStartInfo(RedisPrograms.Server) { UseShellExecute = false, WorkingDirectory = directory };

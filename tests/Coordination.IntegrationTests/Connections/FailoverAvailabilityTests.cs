@@ -45,18 +45,13 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
     [Fact]
     public async Task Sentinel_PrimaryKilledUnderMixedLoad_ReadsStayAvailable_LocksFailClosed_NoAcknowledgedWriteLost()
     {
-        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var group = await RedisSentinelGroup.StartAsync(Token);
-        var schema = TestKeys.NewSchema();
-        await using var host = await StartHostAsync(group.ConnectionString, pg, schema);
-        await using var holder = await StartHostAsync(group.ConnectionString, pg, schema, host.KeyPrefix, KeepHolds);
+        await using var nodes = await Nodes.StartAsync(postgres, group.ConnectionString);
         var oldPrimaryPort = await group.PrimaryPortAsync(Token);
 
         await RunAsync(
-            (pg, schema),
+            nodes,
             "sentinel",
-            host,
-            holder,
             probeLock: "probe",
             kill: () => group.ServerOn(oldPrimaryPort).KillAsync(),
             promoted: async () => await group.PrimaryPortAsync(Token) != oldPrimaryPort);
@@ -65,22 +60,54 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
     [Fact]
     public async Task Cluster_PrimaryOfASlotKilledUnderMixedLoad_ReadsStayAvailable_LocksFailClosed_NoAcknowledgedWriteLost()
     {
-        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
         await using var cluster = await RedisCluster.StartWithReplicasAsync(Token);
-        var schema = TestKeys.NewSchema();
-        await using var host = await StartHostAsync(cluster.ConnectionString, pg, schema);
-        await using var holder = await StartHostAsync(cluster.ConnectionString, pg, schema, host.KeyPrefix, KeepHolds);
-        var probeKey = host.RedisKey("probe", "lock");
+        await using var nodes = await Nodes.StartAsync(postgres, cluster.ConnectionString);
+        var probeKey = nodes.Host.RedisKey("probe", "lock");
         var killedPort = await cluster.PrimaryPortOfAsync(probeKey, Token) ?? throw new InvalidOperationException("The probe's slot has no primary.");
 
         await RunAsync(
-            (pg, schema),
+            nodes,
             "cluster",
-            host,
-            holder,
             probeLock: "probe",
             kill: () => cluster.Nodes.Single(n => n.Port == killedPort).KillAsync(),
             promoted: async () => await cluster.PrimaryPortOfAsync(probeKey, Token) is { } port && port != killedPort);
+    }
+
+    /// <summary>
+    /// The two library nodes of a run on one Redis and one PostgreSQL copy: the host that carries the load and a
+    /// holder that keeps its holds through a primary change (<see cref="KeepHolds"/>).
+    /// </summary>
+    private sealed class Nodes(PostgresServer copy, string schema, CoordinationTestHost host, CoordinationTestHost holder) : IAsyncDisposable
+    {
+        public PostgresServer Copy => copy;
+
+        public string Schema => schema;
+
+        public CoordinationTestHost Host => host;
+
+        public CoordinationTestHost Holder => holder;
+
+        public static async Task<Nodes> StartAsync(PostgresFixture postgres, string redis)
+        {
+            var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+            var schema = TestKeys.NewSchema();
+            var host = await StartHostAsync(redis, pg, schema);
+            try
+            {
+                return new Nodes(pg, schema, host, await StartHostAsync(redis, pg, schema, host.KeyPrefix, KeepHolds));
+            }
+            catch
+            {
+                await host.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await holder.DisposeAsync();
+            await host.DisposeAsync();
+        }
     }
 
     private static async Task<CoordinationTestHost> StartHostAsync(string redis, PostgresServer pg, string schema, string? keyPrefix = null, KeyValuePair<string, string?>[]? more = null)
@@ -106,16 +133,16 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         }
     }
 
-    private static async Task RunAsync((PostgresServer Server, string Schema) copy, string label, CoordinationTestHost host, CoordinationTestHost holder, string probeLock, Func<Task> kill, Func<Task<bool>> promoted)
+    private static async Task RunAsync(Nodes nodes, string label, string probeLock, Func<Task> kill, Func<Task<bool>> promoted)
     {
-        var coordinator = host.Coordinator;
+        var coordinator = nodes.Host.Coordinator;
         var sessions = await PrepareAsync(coordinator, CacheKeys, SessionCount, Token);
         await MeasureAcknowledgeCostAsync(label, coordinator);
 
         await using var load = Start(coordinator, new MixedLoadShape(Workers, CacheKeys, sessions, LockNames, ReplicasToAcknowledge: 1));
         var clock = load.Clock;
         using var stopHolders = new CancellationTokenSource();
-        var holders = Task.Run(() => TakeLongHoldsAsync(holder.Coordinator, stopHolders.Token), CancellationToken.None);
+        var holders = Task.Run(() => TakeLongHoldsAsync(nodes.Holder.Coordinator, stopHolders.Token), CancellationToken.None);
 
         await Task.Delay(TimeSpan.FromSeconds(2), Token);
         var killedAt = clock.Elapsed;
@@ -243,7 +270,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         Assert.NotEmpty(longHolds.Acknowledged);
         Assert.Empty(acknowledgedTaken);
 
-        await AssertNoAcknowledgedSessionUpdateLostAsync(copy, label, coordinator, load);
+        await AssertNoAcknowledgedSessionUpdateLostAsync(nodes, label, coordinator, load);
 
         // Key/value writes acknowledged once the new primary served read back.
         foreach (var (key, (value, at)) in load.AcknowledgedValues.Where(a => a.Value.At > servedAt))
@@ -260,7 +287,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
     /// Changes made in the PostgreSQL copy during the outage reach Redis through the replay, so this waits (bounded)
     /// for both to hold.
     /// </summary>
-    private static async Task AssertNoAcknowledgedSessionUpdateLostAsync((PostgresServer Server, string Schema) copy, string label, IRedisCoordinator coordinator, MixedFailoverLoad load)
+    private static async Task AssertNoAcknowledgedSessionUpdateLostAsync(Nodes nodes, string label, IRedisCoordinator coordinator, MixedFailoverLoad load)
     {
         var started = Stopwatch.StartNew();
         List<string> versionsLost;
@@ -309,7 +336,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         {
             Output.WriteLine($"[lost] {line}");
             var id = line[..line.IndexOf(':', StringComparison.Ordinal)];
-            Output.WriteLine($"[lost]   the copy's row: {await DescribeCopyRowAsync(copy, id)}");
+            Output.WriteLine($"[lost]   the copy's row: {await DescribeCopyRowAsync(nodes, id)}");
             foreach (var update in updates.Where(u => u.Session == id).OrderBy(u => u.Ended).TakeLast(8))
             {
                 Output.WriteLine($"[lost]   acknowledged w{update.Worker}={update.Value} as version {update.Version}, {update.Started.TotalMilliseconds:F0}..{update.Ended.TotalMilliseconds:F0} ms");
@@ -319,11 +346,11 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         Assert.Empty(versionsLost);
     }
 
-    private static async Task<string> DescribeCopyRowAsync((PostgresServer Server, string Schema) copy, string id)
+    private static async Task<string> DescribeCopyRowAsync(Nodes nodes, string id)
     {
-        await using var dataSource = Npgsql.NpgsqlDataSource.Create(copy.Server.ConnectionString);
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(nodes.Copy.ConnectionString);
 #pragma warning disable CA2100 // The schema is a generated identifier of the test.
-        await using var command = dataSource.CreateCommand($"SELECT version, redis_version, pending, ended FROM {copy.Schema}.sessions WHERE session_key LIKE '%' || $1");
+        await using var command = dataSource.CreateCommand($"SELECT version, redis_version, pending, ended FROM {nodes.Schema}.sessions WHERE session_key LIKE '%' || $1");
 #pragma warning restore CA2100
         command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = id });
         await using var reader = await command.ExecuteReaderAsync(Token);

@@ -66,7 +66,6 @@ public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
             concurrent = store.UpdatePendingAsync("k", "id-k", created.Session.Version, new Dictionary<string, JsonElement> { ["n"] = JsonSerializer.SerializeToElement(2) }, 1, Token);
             await Task.Delay(300, Token);
             Assert.False(concurrent.IsCompleted, "the change landed under the replay's lock");
-            return new ReplayOutcome(replayedVersion, ReplacedRedisStates: false);
         }, Token);
 
         var changed = await concurrent!.WaitAsync(TimeSpan.FromSeconds(10), Token);
@@ -79,14 +78,14 @@ public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
         await store.ReplayLockedAsync("k", key => "id-" + key, row =>
         {
             replayedAgain = row?.Stored.Session.Data["n"].GetRawText();
-            return Task.FromResult(new ReplayOutcome(row!.Stored.Session.Version, ReplacedRedisStates: false));
+            return Task.CompletedTask;
         }, Token);
         Assert.Equal("2", replayedAgain);
         var settled = false;
         await store.ReplayLockedAsync("k", key => "id-" + key, row =>
         {
             settled = row is null;
-            return Task.FromResult(default(ReplayOutcome));
+            return Task.CompletedTask;
         }, Token);
         Assert.True(settled, "nothing pending once replayed");
     }

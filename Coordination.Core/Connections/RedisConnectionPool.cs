@@ -89,6 +89,9 @@ internal sealed partial class RedisConnectionPool : IAsyncDisposable
     /// <summary>The multiplexer a caller that needs one directly (pub/sub, server commands) should use.</summary>
     public IConnectionMultiplexer RentMultiplexer() => Rent().Multiplexer;
 
+    /// <summary>Every pooled multiplexer, open or reconnecting.</summary>
+    public IEnumerable<IConnectionMultiplexer> Multiplexers => Volatile.Read(ref _connections).Select(c => c.Multiplexer);
+
     /// <summary>
     /// Raised (on a client thread; handlers must be quick) when a connection came back, the client saw the
     /// configuration change (a new primary, a failover broadcast) or a stalled connection was replaced: what the

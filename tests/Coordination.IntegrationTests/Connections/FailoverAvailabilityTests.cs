@@ -270,6 +270,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         Assert.NotEmpty(longHolds.Acknowledged);
         Assert.Empty(acknowledgedTaken);
 
+        await ClientView.WaitUntilNoReplicaTakenForPrimaryAsync(nodes.Host, MaxRecovery, Token);
         await AssertNoAcknowledgedSessionUpdateLostAsync(nodes, label, coordinator, load);
 
         // Key/value writes acknowledged once the new primary served read back.

@@ -89,6 +89,11 @@ public sealed class SentinelTests
             Output.WriteLine($"[unexpected] {ex}");
         }
 
+        foreach (var (started, error) in load.Failures.Where(f => f.Started >= steadyFrom).Take(5))
+        {
+            Output.WriteLine($"[failed after the settle, started {started}] {error}");
+        }
+
         Assert.Empty(load.Unexpected);
         Assert.InRange(servedAt - killedAt, TimeSpan.Zero, maxRecovery);
         var late = all.Where(c => c.Started >= steadyFrom).ToArray();
@@ -97,10 +102,21 @@ public sealed class SentinelTests
 
         // Writes acknowledged once the new primary served are on it (asynchronous replication may lose only the last
         // writes the old primary acknowledged before it died: docs/reliability.md).
-        var newPrimary = group.ServerOn(await group.PrimaryPortAsync(Token));
-        Assert.Equal("role:master", (await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", newPrimary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "info", "replication"], TimeSpan.FromSeconds(5), Token))
+        var newPrimaryPort = await group.PrimaryPortAsync(Token);
+        var newPrimary = group.ServerOn(newPrimaryPort);
+        Assert.Equal("role:master", (await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", newPrimaryPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "info", "replication"], TimeSpan.FromSeconds(5), Token))
             .Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("role:", StringComparison.Ordinal)));
-        foreach (var (key, (value, at)) in load.Acknowledged.Where(a => a.Value.At > servedAt))
+        var onPrimary = (await newPrimary.GetAdminAsync()).GetDatabase();
+        var acknowledged = load.Acknowledged.Where(a => a.Value.At > servedAt).ToArray();
+        Assert.NotEmpty(acknowledged);
+        foreach (var (key, (value, _)) in acknowledged)
+        {
+            Assert.Equal(JsonSerializer.Serialize(value), (string?)await onPrimary.StringGetAsync(host.RedisKey(key)));
+        }
+
+        // Through the coordinator too, once its client takes no replica for a primary (ClientView says why).
+        await ClientView.WaitUntilNoReplicaTakenForPrimaryAsync(host, maxRecovery, Token);
+        foreach (var (key, (value, _)) in acknowledged)
         {
             Assert.Equal(value, (await coordinator.GetAsync<int>(key, Token)).Value);
         }

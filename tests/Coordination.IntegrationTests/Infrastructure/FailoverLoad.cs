@@ -26,6 +26,9 @@ public sealed class FailoverLoad : IAsyncDisposable
 
     public ConcurrentQueue<Exception> Unexpected { get; } = new();
 
+    /// <summary>Every <see cref="CoordinationUnavailableException"/> a call failed with, by the call's start.</summary>
+    public ConcurrentQueue<(TimeSpan Started, string Error)> Failures { get; } = new();
+
     public static FailoverLoad Start(IRedisCoordinator coordinator, int workers, int keysPerWorker) => new(coordinator, workers, keysPerWorker);
 
     /// <summary>The end of the first call that started after <paramref name="after"/> and succeeded, if any.</summary>
@@ -65,9 +68,10 @@ public sealed class FailoverLoad : IAsyncDisposable
 
                 Calls.Enqueue((started, Clock.Elapsed, true));
             }
-            catch (CoordinationUnavailableException)
+            catch (CoordinationUnavailableException ex)
             {
                 Calls.Enqueue((started, Clock.Elapsed, false));
+                Failures.Enqueue((started, ex.InnerException is { } inner ? $"{ex.Message} <- {inner.GetType().Name}: {inner.Message}" : ex.Message));
                 await Task.Delay(5, CancellationToken.None);
             }
 #pragma warning disable CA1031 // Any other exception type (MOVED, CROSSSLOT, ...) breaks the contract: collected and asserted on.

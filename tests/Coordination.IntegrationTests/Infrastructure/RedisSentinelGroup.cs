@@ -83,6 +83,7 @@ public sealed class RedisSentinelGroup : IAsyncDisposable
             process.Dispose();
             try
             {
+                KeptLogs.Keep(Path.Combine(directory, "sentinel.log"), $"{Path.GetFileName(directory)}.log");
                 Directory.Delete(directory, recursive: true);
             }
             catch (IOException)

@@ -147,6 +147,7 @@ public sealed class RedisServer : IRedisTarget, IAsyncDisposable
         await StopProcessAsync();
         try
         {
+            KeptLogs.Keep(Path.Combine(_directory, "redis.log"), $"redis-{Port}.log");
             Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)

@@ -47,20 +47,27 @@ internal sealed class CacheWarmingService(
 
     internal TimeSpan LastWarmDuration { get; private set; }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!_options.Enabled)
+        if (_options.Enabled && _options.HotKeyCount > 0)
         {
-            return;
-        }
-
-        if (_options.HotKeyCount > 0)
-        {
+            // Here rather than in ExecuteAsync, which may run on the thread pool after the host has started serving:
+            // reads from the host's first moments are sampled too.
             var key = CoordinationKey.Build(cache.Runtime.KeyPrefix, cache.Tenant, "cache-hot", string.Empty).TrimEnd(':');
             var keepFor = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(1).Ticks, _options.HotKeyInterval.Ticks * 10));
             _table = new HotKeyTable(cache.Runtime.Executor, key, keepFor, Math.Max(1000, _options.HotKeyCount * 10));
             _tracker = new HotKeyTracker(_options.SampleRate, _options.TrackedKeys);
             cache.HotKeys = _tracker;
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            return;
         }
 
         ILockHandle? hold = null;

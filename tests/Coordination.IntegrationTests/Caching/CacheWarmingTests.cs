@@ -126,6 +126,16 @@ public sealed class CacheWarmingTests(SharedRedisFixture redis)
     }
 
     [Fact]
+    public async Task HostStarted_ReadsAreSampledFromTheFirst()
+    {
+        // .NET runs a background service's ExecuteAsync on the thread pool after the host has started: sampling set up
+        // there missed the reads of the host's first moments.
+        await using var host = await StrategyHost.StartAsync(redis.ConnectionString, TestKeys.NewPrefix(), c => c.WithCacheWarming(), Settings(hotKeys: 2), "sampled");
+
+        Assert.NotNull(host.Cache.HotKeys);
+    }
+
+    [Fact]
     public async Task InvalidOptions_FailTheStart()
     {
         var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StrategyHost.StartAsync(

@@ -699,16 +699,18 @@ internal sealed partial class RedisLockManager
 
             if (replicas > 0)
             {
-                var server = database.Multiplexer.GetServer((RedisKey)keys.Base);
                 try
                 {
+                    var server = database.Multiplexer.GetServer((RedisKey)keys.Base);
                     Acknowledged = (long)await server.ExecuteAsync("WAIT", replicas, (long)Math.Ceiling(manager._runtime.ReplicaAcknowledgeTimeout.TotalMilliseconds));
                 }
-                catch (RedisServerException)
+                catch (Exception ex) when (ex is RedisServerException || (ex is InvalidOperationException && ex is not ObjectDisposedException))
                 {
                     // Right after a failover the client can still route the key to a server that is now a replica
-                    // ("WAIT cannot be used with replica instances"): nothing acknowledged the hold, so it is released
-                    // and refused like any hold too few replicas acknowledged, never a raw server error.
+                    // ("WAIT cannot be used with replica instances"), or have no connection to the key's server for a
+                    // moment after the script ran ("not possible to resolve a connection to the server owning the
+                    // key"): nothing acknowledged the hold, so it is released and refused like any hold too few
+                    // replicas acknowledged, never a raw exception.
                     Acknowledged = 0;
                 }
             }

@@ -29,7 +29,7 @@ public sealed class ClusterFailoverTests
         var probeKey = await FindFullKeyAsync(cluster, ":probe");
         var killedPort = await cluster.PrimaryPortOfAsync(probeKey, Token) ?? throw new InvalidOperationException("The probe's slot has no primary.");
 
-        await using var load = FailoverLoad.Start(coordinator, Workers, keysPerWorker: 64);
+        await using var load = FailoverLoad.Start(host, Workers, keysPerWorker: 64);
         var clock = load.Clock;
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
         var killedAt = clock.Elapsed;
@@ -63,17 +63,21 @@ public sealed class ClusterFailoverTests
             TimeSpan.FromMilliseconds(10));
         var served = TimeSpan.FromTicks(servedAt * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
 
-        await Task.Delay(TimeSpan.FromSeconds(1), Token);
-        var steadyFrom = clock.Elapsed;
-        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        // Settled (FailoverLoad.WaitUntilSettledAsync): from then on, every call succeeds.
+        var steadyFrom = await load.WaitUntilSettledAsync(served, maxRecovery, Token);
         await load.StopAsync();
 
         var all = load.Calls.ToArray();
         var duringOutage = all.Where(c => c.Started >= killedAt && c.Started < promotedAt).ToArray();
-        Output.WriteLine($"[measure] cluster failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to promotion {(promotedAt - killedAt).TotalMilliseconds:F0} ms; promotion to the probe served {(served - promotedAt).TotalMilliseconds:F0} ms; calls started during the outage that succeeded: {duringOutage.Count(c => c.Succeeded)} of {duringOutage.Length}");
+        Output.WriteLine($"[measure] cluster failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to promotion {(promotedAt - killedAt).TotalMilliseconds:F0} ms; promotion to the probe served {(served - promotedAt).TotalMilliseconds:F0} ms; settled {(steadyFrom - served).TotalMilliseconds:F0} ms after it; calls started during the outage that succeeded: {duringOutage.Count(c => c.Succeeded)} of {duringOutage.Length}");
         foreach (var ex in load.Unexpected.Take(5))
         {
             Output.WriteLine($"[unexpected] {ex}");
+        }
+
+        foreach (var (started, error) in load.Failures.Where(f => f.Started >= steadyFrom).Take(5))
+        {
+            Output.WriteLine($"[failed after the settle, started {started}] {error}");
         }
 
         Assert.Empty(load.Unexpected);

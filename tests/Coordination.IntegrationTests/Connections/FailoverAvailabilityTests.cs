@@ -338,7 +338,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
             Output.WriteLine($"[lost] {line}");
             var id = line[..line.IndexOf(':', StringComparison.Ordinal)];
             Output.WriteLine($"[lost]   the copy's row: {await DescribeCopyRowAsync(nodes, id)}");
-            foreach (var update in updates.Where(u => u.Session == id).OrderBy(u => u.Ended).TakeLast(8))
+            foreach (var update in updates.Where(u => u.Session == id).OrderBy(u => u.Ended).TakeLast(24))
             {
                 Output.WriteLine($"[lost]   acknowledged w{update.Worker}={update.Value} as version {update.Version}, {update.Started.TotalMilliseconds:F0}..{update.Ended.TotalMilliseconds:F0} ms");
             }

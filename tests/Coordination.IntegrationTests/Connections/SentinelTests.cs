@@ -56,7 +56,7 @@ public sealed class SentinelTests
         var coordinator = host.Coordinator;
         var oldPrimaryPort = await group.PrimaryPortAsync(Token);
 
-        await using var load = FailoverLoad.Start(coordinator, Workers, keysPerWorker: 32);
+        await using var load = FailoverLoad.Start(host, Workers, keysPerWorker: 32);
         var clock = load.Clock;
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
         var killedAt = clock.Elapsed;
@@ -76,14 +76,12 @@ public sealed class SentinelTests
             Token);
         var servedAt = load.FirstSuccessAfter(electedAt)!.Value;
 
-        // Settled: from a second after the first success on, every call succeeds.
-        await Task.Delay(TimeSpan.FromSeconds(1), Token);
-        var steadyFrom = clock.Elapsed;
-        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        // Settled (FailoverLoad.WaitUntilSettledAsync): from then on, every call succeeds.
+        var steadyFrom = await load.WaitUntilSettledAsync(servedAt, maxRecovery, Token);
         await load.StopAsync();
 
         var all = load.Calls.ToArray();
-        Output.WriteLine($"[measure] sentinel failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to election {(electedAt - killedAt).TotalMilliseconds:F0} ms; election to first served call {(servedAt - electedAt).TotalMilliseconds:F0} ms");
+        Output.WriteLine($"[measure] sentinel failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to election {(electedAt - killedAt).TotalMilliseconds:F0} ms; election to first served call {(servedAt - electedAt).TotalMilliseconds:F0} ms; settled {(steadyFrom - servedAt).TotalMilliseconds:F0} ms after it");
         foreach (var ex in load.Unexpected.Take(5))
         {
             Output.WriteLine($"[unexpected] {ex}");

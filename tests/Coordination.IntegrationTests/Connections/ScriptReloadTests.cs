@@ -20,7 +20,7 @@ public sealed class ScriptReloadTests
     public async Task ScriptsMissing_LoadedOnEveryConnectedServer_ReplicasIncluded()
     {
         await using var primary = await RedisServer.StartAsync(Token);
-        await using var replica = await RedisServer.StartReplicaAsync(primary, Token);
+        await using var replica = await RedisServer.StartReplicaAsync(primary, cancellationToken: Token);
         var replicaServer = (await replica.GetAdminAsync()).GetServer(IPAddress.Loopback, replica.Port);
         await ProcessUtil.WaitUntilAsync(
             async () => ((string?)await replicaServer.ExecuteAsync("INFO", "replication"))!.Contains("master_link_status:up", StringComparison.Ordinal),

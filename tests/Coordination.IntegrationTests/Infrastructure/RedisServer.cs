@@ -61,9 +61,15 @@ public sealed class RedisServer : IRedisTarget, IAsyncDisposable
             ProcessUtil.GetFreeClusterPort,
             cancellationToken);
 
-    /// <summary>A replica of <paramref name="primary"/> (for <see cref="RedisSentinelGroup"/>).</summary>
-    public static Task<RedisServer> StartReplicaAsync(RedisServer primary, CancellationToken cancellationToken = default) =>
-        StartAsync(["--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)], ProcessUtil.GetFreePort, cancellationToken);
+    /// <summary>
+    /// A replica of <paramref name="primary"/> (for <see cref="RedisSentinelGroup"/>); one that is not
+    /// <paramref name="promotable"/> has <c>replica-priority 0</c>, so the sentinels never elect it.
+    /// </summary>
+    public static Task<RedisServer> StartReplicaAsync(RedisServer primary, bool promotable = true, CancellationToken cancellationToken = default) =>
+        StartAsync(
+            ["--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture), .. promotable ? Array.Empty<string>() : ["--replica-priority", "0"]],
+            ProcessUtil.GetFreePort,
+            cancellationToken);
 
     private static async Task<RedisServer> StartAsync(string[] extraArguments, Func<int> freePort, CancellationToken cancellationToken)
     {

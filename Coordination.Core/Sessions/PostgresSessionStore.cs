@@ -78,9 +78,9 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     // Read under a row lock held while the caller writes what it read into Redis (the replay, a restore): a change made
     // in the copy meanwhile waits for it instead of landing between the read and the write, after which Redis would
     // hold an older version than the copy and the next update through Redis would make a second, different one.
-    private readonly string _lockPending = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE session_key = $1 AND pending FOR UPDATE";
-    private readonly string _lockLive = $"SELECT {Columns}, ended FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now() AND NOT ended FOR UPDATE";
-    private readonly string _lockAny = $"SELECT {Columns}, ended, pending FROM {schema}.sessions WHERE session_key = $1 FOR UPDATE";
+    private readonly string _lockPending = $"SELECT {Columns}, ended, redis_version FROM {schema}.sessions WHERE session_key = $1 AND pending FOR UPDATE";
+    private readonly string _lockLive = $"SELECT {Columns}, ended, redis_version FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now() AND NOT ended FOR UPDATE";
+    private readonly string _lockAny = $"SELECT {Columns}, ended, pending, redis_version FROM {schema}.sessions WHERE session_key = $1 FOR UPDATE";
 
     // An update made in Redis on a state that lacked the copy's change: the change as rebased, one version above both.
     private readonly string _rebase = $"""
@@ -89,7 +89,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         WHERE session_key = $1
         RETURNING {Columns}
         """;
-    private readonly string _settle = $"UPDATE {schema}.sessions SET pending = false WHERE session_key = $1 AND NOT ended";
+    private readonly string _settle = $"UPDATE {schema}.sessions SET pending = false, version = $2, redis_version = CASE WHEN $3 THEN redis_version ELSE $2 END WHERE session_key = $1 AND NOT ended";
 
     /// <summary>Writes the session's state unless the copy already holds a newer one.</summary>
     public async Task UpsertAsync(StoredSession stored, CancellationToken cancellationToken)
@@ -127,8 +127,12 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         {
             read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.Key });
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            // Another state at this version, or (the copy having a later one) a version above the states Redis made that
+            // the copy holds: a state a replay replaced in Redis before its write-through came (see migration 0005).
             if (await reader.ReadAsync(cancellationToken) && !reader.GetBoolean(11)
-                && (reader.GetBoolean(12) || (reader.GetInt64(4) == stored.Session.Version && !SameData(reader.GetString(3), stored.Session.Data))))
+                && (reader.GetBoolean(12) || (reader.GetInt64(4) == stored.Session.Version
+                    ? !SameData(reader.GetString(3), stored.Session.Data)
+                    : stored.Session.Version > reader.GetInt64(13))))
             {
                 copy = Read(reader, _ => stored.Session.Id);
             }
@@ -158,11 +162,11 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
 
     /// <summary>Writes a session's state ($1..$11 in <see cref="Columns"/> order) where the row is absent or <paramref name="when"/> holds for it.</summary>
     private static string Upsert(string schema, string when) => $"""
-        INSERT INTO {schema}.sessions AS s ({Columns})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        INSERT INTO {schema}.sessions AS s ({Columns}, redis_version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $5)
         ON CONFLICT (session_key) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, last_access_at = EXCLUDED.last_access_at,
             idle_ms = EXCLUDED.idle_ms, absolute_at = EXCLUDED.absolute_at, expires_at = EXCLUDED.expires_at, schema_version = EXCLUDED.schema_version,
-            pending = false
+            pending = false, redis_version = EXCLUDED.redis_version
         WHERE {when}
         """;
 
@@ -349,11 +353,13 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// returns; then drops the row (a tombstone) or clears its pending mark in the same transaction. A row no longer
     /// pending (replayed by another node) is passed as null and left alone.
     /// </summary>
-    public async Task ReplayLockedAsync(string key, Func<string, string> idOf, Func<PendingSession?, Task> replay, CancellationToken cancellationToken) =>
-        await WithRowLockedAsync(_lockPending, key, idOf, async row =>
+    public async Task ReplayLockedAsync(string key, Func<string, string> idOf, Func<PendingSession?, Task<ReplayOutcome>> replay, CancellationToken cancellationToken) =>
+        await WithRowLockedAsync<bool>(_lockPending, key, idOf, async row =>
         {
-            await replay(row);
-            return (true, row is null ? null : row.Ended ? _dropTombstone : _settle);
+            var outcome = await replay(row);
+            return row is null ? (true, null, [])
+                : row.Ended ? (true, _dropTombstone, [])
+                : (true, _settle, [outcome.Version, outcome.ReplacedRedisStates]);
         }, cancellationToken);
 
     /// <summary>
@@ -361,10 +367,10 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     /// until it returns, and returns its answer.
     /// </summary>
     public async Task<T> RestoreLockedAsync<T>(string key, Func<string, string> idOf, Func<StoredSession?, Task<T>> restore, CancellationToken cancellationToken) =>
-        await WithRowLockedAsync(_lockLive, key, idOf, async row => (await restore(row?.Stored), (string?)null), cancellationToken);
+        await WithRowLockedAsync(_lockLive, key, idOf, async row => (await restore(row?.Stored), (string?)null, Array.Empty<object>()), cancellationToken);
 
     private async Task<T> WithRowLockedAsync<T>(
-        string select, string key, Func<string, string> idOf, Func<PendingSession?, Task<(T Result, string? Then)>> action, CancellationToken cancellationToken)
+        string select, string key, Func<string, string> idOf, Func<PendingSession?, Task<(T Result, string? Then, object[] ThenArguments)>> action, CancellationToken cancellationToken)
     {
         await _migrator.EnsureMigratedAsync(cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -376,15 +382,20 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
-                row = new PendingSession(Read(reader, idOf), reader.GetBoolean(11));
+                row = new PendingSession(Read(reader, idOf), reader.GetBoolean(11), reader.GetInt64(12));
             }
         }
 
-        var (result, then) = await action(row);
+        var (result, then, thenArguments) = await action(row);
         if (then is not null)
         {
             await using var settle = new NpgsqlCommand(then, connection, transaction);
             settle.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+            foreach (var argument in thenArguments)
+            {
+                settle.Parameters.Add(new NpgsqlParameter { Value = argument });
+            }
+
             await settle.ExecuteNonQueryAsync(cancellationToken);
         }
 

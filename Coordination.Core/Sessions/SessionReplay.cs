@@ -98,10 +98,10 @@ internal sealed class SessionReplay(SessionRuntime runtime)
         store.ReplayLockedAsync(
             listed.Stored.Key,
             static key => SessionKeys.Parse(key).Id,
-            row => row is null ? Task.CompletedTask : ApplyAsync(row, cancellationToken),
+            row => row is null ? Task.FromResult(default(ReplayOutcome)) : ApplyAsync(row, cancellationToken),
             cancellationToken);
 
-    private async Task ApplyAsync(PendingSession row, CancellationToken cancellationToken)
+    private async Task<ReplayOutcome> ApplyAsync(PendingSession row, CancellationToken cancellationToken)
     {
         var stored = row.Stored;
         var (id, indexPrefix) = SessionKeys.Parse(stored.Key);
@@ -113,7 +113,7 @@ internal sealed class SessionReplay(SessionRuntime runtime)
                 static (db, s) => RedisScript.SessionDelete.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
                 (Key: (RedisKey)stored.Key, Id: id, IndexPrefix: indexPrefix),
                 cancellationToken);
-            return;
+            return default;
         }
 
         var session = stored.Session;
@@ -126,14 +126,16 @@ internal sealed class SessionReplay(SessionRuntime runtime)
             (long)stored.IdleTimeout.TotalMilliseconds,
             stored.AbsoluteExpiresAt.ToUnixTimeMilliseconds(),
             session.Version,
+            row.RedisVersion,
             .. SessionData.EncodeAll(session.Data, runtime.Options, "data"),
             .. (stored.SchemaVersion > 1 ? (RedisValue[])["s", stored.SchemaVersion] : []),
         ];
-        await runtime.Executor.ExecuteAsync(
+        var result = (RedisResult[])(await runtime.Executor.ExecuteAsync(
             "session.replay",
             idempotent: true,
             static (db, s) => RedisScript.SessionReplay.EvaluateByShaAsync(db, s.Keys, s.Arguments),
             (Keys: new RedisKey[] { stored.Key, stored.UserKey }, Arguments: arguments),
-            cancellationToken);
+            cancellationToken))!;
+        return new ReplayOutcome((long)result[1], (long)result[2] == 1);
     }
 }

@@ -12,4 +12,11 @@ internal sealed record StoredSession(string Key, string UserKey, Session Session
 /// <summary>A row of the durable copy pending replay to Redis: a session changed while Redis was unavailable, or the tombstone of one ended then.</summary>
 /// <param name="Stored">The row (for a tombstone, only its key is meaningful).</param>
 /// <param name="Ended">Whether it is a tombstone.</param>
-internal sealed record PendingSession(StoredSession Stored, bool Ended);
+/// <param name="RedisVersion">The highest version of the states Redis made itself that the copy holds (migration 0005).</param>
+internal sealed record PendingSession(StoredSession Stored, bool Ended, long RedisVersion = 0);
+
+/// <summary>
+/// What a replay left in Redis: the version it holds, and whether Redis held states of its own above the copy's
+/// <see cref="PendingSession.RedisVersion"/> that the replay replaced.
+/// </summary>
+internal readonly record struct ReplayOutcome(long Version, bool ReplacedRedisStates);

@@ -352,12 +352,12 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         await using var dataSource = Npgsql.NpgsqlDataSource.Create(nodes.Copy.ConnectionString);
 #pragma warning disable CA2100 // The schema is a generated identifier of the test.
         // A session key ends with the id's random part (the part before the dot; the tag after it is in the key's braces).
-        await using var command = dataSource.CreateCommand($"SELECT version, pending, ended FROM {nodes.Schema}.sessions WHERE session_key LIKE '%' || split_part($1, '.', 1)");
+        await using var command = dataSource.CreateCommand($"SELECT version, redis_version, pending, ended FROM {nodes.Schema}.sessions WHERE session_key LIKE '%' || split_part($1, '.', 1)");
 #pragma warning restore CA2100
         command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = id });
         await using var reader = await command.ExecuteReaderAsync(Token);
         return await reader.ReadAsync(Token)
-            ? $"version {reader.GetInt64(0)}, pending {reader.GetBoolean(1)}, ended {reader.GetBoolean(2)}"
+            ? $"version {reader.GetInt64(0)}, redis_version {reader.GetInt64(1)}, pending {reader.GetBoolean(2)}, ended {reader.GetBoolean(3)}"
             : "none";
     }
 

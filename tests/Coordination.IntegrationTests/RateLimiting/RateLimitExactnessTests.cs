@@ -159,10 +159,13 @@ public sealed class RateLimitExactnessTests(SharedRedisFixture redis)
         var emitted = (ended - started) / 20;
         Output.WriteLine($"{decisions.Count} decisions, {admitted.Count} admitted in {ended - started} ms: burst 10 + {emitted} intervals");
         Assert.InRange(admitted.Count, 10 + emitted - 3, 10 + emitted);
-        // After the burst, admissions are spaced by the emission interval: no 20 ms stretch admits more than two.
-        var steady = admitted.Skip(10).Select(d => d.At).ToList();
-        var crowded = steady.Select((at, i) => steady.Skip(i).TakeWhile(next => next - at < 20).Count()).Max();
-        Assert.True(crowded <= 3, $"{crowded} admissions within 20 ms after the burst.");
+        // After the burst, admissions are spaced by the emission interval: no 20 ms stretch admits more than two (three
+        // with the client clock's millisecond). Redis decided each between its request and its answer, so a stretch is
+        // proven crowded only by admissions asked for and answered within it: answers a loaded machine delivers late
+        // and together say nothing about when Redis admitted them.
+        var steady = admitted.Skip(10).OrderBy(d => d.Sent).ToList();
+        var crowded = steady.Select((first, i) => steady.Skip(i).Count(d => d.At - first.Sent < 20)).Max();
+        Assert.True(crowded <= 3, $"{crowded} admissions asked for and answered within 20 ms after the burst.");
         Assert.All(decisions.Where(d => !d.Decision.Allowed), d => Assert.InRange(d.Decision.RetryAfter, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(20)));
     }
 

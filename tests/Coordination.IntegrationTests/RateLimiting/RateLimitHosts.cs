@@ -69,11 +69,12 @@ internal sealed class RateLimitHosts(CoordinationTestHost a, CoordinationTestHos
 
     /// <summary>
     /// Runs <paramref name="callers"/> callers, half on each host, each acquiring one permit after another until
-    /// <paramref name="duration"/> has passed, and returns every decision with the client's Unix ms when it arrived.
+    /// <paramref name="duration"/> has passed, and returns every decision with the client's Unix ms when it was asked
+    /// for and when it arrived (Redis decided in between).
     /// </summary>
-    public async Task<List<(long At, RateLimitDecision Decision)>> SaturateAsync(string policy, string key, int callers, TimeSpan duration, CancellationToken cancellationToken)
+    public async Task<List<(long Sent, long At, RateLimitDecision Decision)>> SaturateAsync(string policy, string key, int callers, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var decisions = new List<(long, RateLimitDecision)>[callers];
+        var decisions = new List<(long, long, RateLimitDecision)>[callers];
         var end = DateTimeOffset.UtcNow + duration;
         await Task.WhenAll(Enumerable.Range(0, callers).Select(caller => Task.Run(
             async () =>
@@ -82,8 +83,9 @@ internal sealed class RateLimitHosts(CoordinationTestHost a, CoordinationTestHos
                 var mine = decisions[caller] = [];
                 while (DateTimeOffset.UtcNow < end)
                 {
+                    var sent = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                     var decision = await limiter.AcquireAsync(policy, key, cancellationToken: cancellationToken);
-                    mine.Add((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), decision));
+                    mine.Add((sent, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), decision));
                 }
             },
             cancellationToken)));

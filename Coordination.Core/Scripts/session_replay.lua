@@ -10,7 +10,8 @@
 -- ARGV[6]: absolute end ms. ARGV[7]: version. ARGV[8]: the copy's redis_version. ARGV[9..]: data as field, value
 -- pairs (fields already 'd:<name>'), and 's' with the data's schema version when it is above 1.
 -- Returns { 1 when Redis holds the session afterwards, 0 when its expiry (as the copy has it) has passed; the version
--- Redis holds of the copy's state; 1 when states Redis made itself were replaced, else 0 }.
+-- Redis holds of the copy's state; the copy's redis_version from now on: unchanged when states Redis made itself were
+-- replaced, else the version }.
 local now = now_ms()
 local accessed = tonumber(ARGV[4])
 local idle = tonumber(ARGV[5])
@@ -18,6 +19,7 @@ local absolute = tonumber(ARGV[6])
 local version = tonumber(ARGV[7])
 local copy_version = version
 local known = tonumber(ARGV[8])
+local kept = nil
 -- Whether Redis's data fields are the copy's, text for text (a copy read back from PostgreSQL may spell equal JSON
 -- differently: then it replaces Redis's at the same version, which changes nothing that matters).
 local function same_data(key)
@@ -42,17 +44,16 @@ local function same_data(key)
 end
 
 local current = redis.call('HMGET', KEYS[1], 'v', 'a')
-local replaced = 0
 if current[1] then
     local held = tonumber(current[1])
     if held == version and same_data(KEYS[1]) then
         if accessed > tonumber(current[2]) then
             slide(KEYS[1], idle, absolute, accessed)
         end
-        return { 1, version, 0 }
+        return { 1, version, version }
     end
     if held > known then
-        replaced = 1
+        kept = known
         version = math.max(version, held + 1)
     end
     if held >= copy_version then
@@ -61,7 +62,7 @@ if current[1] then
 end
 local expires = math.min(accessed + idle, absolute)
 if expires <= now then
-    return { 0, copy_version, 0 }
+    return { 0, copy_version, copy_version }
 end
 local fields = { 'u', ARGV[2], 'c', ARGV[3], 'a', accessed, 'i', idle, 'x', absolute, 'v', version, 'p', expires }
 for n = 9, #ARGV do
@@ -72,4 +73,4 @@ in_chunks('HSET', KEYS[1], fields)
 redis.call('PEXPIREAT', KEYS[1], expires)
 redis.call('ZADD', KEYS[2], absolute, ARGV[1])
 tidy_index(KEYS[2], now)
-return { 1, version, replaced }
+return { 1, version, kept or version }

@@ -89,7 +89,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         WHERE session_key = $1
         RETURNING {Columns}
         """;
-    private readonly string _settle = $"UPDATE {schema}.sessions SET pending = false, version = $2, redis_version = CASE WHEN $3 THEN redis_version ELSE $2 END WHERE session_key = $1 AND NOT ended";
+    private readonly string _settle = $"UPDATE {schema}.sessions SET pending = false, version = $2, redis_version = $3 WHERE session_key = $1 AND NOT ended";
 
     /// <summary>Writes the session's state unless the copy already holds a newer one.</summary>
     public async Task UpsertAsync(StoredSession stored, CancellationToken cancellationToken)
@@ -359,7 +359,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
             var outcome = await replay(row);
             return row is null ? (true, null, [])
                 : row.Ended ? (true, _dropTombstone, [])
-                : (true, _settle, [outcome.Version, outcome.ReplacedRedisStates]);
+                : (true, _settle, [outcome.Version, outcome.RedisVersion]);
         }, cancellationToken);
 
     /// <summary>

@@ -16,7 +16,7 @@ internal sealed record StoredSession(string Key, string UserKey, Session Session
 internal sealed record PendingSession(StoredSession Stored, bool Ended, long RedisVersion = 0);
 
 /// <summary>
-/// What a replay left in Redis: the version it holds, and whether Redis held states of its own above the copy's
-/// <see cref="PendingSession.RedisVersion"/> that the replay replaced.
+/// What a replay left in Redis, for the copy's row: the version Redis holds, and the row's
+/// <see cref="PendingSession.RedisVersion"/> from now on (unchanged when the replay replaced states Redis made itself).
 /// </summary>
-internal readonly record struct ReplayOutcome(long Version, bool ReplacedRedisStates);
+internal readonly record struct ReplayOutcome(long Version, long RedisVersion);

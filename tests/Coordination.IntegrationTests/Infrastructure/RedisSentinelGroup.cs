@@ -6,8 +6,7 @@ namespace Coordination.IntegrationTests.Infrastructure;
 /// <summary>
 /// A real Sentinel group on loopback ports: one primary, two replicas (only the first can be elected) and three
 /// sentinels (quorum 2) watching service <see cref="ServiceName"/>, which fail over one second after the primary stops
-/// answering. Ready when every sentinel
-/// sees both replicas and the other two sentinels, and both replicas are in sync.
+/// answering. Ready when every sentinel sees both replicas and the other two sentinels, and both replicas are in sync.
 /// </summary>
 public sealed class RedisSentinelGroup : IAsyncDisposable
 {

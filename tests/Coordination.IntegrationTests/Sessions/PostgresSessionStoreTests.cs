@@ -66,7 +66,7 @@ public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
             concurrent = store.UpdatePendingAsync("k", "id-k", created.Session.Version, new Dictionary<string, JsonElement> { ["n"] = JsonSerializer.SerializeToElement(2) }, 1, Token);
             await Task.Delay(300, Token);
             Assert.False(concurrent.IsCompleted, "the change landed under the replay's lock");
-            return new ReplayOutcome(replayedVersion, ReplacedRedisStates: false);
+            return new ReplayOutcome(replayedVersion, RedisVersion: replayedVersion);
         }, Token);
 
         var changed = await concurrent!.WaitAsync(TimeSpan.FromSeconds(10), Token);
@@ -79,7 +79,7 @@ public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
         await store.ReplayLockedAsync("k", key => "id-" + key, row =>
         {
             replayedAgain = row?.Stored.Session.Data["n"].GetRawText();
-            return Task.FromResult(new ReplayOutcome(row!.Stored.Session.Version, ReplacedRedisStates: false));
+            return Task.FromResult(new ReplayOutcome(row!.Stored.Session.Version, RedisVersion: row.Stored.Session.Version));
         }, Token);
         Assert.Equal("2", replayedAgain);
         var settled = false;

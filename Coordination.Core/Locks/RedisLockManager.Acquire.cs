@@ -436,7 +436,7 @@ internal sealed partial class RedisLockManager
             AcquireOutcome outcome;
             try
             {
-                outcome = await _executor.ExecuteAsync("lock.acquire", idempotent: false, static (db, a) => a.RunAsync(db), attempt, cancellationToken);
+                outcome = await _executor.ExecuteAsync("lock.acquire", request.Keys.Base, idempotent: false, static (db, a) => a.RunAsync(db), attempt, cancellationToken);
             }
             catch (Exception ex) when (ex is CoordinationUnavailableException or OperationCanceledException)
             {
@@ -560,6 +560,7 @@ internal sealed partial class RedisLockManager
         {
             await _executor.ExecuteAsync(
                 "lock.release",
+                keys.Base,
                 idempotent: false,
                 static (db, s) => RedisScript.LockRelease.EvaluateByShaAsync(db, s.Keys, [s.Token, "1", s.Channel, s.Seed]),
                 (Keys: keys.All, Token: (RedisValue)outcome.Token, Channel: (RedisValue)_runtime.Channel, Seed: (RedisValue)outcome.FencingToken),
@@ -576,6 +577,7 @@ internal sealed partial class RedisLockManager
         // Idempotent by token: restarting the same hold's time to live twice is the same as once.
         var result = await _executor.ExecuteAsync(
             "lock.extend",
+            keys.Base,
             idempotent: true,
             static (db, s) => RedisScript.LockExtend.EvaluateByShaAsync(db, s.Keys, [s.Token, s.Ttl]),
             (Keys: keys.All, Token: (RedisValue)token, Ttl: (RedisValue)(long)Math.Ceiling(timeToLive.TotalMilliseconds)),
@@ -594,6 +596,7 @@ internal sealed partial class RedisLockManager
         {
             var fastResult = await _executor.ExecuteAsync(
                 "lock.release",
+                keys.Base,
                 idempotent: false,
                 static (db, s) => RedisScript.LockFastRelease.EvaluateByShaAsync(db, s.Keys, [s.Hold]),
                 (Keys: keys.FastRelease, Hold: (RedisValue)fastHold),
@@ -609,6 +612,7 @@ internal sealed partial class RedisLockManager
 
         var result = await _executor.ExecuteAsync(
             "lock.release",
+            keys.Base,
             idempotent: false,
             static (db, s) => RedisScript.LockRelease.EvaluateByShaAsync(db, s.Keys, [s.Token, s.All, s.Channel]),
             (Keys: keys.All, Token: (RedisValue)token, All: (RedisValue)(all ? "1" : "0"), Channel: (RedisValue)_runtime.Channel),
@@ -621,6 +625,7 @@ internal sealed partial class RedisLockManager
     {
         var result = await _executor.ExecuteAsync(
             "lock.inspect",
+            keys.Base,
             idempotent: true,
             static (db, k) => RedisScript.LockInspect.EvaluateByShaAsync(db, k, []),
             keys.All,
@@ -646,6 +651,7 @@ internal sealed partial class RedisLockManager
     private async Task DequeueAsync(LockRequest request) =>
         await _executor.ExecuteAsync(
             "lock.dequeue",
+            request.Keys.Base,
             idempotent: true,
             static (db, s) => RedisScript.LockDequeue.EvaluateByShaAsync(db, s.Keys, [s.Token, s.Channel]),
             (Keys: request.Keys.All, Token: (RedisValue)request.Token, Channel: (RedisValue)_runtime.Channel),

@@ -90,6 +90,7 @@ internal sealed class RedisRateLimitService : IRateLimitService
             // Not idempotent: a retry after a lost answer would charge the permits twice.
             result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
                 "ratelimit.acquire",
+                keys[0],
                 idempotent: false,
                 static (db, r) => RedisScript.RateLimitAcquire.EvaluateByShaAsync(db, r.Keys, r.Arguments),
                 (Keys: keys, Arguments: arguments),
@@ -156,11 +157,13 @@ internal sealed class RedisRateLimitService : IRateLimitService
             return false;
         }
 
+        var stateKey = StateKey(policy, RateLimitAlgorithm.Concurrency, key);
         var released = await _runtime.Executor.ExecuteAsync(
             "ratelimit.release",
+            stateKey,
             idempotent: true,
             static (db, s) => RedisScript.RateLimitRelease.EvaluateByShaAsync(db, [s.Key], s.Arguments),
-            (Key: StateKey(policy, RateLimitAlgorithm.Concurrency, key), Arguments: new RedisValue[] { lease, permits }),
+            (Key: stateKey, Arguments: new RedisValue[] { lease, permits }),
             cancellationToken);
         return (long)released == 1;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.ExceptionServices;
@@ -26,13 +27,19 @@ internal sealed class RedisExecutor
 
     private readonly RedisConnectionPool _pool;
     private readonly CoordinationMetrics _metrics;
-    private readonly ResiliencePipeline _idempotent;
-    private readonly ResiliencePipeline _nonIdempotent;
-    private readonly CircuitBreakerStateProvider _circuitState = new();
+    private readonly ResilienceOptions _options;
+    private readonly CoordinationEvents _events;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly Circuit _shared;
+    private readonly ConcurrentDictionary<string, Circuit> _nodeCircuits = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly long _samplingMilliseconds;
-    private long _sampleEveryCallUntil;
-    private int _breakerEngaged;
+
+    // On a Redis Cluster: the circuit of each hash slot's node, filled as calls come and dropped when the topology
+    // changes (a failover moves slots to another node). Null on one server or a Sentinel group: one circuit for all.
+    private Circuit?[]? _slotCircuits;
+    private int _topologyRead;
 
     public RedisExecutor(
         RedisConnectionPool pool,
@@ -44,62 +51,17 @@ internal sealed class RedisExecutor
     {
         _pool = pool;
         _metrics = metrics;
-        CircuitControl = new CircuitBreakerManualControl();
+        _options = options;
+        _events = events;
+        _timeProvider = timeProvider;
+        _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RedisExecutor>();
         _samplingMilliseconds = (long)Math.Ceiling(options.SamplingDuration.TotalMilliseconds);
-
-        var circuit = new ResiliencePipelineBuilder { Name = CircuitPipelineName, TimeProvider = timeProvider }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = options.FailureRatio,
-                MinimumThroughput = options.MinimumThroughput,
-                SamplingDuration = options.SamplingDuration,
-                BreakDuration = options.BreakDuration,
-                StateProvider = _circuitState,
-                ManualControl = CircuitControl,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ExceptionFactory.IsTransient),
-                OnOpened = args =>
-                {
-                    Volatile.Write(ref _breakerEngaged, 1);
-                    events.OnCircuitOpened(new CircuitEventArgs(CircuitState.Open, args.BreakDuration, args.Outcome.Exception));
-                    return default;
-                },
-                OnClosed = _ =>
-                {
-                    Volatile.Write(ref _breakerEngaged, 0);
-                    events.OnCircuitClosed(new CircuitEventArgs(CircuitState.Closed, null, null));
-                    return default;
-                },
-                OnHalfOpened = _ =>
-                {
-                    events.OnCircuitHalfOpened();
-                    return default;
-                },
-            })
-            .ConfigureTelemetry(Telemetry(loggerFactory))
-            .Build();
-
-        _idempotent = new ResiliencePipelineBuilder { Name = IdempotentPipelineName, TimeProvider = timeProvider }
-            .AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = Math.Max(1, options.MaxRetryAttempts),
-                Delay = options.RetryBaseDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = args => ValueTask.FromResult(
-                    options.MaxRetryAttempts > 0 && args.Outcome.Exception is { } ex && ExceptionFactory.IsTransient(ex)),
-            })
-            .AddPipeline(circuit)
-            .ConfigureTelemetry(Telemetry(loggerFactory))
-            .Build();
-
-        _nonIdempotent = new ResiliencePipelineBuilder { Name = NonIdempotentPipelineName, TimeProvider = timeProvider }
-            .AddPipeline(circuit)
-            .ConfigureTelemetry(Telemetry(loggerFactory))
-            .Build();
+        _shared = BuildCircuit(node: null);
+        CircuitControl = _shared.Control;
 
         events.ConnectionRestored += (_, _) => EndBreakIfOpen();
-        pool.TopologyChanged += EndBreakIfOpen;
+        pool.TopologyChanged += OnTopologyChanged;
 
         metrics.Meter.CreateObservableGauge("coordination.pool.connections", () => new[]
         {
@@ -108,6 +70,7 @@ internal sealed class RedisExecutor
         }, "{connection}", "Connections in the Redis pool.");
         metrics.Meter.CreateObservableGauge("coordination.pool.outstanding", () => pool.Outstanding, "{operation}", "Redis operations in flight across the pool.");
         metrics.Meter.CreateObservableGauge("coordination.circuit.state", () => (int)CircuitState, "{state}", "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 isolated.");
+        metrics.Meter.CreateObservableGauge("coordination.circuit.nodes.open", () => OpenNodeCircuits, "{circuit}", "Circuits of Redis Cluster nodes that are open (calls to their slots fail at once).");
     }
 
     // Retries and failed attempts are routine under load; the circuit's own events carry the Warning level.
@@ -124,17 +87,32 @@ internal sealed class RedisExecutor
     // isolated by hand stays isolated, and a server that is still unwell opens it again after MinimumThroughput failures.
     private void EndBreakIfOpen()
     {
-        if (_circuitState.CircuitState == Polly.CircuitBreaker.CircuitState.Open && _pool.ConnectedCount == _pool.Size)
+        if (_pool.ConnectedCount != _pool.Size)
         {
-            _ = EndBreakAsync();
+            return;
+        }
+
+        foreach (var circuit in _nodeCircuits.Values.Prepend(_shared))
+        {
+            if (circuit.State.CircuitState == Polly.CircuitBreaker.CircuitState.Open)
+            {
+                _ = EndBreakAsync(circuit);
+            }
         }
     }
 
-    private async Task EndBreakAsync()
+    private void OnTopologyChanged()
+    {
+        // Slots may have moved (a replica promoted): their nodes are looked up again as calls come.
+        Volatile.Write(ref _topologyRead, 0);
+        EndBreakIfOpen();
+    }
+
+    private async Task EndBreakAsync(Circuit circuit)
     {
         try
         {
-            await CircuitControl.CloseAsync().ConfigureAwait(false);
+            await circuit.Control.CloseAsync().ConfigureAwait(false);
             ResilienceLog.BreakEndedEarly(_logger);
         }
 #pragma warning disable CA1031 // The break then ends on its timer as before; nothing to propagate from an event handler.
@@ -145,13 +123,82 @@ internal sealed class RedisExecutor
         }
     }
 
+    private int OpenNodeCircuits => _nodeCircuits.Values.Count(c => c.State.CircuitState == Polly.CircuitBreaker.CircuitState.Open);
+
+    /// <summary>
+    /// The circuit a call about <paramref name="routingKey"/> goes through: on a Redis Cluster, the circuit of the node
+    /// that serves the key's slot, so one node failing does not stop the calls the others serve; otherwise (and while
+    /// the shared circuit is isolated by hand, or the node is not known) the shared one.
+    /// </summary>
+    private Circuit CircuitFor(in RedisKey routingKey)
+    {
+        if (Volatile.Read(ref _topologyRead) == 0)
+        {
+            ReadTopology();
+        }
+
+        var slots = Volatile.Read(ref _slotCircuits);
+        if (slots is null || _shared.State.CircuitState == Polly.CircuitBreaker.CircuitState.Isolated)
+        {
+            return _shared;
+        }
+
+        try
+        {
+            var multiplexer = _pool.RentMultiplexer();
+            var slot = multiplexer.HashSlot(routingKey);
+            if ((uint)slot >= (uint)slots.Length)
+            {
+                return _shared;
+            }
+
+            if (slots[slot] is { } known)
+            {
+                return known;
+            }
+
+            var node = Format(multiplexer.GetServer(routingKey).EndPoint);
+            return slots[slot] = _nodeCircuits.GetOrAdd(node, BuildCircuit);
+        }
+        catch (Exception ex) when (ex is CoordinationUnavailableException or InvalidOperationException or RedisException)
+        {
+            // No connection yet, or none to the slot's node at this moment: the shared circuit decides.
+            return _shared;
+        }
+    }
+
+    private void ReadTopology()
+    {
+        try
+        {
+            var multiplexer = _pool.RentMultiplexer();
+            var servers = multiplexer.GetServers();
+            if (!servers.Any(s => s.IsConnected))
+            {
+                return;
+            }
+
+            var cluster = servers.Any(s => s.ServerType == ServerType.Cluster);
+            Volatile.Write(ref _slotCircuits, cluster ? new Circuit?[16384] : null);
+            Volatile.Write(ref _topologyRead, 1);
+        }
+        catch (CoordinationUnavailableException)
+        {
+            // The pool has no connection yet: read again at the next call.
+        }
+    }
+
+    private static string Format(System.Net.EndPoint endPoint) =>
+        endPoint is System.Net.IPEndPoint ip ? $"{ip.Address}:{ip.Port}" : endPoint.ToString() ?? "?";
+
     /// <summary>Opens or closes the circuit by hand (operations, tests).</summary>
     public CircuitBreakerManualControl CircuitControl { get; }
 
     /// <summary>The instruments the executor records on, for the outcomes of its callers that are not Redis's (quota refusals).</summary>
     public CoordinationMetrics Metrics => _metrics;
 
-    public CircuitState CircuitState => _circuitState.CircuitState switch
+    /// <summary>The shared circuit's state (a Redis Cluster node's own circuit is logged and counted, not reported here).</summary>
+    public CircuitState CircuitState => _shared.State.CircuitState switch
     {
         Polly.CircuitBreaker.CircuitState.Open => CircuitState.Open,
         Polly.CircuitBreaker.CircuitState.HalfOpen => CircuitState.HalfOpen,
@@ -167,7 +214,21 @@ internal sealed class RedisExecutor
         Func<IDatabase, TState, Task<TResult>> call,
         TState state,
         CancellationToken cancellationToken) =>
-        RunAsync(operation, idempotent, call, state, insidePipelines: false, cancellationToken);
+        RunAsync(operation, idempotent, call, state, _shared, insidePipelines: false, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="ExecuteAsync{TState, TResult}(string, bool, Func{IDatabase, TState, Task{TResult}}, TState, CancellationToken)"/>
+    /// for a call about <paramref name="routingKey"/> (every key it touches is in that key's hash slot): on a Redis
+    /// Cluster it goes through the circuit of the node serving that slot.
+    /// </summary>
+    public ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        string operation,
+        RedisKey routingKey,
+        bool idempotent,
+        Func<IDatabase, TState, Task<TResult>> call,
+        TState state,
+        CancellationToken cancellationToken) =>
+        RunAsync(operation, idempotent, call, state, CircuitFor(routingKey), insidePipelines: false, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="call"/> on the pool's least-loaded connection; when it is answered NOSCRIPT (a script sent
@@ -182,13 +243,14 @@ internal sealed class RedisExecutor
         bool idempotent,
         Func<IDatabase, TState, Task<TResult>> call,
         TState state,
+        Circuit circuit,
         bool insidePipelines,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        if (!insidePipelines && !IsQuiet)
+        if (!insidePipelines && !circuit.IsQuiet)
         {
-            return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, null, started, cancellationToken);
+            return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, circuit, null, started, cancellationToken);
         }
 
         ExceptionDispatchInfo failure;
@@ -238,7 +300,7 @@ internal sealed class RedisExecutor
         }
         catch (Exception ex) when (ExceptionFactory.IsTransient(ex))
         {
-            NoteFailure();
+            circuit.NoteFailure(_samplingMilliseconds);
             if (insidePipelines)
             {
                 throw;
@@ -270,25 +332,7 @@ internal sealed class RedisExecutor
 
         // The failed attempt goes to the pipelines as their first attempt, so the breaker counts it and the retry
         // budget stays what it is configured to be.
-        return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, failure, started, cancellationToken);
-    }
-
-    /// <summary>
-    /// Whether a call may skip the pipelines: no transient failure within the last sampling duration and the breaker
-    /// closed. The pipelines cost several times the call itself under load, and while nothing fails they would only
-    /// count successes. The breaker therefore samples from the first failure on, for a sampling duration after the
-    /// last one: a run of failures opens it even after a long quiet stretch, which it would otherwise dilute.
-    /// </summary>
-    private bool IsQuiet =>
-        Environment.TickCount64 >= Volatile.Read(ref _sampleEveryCallUntil) && Volatile.Read(ref _breakerEngaged) == 0;
-
-    private void NoteFailure()
-    {
-        var until = Environment.TickCount64 + _samplingMilliseconds;
-        if (until > Volatile.Read(ref _sampleEveryCallUntil))
-        {
-            Volatile.Write(ref _sampleEveryCallUntil, until);
-        }
+        return await ExecuteThroughPipelineAsync(operation, idempotent, call, state, circuit, failure, started, cancellationToken);
     }
 
     private async ValueTask<TResult> ExecuteThroughPipelineAsync<TState, TResult>(
@@ -296,12 +340,13 @@ internal sealed class RedisExecutor
         bool idempotent,
         Func<IDatabase, TState, Task<TResult>> call,
         TState state,
+        Circuit circuit,
         ExceptionDispatchInfo? firstFailure,
         long started,
         CancellationToken cancellationToken)
     {
-        var pipeline = idempotent ? _idempotent : _nonIdempotent;
-        var attempt = new PipelineAttempt<TState, TResult>(this, operation, idempotent, call, state, firstFailure);
+        var pipeline = idempotent ? circuit.Idempotent : circuit.NonIdempotent;
+        var attempt = new PipelineAttempt<TState, TResult>(this, operation, idempotent, call, state, circuit, firstFailure);
         try
         {
             var result = await pipeline.ExecuteAsync(static (attempt, token) => attempt.RunAsync(token), attempt, cancellationToken);
@@ -322,6 +367,7 @@ internal sealed class RedisExecutor
         bool idempotent,
         Func<IDatabase, TState, Task<TResult>> call,
         TState state,
+        Circuit circuit,
         ExceptionDispatchInfo? pendingFailure)
     {
         private ExceptionDispatchInfo? _pendingFailure = pendingFailure;
@@ -333,7 +379,119 @@ internal sealed class RedisExecutor
                 failure.Throw();
             }
 
-            return executor.RunAsync(operation, idempotent, call, state, insidePipelines: true, cancellationToken);
+            return executor.RunAsync(operation, idempotent, call, state, circuit, insidePipelines: true, cancellationToken);
+        }
+    }
+
+    private Circuit BuildCircuit(string? node)
+    {
+        var state = new CircuitBreakerStateProvider();
+        var control = new CircuitBreakerManualControl();
+        Circuit? built = null;
+        var breaker = new ResiliencePipelineBuilder { Name = CircuitPipelineName, InstanceName = node, TimeProvider = _timeProvider }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = _options.FailureRatio,
+                MinimumThroughput = _options.MinimumThroughput,
+                SamplingDuration = _options.SamplingDuration,
+                BreakDuration = _options.BreakDuration,
+                StateProvider = state,
+                ManualControl = control,
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ExceptionFactory.IsTransient),
+                OnOpened = args =>
+                {
+                    Volatile.Write(ref built!.BreakerEngaged, 1);
+                    if (node is null)
+                    {
+                        _events.OnCircuitOpened(new CircuitEventArgs(CircuitState.Open, args.BreakDuration, args.Outcome.Exception));
+                    }
+                    else
+                    {
+                        ResilienceLog.NodeCircuitOpened(_logger, node, args.BreakDuration, args.Outcome.Exception);
+                    }
+
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    Volatile.Write(ref built!.BreakerEngaged, 0);
+                    if (node is null)
+                    {
+                        _events.OnCircuitClosed(new CircuitEventArgs(CircuitState.Closed, null, null));
+                    }
+                    else
+                    {
+                        ResilienceLog.NodeCircuitClosed(_logger, node);
+                    }
+
+                    return default;
+                },
+                OnHalfOpened = _ =>
+                {
+                    if (node is null)
+                    {
+                        _events.OnCircuitHalfOpened();
+                    }
+
+                    return default;
+                },
+            })
+            .ConfigureTelemetry(Telemetry(_loggerFactory))
+            .Build();
+
+        var idempotent = new ResiliencePipelineBuilder { Name = IdempotentPipelineName, InstanceName = node, TimeProvider = _timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = Math.Max(1, _options.MaxRetryAttempts),
+                Delay = _options.RetryBaseDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = args => ValueTask.FromResult(
+                    _options.MaxRetryAttempts > 0 && args.Outcome.Exception is { } ex && ExceptionFactory.IsTransient(ex)),
+            })
+            .AddPipeline(breaker)
+            .ConfigureTelemetry(Telemetry(_loggerFactory))
+            .Build();
+
+        var nonIdempotent = new ResiliencePipelineBuilder { Name = NonIdempotentPipelineName, InstanceName = node, TimeProvider = _timeProvider }
+            .AddPipeline(breaker)
+            .ConfigureTelemetry(Telemetry(_loggerFactory))
+            .Build();
+
+        built = new Circuit(idempotent, nonIdempotent, state, control);
+        return built;
+    }
+
+    /// <summary>
+    /// One circuit breaker with the pipelines through it: the shared one, or a Redis Cluster node's. While it is quiet
+    /// (no transient failure within the last sampling duration and the breaker closed) calls skip the pipelines: they
+    /// cost several times the call itself under load, and while nothing fails they would only count successes. The
+    /// breaker therefore samples from the first failure on, for a sampling duration after the last one: a run of
+    /// failures opens it even after a long quiet stretch, which it would otherwise dilute.
+    /// </summary>
+    private sealed class Circuit(ResiliencePipeline idempotent, ResiliencePipeline nonIdempotent, CircuitBreakerStateProvider state, CircuitBreakerManualControl control)
+    {
+        public int BreakerEngaged;
+        private long _sampleEveryCallUntil;
+
+        public ResiliencePipeline Idempotent { get; } = idempotent;
+
+        public ResiliencePipeline NonIdempotent { get; } = nonIdempotent;
+
+        public CircuitBreakerStateProvider State { get; } = state;
+
+        public CircuitBreakerManualControl Control { get; } = control;
+
+        public bool IsQuiet =>
+            Environment.TickCount64 >= Volatile.Read(ref _sampleEveryCallUntil) && Volatile.Read(ref BreakerEngaged) == 0;
+
+        public void NoteFailure(long samplingMilliseconds)
+        {
+            var until = Environment.TickCount64 + samplingMilliseconds;
+            if (until > Volatile.Read(ref _sampleEveryCallUntil))
+            {
+                Volatile.Write(ref _sampleEveryCallUntil, until);
+            }
         }
     }
 }

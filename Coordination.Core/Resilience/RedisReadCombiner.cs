@@ -20,7 +20,7 @@ internal sealed class RedisReadCombiner(RedisExecutor executor, CoordinationMetr
     protected override RedisKey KeyOf(RedisKey request) => request;
 
     protected override ValueTask<RedisValue> RunAloneAsync(RedisKey request, CancellationToken cancellationToken) =>
-        Executor.ExecuteAsync(operation, idempotent: true, static (db, k) => db.StringGetAsync(k), request, cancellationToken);
+        Executor.ExecuteAsync(operation, request, idempotent: true, static (db, k) => db.StringGetAsync(k), request, cancellationToken);
 
     protected override Task<RedisValue[]> RunCombinedAsync(ArraySegment<Pending> group)
     {
@@ -30,7 +30,7 @@ internal sealed class RedisReadCombiner(RedisExecutor executor, CoordinationMetr
             keys[i] = group[i].Key;
         }
 
-        return Executor.ExecuteAsync(operation, idempotent: true, static (db, k) => db.StringGetAsync(k), keys, CancellationToken.None).AsTask();
+        return Executor.ExecuteAsync(operation, keys[0], idempotent: true, static (db, k) => db.StringGetAsync(k), keys, CancellationToken.None).AsTask();
     }
 
     protected override void RecordCombined(int calls) => metrics.RecordReadsCombined(operation, calls);

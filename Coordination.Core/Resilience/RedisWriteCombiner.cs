@@ -28,8 +28,8 @@ internal sealed class RedisWriteCombiner(RedisExecutor executor, CoordinationMet
 
     protected override ValueTask<bool> RunAloneAsync(Write request, CancellationToken cancellationToken) =>
         request.Value.IsNull
-            ? Executor.ExecuteAsync("kv.delete", idempotent: true, static (db, w) => db.KeyDeleteAsync(w.Key), request, cancellationToken)
-            : Executor.ExecuteAsync("kv.set", idempotent: true, static (db, w) => db.StringSetAsync(w.Key, w.Value, w.TimeToLive, When.Always), request, cancellationToken);
+            ? Executor.ExecuteAsync("kv.delete", request.Key, idempotent: true, static (db, w) => db.KeyDeleteAsync(w.Key), request, cancellationToken)
+            : Executor.ExecuteAsync("kv.set", request.Key, idempotent: true, static (db, w) => db.StringSetAsync(w.Key, w.Value, w.TimeToLive, When.Always), request, cancellationToken);
 
     protected override async Task<bool[]> RunCombinedAsync(ArraySegment<Pending> group)
     {
@@ -43,7 +43,7 @@ internal sealed class RedisWriteCombiner(RedisExecutor executor, CoordinationMet
                 results[i] = true;
             }
 
-            await Executor.ExecuteAsync(Operation, idempotent: true, static (db, p) => db.StringSetAsync(p), pairs, CancellationToken.None);
+            await Executor.ExecuteAsync(Operation, group[0].Key, idempotent: true, static (db, p) => db.StringSetAsync(p), pairs, CancellationToken.None);
             return results;
         }
 
@@ -59,6 +59,7 @@ internal sealed class RedisWriteCombiner(RedisExecutor executor, CoordinationMet
 
         var answers = (RedisResult[])(await Executor.ExecuteAsync(
             Operation,
+            keys[0],
             idempotent: true,
             static (db, s) => RedisScript.KeyValueWriteBatch.EvaluateByShaAsync(db, s.Keys, s.Arguments),
             (Keys: keys, Arguments: arguments),

@@ -22,4 +22,10 @@ internal static partial class ResilienceLog
 
     [LoggerMessage(1104, LogLevel.Warning, "Ending the circuit's break early failed; it ends on its timer.", EventName = "BreakEndFailed")]
     public static partial void BreakEndFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1105, LogLevel.Error, "Circuit to the Redis Cluster node {Server} opened for {BreakDuration}; calls to its slots fail at once, the other nodes' are served.", EventName = "NodeCircuitOpened")]
+    public static partial void NodeCircuitOpened(ILogger logger, string server, TimeSpan breakDuration, Exception? exception);
+
+    [LoggerMessage(1106, LogLevel.Information, "Circuit to the Redis Cluster node {Server} closed.", EventName = "NodeCircuitClosed")]
+    public static partial void NodeCircuitClosed(ILogger logger, string server);
 }

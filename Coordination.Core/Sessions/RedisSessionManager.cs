@@ -53,6 +53,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             // Not idempotent: a retry after a lost answer would create a second session.
             result = (RedisResult[])(await _runtime.Executor.ExecuteAsync(
                 "session.create",
+                _keys.Session(tag, random),
                 idempotent: false,
                 static (db, s) => RedisScript.SessionCreate.EvaluateByShaAsync(db, s.Keys, s.Arguments),
                 (Keys: new RedisKey[] { _keys.Session(tag, random), _keys.UserIndex(tag, userId) }, Arguments: arguments),
@@ -101,6 +102,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
             await MoveInBeforeUseAsync(id, random, tag, cancellationToken);
             read = await _runtime.Executor.ExecuteAsync(
                 "session.get",
+                key,
                 idempotent: true,
                 static async (db, s) =>
                 {
@@ -187,6 +189,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         ];
         return await _runtime.Executor.ExecuteAsync(
             "session.restore",
+            key,
             idempotent: true,
             static (db, s) => RedisScript.SessionRestore.EvaluateByShaAsync(db, s.Keys, s.Arguments),
             (Keys: new RedisKey[] { key, _keys.UserIndex(tag, session.UserId) }, Arguments: arguments),
@@ -314,6 +317,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
     private ValueTask<RedisResult> UpdateInRedisAsync(string key, RedisValue[] arguments, bool idempotent, CancellationToken cancellationToken) =>
         _runtime.Executor.ExecuteAsync(
             "session.update",
+            key,
             idempotent,
             static (db, s) => RedisScript.SessionUpdate.EvaluateByShaAsync(db, [s.Key], s.Arguments),
             (Key: (RedisKey)key, Arguments: arguments),
@@ -344,6 +348,7 @@ internal sealed partial class RedisSessionManager : ISessionManager
         {
             deleted = (long)await _runtime.Executor.ExecuteAsync(
                 "session.delete",
+                key,
                 idempotent: true,
                 static (db, s) => RedisScript.SessionDelete.EvaluateByShaAsync(db, [s.Key], [s.Id, s.IndexPrefix]),
                 (Key: (RedisKey)key, Id: id, IndexPrefix: _keys.UserIndexPrefix(tag)),

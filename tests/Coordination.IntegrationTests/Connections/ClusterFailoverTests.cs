@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Coordination.IntegrationTests.Infrastructure;
@@ -75,6 +76,11 @@ public sealed class ClusterFailoverTests
             Output.WriteLine($"[unexpected] {ex}");
         }
 
+        foreach (var group in load.Failures.GroupBy(f => f.Error.Length > 160 ? f.Error[..160] : f.Error).OrderByDescending(g => g.Count()).Take(8))
+        {
+            Output.WriteLine($"[failures] {group.Count()} x {group.Key}");
+        }
+
         foreach (var (started, error) in load.Failures.Where(f => f.Started >= steadyFrom).Take(5))
         {
             Output.WriteLine($"[failed after the settle, started {started}] {error}");
@@ -91,6 +97,69 @@ public sealed class ClusterFailoverTests
             Assert.Equal(value, (await coordinator.GetAsync<int>(key, Token)).Value);
         }
     }
+
+    [Fact]
+    public async Task PrimaryKilled_BeforeTheClusterNoticesIt_CallsForTheOtherNodesKeysKeepSucceeding()
+    {
+        // Three primaries without replicas and Redis's default node timeout (15 s): for the seconds this test runs, the
+        // cluster has not marked the killed node failed, so the other nodes serve their slots (no CLUSTERDOWN). Most
+        // callers use the killed node's keys: a single circuit for all nodes would open on their failures and refuse
+        // the healthy nodes' calls too.
+        const int DeadCallers = 12;
+        const int HealthyCallers = 4;
+        await using var cluster = await RedisCluster.StartAsync(Token);
+        await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString);
+        var coordinator = host.Coordinator;
+        var admin = await cluster.GetAdminAsync();
+        var keys = Enumerable.Range(0, 96).Select(i => $"k{i}").ToArray();
+        var killedEndPoint = admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(keys[0])).EndPoint;
+        var dead = keys.Where(k => admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(k)).EndPoint.Equals(killedEndPoint)).ToArray();
+        var healthy = keys.Except(dead).ToArray();
+        foreach (var key in keys)
+        {
+            await coordinator.SetAsync(key, 0, cancellationToken: Token);
+        }
+
+        await cluster.Nodes.Single(n => n.ConnectionString == ToAddress(killedEndPoint)).KillAsync();
+        var outcomes = new ConcurrentQueue<(bool Healthy, bool Succeeded, string? Error)>();
+        var until = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, DeadCallers + HealthyCallers).Select(caller => Task.Run(async () =>
+        {
+            var mine = caller < DeadCallers ? dead : healthy;
+            for (var i = 0; until.Elapsed < TimeSpan.FromSeconds(3); i++)
+            {
+                var key = mine[i % mine.Length];
+                try
+                {
+                    if (i % 2 == 0)
+                    {
+                        await coordinator.SetAsync(key, i, cancellationToken: Token);
+                    }
+                    else
+                    {
+                        await coordinator.GetAsync<int>(key, Token);
+                    }
+
+                    outcomes.Enqueue((caller >= DeadCallers, true, null));
+                }
+                catch (CoordinationUnavailableException ex)
+                {
+                    outcomes.Enqueue((caller >= DeadCallers, false, ex.Reason.ToString()));
+                }
+            }
+        }, Token)));
+
+        var healthyCalls = outcomes.Where(o => o.Healthy).ToArray();
+        var deadCalls = outcomes.Where(o => !o.Healthy).ToArray();
+        Output.WriteLine($"[measure] node killed: calls for the other nodes' keys {healthyCalls.Count(o => o.Succeeded)} of {healthyCalls.Length} succeeded; for its own keys {deadCalls.Count(o => o.Succeeded)} of {deadCalls.Length} ({string.Join(", ", deadCalls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"))}); healthy failures: {string.Join(", ", healthyCalls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"))}");
+        Assert.NotEmpty(dead);
+        Assert.NotEmpty(healthy);
+        Assert.DoesNotContain(deadCalls, o => o.Succeeded);
+        Assert.True(healthyCalls.Count(o => o.Succeeded) >= healthyCalls.Length * 0.99, "the other nodes' keys were not served");
+    }
+
+    private static string ToAddress(System.Net.EndPoint endPoint) =>
+        endPoint is System.Net.IPEndPoint ip ? $"{ip.Address}:{ip.Port}" : endPoint.ToString()!;
 
     private static async Task<string> FindFullKeyAsync(RedisCluster cluster, string suffix)
     {

@@ -99,15 +99,20 @@ public sealed class ClusterFailoverTests
     }
 
     [Fact]
-    public async Task PrimaryKilled_BeforeTheClusterNoticesIt_CallsForTheOtherNodesKeysKeepSucceeding()
+    public async Task PrimaryKilled_ItsSlotsUnserved_CallsForTheOtherNodesKeysKeepSucceeding()
     {
-        // Three primaries without replicas and Redis's default node timeout (15 s): for the seconds this test runs, the
-        // cluster has not marked the killed node failed, so the other nodes serve their slots (no CLUSTERDOWN). Most
-        // callers use the killed node's keys: a single circuit for all nodes would open on their failures and refuse
-        // the healthy nodes' calls too.
+        // Three primaries without replicas that keep serving their slots while another's are unserved
+        // (cluster-require-full-coverage no): once the killed node is marked failed, its keys are answered at once with
+        // CLUSTERDOWN. Most callers use those keys, so a single circuit for all nodes would open on their failures and
+        // refuse the other nodes' calls too; the killed node's own circuit refuses only its keys.
         const int DeadCallers = 12;
         const int HealthyCallers = 4;
         await using var cluster = await RedisCluster.StartAsync(Token);
+        foreach (var node in cluster.Nodes)
+        {
+            await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "config", "set", "cluster-require-full-coverage", "no", "cluster-node-timeout", "1000"], TimeSpan.FromSeconds(5), Token);
+        }
+
         await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString);
         var coordinator = host.Coordinator;
         var admin = await cluster.GetAdminAsync();
@@ -120,7 +125,16 @@ public sealed class ClusterFailoverTests
             await coordinator.SetAsync(key, 0, cancellationToken: Token);
         }
 
-        await cluster.Nodes.Single(n => n.ConnectionString == ToAddress(killedEndPoint)).KillAsync();
+        var killed = cluster.Nodes.Single(n => n.ConnectionString == ToAddress(killedEndPoint));
+        await killed.KillAsync();
+        var survivor = cluster.Nodes.First(n => n != killed);
+        await ProcessUtil.WaitUntilAsync(
+            async () => (await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", survivor.Port.ToString(CultureInfo.InvariantCulture), "cluster", "nodes"], TimeSpan.FromSeconds(5), Token))
+                .Split('\n').Any(line => line.Contains($":{killed.Port}@", StringComparison.Ordinal) && line.Contains("fail", StringComparison.Ordinal) && !line.Contains("fail?", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20),
+            "the other nodes to mark the killed one failed",
+            Token);
+
         var outcomes = new ConcurrentQueue<(bool Healthy, bool Succeeded, string? Error)>();
         var until = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, DeadCallers + HealthyCallers).Select(caller => Task.Run(async () =>
@@ -151,7 +165,7 @@ public sealed class ClusterFailoverTests
 
         var healthyCalls = outcomes.Where(o => o.Healthy).ToArray();
         var deadCalls = outcomes.Where(o => !o.Healthy).ToArray();
-        Output.WriteLine($"[measure] node killed: calls for the other nodes' keys {healthyCalls.Count(o => o.Succeeded)} of {healthyCalls.Length} succeeded; for its own keys {deadCalls.Count(o => o.Succeeded)} of {deadCalls.Length} ({string.Join(", ", deadCalls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"))}); healthy failures: {string.Join(", ", healthyCalls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"))}");
+        Output.WriteLine($"[measure] node killed, its slots unserved: calls for the other nodes' keys {healthyCalls.Count(o => o.Succeeded)} of {healthyCalls.Length} succeeded; for its own keys {deadCalls.Count(o => o.Succeeded)} of {deadCalls.Length} ({string.Join(", ", deadCalls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"))}); the other nodes' failures: {string.Join(", ", healthyCalls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"))}");
         Assert.NotEmpty(dead);
         Assert.NotEmpty(healthy);
         Assert.DoesNotContain(deadCalls, o => o.Succeeded);

@@ -157,8 +157,15 @@ internal sealed class RedisExecutor
                 return known;
             }
 
-            var node = Format(multiplexer.GetServer(routingKey).EndPoint);
-            return slots[slot] = _nodeCircuits.GetOrAdd(node, BuildCircuit);
+            // From the client's last known cluster configuration: looking the key's server up would make the client
+            // connect to a node it has not seen.
+            var owner = multiplexer.GetServers().FirstOrDefault(s => s.IsConnected)?.ClusterConfiguration?.GetBySlot(slot);
+            if (owner?.EndPoint is not { } endPoint)
+            {
+                return _shared;
+            }
+
+            return slots[slot] = _nodeCircuits.GetOrAdd(Format(endPoint), BuildCircuit);
         }
         catch (Exception ex) when (ex is CoordinationUnavailableException or InvalidOperationException or RedisException)
         {

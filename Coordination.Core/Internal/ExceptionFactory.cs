@@ -86,6 +86,9 @@ internal static class ExceptionFactory
     public static bool IsOutOfMemory(RedisServerException exception) =>
         exception.Message.StartsWith("OOM", StringComparison.Ordinal) || exception.Message.StartsWith("ERR Error running script", StringComparison.Ordinal) && exception.Message.Contains("OOM", StringComparison.Ordinal);
 
+    public static bool IsClusterDown(Exception exception) =>
+        exception is RedisServerException && exception.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal);
+
     private static bool IsUnavailableServerError(RedisServerException exception)
     {
         var message = exception.Message;

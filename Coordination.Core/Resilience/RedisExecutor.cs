@@ -404,7 +404,11 @@ internal sealed class RedisExecutor
                 BreakDuration = _options.BreakDuration,
                 StateProvider = state,
                 ManualControl = control,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ExceptionFactory.IsTransient),
+                // CLUSTERDOWN is the whole cluster's state, answered at once by a node that is well: a node's circuit opened
+                // on it would stay open for its break after the cluster has healed, refusing a node that serves again.
+                ShouldHandle = node is null
+                    ? new PredicateBuilder().Handle<Exception>(ExceptionFactory.IsTransient)
+                    : new PredicateBuilder().Handle<Exception>(ex => ExceptionFactory.IsTransient(ex) && !ExceptionFactory.IsClusterDown(ex)),
                 OnOpened = args =>
                 {
                     Volatile.Write(ref built!.BreakerEngaged, 1);

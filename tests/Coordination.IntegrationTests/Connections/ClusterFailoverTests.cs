@@ -99,16 +99,14 @@ public sealed class ClusterFailoverTests
     }
 
     [Fact]
-    public async Task PrimaryKilled_ItsSlotsUnwritable_WritesOfTheOtherNodesKeysKeepSucceeding()
+    public async Task PrimaryKilledUnderLoad_NoneTakesOver_TheOtherNodesKeysKeepBeingServed()
     {
-        // Three primaries with a replica each, kept from taking over (cluster-replica-no-failover), that keep serving
-        // their slots while another's primary is down (cluster-require-full-coverage no): writes of the killed
-        // primary's keys fail at once (the client has no writable node for them). Most callers use those keys, so a
-        // single circuit for all nodes would open on their failures and refuse the other nodes' calls too; the killed
-        // node's own circuit refuses only its keys.
-        const int DeadCallers = 12;
-        const int HealthyCallers = 4;
-        await using var cluster = await RedisCluster.StartWithReplicasAsync(Token);
+        // 16 callers write keys of every node; one primary is killed and nothing takes its slots over for the test's
+        // length (no replica, node timeout 15 s). The calls in flight to it fail together, and so do its reconnection
+        // attempts: a circuit shared by all nodes opens on them and refuses the other nodes' calls too. The killed
+        // node's own circuit refuses its keys only.
+        const int Callers = 16;
+        await using var cluster = await RedisCluster.StartAsync(Token);
         foreach (var node in cluster.Nodes)
         {
             await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "config", "set", "cluster-node-timeout", "15000"], TimeSpan.FromSeconds(5), Token);
@@ -119,43 +117,142 @@ public sealed class ClusterFailoverTests
         var admin = await cluster.GetAdminAsync();
         var keys = Enumerable.Range(0, 96).Select(i => $"k{i}").ToArray();
         var killedEndPoint = admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(keys[0]), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint;
-        var dead = keys.Where(k => admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(k), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint.Equals(killedEndPoint)).ToArray();
-        var healthy = keys.Except(dead).ToArray();
+        var onKilled = keys.Select(k => admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(k), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint.Equals(killedEndPoint)).ToArray();
         foreach (var key in keys)
         {
             await coordinator.SetAsync(key, 0, cancellationToken: Token);
         }
 
         var killed = cluster.Nodes.Single(n => n.ConnectionString == ToAddress(killedEndPoint));
-        await killed.KillAsync();
-        var outcomes = new ConcurrentQueue<(bool Healthy, bool Succeeded, string? Error)>();
-        var until = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, DeadCallers + HealthyCallers).Select(caller => Task.Run(async () =>
+        var outcomes = new ConcurrentQueue<(bool Healthy, bool Succeeded, string? Error, bool Dead)>();
+        var clock = Stopwatch.StartNew();
+        var killStartedAt = TimeSpan.MaxValue;
+        var deadFrom = TimeSpan.MaxValue;
+        var load = Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
         {
-            var mine = caller < DeadCallers ? dead : healthy;
-            for (var i = 0; until.Elapsed < TimeSpan.FromSeconds(3); i++)
+            for (var i = caller; clock.Elapsed < TimeSpan.FromSeconds(5); i++)
             {
-                var key = mine[i % mine.Length];
+                var key = i % keys.Length;
+                var started = clock.Elapsed;
                 try
                 {
-                    await coordinator.SetAsync(key, i, cancellationToken: Token);
-                    outcomes.Enqueue((caller >= DeadCallers, true, null));
+                    await coordinator.SetAsync(keys[key], i, cancellationToken: Token);
+                    if (started >= killStartedAt)
+                    {
+                        outcomes.Enqueue((!onKilled[key], true, null, started >= deadFrom));
+                    }
                 }
                 catch (CoordinationUnavailableException ex)
                 {
-                    outcomes.Enqueue((caller >= DeadCallers, false, ex.Reason.ToString()));
+                    Assert.True(started >= killStartedAt || clock.Elapsed >= killStartedAt, $"a call failed before the kill: {ex}");
+                    outcomes.Enqueue((!onKilled[key], false, ex.Reason.ToString(), started >= deadFrom));
+                }
+            }
+        }, Token)));
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        killStartedAt = clock.Elapsed;
+        await killed.KillAsync();
+        deadFrom = clock.Elapsed;
+        await load;
+
+        var healthyCalls = outcomes.Where(o => o.Healthy).ToArray();
+        var killedCalls = outcomes.Where(o => !o.Healthy).ToArray();
+        Output.WriteLine($"[measure] primary killed under load, not replaced, 4 s: the other nodes' keys {healthyCalls.Count(o => o.Succeeded)} of {healthyCalls.Length} served ({Reasons(healthyCalls)}); the killed node's {killedCalls.Count(o => o.Succeeded)} of {killedCalls.Length} ({Reasons(killedCalls)})");
+        Assert.Contains(onKilled, k => k);
+        Assert.Contains(onKilled, k => !k);
+        Assert.DoesNotContain(killedCalls, o => o.Succeeded && o.Dead);
+        Assert.All(healthyCalls, o => Assert.True(o.Succeeded, $"a healthy node's call failed: {o.Error}"));
+    }
+
+    [Fact]
+    public async Task OneNodeBusy_ItsCallsRefused_TheOtherNodesKeysKeepBeingServed()
+    {
+        // A script that never yields on one primary (busy-reply-threshold 10 ms): that node answers every call BUSY at
+        // once, until SCRIPT KILL. Most callers use its keys, so their failures (each retried) are most of what a
+        // circuit shared by all nodes sees: it would open and refuse the other nodes' calls as well. The busy node's own
+        // circuit refuses its keys only.
+        const int BusyCallers = 12;
+        const int HealthyCallers = 4;
+        await using var cluster = await RedisCluster.StartAsync(Token);
+        foreach (var node in cluster.Nodes)
+        {
+            // The busy node answers no cluster bus pings meanwhile: no node may take it for failed.
+            await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "config", "set", "cluster-node-timeout", "15000"], TimeSpan.FromSeconds(5), Token);
+        }
+
+        await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString);
+        var coordinator = host.Coordinator;
+        var admin = await cluster.GetAdminAsync();
+        var keys = Enumerable.Range(0, 96).Select(i => $"k{i}").ToArray();
+        var busyEndPoint = admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(keys[0]), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint;
+        var busyKeys = keys.Where(k => admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(k), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint.Equals(busyEndPoint)).ToArray();
+        var healthyKeys = keys.Except(busyKeys).ToArray();
+        foreach (var key in keys)
+        {
+            await coordinator.SetAsync(key, 0, cancellationToken: Token);
+        }
+
+        var busy = cluster.Nodes.Single(n => n.ConnectionString == ToAddress(busyEndPoint));
+        var busyPort = busy.Port.ToString(CultureInfo.InvariantCulture);
+        await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", busyPort, "config", "set", "busy-reply-threshold", "10"], TimeSpan.FromSeconds(5), Token);
+        var script = Task.Run(() => ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", busyPort, "eval", "while true do end", "0"], TimeSpan.FromSeconds(30), Token), Token);
+        await ProcessUtil.WaitUntilAsync(
+            async () => (await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", busyPort, "ping"], TimeSpan.FromSeconds(5), Token)).StartsWith("BUSY", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10),
+            "the node to answer BUSY",
+            Token);
+
+        var outcomes = new ConcurrentQueue<(bool Healthy, bool Succeeded, string? Error, bool Dead)>();
+        var until = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, BusyCallers + HealthyCallers).Select(caller => Task.Run(async () =>
+        {
+            var mine = caller < BusyCallers ? busyKeys : healthyKeys;
+            for (var i = 0; until.Elapsed < TimeSpan.FromSeconds(3); i++)
+            {
+                try
+                {
+                    await coordinator.SetAsync(mine[i % mine.Length], i, cancellationToken: Token);
+                    outcomes.Enqueue((caller >= BusyCallers, true, null, true));
+                }
+                catch (CoordinationUnavailableException ex)
+                {
+                    outcomes.Enqueue((caller >= BusyCallers, false, ex.Reason.ToString(), true));
                 }
             }
         }, Token)));
 
+        await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", busyPort, "script", "kill"], TimeSpan.FromSeconds(5), Token);
+        var scriptEnd = await Record.ExceptionAsync(() => script);
+        Assert.Contains("killed", scriptEnd?.Message ?? await script, StringComparison.OrdinalIgnoreCase);
         var healthyCalls = outcomes.Where(o => o.Healthy).ToArray();
-        var deadCalls = outcomes.Where(o => !o.Healthy).ToArray();
-        Output.WriteLine($"[measure] primary killed, not replaced: writes of the other nodes' keys {healthyCalls.Count(o => o.Succeeded)} of {healthyCalls.Length} succeeded; of its own keys {deadCalls.Count(o => o.Succeeded)} of {deadCalls.Length} ({string.Join(", ", deadCalls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"))}); the other nodes' failures: {string.Join(", ", healthyCalls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"))}");
-        Assert.NotEmpty(dead);
-        Assert.NotEmpty(healthy);
-        Assert.DoesNotContain(deadCalls, o => o.Succeeded);
-        Assert.True(healthyCalls.Count(o => o.Succeeded) >= healthyCalls.Length * 0.99, "the other nodes' keys were not served");
+        var busyCalls = outcomes.Where(o => !o.Healthy).ToArray();
+        Output.WriteLine($"[measure] one node busy: the other nodes' keys {healthyCalls.Count(o => o.Succeeded)} of {healthyCalls.Length} served ({Reasons(healthyCalls)}); the busy node's {busyCalls.Count(o => o.Succeeded)} of {busyCalls.Length} ({Reasons(busyCalls)})");
+        Assert.NotEmpty(busyKeys);
+        Assert.NotEmpty(healthyKeys);
+        Assert.DoesNotContain(busyCalls, o => o.Succeeded);
+        Assert.Contains(busyCalls, o => o.Error == nameof(UnavailableReason.CircuitOpen));
+        Assert.All(healthyCalls, o => Assert.True(o.Succeeded, $"a healthy node's call failed: {o.Error}"));
+
+        await ProcessUtil.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await coordinator.SetAsync(busyKeys[0], -1, cancellationToken: Token);
+                    return true;
+                }
+                catch (CoordinationUnavailableException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(10),
+            "the busy node's keys to be served once its script is killed",
+            Token);
     }
+
+    private static string Reasons(IEnumerable<(bool Healthy, bool Succeeded, string? Error, bool Dead)> calls) =>
+        string.Join(", ", calls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"));
 
     private static string ToAddress(System.Net.EndPoint endPoint) =>
         endPoint is System.Net.IPEndPoint ip ? $"{ip.Address}:{ip.Port}" : endPoint.ToString()!;

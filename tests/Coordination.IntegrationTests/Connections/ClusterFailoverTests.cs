@@ -71,20 +71,7 @@ public sealed class ClusterFailoverTests
         var all = load.Calls.ToArray();
         var duringOutage = all.Where(c => c.Started >= killedAt && c.Started < promotedAt).ToArray();
         Output.WriteLine($"[measure] cluster failover: calls={all.Length} failed={all.Count(c => !c.Succeeded)}; kill to promotion {(promotedAt - killedAt).TotalMilliseconds:F0} ms; promotion to the probe served {(served - promotedAt).TotalMilliseconds:F0} ms; settled {(steadyFrom - served).TotalMilliseconds:F0} ms after it; calls started during the outage that succeeded: {duringOutage.Count(c => c.Succeeded)} of {duringOutage.Length}");
-        foreach (var ex in load.Unexpected.Take(5))
-        {
-            Output.WriteLine($"[unexpected] {ex}");
-        }
-
-        foreach (var group in load.Failures.GroupBy(f => f.Error.Length > 160 ? f.Error[..160] : f.Error).OrderByDescending(g => g.Count()).Take(8))
-        {
-            Output.WriteLine($"[failures] {group.Count()} x {group.Key}");
-        }
-
-        foreach (var (started, error) in load.Failures.Where(f => f.Started >= steadyFrom).Take(5))
-        {
-            Output.WriteLine($"[failed after the settle, started {started}] {error}");
-        }
+        load.WriteFailures(Output, steadyFrom);
 
         Assert.Empty(load.Unexpected);
         Assert.InRange(served - killedAt, TimeSpan.Zero, maxRecovery);

@@ -67,6 +67,25 @@ public sealed class FailoverLoad : IAsyncDisposable
     public TimeSpan? FirstSuccessAfter(TimeSpan after) =>
         Calls.Where(c => c.Succeeded && c.Started > after).Select(c => (TimeSpan?)c.Ended).Min();
 
+    /// <summary>Writes what failed: the unexpected exceptions, the failures by message, and those of calls started from <paramref name="settledAt"/> on.</summary>
+    public void WriteFailures(ITestOutputHelper output, TimeSpan settledAt)
+    {
+        foreach (var ex in Unexpected.Take(5))
+        {
+            output.WriteLine($"[unexpected] {ex}");
+        }
+
+        foreach (var group in Failures.GroupBy(f => f.Error.Length > 160 ? f.Error[..160] : f.Error).OrderByDescending(g => g.Count()).Take(8))
+        {
+            output.WriteLine($"[failures] {group.Count()} x {group.Key}");
+        }
+
+        foreach (var (started, error) in Failures.Where(f => f.Started >= settledAt).Take(5))
+        {
+            output.WriteLine($"[failed after the settle, started {started}] {error}");
+        }
+    }
+
     /// <summary>Stops the workers and waits for their calls in flight (idempotent).</summary>
     public async Task StopAsync()
     {

@@ -93,24 +93,9 @@ public sealed class ClusterFailoverTests
         // attempts: a circuit shared by all nodes opens on them and refuses the other nodes' calls too. The killed
         // node's own circuit refuses its keys only.
         const int Callers = 16;
-        await using var cluster = await RedisCluster.StartAsync(Token);
-        foreach (var node in cluster.Nodes)
-        {
-            await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "config", "set", "cluster-node-timeout", "15000"], TimeSpan.FromSeconds(5), Token);
-        }
-
-        await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString);
-        var coordinator = host.Coordinator;
-        var admin = await cluster.GetAdminAsync();
-        var keys = Enumerable.Range(0, 96).Select(i => $"k{i}").ToArray();
-        var killedEndPoint = admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(keys[0]), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint;
-        var onKilled = keys.Select(k => admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(k), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint.Equals(killedEndPoint)).ToArray();
-        foreach (var key in keys)
-        {
-            await coordinator.SetAsync(key, 0, cancellationToken: Token);
-        }
-
-        var killed = cluster.Nodes.Single(n => n.ConnectionString == ToAddress(killedEndPoint));
+        await using var setup = await NodeFaultSetup.StartAsync();
+        var (coordinator, keys, killed) = (setup.Host.Coordinator, setup.Keys, setup.Node);
+        var onKilled = keys.Select(setup.IsOnNode).ToArray();
         var outcomes = new ConcurrentQueue<(bool Healthy, bool Succeeded, string? Error, bool Dead)>();
         var clock = Stopwatch.StartNew();
         var killStartedAt = TimeSpan.MaxValue;
@@ -145,8 +130,6 @@ public sealed class ClusterFailoverTests
         var healthyCalls = outcomes.Where(o => o.Healthy).ToArray();
         var killedCalls = outcomes.Where(o => !o.Healthy).ToArray();
         Output.WriteLine($"[measure] primary killed under load, not replaced, 4 s: the other nodes' keys {healthyCalls.Count(o => o.Succeeded)} of {healthyCalls.Length} served ({Reasons(healthyCalls)}); the killed node's {killedCalls.Count(o => o.Succeeded)} of {killedCalls.Length} ({Reasons(killedCalls)})");
-        Assert.Contains(onKilled, k => k);
-        Assert.Contains(onKilled, k => !k);
         Assert.DoesNotContain(killedCalls, o => o.Succeeded && o.Dead);
         Assert.All(healthyCalls, o => Assert.True(o.Succeeded, $"a healthy node's call failed: {o.Error}"));
     }
@@ -155,32 +138,16 @@ public sealed class ClusterFailoverTests
     public async Task OneNodeBusy_ItsCallsRefused_TheOtherNodesKeysKeepBeingServed()
     {
         // A script that never yields on one primary (busy-reply-threshold 10 ms): that node answers every call BUSY at
-        // once, until SCRIPT KILL. Most callers use its keys, so their failures (each retried) are most of what a
-        // circuit shared by all nodes sees: it would open and refuse the other nodes' calls as well. The busy node's own
-        // circuit refuses its keys only.
+        // once, until SCRIPT KILL. Its own circuit opens and refuses its keys at once, the other nodes' keys staying
+        // served. (One circuit for all nodes never opens here: each failure comes after its retries, too few beside the
+        // other nodes' successes, so every caller of the busy node's keys waits through all its retries.)
         const int BusyCallers = 12;
         const int HealthyCallers = 4;
-        await using var cluster = await RedisCluster.StartAsync(Token);
-        foreach (var node in cluster.Nodes)
-        {
-            // The busy node answers no cluster bus pings meanwhile: no node may take it for failed.
-            await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "config", "set", "cluster-node-timeout", "15000"], TimeSpan.FromSeconds(5), Token);
-        }
-
-        await using var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString);
-        var coordinator = host.Coordinator;
-        var admin = await cluster.GetAdminAsync();
-        var keys = Enumerable.Range(0, 96).Select(i => $"k{i}").ToArray();
-        var busyEndPoint = admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(keys[0]), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint;
-        var busyKeys = keys.Where(k => admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(k), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint.Equals(busyEndPoint)).ToArray();
-        var healthyKeys = keys.Except(busyKeys).ToArray();
-        foreach (var key in keys)
-        {
-            await coordinator.SetAsync(key, 0, cancellationToken: Token);
-        }
-
-        var busy = cluster.Nodes.Single(n => n.ConnectionString == ToAddress(busyEndPoint));
-        var busyPort = busy.Port.ToString(CultureInfo.InvariantCulture);
+        await using var setup = await NodeFaultSetup.StartAsync();
+        var coordinator = setup.Host.Coordinator;
+        var busyKeys = setup.Keys.Where(setup.IsOnNode).ToArray();
+        var healthyKeys = setup.Keys.Except(busyKeys).ToArray();
+        var busyPort = setup.Node.Port.ToString(CultureInfo.InvariantCulture);
         await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", busyPort, "config", "set", "busy-reply-threshold", "10"], TimeSpan.FromSeconds(5), Token);
         var script = Task.Run(() => ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", busyPort, "eval", "while true do end", "0"], TimeSpan.FromSeconds(30), Token), Token);
         await ProcessUtil.WaitUntilAsync(
@@ -214,8 +181,6 @@ public sealed class ClusterFailoverTests
         var healthyCalls = outcomes.Where(o => o.Healthy).ToArray();
         var busyCalls = outcomes.Where(o => !o.Healthy).ToArray();
         Output.WriteLine($"[measure] one node busy: the other nodes' keys {healthyCalls.Count(o => o.Succeeded)} of {healthyCalls.Length} served ({Reasons(healthyCalls)}); the busy node's {busyCalls.Count(o => o.Succeeded)} of {busyCalls.Length} ({Reasons(busyCalls)})");
-        Assert.NotEmpty(busyKeys);
-        Assert.NotEmpty(healthyKeys);
         Assert.DoesNotContain(busyCalls, o => o.Succeeded);
         Assert.Contains(busyCalls, o => o.Error == nameof(UnavailableReason.CircuitOpen));
         Assert.All(healthyCalls, o => Assert.True(o.Succeeded, $"a healthy node's call failed: {o.Error}"));
@@ -236,6 +201,65 @@ public sealed class ClusterFailoverTests
             TimeSpan.FromSeconds(10),
             "the busy node's keys to be served once its script is killed",
             Token);
+    }
+
+    /// <summary>
+    /// A cluster of three primaries, no replicas, that takes no node for failed within a test (node timeout 15 s), a
+    /// coordinator on it, 96 keys written, and the primary of the first key's slot: the node a test makes fail.
+    /// </summary>
+    private sealed class NodeFaultSetup : IAsyncDisposable
+    {
+        private readonly RedisCluster _cluster;
+        private readonly HashSet<string> _onNode;
+
+        private NodeFaultSetup(RedisCluster cluster, CoordinationTestHost host, string[] keys, RedisServer node, HashSet<string> onNode)
+        {
+            _cluster = cluster;
+            Host = host;
+            Keys = keys;
+            Node = node;
+            _onNode = onNode;
+        }
+
+        public CoordinationTestHost Host { get; }
+
+        public string[] Keys { get; }
+
+        public RedisServer Node { get; }
+
+        public bool IsOnNode(string key) => _onNode.Contains(key);
+
+        public static async Task<NodeFaultSetup> StartAsync()
+        {
+            var cluster = await RedisCluster.StartAsync(Token);
+            foreach (var node in cluster.Nodes)
+            {
+                await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "config", "set", "cluster-node-timeout", "15000"], TimeSpan.FromSeconds(5), Token);
+            }
+
+            var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString);
+            var admin = await cluster.GetAdminAsync();
+            var keys = Enumerable.Range(0, 96).Select(i => $"k{i}").ToArray();
+            var endPoint = ServerOf(keys[0]);
+            foreach (var key in keys)
+            {
+                await host.Coordinator.SetAsync(key, 0, cancellationToken: Token);
+            }
+
+            var onNode = keys.Where(k => ServerOf(k).Equals(endPoint)).ToHashSet(StringComparer.Ordinal);
+            Assert.NotEmpty(onNode);
+            Assert.NotEqual(keys.Length, onNode.Count);
+            return new(cluster, host, keys, cluster.Nodes.Single(n => n.ConnectionString == ToAddress(endPoint)), onNode);
+
+            System.Net.EndPoint ServerOf(string key) =>
+                admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(key), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Host.DisposeAsync();
+            await _cluster.DisposeAsync();
+        }
     }
 
     private static string Reasons(IEnumerable<(bool Healthy, bool Succeeded, string? Error, bool Dead)> calls) =>

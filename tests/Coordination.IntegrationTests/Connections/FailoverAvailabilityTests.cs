@@ -141,6 +141,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
 
         await using var load = Start(coordinator, new MixedLoadShape(Workers, CacheKeys, sessions, LockNames, ReplicasToAcknowledge: 1));
         var clock = load.Clock;
+        var settle = new FailoverSettle(nodes.Host.Events, clock);
         using var stopHolders = new CancellationTokenSource();
         var holders = Task.Run(() => TakeLongHoldsAsync(nodes.Holder.Coordinator, stopHolders.Token), CancellationToken.None);
 
@@ -173,10 +174,9 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         await stopHolders.CancelAsync();
         var longHolds = await holders.WaitAsync(TimeSpan.FromSeconds(30), Token);
 
-        // Settled: from a second after the probe was served on, every call succeeds.
+        // Settled (FailoverSettle): from then on, every call but lock acquisitions (below) succeeds.
+        var steadyFrom = await settle.WaitUntilSettledAsync(servedAt, MaxRecovery, Token);
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
-        var steadyFrom = clock.Elapsed;
-        await Task.Delay(TimeSpan.FromSeconds(2), Token);
         await load.StopAsync();
 
         var all = load.Calls.ToArray();
@@ -213,8 +213,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         Assert.True(Availability(sessionReads) >= RequiredAvailability, $"session reads answered {Percent(sessionReads)}");
         Assert.Equal(0, resource.Violations);
         Assert.True(resource.Entries > 0, "no lock was held");
-        // Settled: from a second after the new primary served a lock on, every cache, session and key/value call
-        // succeeds. Lock acquisitions are only counted there: they fail closed whenever Redis does not answer in time
+        // Settled: every cache, session and key/value call started from then on succeeds. Lock acquisitions are only counted there: they fail closed whenever Redis does not answer in time
         // (a 64-caller load on two cores saw a 2 s stall some 3 s after a Sentinel failover in two of 17 runs), and in the
         // cluster the promoted replica is its slots' only copy, so WAIT 1 there cannot be met (ReplicasNotAcknowledged)
         // until a replica is attached again.

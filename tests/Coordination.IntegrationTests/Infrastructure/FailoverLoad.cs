@@ -10,15 +10,13 @@ namespace Coordination.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class FailoverLoad : IAsyncDisposable
 {
-    private static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stop = new(TimeSpan.FromMinutes(1));
     private readonly Task[] _workers;
-    private long _lastConnectionEventTicks;
+    private readonly FailoverSettle _settle;
 
     private FailoverLoad(IRedisCoordinator coordinator, ICoordinationEvents events, int workers, int keysPerWorker)
     {
-        events.ConnectionLost += (_, _) => Interlocked.Exchange(ref _lastConnectionEventTicks, Clock.Elapsed.Ticks);
-        events.ConnectionRestored += (_, _) => Interlocked.Exchange(ref _lastConnectionEventTicks, Clock.Elapsed.Ticks);
+        _settle = new FailoverSettle(events, Clock);
         _workers = [.. Enumerable.Range(0, workers).Select(w => Task.Run(() => RunAsync(coordinator, w, keysPerWorker), CancellationToken.None))];
     }
 
@@ -36,32 +34,9 @@ public sealed class FailoverLoad : IAsyncDisposable
     /// <summary>Starts the workers on <paramref name="host"/>'s coordinator, noting its connection events.</summary>
     public static FailoverLoad Start(CoordinationTestHost host, int workers, int keysPerWorker) => new(host.Coordinator, host.Events, workers, keysPerWorker);
 
-    /// <summary>
-    /// Waits until the failover has settled and the load has run a second past it, and returns when it settled: a second
-    /// after the later of <paramref name="served"/> (the new primary's first success) and the host's last connection
-    /// lost or restored. The failover goes on after the first success: the sentinels reconfigure the other replica and
-    /// close its clients, and the client reconnects (one run restored a connection 1.7 s after the election).
-    /// </summary>
-    public async Task<TimeSpan> WaitUntilSettledAsync(TimeSpan served, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = Clock.Elapsed + timeout;
-        while (true)
-        {
-            var lastEvent = TimeSpan.FromTicks(Interlocked.Read(ref _lastConnectionEventTicks));
-            var settledAt = (served > lastEvent ? served : lastEvent) + SettleDelay;
-            if (Clock.Elapsed >= settledAt + SettleDelay)
-            {
-                return settledAt;
-            }
-
-            if (Clock.Elapsed > deadline)
-            {
-                throw new TimeoutException($"The host's connections were still changing {timeout} after the first success (last change at {lastEvent}).");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
-        }
-    }
+    /// <summary>See <see cref="FailoverSettle"/>.</summary>
+    public Task<TimeSpan> WaitUntilSettledAsync(TimeSpan served, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _settle.WaitUntilSettledAsync(served, timeout, cancellationToken);
 
     /// <summary>The end of the first call that started after <paramref name="after"/> and succeeded, if any.</summary>
     public TimeSpan? FirstSuccessAfter(TimeSpan after) =>

@@ -16,9 +16,9 @@ namespace Coordination;
 /// <remarks>
 /// <para><b>Detection.</b> Every node runs kv_durability_check.lua every <see cref="FallbackOptions.LossCheckInterval"/>
 /// and at once when a connection comes back or the topology changes. The script keeps a marker hash
-/// (<c>{prefix}:#kv-durability</c>: no tenant can be named <c>#...</c>, so no caller's key is it) with the run id of the
-/// server that wrote it; when the marker is missing or from another run, the script starts a new "life" of the data
-/// set with its repair pending. A first start against an empty Redis counts as a loss too: the repair then restores
+/// (<c>{prefix}:#kv-durability</c>: no tenant can be named <c>#...</c>, so no caller's key is it; on a Redis Cluster one
+/// per primary, <c>{prefix}:#kv-durability:{tag}</c>) with the run id of the server that wrote it; when a marker is
+/// missing or from another run, the script starts a new "life" of the data set with its repair pending. A first start against an empty Redis counts as a loss too: the repair then restores
 /// what the mirror holds, which Redis lacks anyway.</para>
 /// <para><b>While the repair is pending</b> (as this node last read the marker): a key/value read that misses in Redis
 /// reads the mirror row and restores it (kv_restore.lua), and a delete leaves a tombstone in the key's hash slot
@@ -75,7 +75,10 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     private readonly Lock _gate = new();
     // Written under _gate; read without it on every key/value miss and delete.
     private volatile FallbackRepairState _state;
+    // The lives of the markers whose repair is pending (one marker, or one per Cluster primary), and their ids together:
+    // a reload that began under another value of _life started before a newer loss.
     private string? _life;
+    private IReadOnlyList<(RedisKey Marker, string Life)> _pendingLives = [];
     private DateTimeOffset? _lossDetectedAt;
     private long _rowsRestored;
     private long _lastCheckAt;
@@ -297,31 +300,75 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads (and, after a loss, rewrites) the marker; while a repair is pending, competes to run the reload.</summary>
-    private async Task CheckAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The markers to check: on a Redis Cluster one per primary, in the lowest slot it serves, so that a loss of any
+    /// shard is seen (a slot moved to another primary by resharding reads as a loss: a reload that restores nothing);
+    /// otherwise, or while the client knows no cluster configuration yet, the one marker.
+    /// </summary>
+    private RedisKey[] Markers()
     {
-        var answer = await _executor.ExecuteAsync(
-            "fallback.loss-check",
-            idempotent: true,
-            static (db, s) => RedisScript.DurabilityCheck.EvaluateByShaAsync(db, [s.Marker], [s.Life]),
-            (Marker: _marker, Life: Guid.NewGuid().ToString("N")),
-            cancellationToken);
-        var parts = (RedisResult[])answer!;
-        var state = (string?)parts[0];
-        var life = (string?)parts[1];
-        DateTimeOffset? since = parts[2].IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds(long.Parse((string)parts[2]!, CultureInfo.InvariantCulture));
-        if (state == "changed")
+        var configuration = _executor.Pool.RentMultiplexer().GetServers()
+            .FirstOrDefault(static s => s.IsConnected && s.ServerType == ServerType.Cluster)?.ClusterConfiguration;
+        if (configuration is null)
         {
-            _losses.Add(1);
-            FallbackLog.RedisDataLost(_logger, since);
+            return [_marker];
         }
 
-        if (state is "changed" or "pending" && life is not null)
+        RedisKey[] markers =
+        [
+            .. configuration.Nodes
+                .Where(static n => !n.IsReplica && n.Slots.Count > 0)
+                .Select(static n => n.Slots.Min(static r => r.From))
+                .Order()
+                .Select(slot => (RedisKey)string.Concat(_marker, ":{", HashSlot.TagFor(slot), "}")),
+        ];
+        return markers.Length == 0 ? [_marker] : markers;
+    }
+
+    /// <summary>Reads (and, after a loss, rewrites) the markers; while a repair is pending, competes to run the reload.</summary>
+    private async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        var markers = Markers();
+        var answers = await Task.WhenAll(markers.Select(marker => _executor.ExecuteAsync(
+            "fallback.loss-check",
+            marker,
+            idempotent: true,
+            static (db, s) => RedisScript.DurabilityCheck.EvaluateByShaAsync(db, [s.Marker], [s.Life]),
+            (Marker: marker, Life: Guid.NewGuid().ToString("N")),
+            cancellationToken).AsTask()));
+        var pending = new List<(RedisKey Marker, string Life)>();
+        DateTimeOffset? since = null;
+        for (var i = 0; i < markers.Length; i++)
         {
+            var parts = (RedisResult[])answers[i]!;
+            var state = (string?)parts[0];
+            var markerLife = (string?)parts[1];
+            DateTimeOffset? markerSince = parts[2].IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds(long.Parse((string)parts[2]!, CultureInfo.InvariantCulture));
+            if (state == "changed")
+            {
+                _losses.Add(1);
+                FallbackLog.RedisDataLost(_logger, markerSince);
+            }
+
+            if (state is "changed" or "pending" && markerLife is not null)
+            {
+                pending.Add((markers[i], markerLife));
+            }
+
+            if (markerSince > since || since is null)
+            {
+                since = markerSince;
+            }
+        }
+
+        if (pending.Count > 0)
+        {
+            var life = string.Join(' ', pending.Select(static p => p.Life));
             lock (_gate)
             {
                 Interlocked.Exchange(ref _lastCheckAt, Stopwatch.GetTimestamp());
                 _life = life;
+                _pendingLives = pending;
                 _lossDetectedAt = since;
                 if (_state == FallbackRepairState.Idle)
                 {
@@ -341,7 +388,8 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         {
             // Done (by this node or another).
             Interlocked.Exchange(ref _lastCheckAt, Stopwatch.GetTimestamp());
-            _life = life;
+            _life = null;
+            _pendingLives = [];
             _lossDetectedAt = since ?? _lossDetectedAt;
             BecomeIdle();
         }
@@ -368,6 +416,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
             while (true)
             {
                 string life;
+                IReadOnlyList<(RedisKey Marker, string Life)> lives;
                 lock (_gate)
                 {
                     if (_state == FallbackRepairState.Idle || _life is null)
@@ -376,6 +425,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
                     }
 
                     life = _life;
+                    lives = _pendingLives;
                     _state = FallbackRepairState.Running;
                 }
 
@@ -387,13 +437,14 @@ internal sealed class KeyValueRepair : IAsyncDisposable
                     continue;
                 }
 
-                var marked = (long)await _executor.ExecuteAsync(
+                var marked = await Task.WhenAll(lives.Select(pending => _executor.ExecuteAsync(
                     "fallback.repair-done",
+                    pending.Marker,
                     idempotent: true,
                     static (db, s) => RedisScript.DurabilityDone.EvaluateByShaAsync(db, [s.Marker], [s.Life]),
-                    (Marker: _marker, Life: life),
-                    abort.Token);
-                if (marked == 1)
+                    pending,
+                    abort.Token).AsTask()));
+                if (marked.All(static m => (long)m == 1))
                 {
                     var elapsed = Stopwatch.GetElapsedTime(started);
                     _duration.Record(elapsed.TotalSeconds);

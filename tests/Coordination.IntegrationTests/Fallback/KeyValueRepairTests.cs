@@ -114,6 +114,42 @@ public sealed class KeyValueRepairTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Repair_OneClusterShardRestartedEmpty_DetectedAndItsValuesRestored()
+    {
+        // A cluster of three primaries; the shard restarted without its data is not the one holding
+        // {prefix}:#kv-durability (a single server's marker), so only a marker on each primary tells the nodes that
+        // its keys were lost.
+        var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);
+        await using var cluster = await RedisCluster.StartAsync(Token);
+        var schema = TestKeys.NewSchema();
+        await using var host = await CoordinationTestHost.StartWithReadyFallbackAsync(cluster, pg, schema);
+        var firstRepair = (await WaitForRepairDoneAsync(host, after: null)).LossDetectedAt;
+        await WriteAndMirrorAsync(host, pg, schema);
+
+        var admin = await cluster.GetAdminAsync();
+        var markerServer = ServerOf(host.KeyPrefix + ":#kv-durability");
+        var restarted = cluster.Nodes.First(n => n.ConnectionString != markerServer);
+        var lostItems = Enumerable.Range(0, Written).Where(i => ServerOf(host.RedisKey(ItemKey(i))) == restarted.ConnectionString).ToArray();
+        Assert.NotEmpty(lostItems);
+        await restarted.RestartAsync(Token);
+
+        // Detected: a loss later than the one of the first start (an empty Redis), and its repair done.
+        await WaitForRepairDoneAsync(host, after: firstRepair, TimeSpan.FromSeconds(30));
+        foreach (var i in lostItems)
+        {
+            var read = await host.Coordinator.GetAsync<Item>(ItemKey(i), Token);
+            Assert.True(read.HasValue, $"{ItemKey(i)} was acknowledged and mirrored before its shard lost it, but reads as absent.");
+            Assert.Equal(new Item(i), read.Value);
+        }
+
+        TestContext.Current.TestOutputHelper!.WriteLine($"[measure] {lostItems.Length} of {Written} items were on the restarted shard; all read back");
+        await AssertDeletedAndExpiredStayAbsentAsync(host, admin.GetDatabase());
+
+        string ServerOf(string fullKey) =>
+            admin.GetServer((RedisKey)fullKey, flags: CommandFlags.DemandMaster).EndPoint is System.Net.IPEndPoint ip ? $"{ip.Address}:{ip.Port}" : "?";
+    }
+
+    [Fact]
     public async Task Repair_FlushAllByOperator_DetectedAndRestored()
     {
         var pg = await postgres.GetServerAsync().WaitAsync(TimeSpan.FromSeconds(60), Token);

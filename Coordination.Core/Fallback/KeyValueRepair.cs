@@ -18,8 +18,9 @@ namespace Coordination;
 /// and at once when a connection comes back or the topology changes. The script keeps a marker hash
 /// (<c>{prefix}:#kv-durability</c>: no tenant can be named <c>#...</c>, so no caller's key is it; on a Redis Cluster one
 /// per primary, <c>{prefix}:#kv-durability:{tag}</c>) with the run id of the server that wrote it; when a marker is
-/// missing or from another run, the script starts a new "life" of the data set with its repair pending. A first start against an empty Redis counts as a loss too: the repair then restores
-/// what the mirror holds, which Redis lacks anyway.</para>
+/// missing or from another run, the script starts a new "life" of the data set with its repair pending. A first start
+/// against an empty Redis counts as a loss too: the repair then restores what the mirror holds, which Redis lacks
+/// anyway.</para>
 /// <para><b>While the repair is pending</b> (as this node last read the marker): a key/value read that misses in Redis
 /// reads the mirror row and restores it (kv_restore.lua), and a delete leaves a tombstone in the key's hash slot
 /// (kv_delete_tombstoned.lua). The restore writes only when Redis has neither the key nor its tombstone, in one script,
@@ -75,8 +76,8 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     private readonly Lock _gate = new();
     // Written under _gate; read without it on every key/value miss and delete.
     private volatile FallbackRepairState _state;
-    // The lives of the markers whose repair is pending (one marker, or one per Cluster primary), and their ids together:
-    // a reload that began under another value of _life started before a newer loss.
+    // The markers whose repair is pending, with their lives (one marker, or one per Cluster primary), and those lives'
+    // ids joined: a reload that began under another _life started before a newer loss.
     private string? _life;
     private IReadOnlyList<(RedisKey Marker, string Life)> _pendingLives = [];
     private DateTimeOffset? _lossDetectedAt;

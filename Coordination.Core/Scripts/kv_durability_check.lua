@@ -3,7 +3,7 @@
 -- back from an older snapshot under another run id), a failover to another server, or a FLUSHALL makes the next check
 -- find it missing or from another run: the check then starts a new life of the data set, whose repair is pending.
 -- (INFO is refused to the client outside admin mode; a script may run it.)
--- KEYS[1]: the marker hash, {prefix}:#kv-durability.
+-- KEYS[1]: the marker hash, {prefix}:#kv-durability (on a Redis Cluster one per primary, {prefix}:#kv-durability:{tag}).
 -- ARGV[1]: an id for the new life, used only when this call finds a loss.
 -- Returns {state, life, since}: state 'changed' (this call found the loss and rewrote the marker), else the repair
 -- state of the current life ('pending' or 'done'); life its id; since when it began (Redis time, ms, as a string).

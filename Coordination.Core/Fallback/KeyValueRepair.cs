@@ -308,8 +308,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     /// </summary>
     private RedisKey[] Markers()
     {
-        var configuration = _executor.Pool.RentMultiplexer().GetServers()
-            .FirstOrDefault(static s => s.IsConnected && s.ServerType == ServerType.Cluster)?.ClusterConfiguration;
+        var configuration = HashSlot.KnownConfiguration(_executor.Pool.RentMultiplexer());
         if (configuration is null)
         {
             return [_marker];

@@ -1,4 +1,5 @@
 using System.Text;
+using StackExchange.Redis;
 
 namespace Coordination;
 
@@ -33,6 +34,14 @@ internal static class HashSlot
 
     /// <summary>A tag (digits and letters only) whose slot is <paramref name="slot"/>.</summary>
     public static string TagFor(int slot) => Tags.Value[slot];
+
+    /// <summary>
+    /// The slots' owners as <paramref name="multiplexer"/> last read them from a connected Redis Cluster node; null on
+    /// one server or a Sentinel group, or while no node is connected. Read, not asked for: looking a key's server up
+    /// would make the client connect to a node it has not seen.
+    /// </summary>
+    public static ClusterConfiguration? KnownConfiguration(IConnectionMultiplexer multiplexer) =>
+        multiplexer.GetServers().FirstOrDefault(static s => s.IsConnected && s.ServerType == ServerType.Cluster)?.ClusterConfiguration;
 
     // CRC16-CCITT (XMODEM): polynomial 0x1021, initial value 0, as Redis Cluster uses.
     private static int Crc16(ReadOnlySpan<byte> bytes)

@@ -157,15 +157,12 @@ internal sealed class RedisExecutor
                 return known;
             }
 
-            // From the client's last known cluster configuration: looking the key's server up would make the client
-            // connect to a node it has not seen.
-            var owner = multiplexer.GetServers().FirstOrDefault(s => s.IsConnected)?.ClusterConfiguration?.GetBySlot(slot);
-            if (owner?.EndPoint is not { } endPoint)
+            if (HashSlot.KnownConfiguration(multiplexer)?.GetBySlot(slot)?.EndPoint is not { } endPoint)
             {
                 return _shared;
             }
 
-            return slots[slot] = _nodeCircuits.GetOrAdd(Format(endPoint), BuildCircuit);
+            return slots[slot] = _nodeCircuits.GetOrAdd(EndPointCollection.ToString(endPoint), BuildCircuit);
         }
         catch (Exception ex) when (ex is CoordinationUnavailableException or InvalidOperationException or RedisException)
         {
@@ -186,7 +183,7 @@ internal sealed class RedisExecutor
             }
 
             var cluster = servers.Any(s => s.ServerType == ServerType.Cluster);
-            Volatile.Write(ref _slotCircuits, cluster ? new Circuit?[16384] : null);
+            Volatile.Write(ref _slotCircuits, cluster ? new Circuit?[HashSlot.Count] : null);
             Volatile.Write(ref _topologyRead, 1);
         }
         catch (CoordinationUnavailableException)
@@ -194,9 +191,6 @@ internal sealed class RedisExecutor
             // The pool has no connection yet: read again at the next call.
         }
     }
-
-    private static string Format(System.Net.EndPoint endPoint) =>
-        endPoint is System.Net.IPEndPoint ip ? $"{ip.Address}:{ip.Port}" : endPoint.ToString() ?? "?";
 
     /// <summary>Opens or closes the circuit by hand (operations, tests).</summary>
     public CircuitBreakerManualControl CircuitControl { get; }

@@ -232,27 +232,27 @@ public sealed class ClusterFailoverTests
         public static async Task<NodeFaultSetup> StartAsync()
         {
             var cluster = await RedisCluster.StartAsync(Token);
-            foreach (var node in cluster.Nodes)
+            foreach (var member in cluster.Nodes)
             {
-                await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", node.Port.ToString(CultureInfo.InvariantCulture), "config", "set", "cluster-node-timeout", "15000"], TimeSpan.FromSeconds(5), Token);
+                await ProcessUtil.RunAsync(RedisPrograms.Cli, ["-p", member.Port.ToString(CultureInfo.InvariantCulture), "config", "set", "cluster-node-timeout", "15000"], TimeSpan.FromSeconds(5), Token);
             }
 
             var host = await CoordinationTestHost.StartAsync(cluster.ConnectionString);
-            var admin = await cluster.GetAdminAsync();
             var keys = Enumerable.Range(0, 96).Select(i => $"k{i}").ToArray();
-            var endPoint = ServerOf(keys[0]);
+            var node = await cluster.PrimaryServingAsync(host.RedisKey(keys[0]));
+            var onNode = new HashSet<string>(StringComparer.Ordinal);
             foreach (var key in keys)
             {
                 await host.Coordinator.SetAsync(key, 0, cancellationToken: Token);
+                if (await cluster.PrimaryServingAsync(host.RedisKey(key)) == node)
+                {
+                    onNode.Add(key);
+                }
             }
 
-            var onNode = keys.Where(k => ServerOf(k).Equals(endPoint)).ToHashSet(StringComparer.Ordinal);
             Assert.NotEmpty(onNode);
             Assert.NotEqual(keys.Length, onNode.Count);
-            return new(cluster, host, keys, cluster.Nodes.Single(n => n.ConnectionString == ToAddress(endPoint)), onNode);
-
-            System.Net.EndPoint ServerOf(string key) =>
-                admin.GetServer((StackExchange.Redis.RedisKey)host.RedisKey(key), flags: StackExchange.Redis.CommandFlags.DemandMaster).EndPoint;
+            return new(cluster, host, keys, node, onNode);
         }
 
         public async ValueTask DisposeAsync()
@@ -264,9 +264,6 @@ public sealed class ClusterFailoverTests
 
     private static string Reasons(IEnumerable<(bool Healthy, bool Succeeded, string? Error, bool Dead)> calls) =>
         string.Join(", ", calls.Where(o => !o.Succeeded).GroupBy(o => o.Error).Select(g => $"{g.Key} {g.Count()}"));
-
-    private static string ToAddress(System.Net.EndPoint endPoint) =>
-        endPoint is System.Net.IPEndPoint ip ? $"{ip.Address}:{ip.Port}" : endPoint.ToString()!;
 
     private static async Task<string> FindFullKeyAsync(RedisCluster cluster, string suffix)
     {

@@ -32,6 +32,13 @@ public sealed class RedisCluster : IRedisTarget, IAsyncDisposable
     public static Task<RedisCluster> StartWithReplicasAsync(CancellationToken cancellationToken = default) =>
         StartAsync(replicas: true, cancellationToken);
 
+    /// <summary>The primary that serves <paramref name="fullKey"/>'s slot, as the admin connection's cluster configuration has it (no failover in progress).</summary>
+    public async Task<RedisServer> PrimaryServingAsync(string fullKey)
+    {
+        var endPoint = (await GetAdminAsync()).GetServer(fullKey, flags: CommandFlags.DemandMaster).EndPoint;
+        return Nodes.Single(n => n.ConnectionString == EndPointCollection.ToString(endPoint));
+    }
+
     /// <summary>The port of the live primary that serves <paramref name="key"/>'s slot now, as the first node that answers sees it; null while none does (a failover in progress).</summary>
     public async Task<int?> PrimaryPortOfAsync(string key, CancellationToken cancellationToken = default)
     {

@@ -65,7 +65,7 @@ public sealed class ClusterFailoverTests
         var served = TimeSpan.FromTicks(servedAt * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
 
         // Settled (FailoverLoad.WaitUntilSettledAsync): from then on, every call succeeds.
-        var steadyFrom = await load.WaitUntilSettledAsync(served, maxRecovery, Token);
+        var steadyFrom = await load.WaitUntilSettledAsync(served, killedPort, maxRecovery, Token);
         await load.StopAsync();
 
         var all = load.Calls.ToArray();

@@ -53,6 +53,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
             nodes,
             "sentinel",
             probeLock: "probe",
+            killedPort: oldPrimaryPort,
             kill: () => group.ServerOn(oldPrimaryPort).KillAsync(),
             promoted: async () => await group.PrimaryPortAsync(Token) != oldPrimaryPort);
     }
@@ -69,6 +70,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
             nodes,
             "cluster",
             probeLock: "probe",
+            killedPort: killedPort,
             kill: () => cluster.Nodes.Single(n => n.Port == killedPort).KillAsync(),
             promoted: async () => await cluster.PrimaryPortOfAsync(probeKey, Token) is { } port && port != killedPort);
     }
@@ -133,7 +135,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         }
     }
 
-    private static async Task RunAsync(Nodes nodes, string label, string probeLock, Func<Task> kill, Func<Task<bool>> promoted)
+    private static async Task RunAsync(Nodes nodes, string label, string probeLock, int killedPort, Func<Task> kill, Func<Task<bool>> promoted)
     {
         var coordinator = nodes.Host.Coordinator;
         var sessions = await PrepareAsync(coordinator, CacheKeys, SessionCount, Token);
@@ -175,7 +177,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         var longHolds = await holders.WaitAsync(TimeSpan.FromSeconds(30), Token);
 
         // Settled (FailoverSettle): from then on, every call but lock acquisitions (below) succeeds.
-        var steadyFrom = await settle.WaitUntilSettledAsync(servedAt, MaxRecovery, Token);
+        var steadyFrom = await settle.WaitUntilSettledAsync(servedAt, killedPort, MaxRecovery, Token);
         await Task.Delay(TimeSpan.FromSeconds(1), Token);
         await load.StopAsync();
 
@@ -197,6 +199,7 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         var resource = load.Resource;
         Output.WriteLine($"[measure] {label} locks: {resource.Entries} holds entered the fenced resource; overlaps {resource.Overlaps}, violations {resource.Violations}, refused on entry {resource.RefusedEntries}, stale writes refused {resource.RefusedWrites}, repeated tokens {resource.RepeatedTokens}");
         Output.WriteLine($"[measure] {label} long holds (60 s, taken around the kill): ReplicasToAcknowledge=1: {longHolds.Acknowledged.Count} taken, {longHolds.AcknowledgedRefused} refused (fewer replicas acknowledged), ReplicasToAcknowledge=0: {longHolds.Plain.Count} taken");
+        Output.WriteLine($"[measure] {label} connection changes: {settle.History}");
         foreach (var ex in load.Unexpected.Take(5))
         {
             Output.WriteLine($"[unexpected] {ex}");

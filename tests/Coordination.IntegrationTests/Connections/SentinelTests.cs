@@ -77,7 +77,7 @@ public sealed class SentinelTests
         var servedAt = load.FirstSuccessAfter(electedAt)!.Value;
 
         // Settled (FailoverLoad.WaitUntilSettledAsync): from then on, every call succeeds.
-        var steadyFrom = await load.WaitUntilSettledAsync(servedAt, maxRecovery, Token);
+        var steadyFrom = await load.WaitUntilSettledAsync(servedAt, oldPrimaryPort, maxRecovery, Token);
         await load.StopAsync();
 
         var all = load.Calls.ToArray();

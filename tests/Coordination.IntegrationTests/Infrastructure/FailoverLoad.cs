@@ -35,16 +35,17 @@ public sealed class FailoverLoad : IAsyncDisposable
     public static FailoverLoad Start(CoordinationTestHost host, int workers, int keysPerWorker) => new(host.Coordinator, host.Events, workers, keysPerWorker);
 
     /// <summary>See <see cref="FailoverSettle"/>.</summary>
-    public Task<TimeSpan> WaitUntilSettledAsync(TimeSpan served, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _settle.WaitUntilSettledAsync(served, timeout, cancellationToken);
+    public Task<TimeSpan> WaitUntilSettledAsync(TimeSpan served, int killedPort, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _settle.WaitUntilSettledAsync(served, killedPort, timeout, cancellationToken);
 
     /// <summary>The end of the first call that started after <paramref name="after"/> and succeeded, if any.</summary>
     public TimeSpan? FirstSuccessAfter(TimeSpan after) =>
         Calls.Where(c => c.Succeeded && c.Started > after).Select(c => (TimeSpan?)c.Ended).Min();
 
-    /// <summary>Writes what failed: the unexpected exceptions, the failures by message, and those of calls started from <paramref name="settledAt"/> on.</summary>
+    /// <summary>Writes the connection changes and what failed: the unexpected exceptions, the failures by message, and those of calls started from <paramref name="settledAt"/> on.</summary>
     public void WriteFailures(ITestOutputHelper output, TimeSpan settledAt)
     {
+        output.WriteLine($"[connections] {_settle.History}");
         foreach (var ex in Unexpected.Take(5))
         {
             output.WriteLine($"[unexpected] {ex}");

@@ -192,6 +192,12 @@ fi
 # Sentinel fixtures and the AppHost's local mode included (COORDINATION_TEST_REDIS_SERVER, see
 # tests/Coordination.IntegrationTests/Infrastructure/RedisPrograms.cs). No coverage: the first run measured it.
 valkey_server="valkey-server $(valkey-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+# What the passes whose full output goes to a file print: the summary lines, and each failed test's report (its error,
+# stack trace and output, up to 120 lines), so that a failure in CI can be read from CI's output alone.
+summarize() {
+  awk '/^failed /{ report = 120 } report > 0 { print; report--; next } /^(  total|  failed|  succeeded|  skipped)|passed \(|failed \(/ { print }'
+}
+
 echo "Running the Redis-backed tests again on $valkey_server"
 valkey_failed=()
 for project in tests/Coordination.IntegrationTests tests/Coordination.Api.Tests tests/Coordination.Worker.Tests tests/AppHost.Tests; do
@@ -201,7 +207,7 @@ for project in tests/Coordination.IntegrationTests tests/Coordination.Api.Tests 
     filter=("${without_failover[@]}")
   fi
   COORDINATION_TEST_REDIS_SERVER=valkey dotnet test --project "$project" -c Release --no-build --no-progress --no-ansi \
-    --results-directory "$PWD/$results/valkey" "${filter[@]}" 2>&1 | tee -a "$results/valkey-output.log" | grep -E '^(failed|  total|  failed|  succeeded|  skipped)|passed \(|failed \('
+    --results-directory "$PWD/$results/valkey" "${filter[@]}" 2>&1 | tee -a "$results/valkey-output.log" | summarize
   project_status=${PIPESTATUS[0]}
   set -e
   if [ "$project_status" -ne 0 ]; then
@@ -211,7 +217,7 @@ done
 set +e
 echo "Running the failover tests alone on $valkey_server"
 COORDINATION_TEST_REDIS_SERVER=valkey dotnet test --project tests/Coordination.IntegrationTests -c Release --no-build --no-progress --no-ansi \
-  --results-directory "$PWD/$results/valkey-failover" "${only_failover[@]}" 2>&1 | tee -a "$results/valkey-output.log" | grep -E '^(failed|  total|  failed|  succeeded|  skipped)|passed \(|failed \('
+  --results-directory "$PWD/$results/valkey-failover" "${only_failover[@]}" 2>&1 | tee -a "$results/valkey-output.log" | summarize
 project_status=${PIPESTATUS[0]}
 set -e
 if [ "$project_status" -ne 0 ]; then
@@ -231,7 +237,7 @@ echo "Running tests/Coordination.IntegrationTests again on a Redis Cluster (COOR
 set +e
 # The failover tests start their own Sentinel group and Cluster whatever the shared Redis is: not run a third time.
 COORDINATION_TEST_SHARED_REDIS=cluster dotnet test --project tests/Coordination.IntegrationTests -c Release --no-build --no-progress --no-ansi \
-  --results-directory "$PWD/$results/cluster" "${without_failover[@]}" 2>&1 | tee "$results/cluster-output.log" | grep -E '^(failed|  total|  failed|  succeeded|  skipped)|passed \(|failed \('
+  --results-directory "$PWD/$results/cluster" "${without_failover[@]}" 2>&1 | tee "$results/cluster-output.log" | summarize
 cluster_status=${PIPESTATUS[0]}
 set -e
 if [ "$cluster_status" -ne 0 ]; then

@@ -193,9 +193,9 @@ fi
 # tests/Coordination.IntegrationTests/Infrastructure/RedisPrograms.cs). No coverage: the first run measured it.
 valkey_server="valkey-server $(valkey-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
 # What the passes whose full output goes to a file print: the summary lines, and each failed test's report (its error,
-# stack trace and output, up to 120 lines), so that a failure in CI can be read from CI's output alone.
+# stack trace and output, up to 200 lines), so that a failure in CI can be read from CI's output alone.
 summarize() {
-  awk '/^failed /{ report = 120 } report > 0 { print; report--; next } /^(  total|  failed|  succeeded|  skipped)|passed \(|failed \(/ { print }'
+  awk '/^failed /{ report = 200 } report > 0 { print; report--; next } /^(  total|  failed|  succeeded|  skipped)|passed \(|failed \(/ { print }'
 }
 
 echo "Running the Redis-backed tests again on $valkey_server"

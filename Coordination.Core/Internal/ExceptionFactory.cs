@@ -97,6 +97,6 @@ internal static class ExceptionFactory
             || message.StartsWith("BUSY", StringComparison.Ordinal)
             || message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
             || message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
-            || message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal);
+            || IsClusterDown(exception);
     }
 }

@@ -81,7 +81,8 @@ public sealed class ClusterFailoverTests
         Assert.Equal(1, (await coordinator.GetAsync<int>("probe", Token)).Value);
         foreach (var (key, (value, at)) in load.Acknowledged.Where(a => a.Value.At > served))
         {
-            Assert.Equal(value, (await coordinator.GetAsync<int>(key, Token)).Value);
+            var read = await coordinator.GetAsync<int>(key, Token);
+            Assert.True(read.Value == value, $"'{key}' acknowledged as {value} at {at} (probe served at {served}) read back as {read.Value}");
         }
     }
 

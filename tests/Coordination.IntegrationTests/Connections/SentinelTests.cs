@@ -99,16 +99,18 @@ public sealed class SentinelTests
         var onPrimary = admin.GetDatabase();
         var acknowledged = load.Acknowledged.Where(a => a.Value.At > servedAt).ToArray();
         Assert.NotEmpty(acknowledged);
-        foreach (var (key, (value, _)) in acknowledged)
+        foreach (var (key, (value, at)) in acknowledged)
         {
-            Assert.Equal(JsonSerializer.Serialize(value), (string?)await onPrimary.StringGetAsync(host.RedisKey(key)));
+            var stored = (string?)await onPrimary.StringGetAsync(host.RedisKey(key));
+            Assert.True(JsonSerializer.Serialize(value) == stored, $"'{key}' acknowledged as {value} at {at} (served at {servedAt}, settled at {steadyFrom}) holds {stored ?? "nothing"} on the new primary");
         }
 
         // Through the coordinator too, once its client takes no replica for a primary (ClientView says why).
         await ClientView.WaitUntilNoReplicaTakenForPrimaryAsync(host, maxRecovery, Token);
-        foreach (var (key, (value, _)) in acknowledged)
+        foreach (var (key, (value, at)) in acknowledged)
         {
-            Assert.Equal(value, (await coordinator.GetAsync<int>(key, Token)).Value);
+            var read = await coordinator.GetAsync<int>(key, Token);
+            Assert.True(read.Value == value, $"'{key}' acknowledged as {value} at {at} read back through the coordinator as {read.Value}");
         }
     }
 }

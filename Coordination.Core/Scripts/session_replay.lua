@@ -11,7 +11,7 @@
 -- pairs (fields already 'd:<name>'), and 's' with the data's schema version when it is above 1.
 -- Returns { 1 when Redis holds the session afterwards, 0 when its expiry (as the copy has it) has passed; the version
 -- Redis holds of the copy's state; the copy's redis_version from now on: unchanged when states Redis made itself were
--- replaced, else the version }.
+-- replaced, else the version; the highest version of those replaced states, 0 when none was (migration 0006) }.
 local now = now_ms()
 local accessed = tonumber(ARGV[4])
 local idle = tonumber(ARGV[5])
@@ -20,6 +20,7 @@ local version = tonumber(ARGV[7])
 local copy_version = version
 local known = tonumber(ARGV[8])
 local kept = nil
+local replaced = 0
 -- Whether Redis's data fields are the copy's, text for text (a copy read back from PostgreSQL may spell equal JSON
 -- differently: then it replaces Redis's at the same version, which changes nothing that matters).
 local function same_data(key)
@@ -50,10 +51,11 @@ if current[1] then
         if accessed > tonumber(current[2]) then
             slide(KEYS[1], idle, absolute, accessed)
         end
-        return { 1, version, version }
+        return { 1, version, version, 0 }
     end
     if held > known then
         kept = known
+        replaced = held
         version = math.max(version, held + 1)
     end
     if held >= copy_version then
@@ -62,7 +64,7 @@ if current[1] then
 end
 local expires = math.min(accessed + idle, absolute)
 if expires <= now then
-    return { 0, copy_version, copy_version }
+    return { 0, copy_version, copy_version, 0 }
 end
 local fields = { 'u', ARGV[2], 'c', ARGV[3], 'a', accessed, 'i', idle, 'x', absolute, 'v', version, 'p', expires }
 for n = 9, #ARGV do
@@ -73,4 +75,4 @@ in_chunks('HSET', KEYS[1], fields)
 redis.call('PEXPIREAT', KEYS[1], expires)
 redis.call('ZADD', KEYS[2], absolute, ARGV[1])
 tidy_index(KEYS[2], now)
-return { 1, version, kept or version }
+return { 1, version, kept or version, replaced }

@@ -80,7 +80,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
     // hold an older version than the copy and the next update through Redis would make a second, different one.
     private readonly string _lockPending = $"SELECT {Columns}, ended, redis_version FROM {schema}.sessions WHERE session_key = $1 AND pending FOR UPDATE";
     private readonly string _lockLive = $"SELECT {Columns}, ended, redis_version FROM {schema}.sessions WHERE session_key = $1 AND expires_at > now() AND NOT ended FOR UPDATE";
-    private readonly string _lockAny = $"SELECT {Columns}, ended, pending, redis_version FROM {schema}.sessions WHERE session_key = $1 FOR UPDATE";
+    private readonly string _lockAny = $"SELECT {Columns}, ended, pending, redis_version, fork_floor, fork_ceiling FROM {schema}.sessions WHERE session_key = $1 FOR UPDATE";
 
     // An update made in Redis on a state that lacked the copy's change: the change as rebased, one version above both.
     private readonly string _rebase = $"""
@@ -89,7 +89,12 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
         WHERE session_key = $1
         RETURNING {Columns}
         """;
-    private readonly string _settle = $"UPDATE {schema}.sessions SET pending = false, version = $2, redis_version = $3 WHERE session_key = $1 AND NOT ended";
+    // A replay that replaced states Redis made itself ($4: the highest of them) records their range (migration 0006).
+    private readonly string _settle = $"""
+        UPDATE {schema}.sessions SET pending = false, version = $2, redis_version = $3,
+            fork_floor = CASE WHEN $4 > 0 THEN $3 ELSE fork_floor END, fork_ceiling = CASE WHEN $4 > 0 THEN $4 ELSE fork_ceiling END
+        WHERE session_key = $1 AND NOT ended
+        """;
 
     /// <summary>Writes the session's state unless the copy already holds a newer one.</summary>
     public async Task UpsertAsync(StoredSession stored, CancellationToken cancellationToken)
@@ -128,11 +133,12 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
             read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.Key });
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             // Another state at this version, or (the copy having a later one) a version above the states Redis made that
-            // the copy holds: a state a replay replaced in Redis before its write-through came (see migration 0005).
+            // the copy holds or among those a replay replaced: a state a replay replaced in Redis before its write-through
+            // came (migrations 0005 and 0006; a later state Redis made on the replayed one may have come first).
             if (await reader.ReadAsync(cancellationToken) && !reader.GetBoolean(11)
                 && (reader.GetBoolean(12) || (reader.GetInt64(4) == stored.Session.Version
                     ? !SameData(reader.GetString(3), stored.Session.Data)
-                    : stored.Session.Version > reader.GetInt64(13))))
+                    : stored.Session.Version > reader.GetInt64(13) || (stored.Session.Version > reader.GetInt64(14) && stored.Session.Version <= reader.GetInt64(15)))))
             {
                 copy = Read(reader, _ => stored.Session.Id);
             }
@@ -359,7 +365,7 @@ internal sealed class PostgresSessionStore(NpgsqlDataSource dataSource, string s
             var outcome = await replay(row);
             return row is null ? (true, null, [])
                 : row.Ended ? (true, _dropTombstone, [])
-                : (true, _settle, [outcome.Version, outcome.RedisVersion]);
+                : (true, _settle, [outcome.Version, outcome.RedisVersion, outcome.ReplacedUpTo]);
         }, cancellationToken);
 
     /// <summary>

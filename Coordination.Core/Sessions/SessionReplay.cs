@@ -136,6 +136,6 @@ internal sealed class SessionReplay(SessionRuntime runtime)
             static (db, s) => RedisScript.SessionReplay.EvaluateByShaAsync(db, s.Keys, s.Arguments),
             (Keys: new RedisKey[] { stored.Key, stored.UserKey }, Arguments: arguments),
             cancellationToken))!;
-        return new ReplayOutcome((long)result[1], (long)result[2]);
+        return new ReplayOutcome((long)result[1], (long)result[2], (long)result[3]);
     }
 }

@@ -16,7 +16,8 @@ internal sealed record StoredSession(string Key, string UserKey, Session Session
 internal sealed record PendingSession(StoredSession Stored, bool Ended, long RedisVersion = 0);
 
 /// <summary>
-/// What a replay left in Redis, for the copy's row: the version Redis holds, and the row's
-/// <see cref="PendingSession.RedisVersion"/> from now on (unchanged when the replay replaced states Redis made itself).
+/// What a replay left in Redis, for the copy's row: the version Redis holds, the row's
+/// <see cref="PendingSession.RedisVersion"/> from now on (unchanged when the replay replaced states Redis made itself),
+/// and the highest version of the states Redis made itself that it replaced (0 when none; migration 0006).
 /// </summary>
-internal readonly record struct ReplayOutcome(long Version, long RedisVersion);
+internal readonly record struct ReplayOutcome(long Version, long RedisVersion, long ReplacedUpTo = 0);

@@ -92,6 +92,47 @@ public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task PersistUpdate_AStateAReplayReplaced_ArrivingAfterALaterStateRedisMade_IsAppliedOnTopOfTheCopy()
+    {
+        // Found by the Cluster failover test under load. The copy held changes made during the outage (versions 2 and 3;
+        // Redis at 1). An update ran in Redis on version 1 (a fork: version 2). The replay replaced it with the copy's
+        // state (version 3) while the fork's write-through waited for the row. An update Redis then made on the replayed
+        // state (version 4) was written through first and moved redis_version to 4, so the fork's write-through, last,
+        // was taken for a late arrival of a state the copy held: acknowledged, and gone.
+        var (store, dataSource, _) = await CreateAsync();
+        await using var _ = dataSource;
+        var now = DateTimeOffset.UtcNow;
+        await store.UpsertAsync(Stored("k", "u", 1, now, now.AddMinutes(10), ("n", "0")), Token);
+        Assert.NotNull(await store.UpdatePendingAsync("k", "id-k", 1, Fields(("n", "1")), 1, Token));
+        Assert.NotNull(await store.UpdatePendingAsync("k", "id-k", 2, Fields(("n", "1"), ("m", "1")), 1, Token));
+        long redisVersionAtReplay = -1;
+        await store.ReplayLockedAsync("k", key => "id-" + key, row =>
+        {
+            // What session_replay.lua answers on finding Redis's own state at version 2, above the copy's redis_version.
+            redisVersionAtReplay = row!.RedisVersion;
+            return Task.FromResult(new ReplayOutcome(3, RedisVersion: row.RedisVersion, ReplacedUpTo: 2));
+        }, Token);
+        Assert.Equal(1, redisVersionAtReplay);
+
+        var later = Stored("k", "u", 4, now, now.AddMinutes(10), ("n", "1"), ("m", "1"), ("b", "4"));
+        Assert.Null(await store.PersistUpdateAsync(later, _ => throw new InvalidOperationException("the later state was rebased"), 1, Token));
+        // A state Redis made that the copy holds (below the replaced ones), arriving late, is still taken for one.
+        Assert.Null(await store.PersistUpdateAsync(Stored("k", "u", 1, now, now.AddMinutes(10), ("n", "0")), _ => throw new InvalidOperationException("a late arrival was rebased"), 1, Token));
+        Assert.Equal(4, (await store.GetAsync("k", "id-k", Token))!.Session.Version);
+
+        var fork = Stored("k", "u", 2, now, now.AddMinutes(10), ("n", "0"), ("a", "7"));
+        var rebased = await store.PersistUpdateAsync(fork, copy => new Dictionary<string, JsonElement>(copy.Session.Data) { ["a"] = JsonSerializer.SerializeToElement(7) }, 1, Token);
+
+        Assert.NotNull(rebased);
+        Assert.Equal(5, rebased.Session.Version);
+        Assert.Equal(7, rebased.Session.Data["a"].GetInt32());
+        Assert.Equal(4, rebased.Session.Data["b"].GetInt32());
+        Assert.Equal(1, rebased.Session.Data["m"].GetInt32());
+        var read = await store.GetAsync("k", "id-k", Token);
+        Assert.Equal(5, read!.Session.Version);
+    }
+
+    [Fact]
     public async Task Touch_ExtendsOnlyWithALaterAccess()
     {
         var (store, dataSource, schema) = await CreateAsync();
@@ -164,10 +205,12 @@ public sealed class PostgresSessionStoreTests(PostgresFixture postgres)
 
     private static StoredSession Stored(string key, string user, long version, DateTimeOffset lastAccess, DateTimeOffset expiresAt, params (string Name, string Json)[] fields)
     {
-        var data = fields.ToDictionary(f => f.Name, f => JsonDocument.Parse(f.Json).RootElement.Clone(), StringComparer.Ordinal);
-        var session = new Session("id-" + key, user, data, version, lastAccess.AddMinutes(-1), lastAccess, expiresAt);
+        var session = new Session("id-" + key, user, Fields(fields), version, lastAccess.AddMinutes(-1), lastAccess, expiresAt);
         return new StoredSession(key, "user:" + user, session, TimeSpan.FromMinutes(5), lastAccess.AddDays(1));
     }
+
+    private static Dictionary<string, JsonElement> Fields(params (string Name, string Json)[] fields) =>
+        fields.ToDictionary(f => f.Name, f => JsonDocument.Parse(f.Json).RootElement.Clone(), StringComparer.Ordinal);
 
     // PostgreSQL keeps microseconds.
     private static void AssertClose(DateTimeOffset expected, DateTimeOffset actual) =>

@@ -425,6 +425,10 @@ public sealed class SessionOutageTests(PostgresFixture postgres)
             async () => (await other.Coordinator.Sessions.GetAsync(session.Id, Token)) is { } s && s.Data.ContainsKey("a") && s.Data.ContainsKey("m"),
             "the replay to bring the rebased update to Redis");
         Assert.Equal(0, await SessionHost.CountCopyRowsAsync(nodes.Postgres, nodes.Schema, "pending"));
+        // The replays recorded the versions of the states they replaced, from above redis_version 1 (Redis's own at 2,
+        // then the first replay's at 3): a write-through of one of them is recognised even after a later state Redis
+        // made moves redis_version past it.
+        Assert.Equal(1, await SessionHost.CountCopyRowsAsync(nodes.Postgres, nodes.Schema, "fork_floor = 1 AND fork_ceiling = 3"));
 
         await FlushAsync(nodes.Redis);
         var restored = await other.Coordinator.Sessions.GetAsync(session.Id, Token);

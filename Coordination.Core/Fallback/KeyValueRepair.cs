@@ -76,10 +76,9 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     private readonly Lock _gate = new();
     // Written under _gate; read without it on every key/value miss and delete.
     private volatile FallbackRepairState _state;
-    // The markers whose repair is pending, with their lives (one marker, or one per Cluster primary), and those lives'
-    // ids joined: a reload that began under another _life started before a newer loss.
-    private string? _life;
-    private IReadOnlyList<(RedisKey Marker, string Life)> _pendingLives = [];
+    // The markers whose repair is pending, with their lives (one marker, or one per Cluster primary); empty when none
+    // is. A reload that began under other lives started before a newer loss.
+    private (RedisKey Marker, string Life)[] _pendingLives = [];
     private DateTimeOffset? _lossDetectedAt;
     private long _rowsRestored;
     private long _lastCheckAt;
@@ -363,12 +362,10 @@ internal sealed class KeyValueRepair : IAsyncDisposable
 
         if (pending.Count > 0)
         {
-            var life = string.Join(' ', pending.Select(static p => p.Life));
             lock (_gate)
             {
                 Interlocked.Exchange(ref _lastCheckAt, Stopwatch.GetTimestamp());
-                _life = life;
-                _pendingLives = pending;
+                _pendingLives = [.. pending];
                 _lossDetectedAt = since;
                 if (_state == FallbackRepairState.Idle)
                 {
@@ -388,7 +385,6 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         {
             // Done (by this node or another).
             Interlocked.Exchange(ref _lastCheckAt, Stopwatch.GetTimestamp());
-            _life = null;
             _pendingLives = [];
             _lossDetectedAt = since ?? _lossDetectedAt;
             BecomeIdle();
@@ -415,23 +411,21 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         {
             while (true)
             {
-                string life;
-                IReadOnlyList<(RedisKey Marker, string Life)> lives;
+                (RedisKey Marker, string Life)[] lives;
                 lock (_gate)
                 {
-                    if (_state == FallbackRepairState.Idle || _life is null)
+                    if (_state == FallbackRepairState.Idle || _pendingLives.Length == 0)
                     {
                         return;
                     }
 
-                    life = _life;
                     lives = _pendingLives;
                     _state = FallbackRepairState.Running;
                 }
 
                 FallbackLog.RepairStarted(_logger);
                 var started = Stopwatch.GetTimestamp();
-                var outcome = await ReloadLifeAsync(life, abort.Token);
+                var outcome = await ReloadLifeAsync(lives, abort.Token);
                 if (outcome is not { } counts)
                 {
                     continue;
@@ -451,7 +445,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
                     FallbackLog.RepairCompleted(_logger, counts.Restored, counts.Visited, elapsed.TotalSeconds);
                     lock (_gate)
                     {
-                        if (_life == life)
+                        if (_pendingLives.SequenceEqual(lives))
                         {
                             BecomeIdle();
                         }
@@ -490,7 +484,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
     /// Walks the mirror's live rows of this key prefix and restores each; answers the rows restored and visited, or
     /// <see langword="null"/> when the walk stopped because the life changed (a new loss) or was repaired elsewhere.
     /// </summary>
-    private async Task<(long Restored, long Visited)?> ReloadLifeAsync(string life, CancellationToken cancellationToken)
+    private async Task<(long Restored, long Visited)?> ReloadLifeAsync((RedisKey Marker, string Life)[] lives, CancellationToken cancellationToken)
     {
         long restored = 0;
         long visited = 0;
@@ -500,7 +494,7 @@ internal sealed class KeyValueRepair : IAsyncDisposable
         {
             lock (_gate)
             {
-                if (_life != life || _state == FallbackRepairState.Idle)
+                if (!_pendingLives.SequenceEqual(lives) || _state == FallbackRepairState.Idle)
                 {
                     return null;
                 }

@@ -216,7 +216,8 @@ public sealed class FailoverAvailabilityTests(PostgresFixture postgres)
         Assert.True(Availability(sessionReads) >= RequiredAvailability, $"session reads answered {Percent(sessionReads)}");
         Assert.Equal(0, resource.Violations);
         Assert.True(resource.Entries > 0, "no lock was held");
-        // Settled: every cache, session and key/value call started from then on succeeds. Lock acquisitions are only counted there: they fail closed whenever Redis does not answer in time
+        // Settled: every cache, session and key/value call started from then on succeeds. Lock acquisitions are only
+        // counted there: they fail closed whenever Redis does not answer in time
         // (a 64-caller load on two cores saw a 2 s stall some 3 s after a Sentinel failover in two of 17 runs), and in the
         // cluster the promoted replica is its slots' only copy, so WAIT 1 there cannot be met (ReplicasNotAcknowledged)
         // until a replica is attached again.
